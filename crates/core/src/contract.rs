@@ -1,0 +1,322 @@
+//! The published shapes of results and rubrics: the objects `lvzhi score --json` and
+//! `lvzhi rubric show --json` print, and that the API will serve unchanged.
+//!
+//! They are plain serializable views over [`ScoreSheets`] and [`Rubric`]: every figure a decimal
+//! string, `total` and `converted` with exactly two decimals. Changing a field here changes a public
+//! contract (see the rules document). This module computes nothing and does no IO.
+
+use serde::Serialize;
+
+use crate::rubric::{CategoryMode, Rubric, RuleKind};
+use crate::score::ScoreSheets;
+
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct RubricRef {
+    pub id: String,
+    pub year: i32,
+    pub title: String,
+}
+
+impl RubricRef {
+    pub fn of(rubric: &Rubric) -> Self {
+        RubricRef {
+            id: rubric.id.clone(),
+            year: rubric.year,
+            title: rubric.title.clone(),
+        }
+    }
+}
+
+/// `{"rubric": …, "results": […]}`.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct ResultsDoc {
+    pub rubric: RubricRef,
+    pub results: Vec<UnitResult>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct UnitResult {
+    pub unit: String,
+    pub class: String,
+    pub categories: Vec<CategoryResult>,
+    pub total: String,
+    pub converted: String,
+    pub rank: u32,
+    pub veto: bool,
+    pub lowest_grade: bool,
+    pub incomplete: Vec<String>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct CategoryResult {
+    pub code: String,
+    pub max: String,
+    /// The deduction that counts (after caps); `"0"` for a bonus category.
+    pub deducted: String,
+    pub score: String,
+    /// Present for a bonus (加分项) category only: the points added after its cap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub added: Option<String>,
+}
+
+impl ResultsDoc {
+    pub fn new(rubric: &Rubric, sheets: &ScoreSheets) -> Self {
+        let results = sheets
+            .sheets
+            .iter()
+            .map(|s| UnitResult {
+                unit: s.name.clone(),
+                class: rubric.classes[s.class].code.clone(),
+                categories: s
+                    .categories
+                    .iter()
+                    .map(|c| {
+                        let bonus = c.mode == CategoryMode::Bonus;
+                        CategoryResult {
+                            code: c.code.clone(),
+                            max: c.max.to_string(),
+                            deducted: if bonus {
+                                "0".into()
+                            } else {
+                                c.deducted.to_string()
+                            },
+                            score: c.score.to_string(),
+                            added: bonus.then(|| c.deducted.to_string()),
+                        }
+                    })
+                    .collect(),
+                total: s.total.to_fixed2(),
+                converted: s.converted.to_fixed2(),
+                rank: s.rank,
+                veto: s.veto.is_some(),
+                lowest_grade: s.lowest_grade.is_some(),
+                incomplete: s.incomplete.iter().map(|i| i.code.clone()).collect(),
+            })
+            .collect();
+        ResultsDoc {
+            rubric: RubricRef::of(rubric),
+            results,
+        }
+    }
+}
+
+/// The rubric tree: categories → optional sections → rules.
+#[derive(Serialize, Debug, Clone)]
+pub struct RubricDoc {
+    pub id: String,
+    pub year: i32,
+    pub title: String,
+    pub issuer: String,
+    pub total: String,
+    pub conversion: ConversionDoc,
+    pub classes: Vec<ClassDoc>,
+    pub metrics: Vec<MetricDoc>,
+    pub categories: Vec<CategoryDoc>,
+    pub units: Vec<UnitDoc>,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct ConversionDoc {
+    pub divisor: String,
+    pub decimals: u32,
+    pub rounding: &'static str,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct ClassDoc {
+    pub code: String,
+    pub name: String,
+    pub weight: String,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct MetricDoc {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct UnitDoc {
+    pub name: String,
+    pub class: String,
+    pub tags: Vec<String>,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct CategoryDoc {
+    pub code: String,
+    pub name: String,
+    pub mode: CategoryMode,
+    pub max: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<SectionDoc>,
+    pub rules: Vec<RuleDoc>,
+    pub source: String,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct SectionDoc {
+    pub code: String,
+    pub name: String,
+    pub max: String,
+    pub rules: Vec<RuleDoc>,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct RuleDoc {
+    pub code: String,
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub points: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<String>,
+    pub max_count: Option<u32>,
+    pub applies_to: Option<String>,
+    pub excludes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub levels: Option<Vec<LevelDoc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assessors: Option<u32>,
+    pub text: String,
+    pub source: String,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct LevelDoc {
+    pub points: String,
+    pub text: String,
+}
+
+impl RubricDoc {
+    pub fn new(r: &Rubric) -> Self {
+        let rule = |i: usize| -> RuleDoc {
+            let x = &r.rules[i];
+            let mut d = RuleDoc {
+                code: x.code.clone(),
+                kind: x.kind.name(),
+                points: None,
+                min: None,
+                max: None,
+                max_count: None,
+                applies_to: x.applies_to.clone(),
+                excludes: x
+                    .excludes
+                    .iter()
+                    .map(|&j| r.rules[j].code.clone())
+                    .collect(),
+                levels: None,
+                metric: None,
+                reference: None,
+                assessors: None,
+                text: x.text.clone(),
+                source: x.source.clone(),
+            };
+            match &x.kind {
+                RuleKind::Fixed { points } => d.points = Some(points.to_string()),
+                RuleKind::PerCount { points, max_count } => {
+                    d.points = Some(points.to_string());
+                    d.max_count = *max_count;
+                }
+                RuleKind::Range { min, max } => {
+                    d.min = Some(min.to_string());
+                    d.max = Some(max.to_string());
+                }
+                RuleKind::Graded { levels } => {
+                    d.levels = Some(
+                        levels
+                            .iter()
+                            .map(|l| LevelDoc {
+                                points: l.points.to_string(),
+                                text: l.text.clone(),
+                            })
+                            .collect(),
+                    );
+                }
+                RuleKind::Assessed { max, assessors } => {
+                    d.max = Some(max.to_string());
+                    d.assessors = *assessors;
+                }
+                RuleKind::MetricBelow {
+                    points,
+                    metric,
+                    reference,
+                } => {
+                    d.points = Some(points.to_string());
+                    d.metric = Some(r.metrics[*metric].code.clone());
+                    d.reference = Some(r.metrics[*reference].code.clone());
+                }
+                RuleKind::Veto | RuleKind::LowestGrade => {}
+            }
+            d
+        };
+        RubricDoc {
+            id: r.id.clone(),
+            year: r.year,
+            title: r.title.clone(),
+            issuer: r.issuer.clone(),
+            total: r.total.to_string(),
+            conversion: ConversionDoc {
+                divisor: r.conversion.divisor.to_string(),
+                decimals: r.conversion.decimals,
+                rounding: "half_up",
+            },
+            classes: r
+                .classes
+                .iter()
+                .map(|c| ClassDoc {
+                    code: c.code.clone(),
+                    name: c.name.clone(),
+                    weight: c.weight.to_string(),
+                })
+                .collect(),
+            metrics: r
+                .metrics
+                .iter()
+                .map(|m| MetricDoc {
+                    code: m.code.clone(),
+                    name: m.name.clone(),
+                })
+                .collect(),
+            categories: r
+                .categories
+                .iter()
+                .map(|c| CategoryDoc {
+                    code: c.code.clone(),
+                    name: c.name.clone(),
+                    mode: c.mode,
+                    max: c.max.to_string(),
+                    sections: c
+                        .sections
+                        .iter()
+                        .map(|&s| {
+                            let s = &r.sections[s];
+                            SectionDoc {
+                                code: s.code.clone(),
+                                name: s.name.clone(),
+                                max: s.max.to_string(),
+                                rules: s.rules.iter().map(|&i| rule(i)).collect(),
+                            }
+                        })
+                        .collect(),
+                    rules: c.rules.iter().map(|&i| rule(i)).collect(),
+                    source: c.source.clone(),
+                })
+                .collect(),
+            units: r
+                .roster
+                .iter()
+                .map(|u| UnitDoc {
+                    name: u.name.clone(),
+                    class: r.classes[u.class].code.clone(),
+                    tags: u.tags.clone(),
+                })
+                .collect(),
+        }
+    }
+}

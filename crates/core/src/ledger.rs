@@ -1,0 +1,950 @@
+//! The year's ledger: the roster, deduction records, assessors' scores and metric values.
+//!
+//! A [`Ledger`] can only be built through a [`LedgerBuilder`], which takes raw field texts one row at a
+//! time (from a CSV line, a spreadsheet row or an API body) and enforces every rule of the rubric on
+//! each: known unit and rule, applicability, counts, ranges, once-a-year, `max_count`, alternatives
+//! (`excludes`), assessment bounds, dates inside the year, metric names. A refused row leaves the
+//! builder unchanged and returns a [`LedgerError`] naming the field and the problem in Chinese, so the
+//! same messages serve the command line, the API and the pages. Rows are identified by a caller-chosen
+//! number (a file line, a database id). This module does no IO and keeps no text it does not need.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use rust_decimal::Decimal;
+
+use crate::points::{Points, PointsError, parse_hundredths};
+use crate::rubric::{Rubric, RuleKind};
+
+/// A calendar date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    pub year: i32,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl Date {
+    /// Parses `YYYY-MM-DD` (also `YYYY/MM/DD` and `YYYY.MM.DD`, single-digit month and day allowed).
+    pub fn parse(text: &str) -> Option<Date> {
+        let b = text.trim().as_bytes();
+        let mut parts = b.split(|c| matches!(c, b'-' | b'/' | b'.'));
+        let y = parse_uint(parts.next()?, 4, 4)?;
+        let m = parse_uint(parts.next()?, 1, 2)?;
+        let d = parse_uint(parts.next()?, 1, 2)?;
+        if parts.next().is_some() {
+            return None;
+        }
+        let date = Date {
+            year: y as i32,
+            month: u8::try_from(m).ok()?,
+            day: u8::try_from(d).ok()?,
+        };
+        date.is_valid().then_some(date)
+    }
+
+    fn is_valid(self) -> bool {
+        (1..=12).contains(&self.month)
+            && self.day >= 1
+            && self.day <= days_in_month(self.year, self.month)
+    }
+
+    /// Day of the year, 1-based.
+    pub fn ordinal(self) -> u16 {
+        let mut n = u16::from(self.day);
+        for m in 1..self.month {
+            n += u16::from(days_in_month(self.year, m));
+        }
+        n
+    }
+
+    /// The date of a 1-based day of `year`.
+    pub fn from_ordinal(year: i32, ordinal: u16) -> Option<Date> {
+        let mut left = ordinal;
+        for month in 1..=12u8 {
+            let len = u16::from(days_in_month(year, month));
+            if left >= 1 && left <= len {
+                return Some(Date {
+                    year,
+                    month,
+                    day: left as u8,
+                });
+            }
+            left = left.checked_sub(len)?;
+        }
+        None
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+fn parse_uint(b: &[u8], min_len: usize, max_len: usize) -> Option<u32> {
+    if b.len() < min_len || b.len() > max_len || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0')))
+}
+
+fn days_in_month(year: i32, month: u8) -> u8 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// The field of an input row that a problem is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field {
+    Unit,
+    Rule,
+    Count,
+    Points,
+    Date,
+    Assessor,
+    Score,
+    Metric,
+    Value,
+    Name,
+    Class,
+    Tags,
+}
+
+impl Field {
+    /// The column name of the file contract.
+    pub fn column(self) -> &'static str {
+        match self {
+            Field::Unit => "unit",
+            Field::Rule => "rule",
+            Field::Count => "count",
+            Field::Points => "points",
+            Field::Date => "date",
+            Field::Assessor => "assessor",
+            Field::Score => "score",
+            Field::Metric => "metric",
+            Field::Value => "value",
+            Field::Name => "name",
+            Field::Class => "class",
+            Field::Tags => "tags",
+        }
+    }
+}
+
+/// What is wrong with a row, in words a person can act on.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error("必填，不能为空")]
+    Missing,
+    #[error("未知单位「{0}」（不在本年度名册中）")]
+    UnknownUnit(String),
+    #[error("未知条款「{0}」（细则中没有该编号）")]
+    UnknownRule(String),
+    #[error("条款 {rule} 只适用于带「{tag}」标签的单位，该单位没有此标签")]
+    NotApplicable { rule: String, tag: String },
+    #[error("数量须为不小于 1 的整数，实为「{0}」")]
+    BadCount(String),
+    #[error("条款 {0} 每年至多记录一次，数量只能为 1")]
+    CountMustBeOne(String),
+    #[error("条款 {rule} 全年数量合计 {total} 超过上限 {max}")]
+    CountOverMax { rule: String, total: u64, max: u32 },
+    #[error("条款 {rule} 为区间扣分，须填写扣分值（{min} 至 {max} 分）")]
+    PointsRequired {
+        rule: String,
+        min: Points,
+        max: Points,
+    },
+    #[error("扣分值 {got} 超出条款 {rule} 的范围（{min} 至 {max} 分）")]
+    PointsOutOfRange {
+        rule: String,
+        got: Points,
+        min: Points,
+        max: Points,
+    },
+    #[error("条款 {rule} 为分档扣分，扣分值须为以下之一：{levels}")]
+    NotALevel { rule: String, levels: String },
+    #[error("条款 {0} 的扣分值由细则确定，不应填写（只有区间、分档条款填写扣分值）")]
+    PointsNotAllowed(String),
+    #[error("数值「{text}」无效：{reason}")]
+    BadNumber { text: String, reason: PointsError },
+    #[error("条款 {rule} 每个单位每年只能记录一次，该单位已有记录（第 {first} 行）")]
+    OnceAYear { rule: String, first: u64 },
+    #[error(
+        "条款 {rule} 与条款 {other} 互斥（择一扣分），该单位已有条款 {other} 的记录（第 {first} 行）"
+    )]
+    Excluded {
+        rule: String,
+        other: String,
+        first: u64,
+    },
+    #[error("条款 {0} 由指标数据自动计算，不能录入扣分记录")]
+    ComputedRule(String),
+    #[error("条款 {0} 由督导组打分，请在打分表中录入")]
+    AssessedRule(String),
+    #[error("条款 {0} 不是督导组打分条款")]
+    NotAssessedRule(String),
+    #[error("得分 {got} 超出范围（0 至 {max} 分）")]
+    ScoreOutOfRange { got: Points, max: Points },
+    #[error("督导组「{assessor}」已对该单位的条款 {rule} 打过分（第 {first} 行）")]
+    DuplicateAssessment {
+        assessor: String,
+        rule: String,
+        first: u64,
+    },
+    #[error("日期「{0}」无效，应为 YYYY-MM-DD")]
+    BadDate(String),
+    #[error("日期 {date} 不在细则年度 {year} 年内")]
+    DateOutsideYear { date: Date, year: i32 },
+    #[error("未知指标「{name}」，可选：{known}")]
+    UnknownMetric { name: String, known: String },
+    #[error("该单位的指标 {metric} 已有数值（第 {first} 行）")]
+    DuplicateMetric { metric: String, first: u64 },
+    #[error("数值「{0}」无效，应为十进制数")]
+    BadValue(String),
+    #[error("未知类别「{given}」，可选：{known}")]
+    UnknownClass { given: String, known: String },
+    #[error("单位「{name}」重复（第 {first} 行）")]
+    DuplicateUnit { name: String, first: u64 },
+}
+
+/// A refused row: which row, which field, what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("第 {row} 行，字段 {}：{problem}", field.column())]
+pub struct LedgerError {
+    pub row: u64,
+    pub field: Field,
+    pub problem: Problem,
+}
+
+/// One unit of the year's roster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unit {
+    pub name: String,
+    pub class: usize,
+    pub tags: Vec<String>,
+}
+
+/// The units assessed in a year, in roster order, with their classes and tags.
+#[derive(Clone, Debug, Default)]
+pub struct Roster {
+    units: Vec<Unit>,
+    by_name: HashMap<String, u32>,
+    rows: Vec<u64>,
+}
+
+impl Roster {
+    /// The rubric's own roster.
+    pub fn from_rubric(rubric: &Rubric) -> Roster {
+        let mut r = Roster::default();
+        for (i, u) in rubric.roster.iter().enumerate() {
+            r.by_name.insert(u.name.clone(), i as u32);
+            r.units.push(Unit {
+                name: u.name.clone(),
+                class: u.class,
+                tags: u.tags.clone(),
+            });
+            r.rows.push(i as u64 + 1);
+        }
+        r
+    }
+
+    /// Adds a unit from raw fields (`class` is a class code such as `A`, or its name such as `A类`;
+    /// `tags` are separated by `;`, `；` or `,`).
+    pub fn add(
+        &mut self,
+        rubric: &Rubric,
+        row: u64,
+        name: &str,
+        class: &str,
+        tags: &str,
+    ) -> Result<(), LedgerError> {
+        let err = |field, problem| LedgerError {
+            row,
+            field,
+            problem,
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(err(Field::Name, Problem::Missing));
+        }
+        if let Some(&i) = self.by_name.get(name) {
+            return Err(err(
+                Field::Name,
+                Problem::DuplicateUnit {
+                    name: name.to_owned(),
+                    first: self.rows[i as usize],
+                },
+            ));
+        }
+        let class_text = class.trim();
+        if class_text.is_empty() {
+            return Err(err(Field::Class, Problem::Missing));
+        }
+        let class = rubric
+            .classes
+            .iter()
+            .position(|c| {
+                c.code == class_text
+                    || c.name == class_text
+                    || format!("{}类", c.code) == class_text
+            })
+            .ok_or_else(|| {
+                err(
+                    Field::Class,
+                    Problem::UnknownClass {
+                        given: class_text.to_owned(),
+                        known: rubric
+                            .classes
+                            .iter()
+                            .map(|c| c.code.as_str())
+                            .collect::<Vec<_>>()
+                            .join("、"),
+                    },
+                )
+            })?;
+        let mut tag_list: Vec<String> = Vec::new();
+        for t in tags.split([';', '；', ',', '，']) {
+            let t = t.trim();
+            if !t.is_empty() && !tag_list.iter().any(|x| x == t) {
+                tag_list.push(t.to_owned());
+            }
+        }
+        self.by_name
+            .insert(name.to_owned(), self.units.len() as u32);
+        self.units.push(Unit {
+            name: name.to_owned(),
+            class,
+            tags: tag_list,
+        });
+        self.rows.push(row);
+        Ok(())
+    }
+
+    pub fn units(&self) -> &[Unit] {
+        &self.units
+    }
+
+    pub fn len(&self) -> usize {
+        self.units.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.units.is_empty()
+    }
+
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).map(|&i| i as usize)
+    }
+}
+
+/// One accepted deduction record, in compact form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// The caller's row number or id.
+    pub id: u64,
+    pub unit: u32,
+    pub count: u32,
+    /// Entered points in hundredths (range and graded rules), else 0.
+    pub points: i32,
+    pub rule: u16,
+    /// Day of the rubric year, 1-based; 0 when no date was given.
+    pub day: u16,
+}
+
+/// One assessor's score for one unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assessment {
+    pub id: u64,
+    pub unit: u32,
+    pub rule: u16,
+    pub assessor: u32,
+    pub score: Points,
+}
+
+/// One unit's value of one metric.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricValue {
+    pub id: u64,
+    pub unit: u32,
+    pub metric: u16,
+    pub value: Decimal,
+}
+
+/// The validated ledger of a year under one rubric.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    pub(crate) rubric_id: String,
+    pub(crate) rule_count: usize,
+    pub(crate) year: i32,
+    pub(crate) roster: Roster,
+    pub(crate) records: Vec<Record>,
+    pub(crate) assessments: Vec<Assessment>,
+    pub(crate) assessors: Vec<String>,
+    pub(crate) metrics: Vec<MetricValue>,
+}
+
+impl Ledger {
+    pub fn roster(&self) -> &Roster {
+        &self.roster
+    }
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+    pub fn assessments(&self) -> &[Assessment] {
+        &self.assessments
+    }
+    pub fn metrics(&self) -> &[MetricValue] {
+        &self.metrics
+    }
+    /// The name of an assessor by its index in [`Assessment::assessor`].
+    pub fn assessor_name(&self, i: u32) -> &str {
+        self.assessors.get(i as usize).map_or("", String::as_str)
+    }
+    /// The date of a record, if it had one.
+    pub fn record_date(&self, r: &Record) -> Option<Date> {
+        if r.day == 0 {
+            None
+        } else {
+            Date::from_ordinal(self.year, r.day)
+        }
+    }
+}
+
+/// Per unit and rule: the first row recorded and the count so far.
+#[derive(Clone, Copy, Default)]
+struct Cell {
+    first: Option<u64>,
+    count: u64,
+}
+
+/// Builds a [`Ledger`], checking each row as it arrives.
+pub struct LedgerBuilder<'r> {
+    rubric: &'r Rubric,
+    roster: Roster,
+    unit_index: HashMap<Box<[u8]>, u32>,
+    rule_index: HashMap<Box<[u8]>, u16>,
+    cells: Vec<Cell>,
+    records: Vec<Record>,
+    assessments: Vec<Assessment>,
+    assessed: HashMap<(u32, u16, u32), u64>,
+    assessors: Vec<String>,
+    assessor_index: HashMap<String, u32>,
+    metrics: Vec<MetricValue>,
+    metric_rows: HashMap<(u32, u16), u64>,
+}
+
+/// The raw fields of a record row; empty text means the cell was empty.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RecordFields<'a> {
+    pub unit: &'a [u8],
+    pub rule: &'a [u8],
+    pub count: &'a [u8],
+    pub points: &'a [u8],
+    pub date: &'a [u8],
+}
+
+impl<'r> LedgerBuilder<'r> {
+    /// A builder for a year under `rubric` with `roster`.
+    pub fn new(rubric: &'r Rubric, roster: Roster) -> Self {
+        let unit_index = roster
+            .units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.name.as_bytes().into(), i as u32))
+            .collect();
+        let rule_index = rubric
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.code.as_bytes().into(), i as u16))
+            .collect();
+        let cells = vec![Cell::default(); roster.len() * rubric.rules.len()];
+        LedgerBuilder {
+            rubric,
+            roster,
+            unit_index,
+            rule_index,
+            cells,
+            records: Vec::new(),
+            assessments: Vec::new(),
+            assessed: HashMap::new(),
+            assessors: Vec::new(),
+            assessor_index: HashMap::new(),
+            metrics: Vec::new(),
+            metric_rows: HashMap::new(),
+        }
+    }
+
+    /// Reserves room for `n` more records.
+    pub fn reserve_records(&mut self, n: usize) {
+        self.records.reserve(n);
+    }
+
+    fn unit(&self, row: u64, raw: &[u8]) -> Result<u32, LedgerError> {
+        let t = trim(raw);
+        if t.is_empty() {
+            return Err(LedgerError {
+                row,
+                field: Field::Unit,
+                problem: Problem::Missing,
+            });
+        }
+        self.unit_index.get(t).copied().ok_or_else(|| LedgerError {
+            row,
+            field: Field::Unit,
+            problem: Problem::UnknownUnit(String::from_utf8_lossy(t).into_owned()),
+        })
+    }
+
+    fn rule(&self, row: u64, raw: &[u8]) -> Result<u16, LedgerError> {
+        let t = trim(raw);
+        if t.is_empty() {
+            return Err(LedgerError {
+                row,
+                field: Field::Rule,
+                problem: Problem::Missing,
+            });
+        }
+        self.rule_index.get(t).copied().ok_or_else(|| LedgerError {
+            row,
+            field: Field::Rule,
+            problem: Problem::UnknownRule(String::from_utf8_lossy(t).into_owned()),
+        })
+    }
+
+    fn check_applies(&self, row: u64, unit: u32, rule: u16) -> Result<(), LedgerError> {
+        let r = &self.rubric.rules[rule as usize];
+        if let Some(tag) = &r.applies_to
+            && !self.roster.units[unit as usize]
+                .tags
+                .iter()
+                .any(|t| t == tag)
+        {
+            return Err(LedgerError {
+                row,
+                field: Field::Rule,
+                problem: Problem::NotApplicable {
+                    rule: r.code.clone(),
+                    tag: tag.clone(),
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks and adds one deduction record.
+    pub fn add_record(&mut self, row: u64, f: &RecordFields<'_>) -> Result<(), LedgerError> {
+        let err = |field, problem| LedgerError {
+            row,
+            field,
+            problem,
+        };
+        let unit = self.unit(row, f.unit)?;
+        let rule_i = self.rule(row, f.rule)?;
+        let rubric = self.rubric;
+        let rule = &rubric.rules[rule_i as usize];
+        match rule.kind {
+            RuleKind::MetricBelow { .. } => {
+                return Err(err(Field::Rule, Problem::ComputedRule(rule.code.clone())));
+            }
+            RuleKind::Assessed { .. } => {
+                return Err(err(Field::Rule, Problem::AssessedRule(rule.code.clone())));
+            }
+            _ => {}
+        }
+        self.check_applies(row, unit, rule_i)?;
+
+        let count_text = trim(f.count);
+        let count: u32 = if count_text.is_empty() {
+            1
+        } else {
+            parse_count(count_text).ok_or_else(|| {
+                err(
+                    Field::Count,
+                    Problem::BadCount(String::from_utf8_lossy(count_text).into_owned()),
+                )
+            })?
+        };
+        if count != 1 && rule.kind.once_a_year() {
+            return Err(err(
+                Field::Count,
+                Problem::CountMustBeOne(rule.code.clone()),
+            ));
+        }
+
+        let points_text = trim(f.points);
+        let points: i32 = match &rule.kind {
+            RuleKind::Range { min, max } => {
+                if points_text.is_empty() {
+                    return Err(err(
+                        Field::Points,
+                        Problem::PointsRequired {
+                            rule: rule.code.clone(),
+                            min: *min,
+                            max: *max,
+                        },
+                    ));
+                }
+                let p = parse_points(points_text).map_err(|e| err(Field::Points, e))?;
+                if p < *min || p > *max {
+                    return Err(err(
+                        Field::Points,
+                        Problem::PointsOutOfRange {
+                            rule: rule.code.clone(),
+                            got: p,
+                            min: *min,
+                            max: *max,
+                        },
+                    ));
+                }
+                p.hundredths() as i32
+            }
+            RuleKind::Graded { levels } => {
+                let levels_text = || {
+                    levels
+                        .iter()
+                        .map(|l| format!("{}（{}）", l.points, l.text))
+                        .collect::<Vec<_>>()
+                        .join("、")
+                };
+                if points_text.is_empty() {
+                    return Err(err(
+                        Field::Points,
+                        Problem::NotALevel {
+                            rule: rule.code.clone(),
+                            levels: levels_text(),
+                        },
+                    ));
+                }
+                let p = parse_points(points_text).map_err(|e| err(Field::Points, e))?;
+                if !levels.iter().any(|l| l.points == p) {
+                    return Err(err(
+                        Field::Points,
+                        Problem::NotALevel {
+                            rule: rule.code.clone(),
+                            levels: levels_text(),
+                        },
+                    ));
+                }
+                p.hundredths() as i32
+            }
+            _ if !points_text.is_empty() => {
+                return Err(err(
+                    Field::Points,
+                    Problem::PointsNotAllowed(rule.code.clone()),
+                ));
+            }
+            _ => 0,
+        };
+
+        let date_text = trim(f.date);
+        let day = if date_text.is_empty() {
+            0
+        } else {
+            let text = std::str::from_utf8(date_text).unwrap_or("");
+            let date = Date::parse(text).ok_or_else(|| {
+                err(
+                    Field::Date,
+                    Problem::BadDate(String::from_utf8_lossy(date_text).into_owned()),
+                )
+            })?;
+            if date.year != rubric.year {
+                return Err(err(
+                    Field::Date,
+                    Problem::DateOutsideYear {
+                        date,
+                        year: rubric.year,
+                    },
+                ));
+            }
+            date.ordinal()
+        };
+
+        // Checks against what the ledger already holds.
+        let nrules = rubric.rules.len();
+        let base = unit as usize * nrules;
+        let cell = self.cells[base + rule_i as usize];
+        if let Some(first) = cell.first
+            && rule.kind.once_a_year()
+        {
+            return Err(err(
+                Field::Rule,
+                Problem::OnceAYear {
+                    rule: rule.code.clone(),
+                    first,
+                },
+            ));
+        }
+        for &other in &rule.excludes {
+            if let Some(first) = self.cells[base + other].first {
+                return Err(err(
+                    Field::Rule,
+                    Problem::Excluded {
+                        rule: rule.code.clone(),
+                        other: rubric.rules[other].code.clone(),
+                        first,
+                    },
+                ));
+            }
+        }
+        let total = cell.count + u64::from(count);
+        if let RuleKind::PerCount {
+            max_count: Some(max),
+            ..
+        } = rule.kind
+            && total > u64::from(max)
+        {
+            return Err(err(
+                Field::Count,
+                Problem::CountOverMax {
+                    rule: rule.code.clone(),
+                    total,
+                    max,
+                },
+            ));
+        }
+        let c = &mut self.cells[base + rule_i as usize];
+        c.count = total;
+        c.first.get_or_insert(row);
+        self.records.push(Record {
+            id: row,
+            unit,
+            count,
+            points,
+            rule: rule_i,
+            day,
+        });
+        Ok(())
+    }
+
+    /// Checks and adds one assessor's score.
+    pub fn add_assessment(
+        &mut self,
+        row: u64,
+        unit: &str,
+        rule: &str,
+        assessor: &str,
+        score: &str,
+    ) -> Result<(), LedgerError> {
+        let err = |field, problem| LedgerError {
+            row,
+            field,
+            problem,
+        };
+        let unit = self.unit(row, unit.as_bytes())?;
+        let rule_i = self.rule(row, rule.as_bytes())?;
+        let r = &self.rubric.rules[rule_i as usize];
+        let RuleKind::Assessed { max, .. } = r.kind else {
+            return Err(err(Field::Rule, Problem::NotAssessedRule(r.code.clone())));
+        };
+        self.check_applies(row, unit, rule_i)?;
+        let assessor = assessor.trim();
+        if assessor.is_empty() {
+            return Err(err(Field::Assessor, Problem::Missing));
+        }
+        let score_text = score.trim();
+        if score_text.is_empty() {
+            return Err(err(Field::Score, Problem::Missing));
+        }
+        let score = parse_points(score_text.as_bytes()).map_err(|e| err(Field::Score, e))?;
+        if score.is_negative() || score > max {
+            return Err(err(
+                Field::Score,
+                Problem::ScoreOutOfRange { got: score, max },
+            ));
+        }
+        let a = if let Some(&a) = self.assessor_index.get(assessor) { a } else {
+            let a = self.assessors.len() as u32;
+            self.assessors.push(assessor.to_owned());
+            self.assessor_index.insert(assessor.to_owned(), a);
+            a
+        };
+        if let Some(&first) = self.assessed.get(&(unit, rule_i, a)) {
+            return Err(err(
+                Field::Assessor,
+                Problem::DuplicateAssessment {
+                    assessor: assessor.to_owned(),
+                    rule: r.code.clone(),
+                    first,
+                },
+            ));
+        }
+        self.assessed.insert((unit, rule_i, a), row);
+        self.assessments.push(Assessment {
+            id: row,
+            unit,
+            rule: rule_i,
+            assessor: a,
+            score,
+        });
+        Ok(())
+    }
+
+    /// Checks and adds one metric value.
+    pub fn add_metric(
+        &mut self,
+        row: u64,
+        unit: &str,
+        metric: &str,
+        value: &str,
+    ) -> Result<(), LedgerError> {
+        let err = |field, problem| LedgerError {
+            row,
+            field,
+            problem,
+        };
+        let unit = self.unit(row, unit.as_bytes())?;
+        let name = metric.trim();
+        if name.is_empty() {
+            return Err(err(Field::Metric, Problem::Missing));
+        }
+        let m = self.rubric.metric_by_code(name).ok_or_else(|| {
+            err(
+                Field::Metric,
+                Problem::UnknownMetric {
+                    name: name.to_owned(),
+                    known: self
+                        .rubric
+                        .metrics
+                        .iter()
+                        .map(|m| m.code.as_str())
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                },
+            )
+        })? as u16;
+        let value_text = value.trim();
+        if value_text.is_empty() {
+            return Err(err(Field::Value, Problem::Missing));
+        }
+        let value = parse_decimal(value_text)
+            .ok_or_else(|| err(Field::Value, Problem::BadValue(value_text.to_owned())))?;
+        if let Some(&first) = self.metric_rows.get(&(unit, m)) {
+            return Err(err(
+                Field::Metric,
+                Problem::DuplicateMetric {
+                    metric: name.to_owned(),
+                    first,
+                },
+            ));
+        }
+        self.metric_rows.insert((unit, m), row);
+        self.metrics.push(MetricValue {
+            id: row,
+            unit,
+            metric: m,
+            value,
+        });
+        Ok(())
+    }
+
+    /// The finished ledger.
+    pub fn finish(self) -> Ledger {
+        Ledger {
+            rubric_id: self.rubric.id.clone(),
+            rule_count: self.rubric.rules.len(),
+            year: self.rubric.year,
+            roster: self.roster,
+            records: self.records,
+            assessments: self.assessments,
+            assessors: self.assessors,
+            metrics: self.metrics,
+        }
+    }
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
+
+/// A count: digits only (an optional `.0…` tail from spreadsheets is accepted), from 1 to 1,000,000.
+fn parse_count(b: &[u8]) -> Option<u32> {
+    let digits = match memchr::memchr(b'.', b) {
+        Some(i) if i > 0 && b[i + 1..].iter().all(|&c| c == b'0') => &b[..i],
+        Some(_) => return None,
+        None => b,
+    };
+    if digits.is_empty() || digits.len() > 7 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = digits
+        .iter()
+        .fold(0u32, |a, &c| a * 10 + u32::from(c - b'0'));
+    (1..=1_000_000).contains(&n).then_some(n)
+}
+
+fn parse_points(b: &[u8]) -> Result<Points, Problem> {
+    parse_hundredths(b)
+        .map(Points::from_hundredths)
+        .map_err(|reason| Problem::BadNumber {
+            text: String::from_utf8_lossy(b).into_owned(),
+            reason,
+        })
+}
+
+/// A plain decimal number (no exponent, no thousands separator).
+fn parse_decimal(t: &str) -> Option<Decimal> {
+    let body = t.strip_prefix(['-', '+']).unwrap_or(t);
+    if body.is_empty()
+        || body.starts_with('.')
+        || body.ends_with('.')
+        || !body.bytes().all(|c| c.is_ascii_digit() || c == b'.')
+    {
+        return None;
+    }
+    t.parse::<Decimal>().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(Date::parse("2022-02-28").map(Date::ordinal), Some(31 + 28));
+        assert!(Date::parse("2022-02-29").is_none());
+        assert!(Date::parse("2024-02-29").is_some());
+        assert!(Date::parse("2022-13-01").is_none());
+        assert!(Date::parse("22-01-01").is_none());
+        assert!(Date::parse("2022-01-01x").is_none());
+        assert_eq!(
+            Date::parse("2022/3/5").map(|d| d.to_string()),
+            Some("2022-03-05".into())
+        );
+        for d in [1u16, 59, 60, 365] {
+            assert_eq!(Date::from_ordinal(2022, d).map(Date::ordinal), Some(d));
+        }
+        assert!(Date::from_ordinal(2022, 366).is_none());
+        assert_eq!(
+            Date::from_ordinal(2024, 366).map(|d| d.to_string()),
+            Some("2024-12-31".into())
+        );
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(parse_count(b"3"), Some(3));
+        assert_eq!(parse_count(b"3.0"), Some(3));
+        assert_eq!(parse_count(b"0"), None);
+        assert_eq!(parse_count(b"1.5"), None);
+        assert_eq!(parse_count(b"-1"), None);
+        assert_eq!(parse_count(b"abc"), None);
+        assert_eq!(parse_count(b"99999999"), None);
+    }
+
+    #[test]
+    fn decimals() {
+        assert_eq!(
+            parse_decimal("150.5").map(|d| d.to_string()),
+            Some("150.5".into())
+        );
+        assert!(parse_decimal("1e5").is_none());
+        assert!(parse_decimal("1,000").is_none());
+        assert!(parse_decimal("").is_none());
+        assert!(parse_decimal("5.").is_none());
+    }
+}

@@ -1,0 +1,1165 @@
+//! The rubric (细则) as validated data, and its TOML file format.
+//!
+//! A rubric is one year's rules: categories with maxima, optional sections with their own caps, rules of
+//! a handful of kinds, member classes with their conversion weights, the metrics that `metric_below`
+//! rules compare, and the default roster. [`Rubric::from_toml`] parses a file's text and checks every
+//! constraint (caps add up, codes unique, references exist, at most two decimals) and reports each
+//! problem with its line and key, all of them at once. After that the types only hold valid rubrics.
+//! This module does no IO: the caller reads the file.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::points::Points;
+
+/// A category's role in the total.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CategoryMode {
+    /// Starts at its maximum; deductions lower it, never below zero.
+    Deduct,
+    /// 加分项: starts at zero; its rules add points, capped at its maximum.
+    Bonus,
+    /// Carries no points: veto and lowest-grade events only (减分项 of 2022).
+    Flags,
+}
+
+/// What one rule means and how it turns into points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuleKind {
+    /// The failing happened, once a year: the rule's points.
+    Fixed { points: Points },
+    /// `count` instances: count × points; `max_count` bounds the year's total count.
+    PerCount {
+        points: Points,
+        max_count: Option<u32>,
+    },
+    /// A discretionary judgement within `[min, max]`, once a year.
+    Range { min: Points, max: Points },
+    /// One clause with several severity levels: a record picks one level by its points, once a year.
+    Graded { levels: Vec<Level> },
+    /// A score out of `max` from each assessor (督导组); deduction = max − mean.
+    Assessed { max: Points, assessors: Option<u32> },
+    /// Computed: the unit's `metric` below its `reference` costs `points`.
+    MetricBelow {
+        points: Points,
+        metric: usize,
+        reference: usize,
+    },
+    /// 一票否决: the total is forced to zero; also sets the lowest grade.
+    Veto,
+    /// 最低等次: a flag for the annual comprehensive assessment, no points.
+    LowestGrade,
+}
+
+/// One severity level of a graded rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Level {
+    pub points: Points,
+    pub text: String,
+}
+
+impl RuleKind {
+    /// The kind's name as written in rubric files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RuleKind::Fixed { .. } => "fixed",
+            RuleKind::PerCount { .. } => "per_count",
+            RuleKind::Range { .. } => "range",
+            RuleKind::Graded { .. } => "graded",
+            RuleKind::Assessed { .. } => "assessed",
+            RuleKind::MetricBelow { .. } => "metric_below",
+            RuleKind::Veto => "veto",
+            RuleKind::LowestGrade => "lowest_grade",
+        }
+    }
+
+    /// The kind's name for people.
+    pub fn label(&self) -> &'static str {
+        match self {
+            RuleKind::Fixed { .. } => "定额扣分",
+            RuleKind::PerCount { .. } => "按次扣分",
+            RuleKind::Range { .. } => "区间扣分",
+            RuleKind::Graded { .. } => "分档扣分",
+            RuleKind::Assessed { .. } => "督导组打分",
+            RuleKind::MetricBelow { .. } => "指标比较",
+            RuleKind::Veto => "一票否决",
+            RuleKind::LowestGrade => "最低等次",
+        }
+    }
+
+    /// Whether a unit can have at most one record of this rule a year.
+    pub fn once_a_year(&self) -> bool {
+        matches!(
+            self,
+            RuleKind::Fixed { .. }
+                | RuleKind::Range { .. }
+                | RuleKind::Graded { .. }
+                | RuleKind::Veto
+                | RuleKind::LowestGrade
+        )
+    }
+
+    /// Whether records of this rule are entered in the ledger (not scored by assessors or computed).
+    pub fn is_recorded(&self) -> bool {
+        !matches!(
+            self,
+            RuleKind::Assessed { .. } | RuleKind::MetricBelow { .. }
+        )
+    }
+}
+
+/// One clause of the rubric.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub code: String,
+    pub kind: RuleKind,
+    /// The short clause, as in the rules table.
+    pub text: String,
+    /// The full original sentence of the document.
+    pub source: String,
+    /// Only units carrying this tag are bound by the rule.
+    pub applies_to: Option<String>,
+    /// Rules that may not be recorded together with this one for a unit in a year (symmetric).
+    pub excludes: Vec<usize>,
+    pub category: usize,
+    pub section: Option<usize>,
+}
+
+/// A category (方面) of the rubric.
+#[derive(Clone, Debug)]
+pub struct Category {
+    pub code: String,
+    pub name: String,
+    pub max: Points,
+    pub mode: CategoryMode,
+    pub source: String,
+    /// Indices into [`Rubric::sections`].
+    pub sections: Vec<usize>,
+    /// Indices into [`Rubric::rules`] of the rules outside any section.
+    pub rules: Vec<usize>,
+}
+
+/// A section of a category with its own cap (3.1–3.4 in 2022).
+#[derive(Clone, Debug)]
+pub struct Section {
+    pub code: String,
+    pub name: String,
+    pub max: Points,
+    pub category: usize,
+    pub rules: Vec<usize>,
+}
+
+/// A member class (A类, B类) and its weight in the conversion.
+#[derive(Clone, Debug)]
+pub struct Class {
+    pub code: String,
+    pub name: String,
+    pub weight: Points,
+}
+
+/// A per-unit figure that `metric_below` rules compare.
+#[derive(Clone, Debug)]
+pub struct Metric {
+    pub code: String,
+    pub name: String,
+}
+
+/// A member unit of the default roster.
+#[derive(Clone, Debug)]
+pub struct RosterEntry {
+    pub name: String,
+    pub class: usize,
+    pub tags: Vec<String>,
+}
+
+/// How a total becomes the converted (折算) score.
+#[derive(Clone, Copy, Debug)]
+pub struct Conversion {
+    /// Converted = total × class weight ÷ divisor.
+    pub divisor: Points,
+    /// Decimals kept, rounding half away from zero (四舍五入). 0, 1 or 2.
+    pub decimals: u32,
+}
+
+/// A validated rubric.
+#[derive(Clone, Debug)]
+pub struct Rubric {
+    pub id: String,
+    pub year: i32,
+    pub title: String,
+    pub issuer: String,
+    pub total: Points,
+    pub conversion: Conversion,
+    pub classes: Vec<Class>,
+    pub metrics: Vec<Metric>,
+    pub categories: Vec<Category>,
+    pub sections: Vec<Section>,
+    pub rules: Vec<Rule>,
+    pub roster: Vec<RosterEntry>,
+    rule_index: HashMap<String, usize>,
+}
+
+/// One problem in a rubric file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RubricError {
+    /// 1-based line in the file, 0 when the problem concerns the file as a whole.
+    pub line: usize,
+    /// The key, as a path: `categories[2].rules[0].points`.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for RubricError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "键 `{}`：{}", self.key, self.message)
+        } else {
+            write!(
+                f,
+                "第 {} 行，键 `{}`：{}",
+                self.line, self.key, self.message
+            )
+        }
+    }
+}
+
+/// All the problems of a rubric file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct RubricErrors(pub Vec<RubricError>);
+
+impl fmt::Display for RubricErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Rubric {
+    /// Looks a rule up by its code.
+    pub fn rule_by_code(&self, code: &str) -> Option<usize> {
+        self.rule_index.get(code).copied()
+    }
+
+    pub fn class_by_code(&self, code: &str) -> Option<usize> {
+        self.classes.iter().position(|c| c.code == code)
+    }
+
+    pub fn metric_by_code(&self, code: &str) -> Option<usize> {
+        self.metrics.iter().position(|m| m.code == code)
+    }
+
+    /// The cap that bounds a rule's deduction: its section's max, else its category's.
+    pub fn container_max(&self, rule: usize) -> Points {
+        let r = &self.rules[rule];
+        match r.section {
+            Some(s) => self.sections[s].max,
+            None => self.categories[r.category].max,
+        }
+    }
+
+    /// Parses and validates a rubric file's text. Every problem found is returned, each with its line
+    /// and key; nothing partial is returned.
+    pub fn from_toml(text: &str) -> Result<Rubric, RubricErrors> {
+        let lines = LineIndex::new(text);
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map_or(0, |s| lines.line(s.start));
+            RubricErrors(vec![RubricError {
+                line,
+                key: String::from("(文件)"),
+                message: format!("TOML 格式错误：{}", e.message()),
+            }])
+        })?;
+        Loader {
+            lines,
+            errors: Vec::new(),
+        }
+        .load(raw)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The file format, as deserialized before validation.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    rubric: RawHeader,
+    conversion: Option<RawConversion>,
+    #[serde(default)]
+    classes: Vec<RawClass>,
+    #[serde(default)]
+    metrics: Vec<RawMetric>,
+    #[serde(default)]
+    categories: Vec<RawCategory>,
+    #[serde(default)]
+    units: Vec<RawUnit>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHeader {
+    id: Spanned<String>,
+    year: Spanned<i64>,
+    title: Spanned<String>,
+    #[serde(default)]
+    issuer: String,
+    total: Spanned<Num>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConversion {
+    divisor: Spanned<Num>,
+    #[serde(default)]
+    decimals: Option<Spanned<i64>>,
+    #[serde(default)]
+    rounding: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClass {
+    code: Spanned<String>,
+    #[serde(default)]
+    name: String,
+    weight: Spanned<Num>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetric {
+    code: Spanned<String>,
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCategory {
+    code: Spanned<String>,
+    #[serde(default)]
+    name: String,
+    max: Spanned<Num>,
+    #[serde(default)]
+    mode: Option<Spanned<String>>,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    sections: Vec<RawSection>,
+    #[serde(default)]
+    rules: Vec<RawRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSection {
+    code: Spanned<String>,
+    #[serde(default)]
+    name: String,
+    max: Spanned<Num>,
+    #[serde(default)]
+    rules: Vec<RawRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    code: Spanned<String>,
+    kind: Spanned<String>,
+    #[serde(default)]
+    points: Option<Spanned<Num>>,
+    #[serde(default)]
+    min: Option<Spanned<Num>>,
+    #[serde(default)]
+    max: Option<Spanned<Num>>,
+    #[serde(default)]
+    max_count: Option<Spanned<i64>>,
+    #[serde(default)]
+    applies_to: Option<Spanned<String>>,
+    #[serde(default)]
+    excludes: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    metric: Option<Spanned<String>>,
+    #[serde(default)]
+    reference: Option<Spanned<String>>,
+    #[serde(default)]
+    assessors: Option<Spanned<i64>>,
+    #[serde(default)]
+    levels: Option<Spanned<Vec<RawLevel>>>,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLevel {
+    points: Num,
+    #[serde(default)]
+    text: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnit {
+    name: Spanned<String>,
+    class: Spanned<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// A number written as a TOML integer, float or string. Floats are taken through their shortest
+/// round-trip text (`0.2` → `"0.2"`), which is exact for every value with at most two decimals; the
+/// text is then parsed exactly, so `0.125` is refused rather than rounded.
+struct Num(String);
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Num;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number or a decimal string")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Num, E> {
+                Ok(Num(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Num, E> {
+                Ok(Num(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Num, E> {
+                Ok(Num(format!("{v}")))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Num, E> {
+                Ok(Num(v.to_owned()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Maps byte offsets to 1-based line numbers.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        LineIndex { starts }
+    }
+    fn line(&self, offset: usize) -> usize {
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation.
+
+struct Loader {
+    lines: LineIndex,
+    errors: Vec<RubricError>,
+}
+
+/// A rule as read, before cross-references are resolved.
+struct Pending {
+    raw: RawRule,
+    key: String,
+    category: usize,
+    section: Option<usize>,
+}
+
+impl Loader {
+    fn err<T>(&mut self, at: &Spanned<T>, key: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(RubricError {
+            line: self.lines.line(at.span().start),
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    fn points(&mut self, at: &Spanned<Num>, key: &str, allow_negative: bool) -> Option<Points> {
+        match Points::parse(&at.get_ref().0) {
+            Ok(p) if p.is_negative() && !allow_negative => {
+                self.err(at, key, format!("不能为负数：{p}"));
+                None
+            }
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.err(at, key, format!("数值「{}」无效：{e}", at.get_ref().0));
+                None
+            }
+        }
+    }
+
+    fn load(mut self, raw: RawFile) -> Result<Rubric, RubricErrors> {
+        let h = &raw.rubric;
+        if h.id.get_ref().trim().is_empty() {
+            self.err(&h.id, "rubric.id", "不能为空");
+        }
+        if h.title.get_ref().trim().is_empty() {
+            self.err(&h.title, "rubric.title", "不能为空");
+        }
+        let year = *h.year.get_ref();
+        if !(1949..=2999).contains(&year) {
+            self.err(&h.year, "rubric.year", format!("年度 {year} 不合理"));
+        }
+        let total = self.points(&h.total, "rubric.total", false);
+
+        let conversion = match &raw.conversion {
+            None => Conversion {
+                divisor: Points::whole(100),
+                decimals: 2,
+            },
+            Some(c) => {
+                let divisor = self.points(&c.divisor, "conversion.divisor", false);
+                if divisor == Some(Points::ZERO) {
+                    self.err(&c.divisor, "conversion.divisor", "不能为 0");
+                }
+                let decimals = match &c.decimals {
+                    None => 2,
+                    Some(d) if (0..=2).contains(d.get_ref()) => *d.get_ref() as u32,
+                    Some(d) => {
+                        self.err(d, "conversion.decimals", "只能为 0、1 或 2");
+                        2
+                    }
+                };
+                if let Some(r) = &c.rounding
+                    && r.get_ref() != "half_up"
+                {
+                    self.err(
+                        r,
+                        "conversion.rounding",
+                        format!(
+                            "不支持的舍入方式「{}」，只支持 half_up（四舍五入）",
+                            r.get_ref()
+                        ),
+                    );
+                }
+                Conversion {
+                    divisor: divisor.unwrap_or(Points::whole(100)),
+                    decimals,
+                }
+            }
+        };
+
+        let mut classes = Vec::new();
+        if raw.classes.is_empty() {
+            self.errors.push(RubricError {
+                line: 0,
+                key: "classes".into(),
+                message: "至少需要一个单位类别（如 A 类、B 类）".into(),
+            });
+        }
+        for (i, c) in raw.classes.iter().enumerate() {
+            let key = format!("classes[{i}]");
+            let code = c.code.get_ref().trim().to_owned();
+            if code.is_empty() {
+                self.err(&c.code, format!("{key}.code"), "不能为空");
+            } else if classes.iter().any(|k: &Class| k.code == code) {
+                self.err(
+                    &c.code,
+                    format!("{key}.code"),
+                    format!("类别代码「{code}」重复"),
+                );
+            }
+            let weight = self.points(&c.weight, &format!("{key}.weight"), false);
+            if weight == Some(Points::ZERO) {
+                self.err(&c.weight, format!("{key}.weight"), "权重不能为 0");
+            }
+            let name = if c.name.is_empty() {
+                format!("{code}类")
+            } else {
+                c.name.clone()
+            };
+            classes.push(Class {
+                code,
+                name,
+                weight: weight.unwrap_or(Points::ZERO),
+            });
+        }
+
+        let mut metrics: Vec<Metric> = Vec::new();
+        for (i, m) in raw.metrics.iter().enumerate() {
+            let code = m.code.get_ref().trim().to_owned();
+            if code.is_empty() {
+                self.err(&m.code, format!("metrics[{i}].code"), "不能为空");
+            } else if metrics.iter().any(|k| k.code == code) {
+                self.err(
+                    &m.code,
+                    format!("metrics[{i}].code"),
+                    format!("指标「{code}」重复"),
+                );
+            }
+            metrics.push(Metric {
+                code,
+                name: m.name.clone(),
+            });
+        }
+
+        // Categories and sections; rules are collected for a second pass (excludes refer forward).
+        let mut categories = Vec::new();
+        let mut sections: Vec<Section> = Vec::new();
+        let mut pending: Vec<Pending> = Vec::new();
+        let mut seen_codes: HashSet<String> = HashSet::new();
+        if raw.categories.is_empty() {
+            self.errors.push(RubricError {
+                line: 0,
+                key: "categories".into(),
+                message: "至少需要一个方面（category）".into(),
+            });
+        }
+        for (ci, c) in raw.categories.into_iter().enumerate() {
+            let key = format!("categories[{ci}]");
+            let code = c.code.get_ref().trim().to_owned();
+            if code.is_empty() {
+                self.err(&c.code, format!("{key}.code"), "不能为空");
+            } else if !seen_codes.insert(code.clone()) {
+                self.err(
+                    &c.code,
+                    format!("{key}.code"),
+                    format!("编号「{code}」重复"),
+                );
+            }
+            let mode = match c.mode.as_ref().map(|m| m.get_ref().as_str()) {
+                None | Some("deduct") => CategoryMode::Deduct,
+                Some("bonus") => CategoryMode::Bonus,
+                Some("flags") => CategoryMode::Flags,
+                Some(other) => {
+                    let msg = format!("未知的方面类型「{other}」，可选 deduct、bonus、flags");
+                    if let Some(m) = &c.mode {
+                        self.err(m, format!("{key}.mode"), msg);
+                    }
+                    CategoryMode::Deduct
+                }
+            };
+            let max = self
+                .points(&c.max, &format!("{key}.max"), false)
+                .unwrap_or(Points::ZERO);
+            match mode {
+                CategoryMode::Flags if max != Points::ZERO => {
+                    self.err(
+                        &c.max,
+                        format!("{key}.max"),
+                        "flags 类方面不计分，max 须为 0",
+                    );
+                }
+                CategoryMode::Deduct | CategoryMode::Bonus if max == Points::ZERO => {
+                    self.err(&c.max, format!("{key}.max"), "满分须大于 0");
+                }
+                _ => {}
+            }
+            let mut section_ids = Vec::new();
+            let mut section_sum = Points::ZERO;
+            let loose = !c.rules.is_empty();
+            for (si, s) in c.sections.into_iter().enumerate() {
+                let skey = format!("{key}.sections[{si}]");
+                let scode = s.code.get_ref().trim().to_owned();
+                if scode.is_empty() {
+                    self.err(&s.code, format!("{skey}.code"), "不能为空");
+                } else if !seen_codes.insert(scode.clone()) {
+                    self.err(
+                        &s.code,
+                        format!("{skey}.code"),
+                        format!("编号「{scode}」重复"),
+                    );
+                }
+                if mode == CategoryMode::Flags {
+                    self.err(&s.code, format!("{skey}.code"), "flags 类方面不能分节");
+                }
+                let smax = self
+                    .points(&s.max, &format!("{skey}.max"), false)
+                    .unwrap_or(Points::ZERO);
+                if smax == Points::ZERO {
+                    self.err(&s.max, format!("{skey}.max"), "满分须大于 0");
+                }
+                section_sum += smax;
+                let sid = sections.len();
+                section_ids.push(sid);
+                if s.rules.is_empty() {
+                    self.err(&s.code, format!("{skey}.rules"), "该节没有任何条款");
+                }
+                for (ri, r) in s.rules.into_iter().enumerate() {
+                    pending.push(Pending {
+                        raw: r,
+                        key: format!("{skey}.rules[{ri}]"),
+                        category: ci,
+                        section: Some(sid),
+                    });
+                }
+                sections.push(Section {
+                    code: scode,
+                    name: s.name,
+                    max: smax,
+                    category: ci,
+                    rules: Vec::new(),
+                });
+            }
+            if !section_ids.is_empty() {
+                if section_sum > max {
+                    self.err(
+                        &c.max,
+                        format!("{key}.max"),
+                        format!("各节满分之和 {section_sum} 超过方面满分 {max}"),
+                    );
+                } else if !loose && section_sum != max {
+                    self.err(
+                        &c.max,
+                        format!("{key}.max"),
+                        format!("各节满分之和 {section_sum} 与方面满分 {max} 不一致"),
+                    );
+                }
+            }
+            if section_ids.is_empty() && !loose && mode != CategoryMode::Flags {
+                self.err(&c.code, format!("{key}.rules"), "该方面没有任何条款");
+            }
+            for (ri, r) in c.rules.into_iter().enumerate() {
+                pending.push(Pending {
+                    raw: r,
+                    key: format!("{key}.rules[{ri}]"),
+                    category: ci,
+                    section: None,
+                });
+            }
+            categories.push(Category {
+                code,
+                name: c.name,
+                max,
+                mode,
+                source: c.source,
+                sections: section_ids,
+                rules: Vec::new(),
+            });
+        }
+
+        if let Some(total) = total {
+            let sum: Points = categories
+                .iter()
+                .filter(|c| c.mode == CategoryMode::Deduct)
+                .map(|c| c.max)
+                .sum();
+            if sum != total {
+                self.err(
+                    &h.total,
+                    "rubric.total",
+                    format!("总分 {total} 与各扣分类方面满分之和 {sum} 不一致"),
+                );
+            }
+        }
+
+        // Rule codes first, so that excludes can refer to rules written later.
+        let mut rule_index: HashMap<String, usize> = HashMap::new();
+        for (i, p) in pending.iter().enumerate() {
+            let code = p.raw.code.get_ref().trim().to_owned();
+            if code.is_empty() {
+                self.err(&p.raw.code, format!("{}.code", p.key), "不能为空");
+            } else if !seen_codes.insert(code.clone()) {
+                self.err(
+                    &p.raw.code,
+                    format!("{}.code", p.key),
+                    format!("编号「{code}」重复"),
+                );
+            } else {
+                rule_index.insert(code, i);
+            }
+        }
+
+        if pending.len() >= usize::from(u16::MAX) {
+            self.errors.push(RubricError {
+                line: 0,
+                key: "categories".into(),
+                message: format!("条款过多：{} 条（上限 65534 条）", pending.len()),
+            });
+        }
+        let mut rules = Vec::with_capacity(pending.len());
+        for p in &pending {
+            let container = match p.section {
+                Some(s) => sections[s].max,
+                None => categories[p.category].max,
+            };
+            let mode = categories[p.category].mode;
+            let kind = self.rule_kind(p, container, mode, &metrics);
+            let mut excludes = Vec::new();
+            if let Some(ex) = &p.raw.excludes {
+                for code in ex.get_ref() {
+                    match rule_index.get(code.trim()) {
+                        Some(&j) if pending[j].raw.code.get_ref() == p.raw.code.get_ref() => {
+                            self.err(ex, format!("{}.excludes", p.key), "不能与自身互斥");
+                        }
+                        Some(&j) => excludes.push(j),
+                        None => self.err(
+                            ex,
+                            format!("{}.excludes", p.key),
+                            format!("互斥条款「{code}」不存在"),
+                        ),
+                    }
+                }
+            }
+            let applies_to = match &p.raw.applies_to {
+                Some(t) if t.get_ref().trim().is_empty() => {
+                    self.err(t, format!("{}.applies_to", p.key), "不能为空");
+                    None
+                }
+                Some(t) => Some(t.get_ref().trim().to_owned()),
+                None => None,
+            };
+            if p.raw.text.trim().is_empty() {
+                self.err(&p.raw.code, format!("{}.text", p.key), "缺少条款内容 text");
+            }
+            rules.push(Rule {
+                code: p.raw.code.get_ref().trim().to_owned(),
+                kind: kind.unwrap_or(RuleKind::LowestGrade),
+                text: p.raw.text.trim().to_owned(),
+                source: p.raw.source.trim().to_owned(),
+                applies_to,
+                excludes,
+                category: p.category,
+                section: p.section,
+            });
+        }
+        // Exclusion is symmetric; only rules that are recorded can be alternatives.
+        for i in 0..rules.len() {
+            for j in rules[i].excludes.clone() {
+                if !rules[j].kind.is_recorded() || !rules[i].kind.is_recorded() {
+                    let p = &pending[i];
+                    if let Some(ex) = &p.raw.excludes {
+                        self.err(
+                            ex,
+                            format!("{}.excludes", p.key),
+                            "只有录入的条款才能互斥（督导组打分和指标比较条款不行）",
+                        );
+                    }
+                }
+                if !rules[j].excludes.contains(&i) {
+                    rules[j].excludes.push(i);
+                }
+            }
+        }
+        for (i, r) in rules.iter().enumerate() {
+            match r.section {
+                Some(s) => sections[s].rules.push(i),
+                None => categories[r.category].rules.push(i),
+            }
+        }
+
+        let mut roster: Vec<RosterEntry> = Vec::new();
+        let mut names = HashSet::new();
+        for (i, u) in raw.units.iter().enumerate() {
+            let name = u.name.get_ref().trim().to_owned();
+            if name.is_empty() {
+                self.err(&u.name, format!("units[{i}].name"), "单位名称不能为空");
+            } else if !names.insert(name.clone()) {
+                self.err(
+                    &u.name,
+                    format!("units[{i}].name"),
+                    format!("单位「{name}」重复"),
+                );
+            }
+            let class = classes
+                .iter()
+                .position(|c| c.code == u.class.get_ref().trim());
+            if class.is_none() {
+                self.err(
+                    &u.class,
+                    format!("units[{i}].class"),
+                    format!("未知类别「{}」", u.class.get_ref()),
+                );
+            }
+            roster.push(RosterEntry {
+                name,
+                class: class.unwrap_or(0),
+                tags: u
+                    .tags
+                    .iter()
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty())
+                    .collect(),
+            });
+        }
+
+        if !self.errors.is_empty() {
+            self.errors.sort_by_key(|e| e.line);
+            return Err(RubricErrors(self.errors));
+        }
+        Ok(Rubric {
+            id: h.id.get_ref().trim().to_owned(),
+            year: year as i32,
+            title: h.title.get_ref().trim().to_owned(),
+            issuer: h.issuer.trim().to_owned(),
+            total: total.unwrap_or(Points::ZERO),
+            conversion,
+            classes,
+            metrics,
+            categories,
+            sections,
+            rules,
+            roster,
+            rule_index,
+        })
+    }
+
+    /// Checks one rule's kind and numbers against its container; `None` when it is invalid.
+    fn rule_kind(
+        &mut self,
+        p: &Pending,
+        container: Points,
+        mode: CategoryMode,
+        metrics: &[Metric],
+    ) -> Option<RuleKind> {
+        let r = &p.raw;
+        let key = &p.key;
+        let kind_name = r.kind.get_ref().as_str();
+        // Which optional keys each kind accepts.
+        let allowed: &[&str] = match kind_name {
+            "fixed" => &["points"],
+            "per_count" => &["points", "max_count"],
+            "range" => &["min", "max"],
+            "graded" => &["levels"],
+            "assessed" => &["max", "assessors"],
+            "metric_below" => &["points", "metric", "reference"],
+            "veto" | "lowest_grade" => &[],
+            other => {
+                self.err(
+                    &r.kind,
+                    format!("{key}.kind"),
+                    format!(
+                        "未知的条款类型「{other}」，可选 fixed、per_count、range、graded、assessed、metric_below、veto、lowest_grade"
+                    ),
+                );
+                return None;
+            }
+        };
+        let present = [
+            ("points", r.points.as_ref().map(toml::Spanned::span)),
+            ("min", r.min.as_ref().map(toml::Spanned::span)),
+            ("max", r.max.as_ref().map(toml::Spanned::span)),
+            ("max_count", r.max_count.as_ref().map(toml::Spanned::span)),
+            ("metric", r.metric.as_ref().map(toml::Spanned::span)),
+            ("reference", r.reference.as_ref().map(toml::Spanned::span)),
+            ("assessors", r.assessors.as_ref().map(toml::Spanned::span)),
+            ("levels", r.levels.as_ref().map(toml::Spanned::span)),
+        ];
+        let mut ok = true;
+        for (name, span) in present {
+            if let Some(span) = span
+                && !allowed.contains(&name)
+            {
+                self.errors.push(RubricError {
+                    line: self.lines.line(span.start),
+                    key: format!("{key}.{name}"),
+                    message: format!("{kind_name} 类条款不使用 {name}"),
+                });
+                ok = false;
+            }
+        }
+        let allowed_in_mode = match mode {
+            CategoryMode::Deduct => true,
+            CategoryMode::Bonus => matches!(kind_name, "fixed" | "per_count" | "range" | "graded"),
+            CategoryMode::Flags => matches!(kind_name, "veto" | "lowest_grade"),
+        };
+        if !allowed_in_mode {
+            self.err(
+                &r.kind,
+                format!("{key}.kind"),
+                format!("{kind_name} 类条款不能放在此类方面中"),
+            );
+            ok = false;
+        }
+
+        let need_points =
+            |this: &mut Self, what: &Option<Spanned<Num>>, name: &str| -> Option<Points> {
+                match what {
+                    None => {
+                        this.err(
+                            &r.code,
+                            format!("{key}.{name}"),
+                            format!("{kind_name} 类条款须给出 {name}"),
+                        );
+                        None
+                    }
+                    Some(v) => {
+                        let p = this.points(v, &format!("{key}.{name}"), false)?;
+                        if p == Points::ZERO {
+                            this.err(v, format!("{key}.{name}"), "须大于 0");
+                            return None;
+                        }
+                        if p > container {
+                            this.err(
+                                v,
+                                format!("{key}.{name}"),
+                                format!("{p} 分超过所在方面或节的满分 {container}"),
+                            );
+                            return None;
+                        }
+                        Some(p)
+                    }
+                }
+            };
+
+        let kind = match kind_name {
+            "fixed" => RuleKind::Fixed {
+                points: need_points(self, &r.points, "points")?,
+            },
+            "per_count" => {
+                let max_count = match &r.max_count {
+                    None => None,
+                    Some(m) if *m.get_ref() >= 1 && *m.get_ref() <= i64::from(u32::MAX) => {
+                        Some(*m.get_ref() as u32)
+                    }
+                    Some(m) => {
+                        self.err(m, format!("{key}.max_count"), "须为不小于 1 的整数");
+                        return None;
+                    }
+                };
+                RuleKind::PerCount {
+                    points: need_points(self, &r.points, "points")?,
+                    max_count,
+                }
+            }
+            "range" => {
+                let min = match &r.min {
+                    None => {
+                        self.err(&r.code, format!("{key}.min"), "range 类条款须给出 min");
+                        return None;
+                    }
+                    Some(v) => self.points(v, &format!("{key}.min"), false)?,
+                };
+                let max = need_points(self, &r.max, "max")?;
+                if min > max {
+                    if let Some(v) = &r.min {
+                        self.err(
+                            v,
+                            format!("{key}.min"),
+                            format!("下限 {min} 大于上限 {max}"),
+                        );
+                    }
+                    return None;
+                }
+                RuleKind::Range { min, max }
+            }
+            "graded" => {
+                let Some(levels) = &r.levels else {
+                    self.err(
+                        &r.code,
+                        format!("{key}.levels"),
+                        "graded 类条款须给出 levels",
+                    );
+                    return None;
+                };
+                let mut out: Vec<Level> = Vec::new();
+                for (i, l) in levels.get_ref().iter().enumerate() {
+                    match Points::parse(&l.points.0) {
+                        Ok(p) if p > Points::ZERO && p <= container => {
+                            if out.iter().any(|o| o.points == p) {
+                                self.err(
+                                    levels,
+                                    format!("{key}.levels[{i}].points"),
+                                    format!("档次分值 {p} 重复"),
+                                );
+                                return None;
+                            }
+                            out.push(Level {
+                                points: p,
+                                text: l.text.clone(),
+                            });
+                        }
+                        Ok(p) => {
+                            self.err(
+                                levels,
+                                format!("{key}.levels[{i}].points"),
+                                format!("档次分值 {p} 须大于 0 且不超过满分 {container}"),
+                            );
+                            return None;
+                        }
+                        Err(e) => {
+                            self.err(
+                                levels,
+                                format!("{key}.levels[{i}].points"),
+                                format!("数值无效：{e}"),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                if out.len() < 2 {
+                    self.err(levels, format!("{key}.levels"), "至少需要两个档次");
+                    return None;
+                }
+                RuleKind::Graded { levels: out }
+            }
+            "assessed" => {
+                let max = need_points(self, &r.max, "max")?;
+                let assessors = match &r.assessors {
+                    None => None,
+                    Some(a) if *a.get_ref() >= 1 && *a.get_ref() <= 1000 => {
+                        Some(*a.get_ref() as u32)
+                    }
+                    Some(a) => {
+                        self.err(a, format!("{key}.assessors"), "须为 1 到 1000 的整数");
+                        return None;
+                    }
+                };
+                RuleKind::Assessed { max, assessors }
+            }
+            "metric_below" => {
+                let points = need_points(self, &r.points, "points")?;
+                let find =
+                    |this: &mut Self, v: &Option<Spanned<String>>, name: &str| -> Option<usize> {
+                        match v {
+                            None => {
+                                this.err(
+                                    &r.code,
+                                    format!("{key}.{name}"),
+                                    format!("metric_below 类条款须给出 {name}"),
+                                );
+                                None
+                            }
+                            Some(s) => {
+                                let found =
+                                    metrics.iter().position(|m| m.code == s.get_ref().trim());
+                                if found.is_none() {
+                                    this.err(
+                                        s,
+                                        format!("{key}.{name}"),
+                                        format!("指标「{}」未在 [[metrics]] 中声明", s.get_ref()),
+                                    );
+                                }
+                                found
+                            }
+                        }
+                    };
+                let metric = find(self, &r.metric, "metric");
+                let reference = find(self, &r.reference, "reference");
+                let (metric, reference) = (metric?, reference?);
+                if metric == reference {
+                    if let Some(s) = &r.reference {
+                        self.err(s, format!("{key}.reference"), "比较对象不能是指标本身");
+                    }
+                    return None;
+                }
+                RuleKind::MetricBelow {
+                    points,
+                    metric,
+                    reference,
+                }
+            }
+            "veto" => RuleKind::Veto,
+            _ => RuleKind::LowestGrade,
+        };
+        ok.then_some(kind)
+    }
+}
