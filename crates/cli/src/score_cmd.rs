@@ -37,7 +37,9 @@ pub struct ScoreArgs {
 
 /// Loads a shipped rubric by year, or a rubric file.
 pub fn load_rubric(which: &str) -> Result<Rubric, Refusal> {
-    let (text, label) = if let Some(t) = shipped_rubric(which) { (t.to_owned(), format!("内置细则 {which}")) } else {
+    let (text, label) = if let Some(t) = shipped_rubric(which) {
+        (t.to_owned(), format!("内置细则 {which}"))
+    } else {
         let text = std::fs::read_to_string(which)
             .with_context(|| format!("无法读取细则文件 {which}（内置细则只有：2022）"))?;
         (text, which.to_owned())

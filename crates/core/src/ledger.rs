@@ -757,7 +757,9 @@ impl<'r> LedgerBuilder<'r> {
                 Problem::ScoreOutOfRange { got: score, max },
             ));
         }
-        let a = if let Some(&a) = self.assessor_index.get(assessor) { a } else {
+        let a = if let Some(&a) = self.assessor_index.get(assessor) {
+            a
+        } else {
             let a = self.assessors.len() as u32;
             self.assessors.push(assessor.to_owned());
             self.assessor_index.insert(assessor.to_owned(), a);
