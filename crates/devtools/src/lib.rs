@@ -8,7 +8,7 @@ use std::io::Write;
 
 use lvzhi_core::{Rubric, RuleKind};
 
-/// SplitMix64: small, fast, and good enough for test data (not for anything secret).
+/// `SplitMix64`: small, fast, and good enough for test data (not for anything secret).
 pub struct Rng(u64);
 
 impl Rng {
@@ -124,6 +124,17 @@ const NOTES: &[&str] = &[
     "复查时仍未完成整改",
     "专项检查通报",
     "材料审核不通过",
+];
+
+const GROUPS: [&str; 8] = [
+    "第一督导组",
+    "第二督导组",
+    "第三督导组",
+    "第四督导组",
+    "第五督导组",
+    "第六督导组",
+    "第七督导组",
+    "第八督导组",
 ];
 
 /// Writes units, records, assessments and metrics CSV files for a generated year.
@@ -276,16 +287,6 @@ pub fn write_year(
 
     let mut wa = csv::Writer::from_writer(out_assessments);
     wa.write_record(["unit", "rule", "assessor", "score"])?;
-    const GROUPS: [&str; 8] = [
-        "第一督导组",
-        "第二督导组",
-        "第三督导组",
-        "第四督导组",
-        "第五督导组",
-        "第六督导组",
-        "第七督导组",
-        "第八督导组",
-    ];
     let mut wm = csv::Writer::from_writer(out_metrics);
     wm.write_record(["unit", "metric", "value"])?;
     let suzhou_avg = 150 + rng.below(60);
