@@ -87,10 +87,16 @@ fn check(path: &Path) -> Result<(), String> {
 
     if !case.error.is_empty() {
         if run.code != 1 {
-            return Err(format!("expected exit 1, got {}; stderr: {}", run.code, run.stderr));
+            return Err(format!(
+                "expected exit 1, got {}; stderr: {}",
+                run.code, run.stderr
+            ));
         }
         if !run.stdout.is_empty() {
-            return Err(format!("stdout must be empty on refusal, got: {}", run.stdout));
+            return Err(format!(
+                "stdout must be empty on refusal, got: {}",
+                run.stdout
+            ));
         }
         for e in &case.error {
             let head = match &e.field {
@@ -170,7 +176,11 @@ fn check(path: &Path) -> Result<(), String> {
             cmp("lowest_grade", r["lowest_grade"].clone(), Value::from(t));
         }
         if let Some(t) = &ex.incomplete {
-            cmp("incomplete", r["incomplete"].clone(), Value::from(t.clone()));
+            cmp(
+                "incomplete",
+                r["incomplete"].clone(),
+                Value::from(t.clone()),
+            );
         }
         if !diff.is_empty() {
             return Err(format!("{}: {}", ex.unit, diff.join("; ")));
@@ -188,7 +198,9 @@ fn check(path: &Path) -> Result<(), String> {
 }
 
 fn run_dir(sub: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases").join(sub);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/cases")
+        .join(sub);
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .expect("case folder")
         .map(|e| e.expect("entry").path())
