@@ -82,8 +82,8 @@ fn check(path: &Path) -> Result<(), String> {
             args.extend([flag.into(), name.into()]);
         }
     }
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = common::lvzhi(&argv, dir.path());
+    let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = common::lvzhi(&arg_refs, dir.path());
 
     if !case.error.is_empty() {
         if run.code != 1 {

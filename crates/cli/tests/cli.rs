@@ -1,0 +1,176 @@
+//! The command line's own behaviour: encodings, rubric commands, missing files, exit codes, and a
+//! snapshot of the sample year's results.
+
+mod common;
+
+use common::{lvzhi, repo};
+
+#[test]
+fn gbk_file_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // "unit,rule\n" then 发改委 in GBK (B7 A2 B8 C4 CE AF), a valid UTF-8 row, and GBK again.
+    let mut bytes = b"unit,rule\n".to_vec();
+    bytes.extend_from_slice(b"\xB7\xA2\xB8\xC4\xCE\xAF,2.4\n");
+    bytes.extend_from_slice("教育局,2.4\n".as_bytes());
+    std::fs::write(dir.path().join("r.csv"), bytes).expect("write");
+    let run = lvzhi(&["score", "--records", "r.csv"], dir.path());
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr.contains("r.csv 第 2 行：文本不是 UTF-8 编码"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("第 3 行"), "{}", run.stderr);
+}
+
+#[test]
+fn missing_files_and_unknown_rubrics() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let run = lvzhi(&["score", "--records", "nope.csv"], dir.path());
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("无法打开文件 nope.csv"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
+    std::fs::write(dir.path().join("r.csv"), "unit,rule\n").expect("write");
+    let run = lvzhi(
+        &["score", "--rubric", "2019", "--records", "r.csv"],
+        dir.path(),
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("无法读取细则文件 2019"),
+        "{}",
+        run.stderr
+    );
+    let run = lvzhi(&["score"], dir.path());
+    assert_eq!(run.code, 2, "usage error: {}", run.stderr);
+}
+
+#[test]
+fn rubric_check_names_line_and_key() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let good = repo().join("rubrics/2022.toml");
+    let run = lvzhi(
+        &["rubric", "check", good.to_str().expect("path")],
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("细则检查通过"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("49 条条款，名册 41 个单位，总分 100"),
+        "{}",
+        run.stdout
+    );
+
+    let bad =
+        lvzhi_core::RUBRIC_2022.replacen("points = 0.2\n", "points = 0.25\nmax_count = 0\n", 1);
+    std::fs::write(dir.path().join("bad.toml"), bad).expect("write");
+    let run = lvzhi(&["rubric", "check", "bad.toml"], dir.path());
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("bad.toml 第 "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("键 `categories[1].rules[1].max_count`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn rubric_show_json_nests_categories_sections_rules() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let run = lvzhi(&["rubric", "show", "2022", "--json"], dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let cats = doc["categories"].as_array().expect("categories");
+    assert_eq!(cats.len(), 7);
+    let three = &cats[2];
+    assert_eq!(three["max"], "20");
+    assert_eq!(three["sections"].as_array().map(Vec::len), Some(4));
+    let r341 = &three["sections"][3]["rules"][0];
+    assert_eq!(
+        (
+            r341["code"].as_str(),
+            r341["kind"].as_str(),
+            r341["max"].as_str()
+        ),
+        (Some("3.4.1"), Some("assessed"), Some("5"))
+    );
+    let r11 = &cats[0]["rules"][0];
+    assert_eq!(
+        (r11["min"].as_str(), r11["max"].as_str(), r11.get("points")),
+        (Some("1"), Some("10"), None)
+    );
+    let r44 = cats[3]["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["code"] == "4.4")
+        .expect("4.4");
+    assert_eq!(r44["max_count"], 4);
+    assert_eq!(r44["applies_to"], "专委会");
+    assert_eq!(r44["points"], "0.2");
+    let r512 = cats[4]["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["code"] == "5.12")
+        .expect("5.12");
+    assert_eq!(r512["excludes"], serde_json::json!(["5.10", "5.11"]));
+    assert!(
+        r512["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("直接扣3分"))
+    );
+    // The readable tree.
+    let run = lvzhi(&["rubric", "show"], dir.path());
+    assert!(
+        run.stdout.contains("3.4 督导工作方面（5 分）"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn sample_year_results_snapshot() {
+    let ex = repo().join("examples/2022");
+    let run = lvzhi(
+        &[
+            "score",
+            "--json",
+            "--units",
+            "units.csv",
+            "--records",
+            "records.csv",
+            "--assessments",
+            "assessments.csv",
+            "--metrics",
+            "metrics.csv",
+        ],
+        &ex,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(doc["results"].as_array().map(Vec::len), Some(41));
+    insta::assert_json_snapshot!("sample_year_2022", doc);
+    let table = lvzhi(
+        &[
+            "score",
+            "--units",
+            "units.csv",
+            "--records",
+            "records.csv",
+            "--assessments",
+            "assessments.csv",
+            "--metrics",
+            "metrics.csv",
+        ],
+        &ex,
+    );
+    assert_eq!(table.code, 0);
+    insta::assert_snapshot!("sample_year_2022_table", table.stdout);
+}
