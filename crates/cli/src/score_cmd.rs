@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use lvzhi_core::contract::{ResultsDoc, RubricDoc};
 use lvzhi_core::{LedgerBuilder, Roster, Rubric, score, shipped_rubric};
-use lvzhi_office::{InputErrors, read_assessments, read_metrics, read_records, read_units};
+use lvzhi_office::{InputErrors, read_assessments, read_metrics, read_records_file, read_units};
 
 use crate::{Refusal, table};
 
@@ -70,55 +70,38 @@ fn refuse(errs: &InputErrors) -> Refusal {
 
 pub fn run(args: &ScoreArgs) -> Result<String, Refusal> {
     let rubric = load_rubric(&args.rubric)?;
+    // Open every file before reading any, so a missing file is reported without work.
+    open(&args.records)?;
+    for p in [&args.units, &args.assessments, &args.metrics]
+        .into_iter()
+        .flatten()
+    {
+        open(p)?;
+    }
     let roster = match &args.units {
         None => Roster::from_rubric(&rubric),
-        Some(p) => read_units(&rubric, open(p)?, &label(p)).map_err(|e| refuse(&e))?,
+        Some(p) => read_units(&rubric, p.as_path(), &label(p)).map_err(|e| refuse(&e))?,
     };
-    // Open every file before reading any, so a missing file is reported without work.
-    let records = open(&args.records)?;
-    let assessments = args.assessments.as_deref().map(open).transpose()?;
-    let metrics = args.metrics.as_deref().map(open).transpose()?;
     let mut b = LedgerBuilder::new(&rubric, roster);
-    // About 80 bytes a record: a good guess avoids regrowing the ledger.
-    let guess = records
-        .metadata()
-        .map_or(0, |m| m.len() / 80)
-        .min(50_000_000);
-    b.reserve_records(guess as usize);
-    finish(args, &rubric, b, records, assessments, metrics)
-}
-
-fn finish(
-    args: &ScoreArgs,
-    rubric: &Rubric,
-    mut b: LedgerBuilder<'_>,
-    records: File,
-    assessments: Option<File>,
-    metrics: Option<File>,
-) -> Result<String, Refusal> {
-    let mut errs = read_records(
-        &mut b,
-        std::io::BufReader::with_capacity(1 << 16, records),
-        &label(&args.records),
-    );
-    if let (Some(f), Some(p)) = (assessments, &args.assessments) {
-        errs.extend(read_assessments(&mut b, f, &label(p)));
+    let mut errs = read_records_file(&mut b, args.records.as_path(), &label(&args.records));
+    if let Some(p) = &args.assessments {
+        errs.extend(read_assessments(&mut b, p.as_path(), &label(p)));
     }
-    if let (Some(f), Some(p)) = (metrics, &args.metrics) {
-        errs.extend(read_metrics(&mut b, f, &label(p)));
+    if let Some(p) = &args.metrics {
+        errs.extend(read_metrics(&mut b, p.as_path(), &label(p)));
     }
     if !errs.is_empty() {
         return Err(refuse(&errs));
     }
     let ledger = b.finish();
-    let sheets = score(rubric, &ledger).map_err(|e| Refusal::input(e.to_string()))?;
-    let doc = ResultsDoc::new(rubric, &sheets);
+    let sheets = score(&rubric, &ledger).map_err(|e| Refusal::input(e.to_string()))?;
+    let doc = ResultsDoc::new(&rubric, &sheets);
     if args.json {
         let mut s = serde_json::to_string_pretty(&doc).map_err(anyhow::Error::from)?;
         s.push('\n');
         Ok(s)
     } else {
-        Ok(table::results(rubric, &doc))
+        Ok(table::results(&rubric, &doc))
     }
 }
 

@@ -73,7 +73,7 @@ impl ResultsDoc {
                     .map(|c| {
                         let bonus = c.mode == CategoryMode::Bonus;
                         CategoryResult {
-                            code: c.code.clone(),
+                            code: rubric.categories[c.category].code.clone(),
                             max: c.max.to_string(),
                             deducted: if bonus {
                                 "0".into()
@@ -90,7 +90,11 @@ impl ResultsDoc {
                 rank: s.rank,
                 veto: s.veto.is_some(),
                 lowest_grade: s.lowest_grade.is_some(),
-                incomplete: s.incomplete.iter().map(|i| i.code.clone()).collect(),
+                incomplete: s
+                    .incomplete
+                    .iter()
+                    .map(|i| rubric.rules[i.rule].code.clone())
+                    .collect(),
             })
             .collect();
         ResultsDoc {

@@ -9,6 +9,8 @@
 //! number (a file line, a database id). This module does no IO and keeps no text it does not need.
 
 use std::collections::HashMap;
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 use std::fmt;
 
 use rust_decimal::Decimal;
@@ -27,7 +29,24 @@ pub struct Date {
 impl Date {
     /// Parses `YYYY-MM-DD` (also `YYYY/MM/DD` and `YYYY.MM.DD`, single-digit month and day allowed).
     pub fn parse(text: &str) -> Option<Date> {
-        let b = text.trim().as_bytes();
+        Date::parse_bytes(text.trim().as_bytes())
+    }
+
+    /// [`Date::parse`] on bytes, with a fast path for the common `YYYY-MM-DD`.
+    pub fn parse_bytes(b: &[u8]) -> Option<Date> {
+        if let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *b {
+            let digits = [y0, y1, y2, y3, m0, m1, d0, d1];
+            if digits.iter().all(u8::is_ascii_digit) {
+                let v = |c: u8| u32::from(c - b'0');
+                let date = Date {
+                    year: (v(y0) * 1000 + v(y1) * 100 + v(y2) * 10 + v(y3)) as i32,
+                    month: (v(m0) * 10 + v(m1)) as u8,
+                    day: (v(d0) * 10 + v(d1)) as u8,
+                };
+                return date.is_valid().then_some(date);
+            }
+            return None;
+        }
         let mut parts = b.split(|c| matches!(c, b'-' | b'/' | b'.'));
         let y = parse_uint(parts.next()?, 4, 4)?;
         let m = parse_uint(parts.next()?, 1, 2)?;
@@ -51,11 +70,9 @@ impl Date {
 
     /// Day of the year, 1-based.
     pub fn ordinal(self) -> u16 {
-        let mut n = u16::from(self.day);
-        for m in 1..self.month {
-            n += u16::from(days_in_month(self.year, m));
-        }
-        n
+        const BEFORE: [u16; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+        let leap = u16::from(self.month > 2 && days_in_month(self.year, 2) == 29);
+        BEFORE[usize::from(self.month.clamp(1, 12) - 1)] + leap + u16::from(self.day)
     }
 
     /// The date of a 1-based day of `year`.
@@ -209,6 +226,21 @@ pub enum Problem {
     UnknownClass { given: String, known: String },
     #[error("单位「{name}」重复（第 {first} 行）")]
     DuplicateUnit { name: String, first: u64 },
+}
+
+impl Problem {
+    /// The other row a problem refers to ("already recorded in row N"), so that a caller whose row
+    /// numbers are not line numbers can translate it.
+    pub fn other_row_mut(&mut self) -> Option<&mut u64> {
+        match self {
+            Problem::OnceAYear { first, .. }
+            | Problem::Excluded { first, .. }
+            | Problem::DuplicateAssessment { first, .. }
+            | Problem::DuplicateMetric { first, .. }
+            | Problem::DuplicateUnit { first, .. } => Some(first),
+            _ => None,
+        }
+    }
 }
 
 /// A refused row: which row, which field, what is wrong.
@@ -404,6 +436,17 @@ impl Ledger {
     pub fn assessor_name(&self, i: u32) -> &str {
         self.assessors.get(i as usize).map_or("", String::as_str)
     }
+    /// The records of one unit, in input order, grouped by rule index: what stands behind each line
+    /// of the unit's score sheet. One pass over the ledger.
+    pub fn records_of(&self, unit: usize) -> std::collections::BTreeMap<usize, Vec<&Record>> {
+        let mut out: std::collections::BTreeMap<usize, Vec<&Record>> =
+            std::collections::BTreeMap::new();
+        for r in self.records.iter().filter(|r| r.unit as usize == unit) {
+            out.entry(usize::from(r.rule)).or_default().push(r);
+        }
+        out
+    }
+
     /// The date of a record, if it had one.
     pub fn record_date(&self, r: &Record) -> Option<Date> {
         if r.day == 0 {
@@ -418,6 +461,7 @@ impl Ledger {
 #[derive(Clone, Copy, Default)]
 struct Cell {
     first: Option<u64>,
+
     count: u64,
 }
 
@@ -425,8 +469,8 @@ struct Cell {
 pub struct LedgerBuilder<'r> {
     rubric: &'r Rubric,
     roster: Roster,
-    unit_index: HashMap<Box<[u8]>, u32>,
-    rule_index: HashMap<Box<[u8]>, u16>,
+    unit_index: FastMap<Box<[u8]>, u32>,
+    rule_index: FastMap<Box<[u8]>, u16>,
     cells: Vec<Cell>,
     records: Vec<Record>,
     assessments: Vec<Assessment>,
@@ -536,8 +580,15 @@ impl<'r> LedgerBuilder<'r> {
         Ok(())
     }
 
-    /// Checks and adds one deduction record.
+    /// Checks and adds one deduction record: [`Self::check_record`] then [`Self::push_record`].
     pub fn add_record(&mut self, row: u64, f: &RecordFields<'_>) -> Result<(), LedgerError> {
+        let record = self.check_record(row, f)?;
+        self.push_record(record)
+    }
+
+    /// The checks of one record that need no other record: known unit and rule, applicability,
+    /// count, points, date. Takes `&self`, so that several threads can check rows at once.
+    pub fn check_record(&self, row: u64, f: &RecordFields<'_>) -> Result<Record, LedgerError> {
         let err = |field, problem| LedgerError {
             row,
             field,
@@ -645,8 +696,7 @@ impl<'r> LedgerBuilder<'r> {
         let day = if date_text.is_empty() {
             0
         } else {
-            let text = std::str::from_utf8(date_text).unwrap_or("");
-            let date = Date::parse(text).ok_or_else(|| {
+            let date = Date::parse_bytes(date_text).ok_or_else(|| {
                 err(
                     Field::Date,
                     Problem::BadDate(String::from_utf8_lossy(date_text).into_owned()),
@@ -664,10 +714,36 @@ impl<'r> LedgerBuilder<'r> {
             date.ordinal()
         };
 
-        // Checks against what the ledger already holds.
+        Ok(Record {
+            id: row,
+            unit,
+            count,
+            points,
+            rule: rule_i,
+            day,
+        })
+    }
+
+    /// The checks of a checked record against what the ledger already holds (once a year,
+    /// alternatives, `max_count`), then adds it. Records must be pushed in their input order.
+    pub fn push_record(&mut self, r: Record) -> Result<(), LedgerError> {
+        self.admit(r)?;
+        self.records.push(r);
+        Ok(())
+    }
+
+    /// The cross-row checks of [`Self::push_record`] and the bookkeeping, without storing `r`.
+    fn admit(&mut self, r: Record) -> Result<(), LedgerError> {
+        let rubric = self.rubric;
+        let rule = &rubric.rules[r.rule as usize];
+        let err = |field, problem| LedgerError {
+            row: r.id,
+            field,
+            problem,
+        };
         let nrules = rubric.rules.len();
-        let base = unit as usize * nrules;
-        let cell = self.cells[base + rule_i as usize];
+        let base = r.unit as usize * nrules;
+        let cell = self.cells[base + r.rule as usize];
         if let Some(first) = cell.first
             && rule.kind.once_a_year()
         {
@@ -691,7 +767,7 @@ impl<'r> LedgerBuilder<'r> {
                 ));
             }
         }
-        let total = cell.count + u64::from(count);
+        let total = cell.count + u64::from(r.count);
         if let RuleKind::PerCount {
             max_count: Some(max),
             ..
@@ -707,18 +783,39 @@ impl<'r> LedgerBuilder<'r> {
                 },
             ));
         }
-        let c = &mut self.cells[base + rule_i as usize];
+        let c = &mut self.cells[base + r.rule as usize];
         c.count = total;
-        c.first.get_or_insert(row);
-        self.records.push(Record {
-            id: row,
-            unit,
-            count,
-            points,
-            rule: rule_i,
-            day,
-        });
+        c.first.get_or_insert(r.id);
         Ok(())
+    }
+
+    /// Pushes checked records in order (see [`Self::push_record`]), returning the refusals. When the
+    /// ledger holds no record yet, `records` itself becomes its storage: no copy is made.
+    pub fn push_records(&mut self, mut records: Vec<Record>) -> Vec<LedgerError> {
+        let mut errors = Vec::new();
+        if self.records.is_empty() {
+            let mut kept = 0;
+            for i in 0..records.len() {
+                let r = records[i];
+                match self.admit(r) {
+                    Ok(()) => {
+                        records[kept] = r;
+                        kept += 1;
+                    }
+                    Err(e) => errors.push(e),
+                }
+            }
+            records.truncate(kept);
+            self.records = records;
+        } else {
+            self.records.reserve(records.len());
+            for r in records {
+                if let Err(e) = self.push_record(r) {
+                    errors.push(e);
+                }
+            }
+        }
+        errors
     }
 
     /// Checks and adds one assessor's score.
@@ -844,15 +941,17 @@ impl<'r> LedgerBuilder<'r> {
         Ok(())
     }
 
-    /// The finished ledger.
+    /// The finished ledger. Records stay in input order.
     pub fn finish(self) -> Ledger {
+        let mut assessments = self.assessments;
+        assessments.sort_by_key(|a| (a.unit, a.rule, a.id));
         Ledger {
             rubric_id: self.rubric.id.clone(),
             rule_count: self.rubric.rules.len(),
             year: self.rubric.year,
             roster: self.roster,
             records: self.records,
-            assessments: self.assessments,
+            assessments,
             assessors: self.assessors,
             metrics: self.metrics,
         }

@@ -7,6 +7,8 @@
 //! conversion are the only roundings, half away from zero. The function is pure and cannot fail except
 //! when handed a ledger built for another rubric.
 
+use std::ops::Range;
+
 use crate::ledger::Ledger;
 use crate::points::{Points, div_half_up};
 use crate::rubric::{CategoryMode, Rubric, RuleKind};
@@ -14,28 +16,34 @@ use crate::rubric::{CategoryMode, Rubric, RuleKind};
 /// What a deduction line is made of.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LineDetail {
-    /// Fixed, per-count, range and graded rules: the records, their total count, the points each.
+    /// Fixed, per-count, range and graded rules: the year's count, the points each (`None` where the
+    /// records gave the points), how many records stand behind the line and the earliest one's id
+    /// ([`Ledger::records_of`] lists them).
     Records {
         count: u64,
-        /// Points per instance for fixed and per-count rules; `None` where the record gave the points.
         each: Option<Points>,
-        records: Vec<u64>,
+        records: usize,
+        first: u64,
     },
-    /// An assessed rule: the assessors' scores, their mean (rounded half-up to 2 decimals) and max.
+    /// An assessed rule: the scores (a range of [`Ledger::assessments`]), their mean rounded half-up
+    /// to 2 decimals, and the rule's max.
     Assessed {
-        scores: Vec<(String, Points, u64)>,
+        scores: Range<usize>,
         mean: Points,
         max: Points,
     },
-    /// A metric comparison that applied.
-    Metric { value: String, reference: String },
+    /// A metric comparison that applied: the unit's value and the reference it fell below.
+    Metric {
+        value: rust_decimal::Decimal,
+        reference: rust_decimal::Decimal,
+    },
 }
 
 /// One rule's contribution to a unit's category (a deduction, or an addition in a bonus category).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Line {
+    /// Index into [`Rubric::rules`].
     pub rule: usize,
-    pub code: String,
     /// The points before any cap.
     pub points: Points,
     pub detail: LineDetail,
@@ -44,7 +52,8 @@ pub struct Line {
 /// A section of a category, with its cap.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SectionSheet {
-    pub code: String,
+    /// Index into [`Rubric::sections`].
+    pub section: usize,
     pub max: Points,
     /// Sum of the lines.
     pub raw: Points,
@@ -59,10 +68,11 @@ pub struct SectionSheet {
 /// A category of a unit's sheet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CategorySheet {
-    pub code: String,
+    /// Index into [`Rubric::categories`].
+    pub category: usize,
     pub mode: CategoryMode,
     pub max: Points,
-    /// Sum of the lines and the sections' capped deductions (additions for a bonus category).
+    /// Sum of the loose lines and the sections' capped deductions (additions for a bonus category).
     pub raw: Points,
     /// `min(raw, max)`: the deduction that counts (the addition, for a bonus category).
     pub deducted: Points,
@@ -78,31 +88,34 @@ pub struct CategorySheet {
 pub enum Missing {
     /// No assessor has scored the unit.
     Assessment,
-    /// These metric values are missing (codes).
-    Metrics(Vec<String>),
+    /// These metrics (indices into [`Rubric::metrics`]) have no value.
+    Metrics(Vec<usize>),
 }
 
 /// A rule left unscored for lack of data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Incomplete {
+    /// Index into [`Rubric::rules`].
     pub rule: usize,
-    pub code: String,
     pub missing: Missing,
 }
 
 /// The record that raised a flag.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Flag {
-    pub rule: String,
+    /// Index into [`Rubric::rules`].
+    pub rule: usize,
+    /// The record's id.
     pub record: u64,
 }
 
 /// One unit's explained score sheet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnitSheet {
-    /// Index in the roster.
+    /// Index in the ledger's roster.
     pub unit: usize,
     pub name: String,
+    /// Index into [`Rubric::classes`].
     pub class: usize,
     pub categories: Vec<CategorySheet>,
     /// Σ category scores, before a veto.
@@ -136,7 +149,7 @@ pub struct RubricMismatch {
 struct Acc {
     count: u64,
     points: i64,
-    records: u32,
+    len: usize,
     first: u64,
 }
 
@@ -150,39 +163,27 @@ pub fn score(rubric: &Rubric, ledger: &Ledger) -> Result<ScoreSheets, RubricMism
     }
     let nrules = rubric.rules.len();
     let units = ledger.roster.units();
+    // One pass over the records.
     let mut acc = vec![Acc::default(); units.len() * nrules];
     for r in &ledger.records {
         let a = &mut acc[r.unit as usize * nrules + r.rule as usize];
-        a.count += u64::from(r.count);
-        a.points += i64::from(r.points);
-        if a.records == 0 {
+        if a.len == 0 || r.id < a.first {
             a.first = r.id;
         }
-        a.records += 1;
+        a.len += 1;
+        a.count += u64::from(r.count);
+        a.points += i64::from(r.points);
     }
-    // The records behind each line, in ledger order, without an allocation per record.
-    let mut ids: Vec<Vec<u64>> = Vec::new();
-    let mut slot = vec![u32::MAX; acc.len()];
-    for (i, a) in acc.iter().enumerate() {
-        if a.records > 0 {
-            slot[i] = ids.len() as u32;
-            ids.push(Vec::with_capacity(a.records as usize));
+    // Assessments, likewise ordered: ranges per unit and rule.
+    let mut scored: Vec<(usize, usize, Range<usize>)> = Vec::new();
+    for (i, a) in ledger.assessments.iter().enumerate() {
+        let key = (a.unit as usize, a.rule as usize);
+        match scored.last_mut() {
+            Some(last) if (last.0, last.1) == key => last.2.end = i + 1,
+            _ => scored.push((key.0, key.1, i..i + 1)),
         }
     }
-    for r in &ledger.records {
-        let s = slot[r.unit as usize * nrules + r.rule as usize];
-        ids[s as usize].push(r.id);
-    }
-
-    // Assessments per unit and rule, in ledger order.
-    let mut scores: Vec<Vec<(String, Points, u64)>> = vec![Vec::new(); units.len() * nrules];
-    for a in &ledger.assessments {
-        scores[a.unit as usize * nrules + a.rule as usize].push((
-            ledger.assessor_name(a.assessor).to_owned(),
-            a.score,
-            a.id,
-        ));
-    }
+    let mut scored = scored.into_iter().peekable();
     let nmetrics = rubric.metrics.len();
     let mut metric = vec![None; units.len() * nmetrics];
     for m in &ledger.metrics {
@@ -194,6 +195,12 @@ pub fn score(rubric: &Rubric, ledger: &Ledger) -> Result<ScoreSheets, RubricMism
         let mut veto = None;
         let mut lowest_grade = None;
         let mut incomplete = Vec::new();
+        let mut assessed: Vec<(usize, Range<usize>)> = Vec::new();
+        while let Some((su, sr, range)) = scored.next_if(|s| s.0 <= u) {
+            if su == u {
+                assessed.push((sr, range));
+            }
+        }
         let mut line_of = |ri: usize| -> Option<Line> {
             let rule = &rubric.rules[ri];
             if let Some(tag) = &rule.applies_to
@@ -201,52 +208,46 @@ pub fn score(rubric: &Rubric, ledger: &Ledger) -> Result<ScoreSheets, RubricMism
             {
                 return None;
             }
-            let cell = u * nrules + ri;
-            let a = acc[cell];
-            let mut records = || {
-                let s = slot[cell];
-                if s == u32::MAX {
-                    Vec::new()
-                } else {
-                    std::mem::take(&mut ids[s as usize])
-                }
-            };
+            let a = acc[u * nrules + ri];
+            let (records, first) = (a.len, a.first);
             let (points, detail) = match &rule.kind {
-                RuleKind::Fixed { points } if a.records > 0 => (
+                RuleKind::Fixed { points } if a.len > 0 => (
                     *points,
                     LineDetail::Records {
                         count: a.count,
                         each: Some(*points),
-                        records: records(),
+                        records,
+                        first,
                     },
                 ),
-                RuleKind::PerCount { points, .. } if a.records > 0 => (
+                RuleKind::PerCount { points, .. } if a.len > 0 => (
                     points.times(a.count),
                     LineDetail::Records {
                         count: a.count,
                         each: Some(*points),
-                        records: records(),
+                        records,
+                        first,
                     },
                 ),
-                RuleKind::Range { .. } | RuleKind::Graded { .. } if a.records > 0 => (
+                RuleKind::Range { .. } | RuleKind::Graded { .. } if a.len > 0 => (
                     Points::from_hundredths(a.points),
                     LineDetail::Records {
                         count: a.count,
                         each: None,
-                        records: records(),
+                        records,
+                        first,
                     },
                 ),
                 RuleKind::Assessed { max, .. } => {
-                    let given = std::mem::take(&mut scores[cell]);
-                    if given.is_empty() {
+                    let Some((_, range)) = assessed.iter().find(|(r, _)| *r == ri) else {
                         incomplete.push(Incomplete {
                             rule: ri,
-                            code: rule.code.clone(),
                             missing: Missing::Assessment,
                         });
                         return None;
-                    }
-                    let sum: i64 = given.iter().map(|s| s.1.hundredths()).sum();
+                    };
+                    let given = &ledger.assessments[range.clone()];
+                    let sum: i64 = given.iter().map(|s| s.score.hundredths()).sum();
                     let mean = Points::from_hundredths(div_half_up(
                         i128::from(sum),
                         given.len() as i128,
@@ -254,7 +255,7 @@ pub fn score(rubric: &Rubric, ledger: &Ledger) -> Result<ScoreSheets, RubricMism
                     (
                         *max - mean,
                         LineDetail::Assessed {
-                            scores: given,
+                            scores: range.clone(),
                             mean,
                             max: *max,
                         },
@@ -271,40 +272,39 @@ pub fn score(rubric: &Rubric, ledger: &Ledger) -> Result<ScoreSheets, RubricMism
                         (Some(v), Some(r)) if v < r => (
                             *points,
                             LineDetail::Metric {
-                                value: v.to_string(),
-                                reference: r.to_string(),
+                                value: v,
+                                reference: r,
                             },
                         ),
                         (Some(_), Some(_)) => return None,
                         _ => {
-                            let mut names = Vec::new();
+                            let mut missing = Vec::new();
                             if value.is_none() {
-                                names.push(rubric.metrics[*m].code.clone());
+                                missing.push(*m);
                             }
                             if refv.is_none() {
-                                names.push(rubric.metrics[*reference].code.clone());
+                                missing.push(*reference);
                             }
                             incomplete.push(Incomplete {
                                 rule: ri,
-                                code: rule.code.clone(),
-                                missing: Missing::Metrics(names),
+                                missing: Missing::Metrics(missing),
                             });
                             return None;
                         }
                     }
                 }
-                RuleKind::Veto if a.records > 0 => {
+                RuleKind::Veto if a.len > 0 => {
                     let flag = Flag {
-                        rule: rule.code.clone(),
+                        rule: ri,
                         record: a.first,
                     };
-                    veto.get_or_insert(flag.clone());
+                    veto.get_or_insert(flag);
                     lowest_grade.get_or_insert(flag);
                     return None;
                 }
-                RuleKind::LowestGrade if a.records > 0 => {
+                RuleKind::LowestGrade if a.len > 0 => {
                     lowest_grade.get_or_insert(Flag {
-                        rule: rule.code.clone(),
+                        rule: ri,
                         record: a.first,
                     });
                     return None;
@@ -313,16 +313,15 @@ pub fn score(rubric: &Rubric, ledger: &Ledger) -> Result<ScoreSheets, RubricMism
             };
             Some(Line {
                 rule: ri,
-                code: rule.code.clone(),
                 points,
                 detail,
             })
         };
 
-        let mut categories = Vec::new();
+        let mut categories = Vec::with_capacity(rubric.categories.len());
         let mut subtotal = Points::ZERO;
-        for cat in &rubric.categories {
-            let mut sections = Vec::new();
+        for (ci, cat) in rubric.categories.iter().enumerate() {
+            let mut sections = Vec::with_capacity(cat.sections.len());
             let mut raw = Points::ZERO;
             for &si in &cat.sections {
                 let sec = &rubric.sections[si];
@@ -331,7 +330,7 @@ pub fn score(rubric: &Rubric, ledger: &Ledger) -> Result<ScoreSheets, RubricMism
                 let deducted = sraw.min(sec.max);
                 raw += deducted;
                 sections.push(SectionSheet {
-                    code: sec.code.clone(),
+                    section: si,
                     max: sec.max,
                     raw: sraw,
                     deducted,
@@ -352,7 +351,7 @@ pub fn score(rubric: &Rubric, ledger: &Ledger) -> Result<ScoreSheets, RubricMism
             };
             subtotal += score;
             categories.push(CategorySheet {
-                code: cat.code.clone(),
+                category: ci,
                 mode: cat.mode,
                 max: cat.max,
                 raw,
@@ -369,8 +368,7 @@ pub fn score(rubric: &Rubric, ledger: &Ledger) -> Result<ScoreSheets, RubricMism
         } else {
             subtotal
         };
-        let weight = rubric.classes[unit.class].weight;
-        let converted = convert(rubric, total, weight);
+        let converted = convert(rubric, total, rubric.classes[unit.class].weight);
         sheets.push(UnitSheet {
             unit: u,
             name: unit.name.clone(),

@@ -9,5 +9,6 @@
 pub mod csv_input;
 
 pub use csv_input::{
-    InputError, InputErrors, read_assessments, read_metrics, read_records, read_units,
+    InputError, InputErrors, read_assessments, read_metrics, read_records, read_records_file,
+    read_units,
 };
