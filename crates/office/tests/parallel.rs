@@ -15,8 +15,18 @@ fn big_file(quote_early: bool) -> (tempfile::TempDir, std::path::PathBuf, usize)
     for i in 0..rows {
         let unit = names[i % names.len()];
         let rule = ["2.3", "2.5", "4.2", "5.9", "6.2"][i % 5];
-        let note = if quote_early && i == 10 { "\"带逗号, 的说明\"" } else { "督导组检查发现，限期整改完毕" };
-        let _ = writeln!(text, "{unit},{rule},,,2022-{:02}-{:02},张安办〔2022〕{}号,{note}", 1 + i % 12, 1 + i % 28, i % 180);
+        let note = if quote_early && i == 10 {
+            "\"带逗号, 的说明\""
+        } else {
+            "督导组检查发现，限期整改完毕"
+        };
+        let _ = writeln!(
+            text,
+            "{unit},{rule},,,2022-{:02}-{:02},张安办〔2022〕{}号,{note}",
+            1 + i % 12,
+            1 + i % 28,
+            i % 180
+        );
         // Errors in both halves, and a once-a-year rule recorded in the first half and again in the second.
         if i == 100 || i == rows - 100 {
             text.push_str("不存在的单位,2.4,,,,,\n");
@@ -47,7 +57,10 @@ fn both(path: &std::path::Path) -> [(String, usize, String); 2] {
         };
         let ledger = b.finish();
         let sheets = score(&rubric, &ledger).expect("score");
-        let totals: String = sheets.sheets.iter().map(|s| format!("{}={} ", s.name, s.total)).collect();
+        let totals = sheets.sheets.iter().fold(String::new(), |mut acc, s| {
+            let _ = write!(acc, "{}={} ", s.name, s.total);
+            acc
+        });
         (errs.to_string(), ledger.records().len(), totals)
     };
     [run(false), run(true)]
@@ -61,8 +74,14 @@ fn two_threads_read_exactly_like_one() {
     let (errs, n, _) = one;
     assert_eq!(n, rows + 1, "every valid row and the first 2.4 of 发改委");
     // Header + 101 rows, the bad row is line 103.
-    assert!(errs.contains("records.csv 第 103 行，字段 unit：未知单位「不存在的单位」"), "{errs}");
-    assert!(errs.contains("每年只能记录一次，该单位已有记录（第 204 行）"), "{errs}");
+    assert!(
+        errs.contains("records.csv 第 103 行，字段 unit：未知单位「不存在的单位」"),
+        "{errs}"
+    );
+    assert!(
+        errs.contains("每年只能记录一次，该单位已有记录（第 204 行）"),
+        "{errs}"
+    );
     assert!(errs.contains("超出条款 1.1 的范围"), "{errs}");
     assert!(errs.contains("共 4 处错误"), "{errs}");
 }
