@@ -1,0 +1,284 @@
+//! Accounts: users with roles, argon2id password hashes, and API tokens.
+//!
+//! A token is shown once when created; only its SHA-256 is stored, so checking a token is one indexed
+//! look-up and never a password hash. Passwords are hashed with argon2id (PHC strings, random salt).
+//! Creating users and tokens writes an audit entry in the same transaction; no password or token ever
+//! goes into the audit trail or a log.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, SaltString};
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::{Actor, Result, Store, StoreError, audit, now};
+
+/// What a user may do (the full permission matrix comes with the roles work).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Recorder,
+    Assessor,
+    Unit,
+    Leader,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "admin" => Role::Admin,
+            "recorder" => Role::Recorder,
+            "assessor" => Role::Assessor,
+            "unit" => Role::Unit,
+            "leader" => Role::Leader,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Recorder => "recorder",
+            Role::Assessor => "assessor",
+            Role::Unit => "unit",
+            Role::Leader => "leader",
+        }
+    }
+}
+
+/// A user as the service sees it (never with its password hash).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub unit: Option<String>,
+    pub group: Option<String>,
+    pub must_change_password: bool,
+    pub disabled: bool,
+}
+
+/// Passwords: at least 12 characters from at least 3 of lower case, upper case, digits, others.
+pub fn check_password_policy(pw: &str) -> std::result::Result<(), String> {
+    let classes = [
+        pw.chars().any(|c| c.is_ascii_lowercase()),
+        pw.chars().any(|c| c.is_ascii_uppercase()),
+        pw.chars().any(|c| c.is_ascii_digit()),
+        pw.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ]
+    .iter()
+    .filter(|&&b| b)
+    .count();
+    if pw.chars().count() < 12 || classes < 3 {
+        return Err(
+            "密码至少 12 位，且须包含小写字母、大写字母、数字、其他符号中的至少三类".to_owned(),
+        );
+    }
+    Ok(())
+}
+
+/// A random password that satisfies the policy.
+pub fn generate_password() -> String {
+    const SETS: [&[u8]; 4] = [
+        b"abcdefghijkmnpqrstuvwxyz",
+        b"ABCDEFGHJKLMNPQRSTUVWXYZ",
+        b"23456789",
+        b"#%+-=@_",
+    ];
+    let mut out = String::new();
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    for (i, b) in bytes.iter().enumerate() {
+        let set = SETS[i % 4];
+        out.push(char::from(set[usize::from(*b) % set.len()]));
+    }
+    out
+}
+
+pub(crate) fn hash_password(pw: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(pw.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::Corrupt(format!("密码散列失败：{e}")))
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+fn row_user(r: &sqlx::any::AnyRow) -> Result<User> {
+    let role: String = r.try_get("role")?;
+    Ok(User {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("未知角色 {role}")))?,
+        unit: r.try_get("unit")?,
+        group: r.try_get("grp")?,
+        must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
+        disabled: r.try_get::<i64, _>("disabled")? != 0,
+    })
+}
+
+const USER_COLUMNS: &str = "id, name, role, unit, grp, must_change_password, disabled";
+
+impl Store {
+    /// Creates a user. The password must satisfy the policy.
+    #[allow(clippy::too_many_arguments)] // each is one field of the operation
+    pub async fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        unit: Option<&str>,
+        group: Option<&str>,
+        password: &str,
+        must_change_password: bool,
+        actor: &Actor,
+    ) -> Result<User> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(StoreError::invalid("username", "用户名须为 1 到 64 个字符"));
+        }
+        check_password_policy(password).map_err(|m| StoreError::invalid("password", m))?;
+        let hash = hash_password(password)?;
+        let mut tx = self.begin_write().await?;
+        let exists = sqlx::query("SELECT id FROM users WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Err(StoreError::Conflict(format!("用户「{name}」已存在")));
+        }
+        let at = now();
+        sqlx::query(
+            "INSERT INTO users (name, role, unit, grp, password_hash, must_change_password, disabled, \
+             password_changed_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
+        )
+        .bind(name)
+        .bind(role.as_str())
+        .bind(unit)
+        .bind(group)
+        .bind(&hash)
+        .bind(i64::from(must_change_password))
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1"))
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?;
+        let user = row_user(&row)?;
+        let after = serde_json::to_value(&user).unwrap_or_default();
+        audit::append(
+            &mut tx,
+            actor,
+            "user.create",
+            &format!("user:{name}"),
+            None,
+            Some(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    pub async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1"))
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(row_user).transpose()
+    }
+
+    pub async fn user_count(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?)
+    }
+
+    /// The user if the password is right (argon2id, run on a blocking thread); `None` otherwise,
+    /// for an unknown user and a wrong password alike.
+    pub async fn check_password(&self, name: &str, password: &str) -> Result<Option<User>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE name = $1"
+        ))
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let stored: String = row.try_get("password_hash")?;
+        let pw = password.to_owned();
+        let ok = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&stored)
+                .is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+        })
+        .await
+        .unwrap_or(false);
+        let user = row_user(&row)?;
+        Ok((ok && !user.disabled).then_some(user))
+    }
+
+    /// Creates an API token for a user and returns it; it is not stored and cannot be shown again.
+    pub async fn create_token(&self, user: &str, label: &str, actor: &Actor) -> Result<String> {
+        let Some(u) = self.user_by_name(user).await? else {
+            return Err(StoreError::NotFound(format!("用户「{user}」不存在")));
+        };
+        let mut raw = [0u8; 32];
+        OsRng.fill_bytes(&mut raw);
+        let token = format!("lvz_{}", hex::encode(raw));
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO tokens (user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(u.id)
+        .bind(sha256_hex(&token))
+        .bind(label)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        let after = serde_json::json!({"user": u.name, "label": label});
+        audit::append(
+            &mut tx,
+            actor,
+            "token.create",
+            &format!("user:{}", u.name),
+            None,
+            Some(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The user a token belongs to, if the token is valid and neither it nor the user is disabled.
+    pub async fn user_for_token(&self, token: &str) -> Result<Option<User>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.name, u.role, u.unit, u.grp, u.must_change_password, u.disabled \
+             FROM tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0",
+        )
+        .bind(sha256_hex(token))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(row_user).transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_policy() {
+        assert!(check_password_policy("short1A!").is_err());
+        assert!(check_password_policy("alllowercaseletters").is_err());
+        assert!(check_password_policy("lowerUPPER1234").is_ok());
+        assert!(check_password_policy("lower1234-5678").is_ok());
+        for _ in 0..20 {
+            assert!(check_password_policy(&generate_password()).is_ok());
+        }
+    }
+}

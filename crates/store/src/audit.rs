@@ -1,0 +1,198 @@
+//! The audit trail: an append-only, hash-chained list of every change.
+//!
+//! Each entry's hash is SHA-256 over the previous entry's hash and the entry's own fields, so altering,
+//! removing or reordering any entry breaks the chain at that point, and [`Store::verify_audit`] names
+//! the first entry that no longer fits. The database refuses updates and deletes of audit rows itself
+//! (triggers). Entries are only ever written inside the transaction of the change they describe.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{Any, Row, Transaction};
+
+use crate::{Actor, Result, Store, now};
+
+/// The hash before the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One entry of the trail.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub source: String,
+    pub action: String,
+    pub entity: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The result of checking the whole chain.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct AuditVerdict {
+    pub entries: u64,
+    /// The hash of the last entry: record it elsewhere to detect a later truncation of the tail.
+    pub head: String,
+    /// The first entry that does not fit, and why.
+    pub first_bad: Option<(i64, String)>,
+}
+
+fn entry_hash(
+    prev: &str,
+    at: &str,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        prev,
+        at,
+        &actor.name,
+        &actor.source,
+        action,
+        entity,
+        before.unwrap_or("\u{0}"),
+        after.unwrap_or("\u{0}"),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0x1f]);
+    }
+    hex::encode(h.finalize())
+}
+
+/// Appends an entry inside the caller's write transaction.
+pub(crate) async fn append(
+    tx: &mut Transaction<'static, Any>,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+) -> Result<()> {
+    let prev: Option<String> = sqlx::query("SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+    let prev = prev.unwrap_or_else(|| GENESIS.to_owned());
+    let at = now();
+    let before = before.map(serde_json::Value::to_string);
+    let after = after.map(serde_json::Value::to_string);
+    let hash = entry_hash(
+        &prev,
+        &at,
+        actor,
+        action,
+        entity,
+        before.as_deref(),
+        after.as_deref(),
+    );
+    sqlx::query(
+        "INSERT INTO audit (at, actor, source, action, entity, before, after, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&at)
+    .bind(&actor.name)
+    .bind(&actor.source)
+    .bind(action)
+    .bind(entity)
+    .bind(before)
+    .bind(after)
+    .bind(&prev)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn row_entry(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: r.try_get("id")?,
+        at: r.try_get("at")?,
+        actor: r.try_get("actor")?,
+        source: r.try_get("source")?,
+        action: r.try_get("action")?,
+        entity: r.try_get("entity")?,
+        before: r.try_get("before")?,
+        after: r.try_get("after")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
+}
+
+impl Store {
+    /// A page of the trail, newest first: entries with an id below `before` (all when `None`).
+    pub async fn audit_page(&self, before: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, source, action, entity, before, after, prev_hash, hash FROM audit \
+             WHERE id < $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit.clamp(1, 500))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row_entry).collect()
+    }
+
+    /// Recomputes the whole chain, oldest first.
+    pub async fn verify_audit(&self) -> Result<AuditVerdict> {
+        let mut prev = GENESIS.to_owned();
+        let mut entries = 0u64;
+        let mut last_id = 0i64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, at, actor, source, action, entity, before, after, prev_hash, hash FROM audit \
+                 WHERE id > $1 ORDER BY id LIMIT 1000",
+            )
+            .bind(last_id)
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for r in &rows {
+                let e = row_entry(r)?;
+                last_id = e.id;
+                entries += 1;
+                if e.prev_hash != prev {
+                    return Ok(AuditVerdict {
+                        entries,
+                        head: prev,
+                        first_bad: Some((
+                            e.id,
+                            "与前一条记录的哈希不衔接（前面的记录被删除、插入或调换了顺序）".into(),
+                        )),
+                    });
+                }
+                let actor = Actor::new(e.actor.clone(), e.source.clone());
+                let want = entry_hash(
+                    &e.prev_hash,
+                    &e.at,
+                    &actor,
+                    &e.action,
+                    &e.entity,
+                    e.before.as_deref(),
+                    e.after.as_deref(),
+                );
+                if want != e.hash {
+                    return Ok(AuditVerdict {
+                        entries,
+                        head: prev,
+                        first_bad: Some((e.id, "内容与其哈希不符（该记录被修改过）".into())),
+                    });
+                }
+                prev = e.hash;
+            }
+        }
+        Ok(AuditVerdict {
+            entries,
+            head: prev,
+            first_bad: None,
+        })
+    }
+}

@@ -1,0 +1,1067 @@
+//! Periods and their ledgers: roster, records, 督导组 scores and metrics.
+//!
+//! Records are append-only: a correction revokes a record with a reason (and may add its replacement),
+//! and the history keeps both. Scores and metric values are versioned: a write that names a version
+//! other than the current one is refused as a conflict. Every write re-checks the whole period's ledger
+//! with the core's `LedgerBuilder` inside the write transaction, so no rubric rule can be broken by two
+//! writers racing, and bumps the period's version, which keys the cache of computed results.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use lvzhi_core::contract::ResultsDoc;
+use lvzhi_core::{
+    Ledger, LedgerBuilder, LedgerError, RecordFields, Roster, Rubric, ScoreSheets, score,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Row};
+
+use crate::{Actor, Result, Store, StoreError, audit, now};
+
+/// A period (one assessment year) as listed.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct PeriodInfo {
+    pub year: i64,
+    pub rubric_id: String,
+    pub rubric_hash: String,
+    pub title: String,
+    pub status: String,
+    pub version: i64,
+    pub created_at: String,
+}
+
+/// A unit of a period's roster.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct StoredUnit {
+    pub name: String,
+    pub class: String,
+    pub tags: Vec<String>,
+    pub version: i64,
+}
+
+/// A stored deduction record with its history fields.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct StoredRecord {
+    pub id: i64,
+    pub unit: String,
+    pub rule: String,
+    pub count: i64,
+    /// Entered points (range and graded rules), as a decimal string.
+    pub points: Option<String>,
+    pub date: Option<String>,
+    pub source: String,
+    pub note: String,
+    /// `recorded` or `revoked`.
+    pub status: String,
+    pub revoked_reason: Option<String>,
+    pub revoked_by: Option<String>,
+    pub revoked_at: Option<String>,
+    /// The record this one replaces, when it is a correction.
+    pub replaces: Option<i64>,
+    pub created_by: String,
+    pub created_at: String,
+    pub version: i64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct StoredAssessment {
+    pub unit: String,
+    pub rule: String,
+    pub assessor: String,
+    pub score: String,
+    pub updated_by: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct StoredMetric {
+    pub unit: String,
+    pub metric: String,
+    pub value: String,
+    pub updated_by: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+/// A record to add, as raw texts (from a form, a JSON body or a file row).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewRecord {
+    pub unit: String,
+    pub rule: String,
+    pub count: Option<String>,
+    pub points: Option<String>,
+    pub date: Option<String>,
+    pub source: String,
+    pub note: String,
+}
+
+/// Which records to list.
+#[derive(Clone, Debug, Default)]
+pub struct RecordFilter {
+    pub unit: Option<String>,
+    pub rule: Option<String>,
+    pub status: Option<String>,
+}
+
+/// Everything known about a period at one version, with its computed results.
+pub struct PeriodState {
+    pub info: PeriodInfo,
+    pub rubric: Arc<Rubric>,
+    pub units: Vec<StoredUnit>,
+    /// All records, revoked ones included, in id order.
+    pub records: Vec<StoredRecord>,
+    pub assessments: Vec<StoredAssessment>,
+    pub metrics: Vec<StoredMetric>,
+    /// The ledger of the records in force (ids are record ids).
+    pub ledger: Ledger,
+    pub sheets: ScoreSheets,
+    /// `lvzhi score --json`'s object for this ledger, serialized once.
+    pub results_json: Arc<[u8]>,
+}
+
+impl PeriodState {
+    pub fn roster(&self) -> Roster {
+        roster_of(&self.rubric, &self.units)
+    }
+}
+
+/// Computed period states by year (one per version), and parsed rubrics by hash.
+#[derive(Default)]
+pub(crate) struct Cache {
+    periods: Mutex<HashMap<i64, Arc<PeriodState>>>,
+    rubrics: Mutex<HashMap<String, Arc<Rubric>>>,
+}
+
+fn roster_of(rubric: &Rubric, units: &[StoredUnit]) -> Roster {
+    let mut roster = Roster::default();
+    for (i, u) in units.iter().enumerate() {
+        // Stored units were checked when written; a unit refused now is left out, and the
+        // period's results would then say so by its absence.
+        let _ = roster.add(rubric, i as u64 + 1, &u.name, &u.class, &u.tags.join(";"));
+    }
+    roster
+}
+
+/// The core's message, with "row N" read as "record #N" (row numbers are record ids here).
+fn ledger_message(e: &LedgerError) -> String {
+    let mut p = e.problem.clone();
+    let text = p.to_string();
+    match p.other_row_mut() {
+        Some(n) => text.replace(&format!("第 {n} 行"), &format!("记录 #{n}")),
+        None => text,
+    }
+}
+
+fn invalid(e: &LedgerError) -> StoreError {
+    StoreError::invalid(e.field.column(), ledger_message(e))
+}
+
+fn opt(s: Option<&String>) -> &[u8] {
+    s.map_or(b"", |x| x.as_bytes())
+}
+
+fn fields(r: &NewRecord) -> RecordFields<'_> {
+    RecordFields {
+        unit: r.unit.as_bytes(),
+        rule: r.rule.as_bytes(),
+        count: opt(r.count.as_ref()),
+        points: opt(r.points.as_ref()),
+        date: opt(r.date.as_ref()),
+    }
+}
+
+fn stored_fields(r: &StoredRecord) -> NewRecord {
+    NewRecord {
+        unit: r.unit.clone(),
+        rule: r.rule.clone(),
+        count: Some(r.count.to_string()),
+        points: r.points.clone(),
+        date: r.date.clone(),
+        source: r.source.clone(),
+        note: r.note.clone(),
+    }
+}
+
+fn row_record(r: &sqlx::any::AnyRow) -> Result<StoredRecord> {
+    let points: Option<i64> = r.try_get("points")?;
+    Ok(StoredRecord {
+        id: r.try_get("id")?,
+        unit: r.try_get("unit")?,
+        rule: r.try_get("rule")?,
+        count: r.try_get("count")?,
+        points: points.map(|h| lvzhi_core::Points::from_hundredths(h).to_string()),
+        date: r.try_get("date")?,
+        source: r.try_get("source")?,
+        note: r.try_get("note")?,
+        status: r.try_get("status")?,
+        revoked_reason: r.try_get("revoked_reason")?,
+        revoked_by: r.try_get("revoked_by")?,
+        revoked_at: r.try_get("revoked_at")?,
+        replaces: r.try_get("replaces")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        version: r.try_get("version")?,
+    })
+}
+
+const RECORD_COLUMNS: &str = "id, unit, rule, count, points, date, source, note, status, revoked_reason, \
+     revoked_by, revoked_at, replaces, created_by, created_at, version";
+
+fn rubric_hash(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+impl Store {
+    /// Opens the period of `rubric_text`'s year with the rubric's own roster, if it is not open yet.
+    /// Returns whether it was created.
+    pub async fn ensure_period(&self, rubric_text: &str, actor: &Actor) -> Result<bool> {
+        let rubric = Rubric::from_toml(rubric_text)
+            .map_err(|e| StoreError::invalid("rubric", e.to_string()))?;
+        let hash = rubric_hash(rubric_text);
+        let mut tx = self.begin_write().await?;
+        let exists = sqlx::query("SELECT year FROM periods WHERE year = $1")
+            .bind(i64::from(rubric.year))
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Ok(false);
+        }
+        let at = now();
+        let known = sqlx::query("SELECT hash FROM rubrics WHERE hash = $1")
+            .bind(&hash)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if known.is_none() {
+            sqlx::query(
+                "INSERT INTO rubrics (hash, rubric_id, year, body, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&hash)
+            .bind(&rubric.id)
+            .bind(i64::from(rubric.year))
+            .bind(rubric_text)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO periods (year, rubric_hash, status, version, created_at) VALUES ($1, $2, 'open', 1, $3)",
+        )
+        .bind(i64::from(rubric.year))
+        .bind(&hash)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        for (i, u) in rubric.roster.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO period_units (year, ord, name, class, tags, version) VALUES ($1, $2, $3, $4, $5, 1)",
+            )
+            .bind(i64::from(rubric.year))
+            .bind(i as i64)
+            .bind(&u.name)
+            .bind(&rubric.classes[u.class].code)
+            .bind(u.tags.join(";"))
+            .execute(&mut *tx)
+            .await?;
+        }
+        let after = serde_json::json!({
+            "year": rubric.year, "rubric": rubric.id, "rubric_hash": hash, "units": rubric.roster.len()
+        });
+        audit::append(
+            &mut tx,
+            actor,
+            "period.open",
+            &format!("period:{}", rubric.year),
+            None,
+            Some(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn periods(&self) -> Result<Vec<PeriodInfo>> {
+        let rows = sqlx::query(
+            "SELECT p.year, r.rubric_id, p.rubric_hash, r.body, p.status, p.version, p.created_at \
+             FROM periods p JOIN rubrics r ON r.hash = p.rubric_hash ORDER BY p.year",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let hash: String = r.try_get("rubric_hash")?;
+            let body: String = r.try_get("body")?;
+            let rubric = self.rubric(&hash, &body)?;
+            out.push(PeriodInfo {
+                year: r.try_get("year")?,
+                rubric_id: r.try_get("rubric_id")?,
+                rubric_hash: hash,
+                title: rubric.title.clone(),
+                status: r.try_get("status")?,
+                version: r.try_get("version")?,
+                created_at: r.try_get("created_at")?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn rubric(&self, hash: &str, body: &str) -> Result<Arc<Rubric>> {
+        let mut cache = self
+            .cache
+            .rubrics
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(r) = cache.get(hash) {
+            return Ok(r.clone());
+        }
+        let r = Arc::new(
+            Rubric::from_toml(body)
+                .map_err(|e| StoreError::Corrupt(format!("细则 {hash}：{e}")))?,
+        );
+        cache.insert(hash.to_owned(), r.clone());
+        Ok(r)
+    }
+
+    /// The period's state at its current version (computed once per version, then cached).
+    pub async fn state(&self, year: i64) -> Result<Arc<PeriodState>> {
+        let mut conn = self.pool.acquire().await?;
+        self.state_on(&mut conn, year).await
+    }
+
+    async fn state_on(&self, conn: &mut AnyConnection, year: i64) -> Result<Arc<PeriodState>> {
+        let row = sqlx::query(
+            "SELECT p.year, r.rubric_id, p.rubric_hash, r.body, p.status, p.version, p.created_at \
+             FROM periods p JOIN rubrics r ON r.hash = p.rubric_hash WHERE p.year = $1",
+        )
+        .bind(year)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("没有 {year} 年度的考核")))?;
+        let version: i64 = row.try_get("version")?;
+        if let Some(s) = self
+            .cache
+            .periods
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&year)
+            && s.info.version == version
+        {
+            return Ok(s.clone());
+        }
+        let hash: String = row.try_get("rubric_hash")?;
+        let body: String = row.try_get("body")?;
+        let rubric = self.rubric(&hash, &body)?;
+        let info = PeriodInfo {
+            year,
+            rubric_id: row.try_get("rubric_id")?,
+            rubric_hash: hash,
+            title: rubric.title.clone(),
+            status: row.try_get("status")?,
+            version,
+            created_at: row.try_get("created_at")?,
+        };
+        let units = sqlx::query(
+            "SELECT name, class, tags, version FROM period_units WHERE year = $1 ORDER BY ord",
+        )
+        .bind(year)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            let tags: String = r.try_get("tags")?;
+            Ok(StoredUnit {
+                name: r.try_get("name")?,
+                class: r.try_get("class")?,
+                tags: tags
+                    .split(';')
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                version: r.try_get("version")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let records = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE year = $1 ORDER BY id"
+        ))
+        .bind(year)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(row_record)
+        .collect::<Result<Vec<_>>>()?;
+        let assessments = sqlx::query(
+            "SELECT unit, rule, assessor, score, updated_by, updated_at, version FROM assessments \
+             WHERE year = $1 ORDER BY unit, rule, assessor",
+        )
+        .bind(year)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(StoredAssessment {
+                unit: r.try_get("unit")?,
+                rule: r.try_get("rule")?,
+                assessor: r.try_get("assessor")?,
+                score: lvzhi_core::Points::from_hundredths(r.try_get("score")?).to_string(),
+                updated_by: r.try_get("updated_by")?,
+                updated_at: r.try_get("updated_at")?,
+                version: r.try_get("version")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let metrics = sqlx::query(
+            "SELECT unit, metric, value, updated_by, updated_at, version FROM metrics WHERE year = $1 ORDER BY unit, metric",
+        )
+        .bind(year)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(StoredMetric {
+                unit: r.try_get("unit")?,
+                metric: r.try_get("metric")?,
+                value: r.try_get("value")?,
+                updated_by: r.try_get("updated_by")?,
+                updated_at: r.try_get("updated_at")?,
+                version: r.try_get("version")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let ledger = build_ledger(&rubric, &units, &records, &assessments, &metrics, None)
+            .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
+        let sheets = score(&rubric, &ledger).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let results_json: Arc<[u8]> = serde_json::to_vec(&ResultsDoc::new(&rubric, &sheets))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?
+            .into();
+        let state = Arc::new(PeriodState {
+            info,
+            rubric,
+            units,
+            records,
+            assessments,
+            metrics,
+            ledger,
+            sheets,
+            results_json,
+        });
+        self.cache
+            .periods
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(year, state.clone());
+        Ok(state)
+    }
+
+    /// Lists a period's records (all states unless filtered), oldest first.
+    pub async fn records(&self, year: i64, f: &RecordFilter) -> Result<Vec<StoredRecord>> {
+        let state = self.state(year).await?;
+        Ok(state
+            .records
+            .iter()
+            .filter(|r| f.unit.as_ref().is_none_or(|u| &r.unit == u))
+            .filter(|r| f.rule.as_ref().is_none_or(|u| &r.rule == u))
+            .filter(|r| f.status.as_ref().is_none_or(|u| &r.status == u))
+            .cloned()
+            .collect())
+    }
+
+    /// Starts a write on an open period: the transaction and the period's current state.
+    async fn write_period(
+        &self,
+        year: i64,
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, Arc<PeriodState>)> {
+        let mut tx = self.begin_write().await?;
+        let state = self.state_on(&mut tx, year).await?;
+        if state.info.status != "open" {
+            return Err(StoreError::Conflict(format!(
+                "{year} 年度已发布，不能再修改（须由管理员说明理由后重新开放）"
+            )));
+        }
+        Ok((tx, state))
+    }
+
+    async fn bump(tx: &mut sqlx::Transaction<'static, sqlx::Any>, year: i64) -> Result<()> {
+        sqlx::query("UPDATE periods SET version = version + 1 WHERE year = $1")
+            .bind(year)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Adds a record after checking it against the rubric and the whole period's ledger.
+    pub async fn add_record(
+        &self,
+        year: i64,
+        rec: &NewRecord,
+        actor: &Actor,
+    ) -> Result<StoredRecord> {
+        let (mut tx, state) = self.write_period(year).await?;
+        let added = insert_record(&mut tx, &state, year, rec, None, None, actor).await?;
+        Self::bump(&mut tx, year).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// Revokes a record with a reason; with `replacement`, adds the corrected record in the same
+    /// transaction. `version`, when given, must be the record's current version.
+    pub async fn revoke_record(
+        &self,
+        year: i64,
+        id: i64,
+        reason: &str,
+        version: Option<i64>,
+        replacement: Option<&NewRecord>,
+        actor: &Actor,
+    ) -> Result<(StoredRecord, Option<StoredRecord>)> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::invalid("reason", "撤销须说明理由"));
+        }
+        let (mut tx, state) = self.write_period(year).await?;
+        let Some(old) = state.records.iter().find(|r| r.id == id).cloned() else {
+            return Err(StoreError::NotFound(format!("{year} 年度没有记录 #{id}")));
+        };
+        if let Some(v) = version
+            && v != old.version
+        {
+            return Err(StoreError::Conflict(format!(
+                "记录 #{id} 已被他人修改（当前版本 {}，提交的版本 {v}），请刷新后重试",
+                old.version
+            )));
+        }
+        if old.status == "revoked" {
+            return Err(StoreError::Conflict(format!("记录 #{id} 已撤销")));
+        }
+        let at = now();
+        let done = sqlx::query(
+            "UPDATE records SET status = 'revoked', revoked_reason = $1, revoked_by = $2, revoked_at = $3, \
+             version = version + 1 WHERE id = $4 AND version = $5 AND status <> 'revoked'",
+        )
+        .bind(reason)
+        .bind(&actor.name)
+        .bind(&at)
+        .bind(id)
+        .bind(old.version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!(
+                "记录 #{id} 已被他人修改，请刷新后重试"
+            )));
+        }
+        let mut revoked = old.clone();
+        revoked.status = "revoked".into();
+        revoked.revoked_reason = Some(reason.to_owned());
+        revoked.revoked_by = Some(actor.name.clone());
+        revoked.revoked_at = Some(at);
+        revoked.version += 1;
+        audit::append(
+            &mut tx,
+            actor,
+            "record.revoke",
+            &format!("record:{id}"),
+            Some(&serde_json::to_value(&old).unwrap_or_default()),
+            Some(&serde_json::to_value(&revoked).unwrap_or_default()),
+        )
+        .await?;
+        let replaced = match replacement {
+            Some(rep) => {
+                Some(insert_record(&mut tx, &state, year, rep, Some(id), Some(id), actor).await?)
+            }
+            None => None,
+        };
+        Self::bump(&mut tx, year).await?;
+        tx.commit().await?;
+        Ok((revoked, replaced))
+    }
+
+    /// Sets one assessor's score for a unit (insert or update). `version`, when given, must be the
+    /// current version (0 for "not scored yet").
+    #[allow(clippy::too_many_arguments)] // each is one field of the operation
+    pub async fn put_assessment(
+        &self,
+        year: i64,
+        unit: &str,
+        rule: &str,
+        assessor: &str,
+        score_text: &str,
+        version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<StoredAssessment> {
+        let (mut tx, state) = self.write_period(year).await?;
+        // The field checks of the core: unit, rule kind, applicability, range, two decimals.
+        let mut b = LedgerBuilder::new(&state.rubric, state.roster());
+        b.add_assessment(0, unit, rule, assessor, score_text)
+            .map_err(|e| invalid(&e))?;
+        let (unit, rule, assessor) = (unit.trim(), rule.trim(), assessor.trim());
+        let score = lvzhi_core::Points::parse(score_text)
+            .map_err(|e| StoreError::invalid("score", e.to_string()))?;
+        let current = state
+            .assessments
+            .iter()
+            .find(|a| a.unit == unit && a.rule == rule && a.assessor == assessor)
+            .cloned();
+        let current_version = current.as_ref().map_or(0, |a| a.version);
+        if let Some(v) = version
+            && v != current_version
+        {
+            return Err(StoreError::Conflict(format!(
+                "该打分已被他人修改（当前版本 {current_version}，提交的版本 {v}），请刷新后重试"
+            )));
+        }
+        let at = now();
+        if current.is_some() {
+            sqlx::query(
+                "UPDATE assessments SET score = $1, updated_by = $2, updated_at = $3, version = version + 1 \
+                 WHERE year = $4 AND unit = $5 AND rule = $6 AND assessor = $7",
+            )
+            .bind(score.hundredths())
+            .bind(&actor.name)
+            .bind(&at)
+            .bind(year)
+            .bind(unit)
+            .bind(rule)
+            .bind(assessor)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO assessments (year, unit, rule, assessor, score, updated_by, updated_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 1)",
+            )
+            .bind(year)
+            .bind(unit)
+            .bind(rule)
+            .bind(assessor)
+            .bind(score.hundredths())
+            .bind(&actor.name)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let stored = StoredAssessment {
+            unit: unit.to_owned(),
+            rule: rule.to_owned(),
+            assessor: assessor.to_owned(),
+            score: score.to_string(),
+            updated_by: actor.name.clone(),
+            updated_at: at,
+            version: current_version + 1,
+        };
+        audit::append(
+            &mut tx,
+            actor,
+            "assessment.put",
+            &format!("assessment:{year}:{unit}:{rule}:{assessor}"),
+            current
+                .map(|c| serde_json::to_value(c).unwrap_or_default())
+                .as_ref(),
+            Some(&serde_json::to_value(&stored).unwrap_or_default()),
+        )
+        .await?;
+        Self::bump(&mut tx, year).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Sets a unit's metric value (insert or update), versioned like scores.
+    pub async fn put_metric(
+        &self,
+        year: i64,
+        unit: &str,
+        metric: &str,
+        value: &str,
+        version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<StoredMetric> {
+        let (mut tx, state) = self.write_period(year).await?;
+        let mut b = LedgerBuilder::new(&state.rubric, state.roster());
+        b.add_metric(0, unit, metric, value)
+            .map_err(|e| invalid(&e))?;
+        let (unit, metric, value) = (unit.trim(), metric.trim(), value.trim());
+        let current = state
+            .metrics
+            .iter()
+            .find(|m| m.unit == unit && m.metric == metric)
+            .cloned();
+        let current_version = current.as_ref().map_or(0, |m| m.version);
+        if let Some(v) = version
+            && v != current_version
+        {
+            return Err(StoreError::Conflict(format!(
+                "该指标已被他人修改（当前版本 {current_version}，提交的版本 {v}），请刷新后重试"
+            )));
+        }
+        let at = now();
+        if current.is_some() {
+            sqlx::query(
+                "UPDATE metrics SET value = $1, updated_by = $2, updated_at = $3, version = version + 1 \
+                 WHERE year = $4 AND unit = $5 AND metric = $6",
+            )
+            .bind(value)
+            .bind(&actor.name)
+            .bind(&at)
+            .bind(year)
+            .bind(unit)
+            .bind(metric)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO metrics (year, unit, metric, value, updated_by, updated_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 1)",
+            )
+            .bind(year)
+            .bind(unit)
+            .bind(metric)
+            .bind(value)
+            .bind(&actor.name)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let stored = StoredMetric {
+            unit: unit.to_owned(),
+            metric: metric.to_owned(),
+            value: value.to_owned(),
+            updated_by: actor.name.clone(),
+            updated_at: at,
+            version: current_version + 1,
+        };
+        audit::append(
+            &mut tx,
+            actor,
+            "metric.put",
+            &format!("metric:{year}:{unit}:{metric}"),
+            current
+                .map(|c| serde_json::to_value(c).unwrap_or_default())
+                .as_ref(),
+            Some(&serde_json::to_value(&stored).unwrap_or_default()),
+        )
+        .await?;
+        Self::bump(&mut tx, year).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Replaces a unit's tags. Refused when the records in force would then break the rubric (a
+    /// 专委会 rule recorded for a unit losing the tag).
+    pub async fn set_unit_tags(
+        &self,
+        year: i64,
+        unit: &str,
+        tags: &[String],
+        version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<StoredUnit> {
+        let (mut tx, state) = self.write_period(year).await?;
+        let Some(old) = state.units.iter().find(|u| u.name == unit).cloned() else {
+            return Err(StoreError::NotFound(format!(
+                "{year} 年度名册中没有单位「{unit}」"
+            )));
+        };
+        if let Some(v) = version
+            && v != old.version
+        {
+            return Err(StoreError::Conflict(format!(
+                "单位「{unit}」已被他人修改（当前版本 {}，提交的版本 {v}），请刷新后重试",
+                old.version
+            )));
+        }
+        let mut clean: Vec<String> = Vec::new();
+        for t in tags {
+            let t = t.trim();
+            if t.is_empty() || t.contains([';', '；', ',']) || t.chars().count() > 32 {
+                return Err(StoreError::invalid(
+                    "tags",
+                    format!("标签「{t}」无效：不能为空、不能含分号或逗号、至多 32 字"),
+                ));
+            }
+            if !clean.iter().any(|c| c == t) {
+                clean.push(t.to_owned());
+            }
+        }
+        let mut units = state.units.clone();
+        for u in &mut units {
+            if u.name == unit {
+                u.tags.clone_from(&clean);
+                u.version += 1;
+            }
+        }
+        build_ledger(
+            &state.rubric,
+            &units,
+            &state.records,
+            &state.assessments,
+            &state.metrics,
+            None,
+        )
+        .map_err(|e| {
+            StoreError::invalid(
+                "tags",
+                format!("修改后已有数据不再符合细则：{}", ledger_message(&e)),
+            )
+        })?;
+        sqlx::query("UPDATE period_units SET tags = $1, version = version + 1 WHERE year = $2 AND name = $3")
+            .bind(clean.join(";"))
+            .bind(year)
+            .bind(unit)
+            .execute(&mut *tx)
+            .await?;
+        let new = StoredUnit {
+            tags: clean,
+            version: old.version + 1,
+            ..old.clone()
+        };
+        audit::append(
+            &mut tx,
+            actor,
+            "unit.tags",
+            &format!("unit:{year}:{unit}"),
+            Some(&serde_json::to_value(&old).unwrap_or_default()),
+            Some(&serde_json::to_value(&new).unwrap_or_default()),
+        )
+        .await?;
+        Self::bump(&mut tx, year).await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// Loads a whole batch (roster tags, records, scores, metrics) into a period in one transaction:
+    /// all of it is checked together first, and nothing is stored unless all of it is valid. One audit
+    /// entry names the batch and its counts.
+    #[allow(clippy::too_many_arguments)] // each is one field of the operation
+    pub async fn import_batch(
+        &self,
+        year: i64,
+        label: &str,
+        tags: &[(String, Vec<String>)],
+        records: &[NewRecord],
+        assessments: &[(String, String, String, String)],
+        metrics: &[(String, String, String)],
+        actor: &Actor,
+    ) -> Result<usize> {
+        let (mut tx, state) = self.write_period(year).await?;
+        let mut units = state.units.clone();
+        for (name, t) in tags {
+            let Some(u) = units.iter_mut().find(|u| &u.name == name) else {
+                return Err(StoreError::invalid(
+                    "unit",
+                    format!("名册中没有单位「{name}」"),
+                ));
+            };
+            u.tags.clone_from(t);
+        }
+        // Everything in force plus the batch must make one valid ledger.
+        let mut b = LedgerBuilder::new(&state.rubric, roster_of(&state.rubric, &units));
+        for r in state.records.iter().filter(|r| r.status != "revoked") {
+            b.add_record(r.id as u64, &fields(&stored_fields(r)))
+                .map_err(|e| invalid(&e))?;
+        }
+        for (i, r) in records.iter().enumerate() {
+            b.add_record(u64::MAX - i as u64, &fields(r)).map_err(|e| {
+                StoreError::invalid(
+                    e.field.column(),
+                    format!("第 {} 条记录：{}", i + 1, ledger_message(&e)),
+                )
+            })?;
+        }
+        for (i, (u, rule, a, s)) in assessments.iter().enumerate() {
+            b.add_assessment(i as u64, u, rule, a, s).map_err(|e| {
+                StoreError::invalid(
+                    e.field.column(),
+                    format!("第 {} 条打分：{}", i + 1, ledger_message(&e)),
+                )
+            })?;
+        }
+        for (i, (u, m, v)) in metrics.iter().enumerate() {
+            b.add_metric(i as u64, u, m, v).map_err(|e| {
+                StoreError::invalid(
+                    e.field.column(),
+                    format!("第 {} 条指标：{}", i + 1, ledger_message(&e)),
+                )
+            })?;
+        }
+        let at = now();
+        for (name, t) in tags {
+            sqlx::query("UPDATE period_units SET tags = $1, version = version + 1 WHERE year = $2 AND name = $3")
+                .bind(t.join(";"))
+                .bind(year)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for r in records {
+            insert_row(&mut tx, year, r, None, &actor.name, &at).await?;
+        }
+        for (u, rule, a, s) in assessments {
+            let score = lvzhi_core::Points::parse(s)
+                .map_err(|e| StoreError::invalid("score", e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO assessments (year, unit, rule, assessor, score, updated_by, updated_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 1)",
+            )
+            .bind(year)
+            .bind(u.trim())
+            .bind(rule.trim())
+            .bind(a.trim())
+            .bind(score.hundredths())
+            .bind(&actor.name)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (u, m, v) in metrics {
+            sqlx::query(
+                "INSERT INTO metrics (year, unit, metric, value, updated_by, updated_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 1)",
+            )
+            .bind(year)
+            .bind(u.trim())
+            .bind(m.trim())
+            .bind(v.trim())
+            .bind(&actor.name)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let after = serde_json::json!({
+            "label": label, "tags": tags.len(), "records": records.len(),
+            "assessments": assessments.len(), "metrics": metrics.len()
+        });
+        audit::append(
+            &mut tx,
+            actor,
+            "import.batch",
+            &format!("period:{year}"),
+            None,
+            Some(&after),
+        )
+        .await?;
+        Self::bump(&mut tx, year).await?;
+        tx.commit().await?;
+        Ok(records.len() + assessments.len() + metrics.len())
+    }
+}
+
+/// Checks a record against everything in force (leaving out `without`) and inserts it with its
+/// audit entry.
+async fn insert_record(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    state: &PeriodState,
+    year: i64,
+    rec: &NewRecord,
+    without: Option<i64>,
+    replaces: Option<i64>,
+    actor: &Actor,
+) -> Result<StoredRecord> {
+    let mut b = LedgerBuilder::new(&state.rubric, state.roster());
+    for r in state
+        .records
+        .iter()
+        .filter(|r| r.status != "revoked" && Some(r.id) != without)
+    {
+        // Stored records were valid together; were one not, it would not block the new one.
+        let _ = b.add_record(r.id as u64, &fields(&stored_fields(r)));
+    }
+    let checked = b.check_record(0, &fields(rec)).map_err(|e| invalid(&e))?;
+    b.push_record(checked).map_err(|e| invalid(&e))?;
+    let at = now();
+    let id = insert_row(tx, year, rec, replaces, &actor.name, &at).await?;
+    let row = sqlx::query(&format!(
+        "SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let stored = row_record(&row)?;
+    audit::append(
+        tx,
+        actor,
+        "record.add",
+        &format!("record:{id}"),
+        None,
+        Some(&serde_json::to_value(&stored).unwrap_or_default()),
+    )
+    .await?;
+    Ok(stored)
+}
+
+/// Inserts a checked record; returns its id.
+async fn insert_row(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    year: i64,
+    rec: &NewRecord,
+    replaces: Option<i64>,
+    by: &str,
+    at: &str,
+) -> Result<i64> {
+    let count: i64 = rec
+        .count
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map_or(Ok(1), |c| c.trim_end_matches(".0").parse::<i64>())
+        .map_err(|_| StoreError::invalid("count", "数量无效"))?;
+    let points = rec
+        .points
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(lvzhi_core::Points::parse)
+        .transpose()
+        .map_err(|e| StoreError::invalid("points", e.to_string()))?
+        .map(lvzhi_core::Points::hundredths);
+    let date = rec
+        .date
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .and_then(lvzhi_core::Date::parse)
+        .map(|d| d.to_string());
+    let row = sqlx::query(
+        "INSERT INTO records (year, unit, rule, count, points, date, source, note, status, replaces, created_by, created_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'recorded', $9, $10, $11, 1) RETURNING id",
+    )
+    .bind(year)
+    .bind(rec.unit.trim())
+    .bind(rec.rule.trim())
+    .bind(count)
+    .bind(points)
+    .bind(date)
+    .bind(rec.source.trim())
+    .bind(rec.note.trim())
+    .bind(replaces)
+    .bind(by)
+    .bind(at)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+/// The ledger of what is in force: records not revoked, every score and metric value.
+fn build_ledger(
+    rubric: &Rubric,
+    units: &[StoredUnit],
+    records: &[StoredRecord],
+    assessments: &[StoredAssessment],
+    metrics: &[StoredMetric],
+    without: Option<i64>,
+) -> std::result::Result<Ledger, LedgerError> {
+    let mut b = LedgerBuilder::new(rubric, roster_of(rubric, units));
+    for r in records
+        .iter()
+        .filter(|r| r.status != "revoked" && Some(r.id) != without)
+    {
+        b.add_record(r.id as u64, &fields(&stored_fields(r)))?;
+    }
+    for (i, a) in assessments.iter().enumerate() {
+        b.add_assessment(i as u64 + 1, &a.unit, &a.rule, &a.assessor, &a.score)?;
+    }
+    for (i, m) in metrics.iter().enumerate() {
+        b.add_metric(i as u64 + 1, &m.unit, &m.metric, &m.value)?;
+    }
+    Ok(b.finish())
+}

@@ -1,0 +1,243 @@
+//! lvzhi-store: where the assessment lives. One [`Store`] over SQLite (one city, one file, the default)
+//! or PostgreSQL (several instances of the service on one database), chosen from the URL.
+//!
+//! Every change (ledger, roster, accounts) runs in one write transaction together with its audit entry,
+//! and writers are serialized (SQLite `BEGIN IMMEDIATE`; PostgreSQL an advisory transaction lock), so
+//! the audit chain stays a single line whichever instance writes. Every rule of the rubric is enforced
+//! on every write by the core's `LedgerBuilder`, with the same messages as the command line. A score is
+//! never stored: it is computed from the rubric and the ledger, and cached per ledger version.
+//! This crate knows SQL; it must not know HTTP, HTML or file formats.
+
+mod accounts;
+mod audit;
+mod ledger;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+
+pub use accounts::{Role, User, check_password_policy, generate_password};
+pub use audit::{AuditEntry, AuditVerdict};
+pub use ledger::{
+    NewRecord, PeriodInfo, PeriodState, RecordFilter, StoredAssessment, StoredMetric, StoredRecord,
+    StoredUnit,
+};
+
+/// Who makes a change, and from where (an address, or `cli`).
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub name: String,
+    pub source: String,
+}
+
+impl Actor {
+    pub fn new(name: impl Into<String>, source: impl Into<String>) -> Self {
+        Actor {
+            name: name.into(),
+            source: source.into(),
+        }
+    }
+}
+
+/// Why a store operation did not happen. Nothing was changed in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Bad input: the field and a message a person can act on.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    /// The data changed since it was read (version mismatch), or the state forbids the change.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Stored data that can no longer be read (a rubric that does not load, a broken row).
+    #[error("存储的数据无法读取：{0}")]
+    Corrupt(String),
+    #[error("数据库错误：{0}")]
+    Db(#[from] sqlx::Error),
+    #[error("数据库迁移失败：{0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        StoreError::Invalid {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Which database is behind the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The store. Cheap to clone; every clone shares the pool and the caches.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    url: String,
+    cache: Arc<ledger::Cache>,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The current time as RFC 3339 UTC text with milliseconds (sorts as text).
+pub fn now() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    let f = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&f).unwrap_or_default()
+}
+
+impl Store {
+    /// The URL of the SQLite database in a data folder.
+    pub fn sqlite_url(data: &Path) -> String {
+        format!("sqlite://{}?mode=rwc", data.join("lvzhi.db").display())
+    }
+
+    /// Opens (creating if needed) the database at `url`, applies the migrations and checks that the
+    /// connection settings the data's safety depends on are in force.
+    pub async fn open(url: &str) -> Result<Store> {
+        install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::invalid(
+                "database_url",
+                format!("不支持的数据库地址「{url}」：应以 sqlite: 或 postgres:// 开头"),
+            ));
+        };
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .connect(url)
+                    .await?
+            }
+        };
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+        }
+        let store = Store {
+            pool,
+            backend,
+            url: url.to_owned(),
+            cache: Arc::new(ledger::Cache::default()),
+        };
+        store.assert_settings().await?;
+        Ok(store)
+    }
+
+    /// SQLite must run with WAL, synchronous = FULL and foreign keys on: checked, not assumed.
+    async fn assert_settings(&self) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        let mut conn = self.pool.acquire().await?;
+        let mode: String = sqlx::query("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        let sync: i64 = sqlx::query("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        let fk: i64 = sqlx::query("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        if !mode.eq_ignore_ascii_case("wal") || sync != 2 || fk != 1 {
+            return Err(StoreError::Corrupt(format!(
+                "SQLite 设置不符合要求：journal_mode={mode}（应为 wal），synchronous={sync}（应为 2/FULL），foreign_keys={fk}（应为 1）"
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A write transaction; writers are serialized so that the audit chain stays linear.
+    async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(7411)")
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
+    }
+
+    /// A consistent copy of a SQLite database into `out` while the service runs (`VACUUM INTO`).
+    /// For PostgreSQL the copy is made with `pg_dump` by the caller.
+    pub async fn backup_sqlite(&self, out: &Path) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::invalid(
+                "backend",
+                "VACUUM INTO 只适用于 SQLite；PostgreSQL 请使用 pg_dump",
+            ));
+        }
+        if out.exists() {
+            return Err(StoreError::invalid(
+                "out",
+                format!("备份文件 {} 已存在，不会覆盖", out.display()),
+            ));
+        }
+        let path = out.display().to_string();
+        if path.contains('\'') {
+            return Err(StoreError::invalid("out", "备份文件路径不能包含单引号"));
+        }
+        sqlx::query(&format!("VACUUM INTO '{path}'"))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
