@@ -5,6 +5,7 @@
 //! 2 wrong usage.
 
 mod score_cmd;
+mod service;
 mod table;
 
 use std::path::PathBuf;
@@ -31,6 +32,78 @@ enum Command {
     Rubric {
         #[command(subcommand)]
         command: RubricCommand,
+    },
+    /// 启动服务（零配置：./lvzhi-data 中的 SQLite，127.0.0.1:8080）
+    Serve(service::ServeArgs),
+    /// API 令牌
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// 用户账号
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// 审计日志
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// 在线备份（SQLite：VACUUM INTO；PostgreSQL：pg_dump）
+    Backup {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        /// 备份文件（不会覆盖已有文件）
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// 从备份恢复（SQLite）
+    Restore {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        file: PathBuf,
+        /// 替换已有数据库（原库保留为 lvzhi.db.before-restore）
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// 为用户生成 API 令牌（只显示一次）
+    Create {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// 新建用户；密码从标准输入读取，不给则生成并显示一次
+    Add {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        name: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        group: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// 重算哈希链，指出第一条被改动、删除或调换的记录
+    Verify {
+        #[command(flatten)]
+        store: service::StoreArgs,
     },
 }
 
@@ -78,6 +151,7 @@ fn main() -> ExitCode {
             RubricCommand::Check { file } => score_cmd::rubric_check(&file),
             RubricCommand::Show { rubric, json } => score_cmd::rubric_show(&rubric, json),
         },
+        other => return run_service(other),
     };
     match result {
         Ok(out) => {
@@ -91,6 +165,65 @@ fn main() -> ExitCode {
         Err(r) => {
             eprintln!("{}", r.message);
             ExitCode::from(r.code)
+        }
+    }
+}
+
+/// The commands that need the store (and so an async runtime).
+fn run_service(cmd: Command) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("错误：无法启动运行时：{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result: anyhow::Result<bool> = rt.block_on(async {
+        match cmd {
+            Command::Serve(args) => service::serve(&args).await.map(|()| true),
+            Command::Token {
+                command: TokenCommand::Create { store, user, label },
+            } => service::token_create(&store, &user, &label)
+                .await
+                .map(|()| true),
+            Command::User {
+                command:
+                    UserCommand::Add {
+                        store,
+                        name,
+                        role,
+                        unit,
+                        group,
+                    },
+            } => service::user_add(&store, &name, &role, unit.as_deref(), group.as_deref())
+                .await
+                .map(|()| true),
+            Command::Audit {
+                command: AuditCommand::Verify { store },
+            } => service::audit_verify(&store).await,
+            Command::Backup { store, out } => service::backup(&store, &out).await.map(|()| true),
+            Command::Restore { store, file, force } => {
+                service::restore(&store, &file, force).await.map(|()| true)
+            }
+            Command::Score(_) | Command::Rubric { .. } => Ok(true),
+        }
+    });
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::from(1)
         }
     }
 }

@@ -130,6 +130,8 @@ pub enum Field {
     Name,
     Class,
     Tags,
+    Source,
+    Note,
 }
 
 impl Field {
@@ -148,6 +150,8 @@ impl Field {
             Field::Name => "name",
             Field::Class => "class",
             Field::Tags => "tags",
+            Field::Source => "source",
+            Field::Note => "note",
         }
     }
 }

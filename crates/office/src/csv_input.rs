@@ -648,6 +648,59 @@ fn core_pending(layout: &Layout, e: LedgerError) -> Pending {
     }
 }
 
+/// Which table [`read_table`] reads, and so which columns, in this order.
+#[derive(Clone, Copy, Debug)]
+pub enum Table {
+    /// name, class, tags
+    Units,
+    /// unit, rule, count, points, date, source, note
+    Records,
+    /// unit, rule, assessor, score
+    Assessments,
+    /// unit, metric, value
+    Metrics,
+}
+
+const RECORD_ROW_COLUMNS: &[Column] = &[
+    col(Field::Unit, &["unit", "单位", "单位名称"], true),
+    col(Field::Rule, &["rule", "条款编号", "条款", "细则编号"], true),
+    col(Field::Count, &["count", "数量", "次数"], false),
+    col(Field::Points, &["points", "扣分", "扣分值", "分值"], false),
+    col(Field::Date, &["date", "日期"], false),
+    col(Field::Source, &["source", "依据"], false),
+    col(Field::Note, &["note", "说明", "备注"], false),
+];
+
+/// Reads a whole table as text cells in the table's column order (missing optional columns are
+/// empty), for loading into the store, which checks the values. Refuses a bad header, a row longer
+/// than the header and text that is not UTF-8.
+pub fn read_table<S: Source + ?Sized>(
+    src: &S,
+    file: &str,
+    table: Table,
+) -> Result<Vec<Vec<String>>, InputErrors> {
+    let columns = match table {
+        Table::Units => UNIT_COLUMNS,
+        Table::Records => RECORD_ROW_COLUMNS,
+        Table::Assessments => ASSESSMENT_COLUMNS,
+        Table::Metrics => METRIC_COLUMNS,
+    };
+    let mut rows = Vec::new();
+    let errs = with_input(src, file, |input| {
+        if let Some(layout) = input.layout(columns) {
+            input.rows(&layout, |_, rec| {
+                rows.push(
+                    (0..columns.len())
+                        .map(|i| layout.text(rec, i).trim().to_owned())
+                        .collect(),
+                );
+                Ok(())
+            });
+        }
+    });
+    if errs.is_empty() { Ok(rows) } else { Err(errs) }
+}
+
 /// Streams an assessments file (`unit,rule,assessor,score`) into the builder.
 pub fn read_assessments<S: Source + ?Sized>(
     builder: &mut LedgerBuilder<'_>,

@@ -9,6 +9,6 @@
 pub mod csv_input;
 
 pub use csv_input::{
-    InputError, InputErrors, read_assessments, read_metrics, read_records, read_records_file,
-    read_units,
+    InputError, InputErrors, Source, Table, read_assessments, read_metrics, read_records,
+    read_records_file, read_table, read_units,
 };

@@ -1,1 +1,55 @@
-//! placeholder
+//! lvzhi-web: the HTTP face of the assessment. `app(state)` builds the whole router, with no global
+//! state, so tests drive it with `oneshot` and the binary serves it on a socket.
+//!
+//! This crate is the only one that knows HTTP and the JSON shapes of the API (the results object is
+//! the core's published contract, passed through unchanged). Every call but `/healthz` needs a token
+//! (`Authorization: Bearer …`); refusals are `{"error": {"message": "…", "field": "…"}}` in Chinese,
+//! with a 4xx status, and change nothing. It must not contain SQL or rubric rules.
+
+mod api;
+mod error;
+mod sheet;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue};
+use lvzhi_store::Store;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+}
+
+/// The largest request body accepted (JSON); larger ones get 413.
+pub const BODY_LIMIT: usize = 1 << 20;
+
+/// The OpenAPI document of the API.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let headers = [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        (
+            "content-security-policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+        ("cache-control", "no-store"),
+    ];
+    let mut router = api::routes()
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
+}

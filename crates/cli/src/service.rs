@@ -1,0 +1,408 @@
+//! The commands that work on the service's store: `serve`, `token`, `user`, `audit`, `backup`,
+//! `restore`. Each takes the same `--data DIR` / `--database-url URL` (or `LVZHI_DATA`,
+//! `LVZHI_DATABASE_URL`, or a TOML file given by `--config` / `LVZHI_CONFIG`) and works while a server
+//! runs on the same store. Glue only: the store and the web crate do the work.
+
+use std::io::Read as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use lvzhi_office::{Table, read_table};
+use lvzhi_store::{Actor, NewRecord, Role, Store, generate_password};
+
+/// Where the store is.
+#[derive(Args, Clone, Debug)]
+pub struct StoreArgs {
+    /// 数据目录（SQLite 数据库所在，默认 ./lvzhi-data）
+    #[arg(long, env = "LVZHI_DATA")]
+    data: Option<PathBuf>,
+    /// 使用 PostgreSQL：postgres://用户:密码@主机/库
+    #[arg(long, env = "LVZHI_DATABASE_URL")]
+    database_url: Option<String>,
+    /// 配置文件（TOML：data、bind、database_url）
+    #[arg(long, env = "LVZHI_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+/// The configuration file's keys; flags and environment variables win over it.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data: Option<PathBuf>,
+    bind: Option<String>,
+    database_url: Option<String>,
+}
+
+/// The resolved configuration.
+pub struct Config {
+    pub data: PathBuf,
+    pub database_url: String,
+    pub bind: String,
+}
+
+impl StoreArgs {
+    pub fn resolve(&self, bind: Option<&str>) -> anyhow::Result<Config> {
+        let file: FileConfig = match &self.config {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("无法读取配置文件 {}", p.display()))?;
+                toml::from_str(&text).with_context(|| format!("配置文件 {} 有误", p.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let data = self
+            .data
+            .clone()
+            .or(file.data)
+            .unwrap_or_else(|| PathBuf::from("lvzhi-data"));
+        let database_url = if let Some(u) = self.database_url.clone().or(file.database_url) {
+            u
+        } else {
+            std::fs::create_dir_all(&data)
+                .with_context(|| format!("无法创建数据目录 {}", data.display()))?;
+            Store::sqlite_url(&data)
+        };
+        let bind = bind
+            .map(str::to_owned)
+            .or(file.bind)
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        Ok(Config {
+            data,
+            database_url,
+            bind,
+        })
+    }
+
+    pub async fn open(&self) -> anyhow::Result<(Config, Store)> {
+        let cfg = self.resolve(None)?;
+        let store = Store::open(&cfg.database_url)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("无法打开数据库 {}", redact(&cfg.database_url)))?;
+        Ok((cfg, store))
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..s + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn cli_actor() -> Actor {
+    let who = std::env::var("USER").unwrap_or_else(|_| "system".into());
+    Actor::new(format!("cli:{who}"), "cli")
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// 监听地址（默认 127.0.0.1:8080）
+    #[arg(long, env = "LVZHI_BIND")]
+    bind: Option<String>,
+    /// 在新的数据目录中载入随附的 2022 示例年度
+    #[arg(long)]
+    demo: bool,
+}
+
+/// The shipped sample year, compiled in so that `--demo` works from the binary alone.
+const SAMPLE: [(&str, &str); 4] = [
+    (
+        "units.csv",
+        include_str!("../../../examples/2022/units.csv"),
+    ),
+    (
+        "records.csv",
+        include_str!("../../../examples/2022/records.csv"),
+    ),
+    (
+        "assessments.csv",
+        include_str!("../../../examples/2022/assessments.csv"),
+    ),
+    (
+        "metrics.csv",
+        include_str!("../../../examples/2022/metrics.csv"),
+    ),
+];
+
+async fn load_demo(store: &Store) -> anyhow::Result<()> {
+    let state = store
+        .state(2022)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !state.records.is_empty() {
+        eprintln!("示例年度未载入：2022 年度已有记录。");
+        return Ok(());
+    }
+    let table = |i: usize, t: Table| {
+        read_table(SAMPLE[i].1.as_bytes(), SAMPLE[i].0, t).map_err(|e| anyhow::anyhow!("{e}"))
+    };
+    let tags: Vec<(String, Vec<String>)> = table(0, Table::Units)?
+        .into_iter()
+        .filter(|r| !r[2].is_empty())
+        .map(|r| (r[0].clone(), r[2].split(';').map(str::to_owned).collect()))
+        .collect();
+    let records: Vec<NewRecord> = table(1, Table::Records)?
+        .into_iter()
+        .map(|r| NewRecord {
+            unit: r[0].clone(),
+            rule: r[1].clone(),
+            count: Some(r[2].clone()),
+            points: Some(r[3].clone()),
+            date: Some(r[4].clone()),
+            source: r[5].clone(),
+            note: r[6].clone(),
+        })
+        .collect();
+    let four = |r: Vec<String>| (r[0].clone(), r[1].clone(), r[2].clone(), r[3].clone());
+    let assessments: Vec<_> = table(2, Table::Assessments)?
+        .into_iter()
+        .map(four)
+        .collect();
+    let metrics: Vec<_> = table(3, Table::Metrics)?
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
+        .collect();
+    let n = store
+        .import_batch(
+            2022,
+            "示例年度 examples/2022",
+            &tags,
+            &records,
+            &assessments,
+            &metrics,
+            &cli_actor(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!("已载入 2022 示例年度：{n} 条数据。");
+    Ok(())
+}
+
+/// Creates the first admin account when there is none.
+async fn first_admin(store: &Store) -> anyhow::Result<()> {
+    if store
+        .user_count()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        > 0
+    {
+        return Ok(());
+    }
+    let (password, generated) = match std::env::var("LVZHI_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (generate_password(), true),
+    };
+    store
+        .create_user(
+            "admin",
+            Role::Admin,
+            None,
+            None,
+            &password,
+            generated,
+            &cli_actor(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("无法创建管理员账号：{e}"))?;
+    if generated {
+        println!("已创建管理员账号 admin，初始密码（只显示这一次，首次登录后须修改）：{password}");
+    } else {
+        println!("已创建管理员账号 admin（密码取自 LVZHI_ADMIN_PASSWORD）。");
+    }
+    Ok(())
+}
+
+pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    let cfg = args.store.resolve(args.bind.as_deref())?;
+    let store = Store::open(&cfg.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("无法打开数据库 {}", redact(&cfg.database_url)))?;
+    store
+        .ensure_period(lvzhi_core::RUBRIC_2022, &cli_actor())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    first_admin(&store).await?;
+    if args.demo {
+        load_demo(&store).await?;
+    }
+    let addr: SocketAddr = cfg
+        .bind
+        .parse()
+        .with_context(|| format!("监听地址「{}」无效，应如 127.0.0.1:8080", cfg.bind))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("无法监听 {addr}（端口被占用？）"))?;
+    let local = listener.local_addr()?;
+    println!(
+        "履职监测服务已启动：http://{local}  数据：{}",
+        redact(store.url())
+    );
+    let app = lvzhi_web::app(lvzhi_web::AppState { store });
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+    })
+    .await?;
+    Ok(())
+}
+
+pub async fn token_create(store: &StoreArgs, user: &str, label: &str) -> anyhow::Result<()> {
+    let (_, store) = store.open().await?;
+    let token = store
+        .create_token(user, label, &cli_actor())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{token}");
+    eprintln!("令牌只显示这一次，请妥善保存；请求时放在 Authorization: Bearer 头中。");
+    Ok(())
+}
+
+pub async fn user_add(
+    store: &StoreArgs,
+    name: &str,
+    role: &str,
+    unit: Option<&str>,
+    group: Option<&str>,
+) -> anyhow::Result<()> {
+    let role = Role::parse(role).with_context(|| {
+        format!("未知角色「{role}」，可选 admin、recorder、assessor、unit、leader")
+    })?;
+    if role == Role::Unit && unit.is_none() {
+        bail!("unit 角色须用 --unit 指定所属成员单位");
+    }
+    if role == Role::Assessor && group.is_none() {
+        bail!("assessor 角色须用 --group 指定所属督导组");
+    }
+    let (_, store) = store.open().await?;
+    let mut input = String::new();
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        std::io::stdin().read_to_string(&mut input)?;
+    }
+    let given = input.lines().next().unwrap_or("").trim().to_owned();
+    let (password, generated) = if given.is_empty() {
+        (generate_password(), true)
+    } else {
+        (given, false)
+    };
+    store
+        .create_user(name, role, unit, group, &password, generated, &cli_actor())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if generated {
+        println!("已创建用户 {name}，初始密码（只显示这一次，首次登录后须修改）：{password}");
+    } else {
+        println!("已创建用户 {name}。");
+    }
+    Ok(())
+}
+
+pub async fn audit_verify(store: &StoreArgs) -> anyhow::Result<bool> {
+    let (_, store) = store.open().await?;
+    let v = store
+        .verify_audit()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    match v.first_bad {
+        None => {
+            println!("审计链完整：共 {} 条，末条哈希 {}", v.entries, v.head);
+            Ok(true)
+        }
+        Some((id, why)) => {
+            println!("审计链被破坏：第一条有问题的记录是 #{id}：{why}");
+            Ok(false)
+        }
+    }
+}
+
+pub async fn backup(store: &StoreArgs, out: &Path) -> anyhow::Result<()> {
+    let (cfg, store) = store.open().await?;
+    if cfg.database_url.starts_with("sqlite:") {
+        store
+            .backup_sqlite(out)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    } else {
+        let status = tokio::process::Command::new("pg_dump")
+            .arg("--format=custom")
+            .arg(format!("--file={}", out.display()))
+            .arg(&cfg.database_url)
+            .status()
+            .await
+            .context("无法运行 pg_dump（请安装 PostgreSQL 客户端）")?;
+        if !status.success() {
+            bail!("pg_dump 失败（退出码 {status}）");
+        }
+    }
+    println!("已备份到 {}", out.display());
+    Ok(())
+}
+
+/// Restores a SQLite backup into the data folder (never over an existing database unless `force`,
+/// which keeps the old one beside it), then checks the audit chain of what was restored.
+pub async fn restore(args: &StoreArgs, file: &Path, force: bool) -> anyhow::Result<()> {
+    let cfg = args.resolve(None)?;
+    if !cfg.database_url.starts_with("sqlite:") {
+        bail!(
+            "PostgreSQL 请用 pg_restore 恢复：pg_restore --clean --dbname=URL {}",
+            file.display()
+        );
+    }
+    let target = cfg.data.join("lvzhi.db");
+    if target.exists() {
+        if !force {
+            bail!(
+                "{} 已有数据库；确认要替换请加 --force（原库会保留为 lvzhi.db.before-restore）",
+                cfg.data.display()
+            );
+        }
+        let keep = cfg.data.join("lvzhi.db.before-restore");
+        std::fs::rename(&target, &keep)?;
+        for ext in ["-wal", "-shm"] {
+            let side = cfg.data.join(format!("lvzhi.db{ext}"));
+            if side.exists() {
+                std::fs::rename(
+                    &side,
+                    cfg.data.join(format!("lvzhi.db.before-restore{ext}")),
+                )?;
+            }
+        }
+    }
+    std::fs::copy(file, &target).with_context(|| format!("无法复制 {}", file.display()))?;
+    let (_, store) = args.open().await?;
+    let v = store
+        .verify_audit()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some((id, why)) = v.first_bad {
+        bail!("已恢复，但审计链在 #{id} 处被破坏：{why}");
+    }
+    println!(
+        "已从 {} 恢复；审计链完整（{} 条）",
+        file.display(),
+        v.entries
+    );
+    Ok(())
+}

@@ -1,0 +1,502 @@
+//! The JSON API under `/api/v1`, `/healthz` and `/api/openapi.json`.
+//!
+//! Handlers authenticate first (the [`Authed`] extractor), check what the role may do, then call the
+//! store; they hold no rule of the rubric. Bodies go through [`Body`], which turns malformed JSON,
+//! wrong types and oversize bodies into Chinese 4xx errors. Numbers in bodies may be JSON numbers or
+//! strings; strings are recommended, as every figure the API returns is a string.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use lvzhi_store::{Actor, NewRecord, RecordFilter, Role, User};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::{ApiError, AppState, OPENAPI, sheet};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/v1/periods", get(periods))
+        .route(
+            "/api/v1/periods/{year}/records",
+            get(list_records).post(add_record),
+        )
+        .route("/api/v1/periods/{year}/records/{id}/revoke", post(revoke))
+        .route("/api/v1/periods/{year}/assessments", put(put_assessment))
+        .route("/api/v1/periods/{year}/metrics", put(put_metric))
+        .route(
+            "/api/v1/periods/{year}/units/{name}",
+            axum::routing::patch(patch_unit),
+        )
+        .route("/api/v1/periods/{year}/results", get(results))
+        .route("/api/v1/periods/{year}/units/{name}/sheet", get(unit_sheet))
+        .route("/api/v1/audit", get(audit))
+        .fallback(not_found)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "没有这个地址")
+}
+
+/// The authenticated user of a request, and where it came from.
+pub struct Authed {
+    pub user: User,
+    pub actor: Actor,
+}
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(ApiError::unauthorized)?;
+        let user = state
+            .store
+            .user_for_token(token)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        let source = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        Ok(Authed {
+            actor: Actor::new(user.name.clone(), source),
+            user,
+        })
+    }
+}
+
+impl Authed {
+    /// Writes to the ledger: the office (admin) and its recorders. The full matrix comes with roles.
+    fn may_record(&self) -> Result<(), ApiError> {
+        match self.user.role {
+            Role::Admin | Role::Recorder => Ok(()),
+            _ => Err(ApiError::forbidden("录入或修改扣分记录")),
+        }
+    }
+}
+
+/// A JSON body, with every way it can be wrong answered in Chinese.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(r) => Err(json_rejection(&r)),
+        }
+    }
+}
+
+fn json_rejection(r: &JsonRejection) -> ApiError {
+    let text = r.body_text();
+    match r {
+        JsonRejection::JsonDataError(_) => {
+            // "Failed to deserialize … target type: FIELD: problem at line …"
+            let detail = text.split("target type: ").nth(1).unwrap_or(&text);
+            let field = detail
+                .split_once(": ")
+                .map(|(f, _)| f)
+                .filter(|f| !f.contains(' '));
+            let message = format!("请求内容的字段缺失或类型不对：{detail}");
+            match field {
+                Some(f) => ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, f, message),
+                None => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message),
+            }
+        }
+        JsonRejection::JsonSyntaxError(_) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("请求内容不是合法的 JSON：{text}"),
+        ),
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "请求须带 Content-Type: application/json",
+        ),
+        _ if r.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("请求内容过大（上限 {} KB）", crate::BODY_LIMIT / 1024),
+        ),
+        _ => ApiError::new(r.status(), format!("无法读取请求内容：{text}")),
+    }
+}
+
+/// A number given as a JSON number or a string, kept as text for the core to parse exactly.
+#[derive(Debug, Default)]
+pub struct NumText(pub Option<String>);
+
+impl<'de> Deserialize<'de> for NumText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(NumText(None)),
+            Value::String(s) => Ok(NumText(Some(s))),
+            // serde_json keeps the shortest text that reads back to the same number, which is exact
+            // for every value with at most two decimals; the core refuses anything beyond that.
+            Value::Number(n) => Ok(NumText(Some(n.to_string()))),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a number or a string, found {other}"
+            ))),
+        }
+    }
+}
+
+fn year_of(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|y| (1949..=2999).contains(y))
+        .ok_or_else(|| {
+            ApiError::field(
+                StatusCode::BAD_REQUEST,
+                "year",
+                format!("年度「{raw}」无效"),
+            )
+        })
+}
+
+async fn healthz(State(s): State<AppState>) -> Response {
+    match s.store.ping().await {
+        Ok(()) => Json(json!({"status": "ok"})).into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "database unavailable"})),
+        )
+            .into_response(),
+    }
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+async fn periods(_a: Authed, State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({"periods": s.store.periods().await?})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordQuery {
+    unit: Option<String>,
+    rule: Option<String>,
+    status: Option<String>,
+}
+
+async fn list_records(
+    _a: Authed,
+    State(s): State<AppState>,
+    Path(year): Path<String>,
+    q: Result<Query<RecordQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let year = year_of(&year)?;
+    let Query(q) = q.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("查询参数无效（可用 unit、rule、status）：{}", e.body_text()),
+        )
+    })?;
+    if let Some(st) = &q.status
+        && !["recorded", "revoked"].contains(&st.as_str())
+    {
+        return Err(ApiError::field(
+            StatusCode::BAD_REQUEST,
+            "status",
+            "status 只能是 recorded 或 revoked",
+        ));
+    }
+    let records = s
+        .store
+        .records(
+            year,
+            &RecordFilter {
+                unit: q.unit,
+                rule: q.rule,
+                status: q.status,
+            },
+        )
+        .await?;
+    Ok(Json(json!({"records": records})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordBody {
+    unit: String,
+    rule: String,
+    #[serde(default)]
+    count: NumText,
+    #[serde(default)]
+    points: NumText,
+    #[serde(default)]
+    date: Option<String>,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    note: String,
+}
+
+impl RecordBody {
+    fn into_new(self) -> Result<NewRecord, ApiError> {
+        for (field, text, max) in [("source", &self.source, 500), ("note", &self.note, 2000)] {
+            if text.chars().count() > max {
+                return Err(ApiError::field(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    field,
+                    format!("{field} 至多 {max} 字"),
+                ));
+            }
+        }
+        Ok(NewRecord {
+            unit: self.unit,
+            rule: self.rule,
+            count: self.count.0,
+            points: self.points.0,
+            date: self.date,
+            source: self.source,
+            note: self.note,
+        })
+    }
+}
+
+async fn add_record(
+    a: Authed,
+    State(s): State<AppState>,
+    Path(year): Path<String>,
+    Body(body): Body<RecordBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    a.may_record()?;
+    let year = year_of(&year)?;
+    let rec = s
+        .store
+        .add_record(year, &body.into_new()?, &a.actor)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({"record": rec}))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeBody {
+    reason: String,
+    #[serde(default)]
+    version: Option<i64>,
+    #[serde(default)]
+    replacement: Option<RecordBody>,
+}
+
+async fn revoke(
+    a: Authed,
+    State(s): State<AppState>,
+    Path((year, id)): Path<(String, String)>,
+    Body(body): Body<RevokeBody>,
+) -> Result<Json<Value>, ApiError> {
+    a.may_record()?;
+    let year = year_of(&year)?;
+    let id: i64 = id.parse().map_err(|_| {
+        ApiError::field(
+            StatusCode::BAD_REQUEST,
+            "id",
+            format!("记录编号「{id}」无效"),
+        )
+    })?;
+    let replacement = body.replacement.map(RecordBody::into_new).transpose()?;
+    let (revoked, replaced) = s
+        .store
+        .revoke_record(
+            year,
+            id,
+            &body.reason,
+            body.version,
+            replacement.as_ref(),
+            &a.actor,
+        )
+        .await?;
+    Ok(Json(json!({"revoked": revoked, "replacement": replaced})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssessmentBody {
+    unit: String,
+    rule: String,
+    assessor: String,
+    score: NumText,
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+async fn put_assessment(
+    a: Authed,
+    State(s): State<AppState>,
+    Path(year): Path<String>,
+    Body(body): Body<AssessmentBody>,
+) -> Result<Json<Value>, ApiError> {
+    let year = year_of(&year)?;
+    // An assessor's score is recorded under its own group, whatever the body says.
+    let assessor = match a.user.role {
+        Role::Admin | Role::Recorder => body.assessor,
+        Role::Assessor => a
+            .user
+            .group
+            .clone()
+            .ok_or_else(|| ApiError::forbidden("打分：该账号未绑定督导组"))?,
+        _ => return Err(ApiError::forbidden("录入督导组打分")),
+    };
+    let score = body.score.0.unwrap_or_default();
+    let stored = s
+        .store
+        .put_assessment(
+            year,
+            &body.unit,
+            &body.rule,
+            &assessor,
+            &score,
+            body.version,
+            &a.actor,
+        )
+        .await?;
+    Ok(Json(json!({"assessment": stored})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetricBody {
+    unit: String,
+    metric: String,
+    value: NumText,
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+async fn put_metric(
+    a: Authed,
+    State(s): State<AppState>,
+    Path(year): Path<String>,
+    Body(body): Body<MetricBody>,
+) -> Result<Json<Value>, ApiError> {
+    a.may_record()?;
+    let year = year_of(&year)?;
+    let value = body.value.0.unwrap_or_default();
+    let stored = s
+        .store
+        .put_metric(
+            year,
+            &body.unit,
+            &body.metric,
+            &value,
+            body.version,
+            &a.actor,
+        )
+        .await?;
+    Ok(Json(json!({"metric": stored})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnitBody {
+    tags: Vec<String>,
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+async fn patch_unit(
+    a: Authed,
+    State(s): State<AppState>,
+    Path((year, name)): Path<(String, String)>,
+    Body(body): Body<UnitBody>,
+) -> Result<Json<Value>, ApiError> {
+    if a.user.role != Role::Admin {
+        return Err(ApiError::forbidden("修改名册"));
+    }
+    let year = year_of(&year)?;
+    let unit = s
+        .store
+        .set_unit_tags(year, &name, &body.tags, body.version, &a.actor)
+        .await?;
+    Ok(Json(json!({"unit": unit})))
+}
+
+async fn results(
+    _a: Authed,
+    State(s): State<AppState>,
+    Path(year): Path<String>,
+) -> Result<Response, ApiError> {
+    let year = year_of(&year)?;
+    let state = s.store.state(year).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Bytes::from_owner(StateBytes(state)),
+    )
+        .into_response())
+}
+
+/// The cached results bytes of a period state, served without a copy.
+struct StateBytes(std::sync::Arc<lvzhi_store::PeriodState>);
+
+impl AsRef<[u8]> for StateBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0.results_json
+    }
+}
+
+async fn unit_sheet(
+    _a: Authed,
+    State(s): State<AppState>,
+    Path((year, name)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let year = year_of(&year)?;
+    let state = s.store.state(year).await?;
+    sheet::sheet_json(&state, &name).map(Json).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("{year} 年度名册中没有单位「{name}」"),
+        )
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn audit(
+    a: Authed,
+    State(s): State<AppState>,
+    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    if !matches!(a.user.role, Role::Admin | Role::Leader) {
+        return Err(ApiError::forbidden("查看审计日志"));
+    }
+    let Query(q) = q.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("查询参数无效（可用 before、limit）：{}", e.body_text()),
+        )
+    })?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::field(
+            StatusCode::BAD_REQUEST,
+            "limit",
+            "limit 须在 1 到 500 之间",
+        ));
+    }
+    let entries = s.store.audit_page(q.before, limit).await?;
+    let next = entries
+        .last()
+        .map(|e| e.id)
+        .filter(|_| entries.len() as i64 == limit);
+    Ok(Json(json!({"entries": entries, "next_before": next})))
+}

@@ -1,0 +1,69 @@
+//! One error type for every handler, and its one mapping to HTTP: bad input 400/422 with the field,
+//! missing login 401, forbidden 403, not found 404, conflict 409, too large 413; internal errors are
+//! logged with their detail and shown as a short message with an id to quote.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use lvzhi_store::StoreError;
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+            field: None,
+        }
+    }
+    pub fn field(status: StatusCode, field: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+    pub fn unauthorized() -> Self {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "未登录或令牌无效：请登录，或在请求头中提供 Authorization: Bearer 令牌",
+        )
+    }
+    pub fn forbidden(what: &str) -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, format!("无权{what}"))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid { field, message } => {
+                ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, &field, message)
+            }
+            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
+            StoreError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m),
+            other => {
+                let id = lvzhi_store::now();
+                tracing::error!(error = %other, incident = %id, "internal error");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("服务器内部错误，请联系管理员（事件编号 {id}）"),
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"message": self.message, "field": self.field}});
+        (self.status, Json(body)).into_response()
+    }
+}
