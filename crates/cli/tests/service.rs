@@ -1,0 +1,235 @@
+//! The real binary as a service: `serve --demo` on port 0 answers `/results` with exactly the object
+//! `lvzhi score --json` prints for the same sample year; and a server killed with SIGKILL in the
+//! middle of a stream of writes comes back with every acknowledged write and an intact audit chain.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{lvzhi, repo};
+
+/// A server started on port 0; killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(data: &std::path::Path, demo: bool) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lvzhi"));
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--data"])
+        .arg(data);
+    if demo {
+        cmd.arg("--demo");
+    }
+    let mut child = cmd
+        .env("LVZHI_ADMIN_PASSWORD", "Admin-Pass-2022")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let out = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(out).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+            let port = rest
+                .split_whitespace()
+                .next()
+                .and_then(|p| p.parse().ok())
+                .expect("port");
+            // Keep draining stdout so the server never blocks on it.
+            std::thread::spawn(move || for _ in lines {});
+            return Server { child, port };
+        }
+    }
+    panic!("the server did not report its address");
+}
+
+/// A minimal HTTP/1.1 client: one request per connection.
+fn http(port: u16, method: &str, path: &str, token: &str, body: Option<&str>) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let body = body.unwrap_or("");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).expect("send");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let text = String::from_utf8(raw).expect("utf-8");
+    let (head, rest) = text.split_once("\r\n\r\n").expect("headers");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        let mut out = String::new();
+        let mut r = rest;
+        while let Some((size, tail)) = r.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).expect("chunk size");
+            if n == 0 {
+                break;
+            }
+            out.push_str(&tail[..n]);
+            r = &tail[n + 2..];
+        }
+        out
+    } else {
+        rest.to_owned()
+    };
+    (status, body)
+}
+
+fn token(data: &std::path::Path) -> String {
+    let run = lvzhi(
+        &[
+            "token",
+            "create",
+            "--user",
+            "admin",
+            "--data",
+            data.to_str().expect("path"),
+        ],
+        data,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout.trim().to_owned()
+}
+
+#[test]
+fn served_results_equal_the_command_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let server = start(dir.path(), true);
+    let tok = token(dir.path());
+    let (status, body) = http(
+        server.port,
+        "GET",
+        "/api/v1/periods/2022/results",
+        &tok,
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let served: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let ex = repo().join("examples/2022");
+    let cli = lvzhi(
+        &[
+            "score",
+            "--json",
+            "--units",
+            "units.csv",
+            "--records",
+            "records.csv",
+            "--assessments",
+            "assessments.csv",
+            "--metrics",
+            "metrics.csv",
+        ],
+        &ex,
+    );
+    let printed: serde_json::Value = serde_json::from_str(&cli.stdout).expect("json");
+    assert_eq!(served, printed);
+    let (status, _) = http(
+        server.port,
+        "GET",
+        "/api/v1/periods/2022/results",
+        "lvz_wrong",
+        None,
+    );
+    assert_eq!(status, 401);
+}
+
+#[test]
+fn sigkill_mid_stream_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut server = start(dir.path(), false);
+    let tok = token(dir.path());
+    let units = ["发改委", "教育局", "科技局", "工信局", "公安局"];
+    let port = server.port;
+    let t = tok.clone();
+    let writer = std::thread::spawn(move || {
+        let mut acked = Vec::new();
+        for i in 0..100_000 {
+            let body = format!(
+                r#"{{"unit":"{}","rule":"4.2","note":"第{i}条"}}"#,
+                units[i % units.len()]
+            );
+            let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+                break;
+            };
+            let req = format!(
+                "POST /api/v1/periods/2022/records HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {t}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            if s.write_all(req.as_bytes()).is_err() {
+                break;
+            }
+            let mut raw = String::new();
+            if s.read_to_string(&mut raw).is_err() || !raw.starts_with("HTTP/1.1 201") {
+                break;
+            }
+            let v: serde_json::Value =
+                serde_json::from_str(raw.split_once("\r\n\r\n").map_or("", |x| x.1)).expect("json");
+            acked.push(v["record"]["id"].as_i64().expect("id"));
+        }
+        acked
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    server.child.kill().expect("SIGKILL");
+    let _ = server.child.wait();
+    let acked = writer.join().expect("writer");
+    eprintln!("{} acknowledged writes before SIGKILL", acked.len());
+    assert!(
+        acked.len() >= 10,
+        "only {} writes before the kill",
+        acked.len()
+    );
+
+    let server = start(dir.path(), false);
+    let (status, body) = http(
+        server.port,
+        "GET",
+        "/api/v1/periods/2022/records",
+        &tok,
+        None,
+    );
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let stored: std::collections::BTreeSet<i64> = v["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(|r| r["id"].as_i64())
+        .collect();
+    let lost: Vec<&i64> = acked.iter().filter(|id| !stored.contains(id)).collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    drop(server);
+    let verify = lvzhi(
+        &[
+            "audit",
+            "verify",
+            "--data",
+            dir.path().to_str().expect("path"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+    assert!(verify.stdout.contains("审计链完整"), "{}", verify.stdout);
+}
