@@ -54,6 +54,8 @@ fn start(data: &std::path::Path, demo: bool) -> Server {
             return Server { child, port };
         }
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not report its address");
 }
 
