@@ -122,6 +122,9 @@ fn row_user(r: &sqlx::any::AnyRow) -> Result<User> {
     })
 }
 
+/// How long a token's check is trusted in one process.
+pub const TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
 const USER_COLUMNS: &str = "id, name, role, unit, grp, must_change_password, disabled";
 
 impl Store {
@@ -146,7 +149,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let exists = sqlx::query("SELECT id FROM users WHERE name = $1")
             .bind(name)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
         if exists.is_some() {
             return Err(StoreError::Conflict(format!("用户「{name}」已存在")));
@@ -163,11 +166,11 @@ impl Store {
         .bind(&hash)
         .bind(i64::from(must_change_password))
         .bind(&at)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1"))
             .bind(name)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
         let user = row_user(&row)?;
         let after = serde_json::to_value(&user).unwrap_or_default();
@@ -237,7 +240,7 @@ impl Store {
         .bind(sha256_hex(&token))
         .bind(label)
         .bind(now())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         let after = serde_json::json!({"user": u.name, "label": label});
         audit::append(
@@ -254,13 +257,38 @@ impl Store {
     }
 
     /// The user a token belongs to, if the token is valid and neither it nor the user is disabled.
+    /// Answers are cached in this process for [`TOKEN_TTL`]: a token revoked or a user disabled
+    /// elsewhere stops working here within that time.
     pub async fn user_for_token(&self, token: &str) -> Result<Option<User>> {
+        let key = sha256_hex(token);
+        if let Some((user, at)) = self
+            .tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+            && at.elapsed() < TOKEN_TTL
+        {
+            return Ok(user.clone());
+        }
+        let user = self.user_for_token_uncached(&key).await?;
+        let mut cache = self
+            .tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() >= 10_000 {
+            cache.clear();
+        }
+        cache.insert(key, (user.clone(), std::time::Instant::now()));
+        Ok(user)
+    }
+
+    async fn user_for_token_uncached(&self, token_hash: &str) -> Result<Option<User>> {
         let row = sqlx::query(
             "SELECT u.id, u.name, u.role, u.unit, u.grp, u.must_change_password, u.disabled \
              FROM tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0",
         )
-        .bind(sha256_hex(token))
+        .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(row_user).transpose()

@@ -223,7 +223,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let exists = sqlx::query("SELECT year FROM periods WHERE year = $1")
             .bind(i64::from(rubric.year))
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
         if exists.is_some() {
             return Ok(false);
@@ -231,7 +231,7 @@ impl Store {
         let at = now();
         let known = sqlx::query("SELECT hash FROM rubrics WHERE hash = $1")
             .bind(&hash)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
         if known.is_none() {
             sqlx::query(
@@ -242,7 +242,7 @@ impl Store {
             .bind(i64::from(rubric.year))
             .bind(rubric_text)
             .bind(&at)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         sqlx::query(
@@ -251,7 +251,7 @@ impl Store {
         .bind(i64::from(rubric.year))
         .bind(&hash)
         .bind(&at)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         for (i, u) in rubric.roster.iter().enumerate() {
             sqlx::query(
@@ -262,7 +262,7 @@ impl Store {
             .bind(&u.name)
             .bind(&rubric.classes[u.class].code)
             .bind(u.tags.join(";"))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         let after = serde_json::json!({
@@ -429,29 +429,59 @@ impl Store {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-        let ledger = build_ledger(&rubric, &units, &records, &assessments, &metrics, None)
-            .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
-        let sheets = score(&rubric, &ledger).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let results_json: Arc<[u8]> = serde_json::to_vec(&ResultsDoc::new(&rubric, &sheets))
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?
-            .into();
-        let state = Arc::new(PeriodState {
-            info,
-            rubric,
-            units,
-            records,
-            assessments,
-            metrics,
-            ledger,
-            sheets,
-            results_json,
-        });
+        let state = Arc::new(compute(info, rubric, units, records, assessments, metrics)?);
         self.cache
             .periods
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(year, state.clone());
         Ok(state)
+    }
+
+    /// After a committed write: the period's next state, derived in memory from the state the write
+    /// started from and the write's own change, installed in the cache under the next version. This
+    /// spares every writer and reader a reload of the whole period from the database.
+    fn derive(
+        &self,
+        old: &PeriodState,
+        change: impl FnOnce(
+            &mut Vec<StoredUnit>,
+            &mut Vec<StoredRecord>,
+            &mut Vec<StoredAssessment>,
+            &mut Vec<StoredMetric>,
+        ),
+    ) {
+        let (mut units, mut records, mut assessments, mut metrics) = (
+            old.units.clone(),
+            old.records.clone(),
+            old.assessments.clone(),
+            old.metrics.clone(),
+        );
+        change(&mut units, &mut records, &mut assessments, &mut metrics);
+        let Ok(state) = compute(
+            PeriodInfo {
+                version: old.info.version + 1,
+                ..old.info.clone()
+            },
+            old.rubric.clone(),
+            units,
+            records,
+            assessments,
+            metrics,
+        ) else {
+            // Should the derived state not compute, the next read reloads from the database.
+            self.cache
+                .periods
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&old.info.year);
+            return;
+        };
+        self.cache
+            .periods
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(old.info.year, Arc::new(state));
     }
 
     /// Lists a period's records (all states unless filtered), oldest first.
@@ -468,10 +498,7 @@ impl Store {
     }
 
     /// Starts a write on an open period: the transaction and the period's current state.
-    async fn write_period(
-        &self,
-        year: i64,
-    ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, Arc<PeriodState>)> {
+    async fn write_period(&self, year: i64) -> Result<(crate::WriteTx, Arc<PeriodState>)> {
         let mut tx = self.begin_write().await?;
         let state = self.state_on(&mut tx, year).await?;
         if state.info.status != "open" {
@@ -501,6 +528,7 @@ impl Store {
         let added = insert_record(&mut tx, &state, year, rec, None, None, actor).await?;
         Self::bump(&mut tx, year).await?;
         tx.commit().await?;
+        self.derive(&state, |_, records, _, _| records.push(added.clone()));
         Ok(added)
     }
 
@@ -544,7 +572,7 @@ impl Store {
         .bind(&at)
         .bind(id)
         .bind(old.version)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         if done.rows_affected() != 1 {
             return Err(StoreError::Conflict(format!(
@@ -624,7 +652,7 @@ impl Store {
             .bind(unit)
             .bind(rule)
             .bind(assessor)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         } else {
             sqlx::query(
@@ -638,7 +666,7 @@ impl Store {
             .bind(score.hundredths())
             .bind(&actor.name)
             .bind(&at)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         let stored = StoredAssessment {
@@ -706,7 +734,7 @@ impl Store {
             .bind(year)
             .bind(unit)
             .bind(metric)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         } else {
             sqlx::query(
@@ -719,7 +747,7 @@ impl Store {
             .bind(value)
             .bind(&actor.name)
             .bind(&at)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         let stored = StoredMetric {
@@ -808,7 +836,7 @@ impl Store {
             .bind(clean.join(";"))
             .bind(year)
             .bind(unit)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         let new = StoredUnit {
             tags: clean,
@@ -826,6 +854,11 @@ impl Store {
         .await?;
         Self::bump(&mut tx, year).await?;
         tx.commit().await?;
+        self.derive(&state, |units, _, _, _| {
+            if let Some(u) = units.iter_mut().find(|u| u.name == new.name) {
+                *u = new.clone();
+            }
+        });
         Ok(new)
     }
 
@@ -890,7 +923,7 @@ impl Store {
                 .bind(t.join(";"))
                 .bind(year)
                 .bind(name)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         for r in records {
@@ -910,7 +943,7 @@ impl Store {
             .bind(score.hundredths())
             .bind(&actor.name)
             .bind(&at)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         for (u, m, v) in metrics {
@@ -924,7 +957,7 @@ impl Store {
             .bind(v.trim())
             .bind(&actor.name)
             .bind(&at)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         let after = serde_json::json!({
@@ -944,6 +977,34 @@ impl Store {
         tx.commit().await?;
         Ok(records.len() + assessments.len() + metrics.len())
     }
+}
+
+/// A period's state from its parts: the ledger in force, the sheets and the results JSON.
+fn compute(
+    info: PeriodInfo,
+    rubric: Arc<Rubric>,
+    units: Vec<StoredUnit>,
+    records: Vec<StoredRecord>,
+    assessments: Vec<StoredAssessment>,
+    metrics: Vec<StoredMetric>,
+) -> Result<PeriodState> {
+    let ledger = build_ledger(&rubric, &units, &records, &assessments, &metrics, None)
+        .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
+    let sheets = score(&rubric, &ledger).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let results_json: Arc<[u8]> = serde_json::to_vec(&ResultsDoc::new(&rubric, &sheets))
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+        .into();
+    Ok(PeriodState {
+        info,
+        rubric,
+        units,
+        records,
+        assessments,
+        metrics,
+        ledger,
+        sheets,
+        results_json,
+    })
 }
 
 /// Checks a record against everything in force (leaving out `without`) and inserts it with its

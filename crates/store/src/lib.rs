@@ -79,6 +79,36 @@ pub enum Backend {
     Postgres,
 }
 
+/// A write transaction holding this process's writer slot until it commits or is dropped (a dropped
+/// transaction rolls back).
+pub(crate) struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Transaction<'static, Any>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Checked tokens by hash, with the time of the check.
+type TokenCache = std::collections::HashMap<String, (Option<User>, std::time::Instant)>;
+
 /// The store. Cheap to clone; every clone shares the pool and the caches.
 #[derive(Clone)]
 pub struct Store {
@@ -86,6 +116,9 @@ pub struct Store {
     backend: Backend,
     url: String,
     cache: Arc<ledger::Cache>,
+    write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Token hash → (user, when checked); see `accounts::TOKEN_TTL`.
+    tokens: Arc<std::sync::Mutex<TokenCache>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -153,6 +186,8 @@ impl Store {
             backend,
             url: url.to_owned(),
             cache: Arc::new(ledger::Cache::default()),
+            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            tokens: Arc::default(),
         };
         store.assert_settings().await?;
         Ok(store)
@@ -196,18 +231,22 @@ impl Store {
         &self.pool
     }
 
-    /// A write transaction; writers are serialized so that the audit chain stays linear.
-    async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
-        match self.backend {
-            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+    /// A write transaction. Writers are serialized so that the audit chain stays linear: in this
+    /// process they queue on an async mutex (SQLite's own busy handler would poll with sleeps), and
+    /// across processes SQLite's `BEGIN IMMEDIATE` or PostgreSQL's advisory lock orders them.
+    async fn begin_write(&self) -> Result<WriteTx> {
+        let guard = self.write_lock.clone().lock_owned().await;
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock(7411)")
                     .execute(&mut *tx)
                     .await?;
-                Ok(tx)
+                tx
             }
-        }
+        };
+        Ok(WriteTx { tx, _guard: guard })
     }
 
     /// A consistent copy of a SQLite database into `out` while the service runs (`VACUUM INTO`).
