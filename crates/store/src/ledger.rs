@@ -111,7 +111,7 @@ pub struct PeriodState {
     pub rubric: Arc<Rubric>,
     pub units: Vec<StoredUnit>,
     /// All records, revoked ones included, in id order.
-    pub records: Vec<StoredRecord>,
+    pub records: Vec<Arc<StoredRecord>>,
     pub assessments: Vec<StoredAssessment>,
     pub metrics: Vec<StoredMetric>,
     /// The ledger of the records in force (ids are record ids).
@@ -127,10 +127,14 @@ impl PeriodState {
     }
 }
 
+/// How long a period state's version check is trusted on the read path.
+pub const FRESH: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Computed period states by year (one per version), and parsed rubrics by hash.
 #[derive(Default)]
 pub(crate) struct Cache {
-    periods: Mutex<HashMap<i64, Arc<PeriodState>>>,
+    /// Per year: the state, and when its version was last checked against the database.
+    periods: Mutex<HashMap<i64, (Arc<PeriodState>, std::time::Instant)>>,
     rubrics: Mutex<HashMap<String, Arc<Rubric>>>,
 }
 
@@ -172,16 +176,27 @@ fn fields(r: &NewRecord) -> RecordFields<'_> {
     }
 }
 
-fn stored_fields(r: &StoredRecord) -> NewRecord {
-    NewRecord {
-        unit: r.unit.clone(),
-        rule: r.rule.clone(),
-        count: Some(r.count.to_string()),
-        points: r.points.clone(),
-        date: r.date.clone(),
-        source: r.source.clone(),
-        note: r.note.clone(),
+/// Runs `f` on a stored record's fields, without copying its texts (the count is written into a
+/// buffer on the stack).
+fn with_stored_fields<T>(r: &StoredRecord, f: impl FnOnce(&RecordFields<'_>) -> T) -> T {
+    let mut buf = [0u8; 20];
+    let mut n = r.count.unsigned_abs();
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
     }
+    f(&RecordFields {
+        unit: r.unit.as_bytes(),
+        rule: r.rule.as_bytes(),
+        count: &buf[at..],
+        points: opt(r.points.as_ref()),
+        date: opt(r.date.as_ref()),
+    })
 }
 
 fn row_record(r: &sqlx::any::AnyRow) -> Result<StoredRecord> {
@@ -323,8 +338,20 @@ impl Store {
         Ok(r)
     }
 
-    /// The period's state at its current version (computed once per version, then cached).
+    /// The period's state at its current version (computed once per version, then cached). A state
+    /// whose version was checked within [`FRESH`] is trusted without asking the database again: this
+    /// process's own writes replace it at once; another process's are seen within that time.
     pub async fn state(&self, year: i64) -> Result<Arc<PeriodState>> {
+        if let Some((s, at)) = self
+            .cache
+            .periods
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&year)
+            && at.elapsed() < FRESH
+        {
+            return Ok(s.clone());
+        }
         let mut conn = self.pool.acquire().await?;
         self.state_on(&mut conn, year).await
     }
@@ -339,14 +366,15 @@ impl Store {
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("没有 {year} 年度的考核")))?;
         let version: i64 = row.try_get("version")?;
-        if let Some(s) = self
+        if let Some((s, at)) = self
             .cache
             .periods
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&year)
+            .get_mut(&year)
             && s.info.version == version
         {
+            *at = std::time::Instant::now();
             return Ok(s.clone());
         }
         let hash: String = row.try_get("rubric_hash")?;
@@ -389,7 +417,7 @@ impl Store {
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(row_record)
+        .map(|r| row_record(r).map(Arc::new))
         .collect::<Result<Vec<_>>>()?;
         let assessments = sqlx::query(
             "SELECT unit, rule, assessor, score, updated_by, updated_at, version FROM assessments \
@@ -434,23 +462,22 @@ impl Store {
             .periods
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(year, state.clone());
+            .insert(year, (state.clone(), std::time::Instant::now()));
         Ok(state)
     }
 
-    /// After a committed write: the period's next state, derived in memory from the state the write
-    /// started from and the write's own change, installed in the cache under the next version. This
-    /// spares every writer and reader a reload of the whole period from the database.
-    fn derive(
-        &self,
+    /// The period's next state after a write, derived in memory from the state the write started
+    /// from and the write's own change (computed before the commit, installed after it by
+    /// [`Self::install`]). This spares every writer and reader a reload of the period.
+    fn next_state(
         old: &PeriodState,
         change: impl FnOnce(
             &mut Vec<StoredUnit>,
-            &mut Vec<StoredRecord>,
+            &mut Vec<Arc<StoredRecord>>,
             &mut Vec<StoredAssessment>,
             &mut Vec<StoredMetric>,
         ),
-    ) {
+    ) -> Option<PeriodState> {
         let (mut units, mut records, mut assessments, mut metrics) = (
             old.units.clone(),
             old.records.clone(),
@@ -458,7 +485,7 @@ impl Store {
             old.metrics.clone(),
         );
         change(&mut units, &mut records, &mut assessments, &mut metrics);
-        let Ok(state) = compute(
+        compute(
             PeriodInfo {
                 version: old.info.version + 1,
                 ..old.info.clone()
@@ -468,20 +495,25 @@ impl Store {
             records,
             assessments,
             metrics,
-        ) else {
-            // Should the derived state not compute, the next read reloads from the database.
-            self.cache
-                .periods
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .remove(&old.info.year);
-            return;
-        };
-        self.cache
+        )
+        .ok()
+    }
+
+    /// Puts a committed write's next state in the cache; without one, the next read reloads.
+    fn install(&self, year: i64, next: Option<PeriodState>) {
+        let mut cache = self
+            .cache
             .periods
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(old.info.year, Arc::new(state));
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match next {
+            Some(state) => {
+                cache.insert(year, (Arc::new(state), std::time::Instant::now()));
+            }
+            None => {
+                cache.remove(&year);
+            }
+        }
     }
 
     /// Lists a period's records (all states unless filtered), oldest first.
@@ -493,7 +525,7 @@ impl Store {
             .filter(|r| f.unit.as_ref().is_none_or(|u| &r.unit == u))
             .filter(|r| f.rule.as_ref().is_none_or(|u| &r.rule == u))
             .filter(|r| f.status.as_ref().is_none_or(|u| &r.status == u))
-            .cloned()
+            .map(|r| (**r).clone())
             .collect())
     }
 
@@ -527,8 +559,10 @@ impl Store {
         let (mut tx, state) = self.write_period(year).await?;
         let added = insert_record(&mut tx, &state, year, rec, None, None, actor).await?;
         Self::bump(&mut tx, year).await?;
-        tx.commit().await?;
-        self.derive(&state, |_, records, _, _| records.push(added.clone()));
+        let next = Self::next_state(&state, |_, records, _, _| {
+            records.push(Arc::new(added.clone()));
+        });
+        tx.commit_then(|| self.install(year, next)).await?;
         Ok(added)
     }
 
@@ -548,7 +582,12 @@ impl Store {
             return Err(StoreError::invalid("reason", "撤销须说明理由"));
         }
         let (mut tx, state) = self.write_period(year).await?;
-        let Some(old) = state.records.iter().find(|r| r.id == id).cloned() else {
+        let Some(old) = state
+            .records
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| (**r).clone())
+        else {
             return Err(StoreError::NotFound(format!("{year} 年度没有记录 #{id}")));
         };
         if let Some(v) = version
@@ -601,7 +640,13 @@ impl Store {
             None => None,
         };
         Self::bump(&mut tx, year).await?;
-        tx.commit().await?;
+        let next = Self::next_state(&state, |_, records, _, _| {
+            if let Some(r) = records.iter_mut().find(|r| r.id == id) {
+                *r = Arc::new(revoked.clone());
+            }
+            records.extend(replaced.clone().map(Arc::new));
+        });
+        tx.commit_then(|| self.install(year, next)).await?;
         Ok((revoked, replaced))
     }
 
@@ -690,7 +735,16 @@ impl Store {
         )
         .await?;
         Self::bump(&mut tx, year).await?;
-        tx.commit().await?;
+        let next = Self::next_state(&state, |_, _, assessments, _| {
+            assessments.retain(|a| {
+                !(a.unit == stored.unit && a.rule == stored.rule && a.assessor == stored.assessor)
+            });
+            assessments.push(stored.clone());
+            assessments.sort_by(|a, b| {
+                (&a.unit, &a.rule, &a.assessor).cmp(&(&b.unit, &b.rule, &b.assessor))
+            });
+        });
+        tx.commit_then(|| self.install(year, next)).await?;
         Ok(stored)
     }
 
@@ -770,7 +824,12 @@ impl Store {
         )
         .await?;
         Self::bump(&mut tx, year).await?;
-        tx.commit().await?;
+        let next = Self::next_state(&state, |_, _, _, metrics| {
+            metrics.retain(|m| !(m.unit == stored.unit && m.metric == stored.metric));
+            metrics.push(stored.clone());
+            metrics.sort_by(|a, b| (&a.unit, &a.metric).cmp(&(&b.unit, &b.metric)));
+        });
+        tx.commit_then(|| self.install(year, next)).await?;
         Ok(stored)
     }
 
@@ -853,12 +912,12 @@ impl Store {
         )
         .await?;
         Self::bump(&mut tx, year).await?;
-        tx.commit().await?;
-        self.derive(&state, |units, _, _, _| {
+        let next = Self::next_state(&state, |units, _, _, _| {
             if let Some(u) = units.iter_mut().find(|u| u.name == new.name) {
                 *u = new.clone();
             }
         });
+        tx.commit_then(|| self.install(year, next)).await?;
         Ok(new)
     }
 
@@ -890,8 +949,7 @@ impl Store {
         // Everything in force plus the batch must make one valid ledger.
         let mut b = LedgerBuilder::new(&state.rubric, roster_of(&state.rubric, &units));
         for r in state.records.iter().filter(|r| r.status != "revoked") {
-            b.add_record(r.id as u64, &fields(&stored_fields(r)))
-                .map_err(|e| invalid(&e))?;
+            with_stored_fields(r, |f| b.add_record(r.id as u64, f)).map_err(|e| invalid(&e))?;
         }
         for (i, r) in records.iter().enumerate() {
             b.add_record(u64::MAX - i as u64, &fields(r)).map_err(|e| {
@@ -984,7 +1042,7 @@ fn compute(
     info: PeriodInfo,
     rubric: Arc<Rubric>,
     units: Vec<StoredUnit>,
-    records: Vec<StoredRecord>,
+    records: Vec<Arc<StoredRecord>>,
     assessments: Vec<StoredAssessment>,
     metrics: Vec<StoredMetric>,
 ) -> Result<PeriodState> {
@@ -1018,14 +1076,13 @@ async fn insert_record(
     replaces: Option<i64>,
     actor: &Actor,
 ) -> Result<StoredRecord> {
+    // The records in force, already checked, re-enter as compact records: no parsing, no copies.
     let mut b = LedgerBuilder::new(&state.rubric, state.roster());
-    for r in state
-        .records
-        .iter()
-        .filter(|r| r.status != "revoked" && Some(r.id) != without)
-    {
-        // Stored records were valid together; were one not, it would not block the new one.
-        let _ = b.add_record(r.id as u64, &fields(&stored_fields(r)));
+    for r in state.ledger.records() {
+        if Some(r.id) != without.and_then(|w| u64::try_from(w).ok()) {
+            // They were valid together; were one not, it would not block the new one.
+            let _ = b.push_record(*r);
+        }
     }
     let checked = b.check_record(0, &fields(rec)).map_err(|e| invalid(&e))?;
     b.push_record(checked).map_err(|e| invalid(&e))?;
@@ -1106,7 +1163,7 @@ async fn insert_row(
 fn build_ledger(
     rubric: &Rubric,
     units: &[StoredUnit],
-    records: &[StoredRecord],
+    records: &[Arc<StoredRecord>],
     assessments: &[StoredAssessment],
     metrics: &[StoredMetric],
     without: Option<i64>,
@@ -1116,7 +1173,7 @@ fn build_ledger(
         .iter()
         .filter(|r| r.status != "revoked" && Some(r.id) != without)
     {
-        b.add_record(r.id as u64, &fields(&stored_fields(r)))?;
+        with_stored_fields(r, |f| b.add_record(r.id as u64, f))?;
     }
     for (i, a) in assessments.iter().enumerate() {
         b.add_assessment(i as u64 + 1, &a.unit, &a.rule, &a.assessor, &a.score)?;

@@ -104,6 +104,14 @@ impl WriteTx {
         self.tx.commit().await?;
         Ok(())
     }
+
+    /// Commits, then runs `after` while this process still holds the writer slot (so the next
+    /// writer sees what `after` installs).
+    pub(crate) async fn commit_then(self, after: impl FnOnce()) -> Result<()> {
+        self.tx.commit().await?;
+        after();
+        Ok(())
+    }
 }
 
 /// Checked tokens by hash, with the time of the check.

@@ -56,7 +56,7 @@ fn flag_json(rubric: &Rubric, f: Option<&lvzhi_core::score::Flag>) -> Value {
 pub fn sheet_json(state: &PeriodState, unit: &str) -> Option<Value> {
     let rubric = &state.rubric;
     let sheet = state.sheets.sheets.iter().find(|s| s.name == unit)?;
-    let by_id: HashMap<i64, &StoredRecord> = state.records.iter().map(|r| (r.id, r)).collect();
+    let by_id: HashMap<i64, &StoredRecord> = state.records.iter().map(|r| (r.id, &**r)).collect();
     let records: HashMap<usize, Vec<&StoredRecord>> = state
         .ledger
         .records_of(sheet.unit)
@@ -114,6 +114,7 @@ pub fn sheet_json(state: &PeriodState, unit: &str) -> Option<Value> {
         .records
         .iter()
         .filter(|r| r.unit == unit && r.status == "revoked")
+        .map(|r| &**r)
         .collect();
     Some(json!({
         "rubric": {"id": rubric.id, "year": rubric.year, "title": rubric.title},
