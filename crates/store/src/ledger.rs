@@ -530,7 +530,10 @@ impl Store {
     }
 
     /// Starts a write on an open period: the transaction and the period's current state.
-    async fn write_period(&self, year: i64) -> Result<(crate::WriteTx, Arc<PeriodState>)> {
+    pub(crate) async fn write_period(
+        &self,
+        year: i64,
+    ) -> Result<(crate::WriteTx, Arc<PeriodState>)> {
         let mut tx = self.begin_write().await?;
         let state = self.state_on(&mut tx, year).await?;
         if state.info.status != "open" {

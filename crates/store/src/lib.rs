@@ -10,6 +10,7 @@
 
 mod accounts;
 mod audit;
+mod evidence;
 mod ledger;
 
 use std::path::Path;
@@ -20,6 +21,7 @@ use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
 pub use accounts::{Role, User, check_password_policy, generate_password};
 pub use audit::{AuditEntry, AuditVerdict};
+pub use evidence::{MAX_ATTACHMENT, StoredAttachment, sniff};
 pub use ledger::{
     NewRecord, PeriodInfo, PeriodState, RecordFilter, StoredAssessment, StoredMetric, StoredRecord,
     StoredUnit,

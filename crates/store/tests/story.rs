@@ -341,6 +341,46 @@ async fn story(backend: &str, store: &Store) {
         .expect_err("untag");
     assert_eq!(field_of(&e), "tags", "{e}");
 
+    // Evidence: stored once per content, type by content, never removed.
+    let pdf = b"%PDF-1.4\n%%EOF\n";
+    let att = store
+        .add_attachment(2022, new.id, "通报.pdf", pdf, &who)
+        .await
+        .expect("attach");
+    assert_eq!(att.mime, "application/pdf");
+    let (got, bytes) = store.attachment(2022, att.id).await.expect("fetch");
+    assert_eq!(
+        (got.name.as_str(), bytes.as_slice()),
+        ("通报.pdf", pdf.as_slice()),
+        "{backend}"
+    );
+    let e = store
+        .add_attachment(2022, new.id, "x.pdf", b"MZ program", &who)
+        .await
+        .expect_err("type");
+    assert_eq!(field_of(&e), "file");
+    assert!(
+        sqlx::query("DELETE FROM attachments")
+            .execute(store.pool())
+            .await
+            .is_err(),
+        "{backend}"
+    );
+    assert!(
+        sqlx::query("DELETE FROM blobs")
+            .execute(store.pool())
+            .await
+            .is_err(),
+        "{backend}"
+    );
+    assert!(
+        sqlx::query("UPDATE blobs SET mime = 'text/html'")
+            .execute(store.pool())
+            .await
+            .is_err(),
+        "{backend}"
+    );
+
     // The database itself refuses to rewrite history.
     assert!(
         sqlx::query("DELETE FROM records")

@@ -37,6 +37,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/periods/{year}/results", get(results))
         .route("/api/v1/periods/{year}/units/{name}/sheet", get(unit_sheet))
+        .route(
+            "/api/v1/periods/{year}/records/{id}/attachments",
+            get(list_attachments)
+                .post(upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    lvzhi_store::MAX_ATTACHMENT + (64 << 10),
+                )),
+        )
+        .route("/api/v1/periods/{year}/attachments/{id}", get(download))
         .route("/api/v1/audit", get(audit))
         .fallback(not_found)
 }
@@ -499,4 +508,124 @@ async fn audit(
         .map(|e| e.id)
         .filter(|_| entries.len() as i64 == limit);
     Ok(Json(json!({"entries": entries, "next_before": next})))
+}
+
+fn id_of(raw: &str, what: &str) -> Result<i64, ApiError> {
+    raw.parse().map_err(|_| {
+        ApiError::field(
+            StatusCode::BAD_REQUEST,
+            "id",
+            format!("{what}编号「{raw}」无效"),
+        )
+    })
+}
+
+/// Uploads one file (multipart field `file`) as evidence of a record.
+async fn upload(
+    a: Authed,
+    State(s): State<AppState>,
+    Path((year, id)): Path<(String, String)>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    a.may_record()?;
+    let year = year_of(&year)?;
+    let id = id_of(&id, "记录")?;
+    let mut multipart = multipart.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "须以 multipart/form-data 上传，字段名 file：{}",
+                e.body_text()
+            ),
+        )
+    })?;
+    let too_big = || {
+        ApiError::field(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "file",
+            format!("文件过大：上限 {} MB", lvzhi_store::MAX_ATTACHMENT >> 20),
+        )
+    };
+    while let Some(field) = multipart.next_field().await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_big()
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("上传内容无法读取：{}", e.body_text()),
+            )
+        }
+    })? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("").to_owned();
+        let data = field.bytes().await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_big()
+            } else {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("上传内容无法读取：{}", e.body_text()),
+                )
+            }
+        })?;
+        let stored = s
+            .store
+            .add_attachment(year, id, &name, &data, &a.actor)
+            .await?;
+        return Ok((StatusCode::CREATED, Json(json!({"attachment": stored}))));
+    }
+    Err(ApiError::field(
+        StatusCode::BAD_REQUEST,
+        "file",
+        "没有收到文件（multipart 字段名须为 file）",
+    ))
+}
+
+async fn list_attachments(
+    _a: Authed,
+    State(s): State<AppState>,
+    Path((year, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let year = year_of(&year)?;
+    let id = id_of(&id, "记录")?;
+    Ok(Json(
+        json!({"attachments": s.store.attachments(year, id).await?}),
+    ))
+}
+
+/// RFC 5987 encoding of a file name for `Content-Disposition`.
+fn encode_filename(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn download(
+    _a: Authed,
+    State(s): State<AppState>,
+    Path((year, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let year = year_of(&year)?;
+    let id = id_of(&id, "附件")?;
+    let (att, data) = s.store.attachment(year, id).await?;
+    let disposition = format!(
+        "attachment; filename*=UTF-8''{}",
+        encode_filename(&att.name)
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, att.mime.clone()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        data,
+    )
+        .into_response())
 }

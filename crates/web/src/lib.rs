@@ -11,9 +11,9 @@ mod error;
 mod sheet;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue};
 use lvzhi_store::Store;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::ApiError;
@@ -44,7 +44,7 @@ pub fn app(state: AppState) -> Router {
     ];
     let mut router = api::routes()
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static(name),
