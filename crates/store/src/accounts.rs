@@ -122,6 +122,15 @@ fn row_user(r: &sqlx::any::AnyRow) -> Result<User> {
     })
 }
 
+/// A session ends after this long without a request…
+pub const SESSION_IDLE: time::Duration = time::Duration::minutes(30);
+/// …and after this long in any case.
+pub const SESSION_MAX: time::Duration = time::Duration::hours(12);
+
+fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
 /// How long a token's check is trusted in one process.
 pub const TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -292,6 +301,114 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(row_user).transpose()
+    }
+}
+
+impl Store {
+    /// Logs a user in: checks the password (the same answer for an unknown user and a wrong
+    /// password), opens a session stored in the database, audits the attempt either way. Returns the
+    /// user and the session id to put in the cookie (only its hash is stored).
+    pub async fn login(
+        &self,
+        name: &str,
+        password: &str,
+        source: &str,
+    ) -> Result<Option<(User, String)>> {
+        let actor = Actor::new(name, source);
+        let Some(user) = self.check_password(name, password).await? else {
+            let mut tx = self.begin_write().await?;
+            audit::append(
+                &mut tx,
+                &actor,
+                "session.login_failed",
+                &format!("user:{name}"),
+                None,
+                None,
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let mut raw = [0u8; 32];
+        OsRng.fill_bytes(&mut raw);
+        let id = hex::encode(raw);
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, last_seen) VALUES ($1, $2, $3, $3)")
+            .bind(sha256_hex(&id))
+            .bind(user.id)
+            .bind(&at)
+            .execute(&mut **tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            &actor,
+            "session.login",
+            &format!("user:{name}"),
+            None,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some((user, id)))
+    }
+
+    /// The user of a live session: not logged out, used within [`SESSION_IDLE`], younger than
+    /// [`SESSION_MAX`]. Refreshes the session's last use at most once a minute.
+    pub async fn user_for_session(&self, id: &str) -> Result<Option<User>> {
+        let key = sha256_hex(id);
+        let row = sqlx::query(
+            "SELECT u.id, u.name, u.role, u.unit, u.grp, u.must_change_password, u.disabled, \
+             s.created_at AS s_created, s.last_seen AS s_seen \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND u.disabled = 0",
+        )
+        .bind(&key)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let now_t = time::OffsetDateTime::now_utc();
+        let created: String = row.try_get("s_created")?;
+        let seen: String = row.try_get("s_seen")?;
+        let (Some(created), Some(seen)) = (parse_time(&created), parse_time(&seen)) else {
+            return Ok(None);
+        };
+        if now_t - seen > SESSION_IDLE || now_t - created > SESSION_MAX {
+            return Ok(None);
+        }
+        if now_t - seen > time::Duration::minutes(1) {
+            sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id_hash = $2")
+                .bind(now())
+                .bind(&key)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(row_user(&row)?))
+    }
+
+    /// Ends a session on the server (the cookie alone is then worthless).
+    pub async fn logout(&self, id: &str, actor: &Actor) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE id_hash = $2 AND revoked_at IS NULL",
+        )
+        .bind(now())
+        .bind(sha256_hex(id))
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            audit::append(
+                &mut tx,
+                actor,
+                "session.logout",
+                &format!("user:{}", actor.name),
+                None,
+                None,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
     }
 }
 

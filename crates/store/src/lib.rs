@@ -19,7 +19,9 @@ use std::sync::Arc;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
-pub use accounts::{Role, User, check_password_policy, generate_password};
+pub use accounts::{
+    Role, SESSION_IDLE, SESSION_MAX, User, check_password_policy, generate_password,
+};
 pub use audit::{AuditEntry, AuditVerdict};
 pub use evidence::{MAX_ATTACHMENT, StoredAttachment, sniff};
 pub use ledger::{

@@ -154,6 +154,58 @@ async fn story(backend: &str, store: &Store) {
             .is_none()
     );
 
+    // Sessions live in the database and end when idle too long or too old.
+    let (_, sid) = store
+        .login("recorder1", "Recorder-2022-ok", "127.0.0.1")
+        .await
+        .expect("login")
+        .expect("ok");
+    assert!(
+        store
+            .user_for_session(&sid)
+            .await
+            .expect("session")
+            .is_some()
+    );
+    assert!(
+        store
+            .login("recorder1", "nope", "127.0.0.1")
+            .await
+            .expect("login")
+            .is_none()
+    );
+    sqlx::query("UPDATE sessions SET last_seen = '2000-01-01T00:00:00.000Z'")
+        .execute(store.pool())
+        .await
+        .expect("age");
+    assert!(
+        store
+            .user_for_session(&sid)
+            .await
+            .expect("session")
+            .is_none(),
+        "{backend}: idle session"
+    );
+    let (_, sid) = store
+        .login("recorder1", "Recorder-2022-ok", "127.0.0.1")
+        .await
+        .expect("login")
+        .expect("ok");
+    sqlx::query(
+        "UPDATE sessions SET created_at = '2000-01-01T00:00:00.000Z' WHERE revoked_at IS NULL",
+    )
+    .execute(store.pool())
+    .await
+    .expect("age");
+    assert!(
+        store
+            .user_for_session(&sid)
+            .await
+            .expect("session")
+            .is_none(),
+        "{backend}: old session"
+    );
+
     // Records, checked against the rubric and the ledger, with the CLI's messages.
     let who = Actor::new("recorder1", "127.0.0.1");
     let r21 = store

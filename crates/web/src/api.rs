@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi))
+        .route("/api/v1/session", post(login).delete(logout))
         .route("/api/v1/periods", get(periods))
         .route(
             "/api/v1/periods/{year}/records",
@@ -60,31 +61,135 @@ pub struct Authed {
     pub actor: Actor,
 }
 
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "lvzhi_session";
+
+fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn source_of(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+}
+
+/// A state-changing request carried by a cookie must come from this site: a browser says so with
+/// `Sec-Fetch-Site`, and with `Origin` matching `Host`.
+fn same_site(parts: &Parts) -> bool {
+    let header = |n: header::HeaderName| parts.headers.get(n).and_then(|v| v.to_str().ok());
+    if let Some(site) = parts
+        .headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
+    }
+    match (header(header::ORIGIN), header(header::HOST)) {
+        (Some(origin), Some(host)) => origin.split("://").nth(1) == Some(host),
+        (Some(_), None) => false,
+        (None, _) => true,
+    }
+}
+
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
+        let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(ApiError::unauthorized)?;
-        let user = state
-            .store
-            .user_for_token(token)
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
-        let source = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+            .map(str::trim);
+        let user = if let Some(token) = bearer {
+            state.store.user_for_token(token).await?
+        } else if let Some(id) = cookie(parts, SESSION_COOKIE) {
+            if !parts.method.is_safe() && !same_site(parts) {
+                return Err(ApiError::forbidden("跨站提交：请从本系统页面操作"));
+            }
+            state.store.user_for_session(&id).await?
+        } else {
+            None
+        };
+        let user = user.ok_or_else(ApiError::unauthorized)?;
         Ok(Authed {
-            actor: Actor::new(user.name.clone(), source),
+            actor: Actor::new(user.name.clone(), source_of(parts)),
             user,
         })
     }
+}
+
+/// Where a request came from (the peer address), for the audit trail.
+pub struct Source(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Source {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Source(source_of(parts)))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    username: String,
+    password: String,
+}
+
+/// Logs in with a password; answers the user and sets the session cookie.
+async fn login(
+    State(s): State<AppState>,
+    Source(source): Source,
+    Body(body): Body<LoginBody>,
+) -> Result<Response, ApiError> {
+    let Some((user, id)) = s
+        .store
+        .login(body.username.trim(), &body.password, &source)
+        .await?
+    else {
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "用户名或密码错误"));
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+        lvzhi_store::SESSION_MAX.whole_seconds()
+    );
+    Ok(([(header::SET_COOKIE, cookie)], Json(json!({"user": user}))).into_response())
+}
+
+/// Logs out: ends the session on the server and clears the cookie.
+async fn logout(
+    a: Authed,
+    State(s): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_owned());
+    if let Some(id) = id {
+        s.store.logout(&id, &a.actor).await?;
+    }
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    Ok((
+        [(header::SET_COOKIE, clear)],
+        Json(json!({"logged_out": true})),
+    )
+        .into_response())
 }
 
 impl Authed {

@@ -560,7 +560,7 @@ async fn headers_on_every_route_and_openapi_matches_router() {
             n += 1;
         }
     }
-    assert_eq!(n, 15, "documented operations");
+    assert_eq!(n, 17, "documented operations");
     let (s, v, h) = call(&t, "GET", "/nowhere", None, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(v["error"]["message"].is_string());
@@ -694,5 +694,140 @@ async fn evidence_attachments() {
         .await
         .0,
         StatusCode::NOT_FOUND
+    );
+}
+
+async fn send(t: &T, req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
+    let resp = t.app.clone().oneshot(req).await.expect("response");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        headers,
+    )
+}
+
+fn login_req(user: &str, pw: &str) -> Request<Body> {
+    Request::builder()
+        .method("POST")
+        .uri("/api/v1/session")
+        .header("content-type", "application/json")
+        .body(Body::from(
+            json!({"username": user, "password": pw}).to_string(),
+        ))
+        .expect("req")
+}
+
+#[tokio::test]
+async fn sessions_in_the_database() {
+    let t = setup().await;
+    // Unknown user and wrong password: the same answer.
+    let (s1, v1, _) = send(&t, login_req("admin", "Wrong-Pass-2022")).await;
+    let (s2, v2, _) = send(&t, login_req("nobody", "Strong-Pass-2022")).await;
+    assert_eq!(
+        (s1, s2),
+        (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(v1, v2);
+    let (s, v, h) = send(&t, login_req("admin", "Strong-Pass-2022")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["user"]["role"], "admin");
+    let set = h["set-cookie"].to_str().expect("cookie").to_owned();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    let cookie = set.split(';').next().expect("pair").to_owned();
+    let with_cookie = |method: &str, uri: &str, extra: &[(&str, &str)], body: Option<&str>| {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("cookie", &cookie)
+            .header("host", "lvzhi.local");
+        for (k, v) in extra {
+            b = b.header(*k, *v);
+        }
+        if body.is_some() {
+            b = b.header("content-type", "application/json");
+        }
+        b.body(body.map_or_else(Body::empty, |x| Body::from(x.to_owned())))
+            .expect("req")
+    };
+    assert_eq!(
+        send(&t, with_cookie("GET", "/api/v1/periods", &[], None))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let rec = Some(r#"{"unit":"发改委","rule":"2.4"}"#);
+    // Cross-site writes with the cookie are refused; same-site ones pass.
+    assert_eq!(
+        send(
+            &t,
+            with_cookie("POST", REC, &[("origin", "http://evil.example")], rec)
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(
+            &t,
+            with_cookie("POST", REC, &[("sec-fetch-site", "cross-site")], rec)
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, v, _) = send(
+        &t,
+        with_cookie(
+            "POST",
+            REC,
+            &[
+                ("origin", "http://lvzhi.local"),
+                ("sec-fetch-site", "same-origin"),
+            ],
+            rec,
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // Logout ends the session on the server: the same cookie no longer works.
+    let (s, _, h) = send(
+        &t,
+        with_cookie(
+            "DELETE",
+            "/api/v1/session",
+            &[("sec-fetch-site", "same-origin")],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        h["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        send(&t, with_cookie("GET", "/api/v1/periods", &[], None))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    // Every login attempt is audited, without the password.
+    let audit = t.store.audit_page(None, 50).await.expect("audit");
+    let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
+    for a in ["session.login_failed", "session.login", "session.logout"] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+    assert!(
+        audit
+            .iter()
+            .all(|e| !format!("{e:?}").contains("Strong-Pass-2022"))
     );
 }
