@@ -235,3 +235,71 @@ fn sigkill_mid_stream_loses_no_acknowledged_write() {
     assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
     assert!(verify.stdout.contains("审计链完整"), "{}", verify.stdout);
 }
+
+#[test]
+fn online_backup_restores_to_the_same_year() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let server = start(dir.path(), true);
+    let tok = token(dir.path());
+    let (_, before) = http(
+        server.port,
+        "GET",
+        "/api/v1/periods/2022/results",
+        &tok,
+        None,
+    );
+    let data = dir.path().to_str().expect("path");
+    let out = dir.path().join("backup.db");
+    let run = lvzhi(
+        &[
+            "backup",
+            "--data",
+            data,
+            "--out",
+            out.to_str().expect("path"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Never over an existing file.
+    let again = lvzhi(
+        &[
+            "backup",
+            "--data",
+            data,
+            "--out",
+            out.to_str().expect("path"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("已存在"), "{}", again.stderr);
+    drop(server);
+
+    let other = tempfile::tempdir().expect("tmp");
+    let odata = other.path().to_str().expect("path");
+    let run = lvzhi(
+        &["restore", "--data", odata, out.to_str().expect("path")],
+        other.path(),
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("审计链完整"), "{}", run.stdout);
+    let refused = lvzhi(
+        &["restore", "--data", odata, out.to_str().expect("path")],
+        other.path(),
+    );
+    assert_eq!(refused.code, 1, "restoring over a database needs --force");
+    let restored = start(other.path(), false);
+    let (status, after) = http(
+        restored.port,
+        "GET",
+        "/api/v1/periods/2022/results",
+        &tok,
+        None,
+    );
+    assert_eq!(status, 200, "the token travels with the database");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&before).expect("json"),
+        serde_json::from_str::<serde_json::Value>(&after).expect("json")
+    );
+}
