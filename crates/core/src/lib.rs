@@ -6,6 +6,7 @@
 //! explained [`ScoreSheets`]. Other crates store, import, export and serve; none of them re-implements
 //! a rule of the rubric.
 
+pub mod access;
 pub mod contract;
 pub mod ledger;
 pub mod points;

@@ -1,0 +1,127 @@
+//! Who may do what: the permission matrix of the assessment as one pure function, [`allowed`].
+//!
+//! Five roles: `admin` (安委办: everything), `recorder` (records, evidence and metrics of any unit),
+//! `assessor` (a 督导组: scores and reads only the units it supervises), `unit` (a 成员单位: reads its
+//! own sheet, records and evidence, adds evidence to its own records), `leader` (reads results, rankings
+//! and sheets). The unit or the supervised units of a user come from its account, never from a request.
+//! This module knows nothing of HTTP or storage; handlers call it before every operation.
+
+/// A role of an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    Admin,
+    Recorder,
+    Assessor,
+    Unit,
+    Leader,
+}
+
+/// An operation a handler is about to perform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// The list of periods and the rubric.
+    ReadPeriods,
+    /// The results and rankings of every unit.
+    ReadResults,
+    /// One unit's explained score sheet.
+    ReadSheet,
+    /// A unit's records and their history.
+    ReadRecords,
+    /// Add or revoke records.
+    WriteRecords,
+    /// Read a record's evidence.
+    ReadEvidence,
+    /// Add evidence to a record.
+    AddEvidence,
+    /// Set a 督导组 score.
+    WriteAssessment,
+    /// Set a metric value.
+    WriteMetric,
+    /// Change the roster (tags, classes).
+    EditRoster,
+    /// Read the audit trail.
+    ReadAudit,
+    /// Create, disable or change accounts and groups.
+    ManageAccounts,
+}
+
+impl Action {
+    pub const ALL: [Action; 12] = [
+        Action::ReadPeriods,
+        Action::ReadResults,
+        Action::ReadSheet,
+        Action::ReadRecords,
+        Action::WriteRecords,
+        Action::ReadEvidence,
+        Action::AddEvidence,
+        Action::WriteAssessment,
+        Action::WriteMetric,
+        Action::EditRoster,
+        Action::ReadAudit,
+        Action::ManageAccounts,
+    ];
+
+    /// What a refusal says the user may not do.
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::ReadPeriods => "查看考核年度",
+            Action::ReadResults => "查看全部单位得分和排名",
+            Action::ReadSheet => "查看该单位的得分说明",
+            Action::ReadRecords => "查看该单位的扣分记录",
+            Action::WriteRecords => "录入或撤销扣分记录",
+            Action::ReadEvidence => "查看该记录的证据",
+            Action::AddEvidence => "为该记录上传证据",
+            Action::WriteAssessment => "为该单位打分",
+            Action::WriteMetric => "录入指标数据",
+            Action::EditRoster => "修改名册",
+            Action::ReadAudit => "查看审计日志",
+            Action::ManageAccounts => "管理账号",
+        }
+    }
+}
+
+/// The user, as its account says.
+#[derive(Clone, Copy, Debug)]
+pub struct Subject<'a> {
+    pub role: Role,
+    /// For `unit`: the 成员单位 the account belongs to.
+    pub unit: Option<&'a str>,
+    /// For `assessor`: the units its 督导组 supervises.
+    pub supervises: &'a [String],
+}
+
+/// Whether `who` may perform `action`, on the unit `unit` when the action concerns one unit
+/// (`None` for actions on the whole period, or on all units).
+pub fn allowed(who: &Subject<'_>, action: Action, unit: Option<&str>) -> bool {
+    use Action as A;
+    let own = unit.is_some() && unit == who.unit;
+    let supervised = unit.is_some_and(|u| who.supervises.iter().any(|s| s == u));
+    match who.role {
+        Role::Admin => true,
+        Role::Recorder => matches!(
+            action,
+            A::ReadPeriods
+                | A::ReadResults
+                | A::ReadSheet
+                | A::ReadRecords
+                | A::WriteRecords
+                | A::ReadEvidence
+                | A::AddEvidence
+                | A::WriteMetric
+        ),
+        Role::Leader => matches!(
+            action,
+            A::ReadPeriods | A::ReadResults | A::ReadSheet | A::ReadRecords | A::ReadEvidence
+        ),
+        Role::Assessor => match action {
+            A::ReadPeriods => true,
+            A::ReadSheet | A::ReadRecords | A::ReadEvidence | A::WriteAssessment => supervised,
+            _ => false,
+        },
+        Role::Unit => match action {
+            A::ReadPeriods => true,
+            A::ReadSheet | A::ReadRecords | A::ReadEvidence | A::AddEvidence => own,
+            _ => false,
+        },
+    }
+}
