@@ -45,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// 督导组：设置所督导的单位
+    Group {
+        #[command(subcommand)]
+        command: GroupCommand,
+    },
     /// 审计日志
     Audit {
         #[command(subcommand)]
@@ -95,6 +100,19 @@ enum UserCommand {
         unit: Option<String>,
         #[arg(long)]
         group: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum GroupCommand {
+    /// 设置督导组督导的单位（替换原有名单）
+    Set {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        group: String,
+        /// 单位名称，逗号分隔
+        #[arg(long, value_delimiter = ',')]
+        units: Vec<String>,
     },
 }
 
@@ -211,6 +229,16 @@ fn run_service(cmd: Command) -> ExitCode {
             Command::Audit {
                 command: AuditCommand::Verify { store },
             } => service::audit_verify(&store).await,
+            Command::Group {
+                command:
+                    GroupCommand::Set {
+                        store,
+                        group,
+                        units,
+                    },
+            } => service::group_set(&store, &group, &units)
+                .await
+                .map(|()| true),
             Command::Backup { store, out } => service::backup(&store, &out).await.map(|()| true),
             Command::Restore { store, file, force } => {
                 service::restore(&store, &file, force).await.map(|()| true)

@@ -406,3 +406,33 @@ pub async fn restore(args: &StoreArgs, file: &Path, force: bool) -> anyhow::Resu
     );
     Ok(())
 }
+
+pub async fn group_set(store: &StoreArgs, group: &str, units: &[String]) -> anyhow::Result<()> {
+    let (_, store) = store.open().await?;
+    // Every unit must be in some period's roster: a typo would silently supervise nothing.
+    let mut known = std::collections::BTreeSet::new();
+    for p in store.periods().await.map_err(|e| anyhow::anyhow!("{e}"))? {
+        let state = store
+            .state(p.year)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        known.extend(state.units.iter().map(|u| u.name.clone()));
+    }
+    let unknown: Vec<&String> = units.iter().filter(|u| !known.contains(u.trim())).collect();
+    if !unknown.is_empty() {
+        bail!(
+            "名册中没有这些单位：{}",
+            unknown
+                .iter()
+                .map(|u| u.as_str())
+                .collect::<Vec<_>>()
+                .join("、")
+        );
+    }
+    store
+        .set_group_units(group, units, &cli_actor())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{group} 督导 {} 个单位。", units.len());
+    Ok(())
+}

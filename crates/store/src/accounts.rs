@@ -58,6 +58,8 @@ pub struct User {
     pub group: Option<String>,
     pub must_change_password: bool,
     pub disabled: bool,
+    /// For an assessor: the units its group supervises.
+    pub supervises: Vec<String>,
 }
 
 /// Passwords: at least 12 characters from at least 3 of lower case, upper case, digits, others.
@@ -119,6 +121,7 @@ fn row_user(r: &sqlx::any::AnyRow) -> Result<User> {
         group: r.try_get("grp")?,
         must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
         disabled: r.try_get::<i64, _>("disabled")? != 0,
+        supervises: Vec::new(),
     })
 }
 
@@ -279,7 +282,10 @@ impl Store {
         {
             return Ok(user.clone());
         }
-        let user = self.user_for_token_uncached(&key).await?;
+        let user = match self.user_for_token_uncached(&key).await? {
+            Some(u) => Some(self.with_groups(u).await?),
+            None => None,
+        };
         let mut cache = self
             .tokens
             .lock()
@@ -383,9 +389,85 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
-        Ok(Some(row_user(&row)?))
+        Ok(Some(self.with_groups(row_user(&row)?).await?))
     }
 
+    /// Fills in the units an assessor's group supervises.
+    async fn with_groups(&self, mut user: User) -> Result<User> {
+        if let (Role::Assessor, Some(g)) = (user.role, &user.group) {
+            user.supervises = self.group_units(g).await?;
+        }
+        Ok(user)
+    }
+
+    /// The units a group supervises, in name order.
+    pub async fn group_units(&self, group: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT unit FROM group_units WHERE grp = $1 ORDER BY unit")
+            .bind(group)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    /// Sets the units a group supervises (replacing the previous list).
+    pub async fn set_group_units(
+        &self,
+        group: &str,
+        units: &[String],
+        actor: &Actor,
+    ) -> Result<()> {
+        let group = group.trim();
+        if group.is_empty() {
+            return Err(StoreError::invalid("group", "督导组名称不能为空"));
+        }
+        let before = self.group_units(group).await?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM group_units WHERE grp = $1")
+            .bind(group)
+            .execute(&mut **tx)
+            .await?;
+        let mut clean: Vec<String> = units
+            .iter()
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.is_empty())
+            .collect();
+        clean.sort();
+        clean.dedup();
+        for u in &clean {
+            sqlx::query("INSERT INTO group_units (grp, unit) VALUES ($1, $2)")
+                .bind(group)
+                .bind(u)
+                .execute(&mut **tx)
+                .await?;
+        }
+        audit::append(
+            &mut tx,
+            actor,
+            "group.set",
+            &format!("group:{group}"),
+            Some(&serde_json::json!(before)),
+            Some(&serde_json::json!(clean)),
+        )
+        .await?;
+        tx.commit().await?;
+        self.tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+        Ok(())
+    }
+
+    /// Records a refused operation in the audit trail.
+    pub async fn audit_refusal(&self, actor: &Actor, what: &str, target: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let after = serde_json::json!({"refused": what});
+        audit::append(&mut tx, actor, "authz.refused", target, None, Some(&after)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Store {
     /// Ends a session on the server (the cookie alone is then worthless).
     pub async fn logout(&self, id: &str, actor: &Actor) -> Result<bool> {
         let mut tx = self.begin_write().await?;

@@ -12,6 +12,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use lvzhi_core::access::{self, Action, Subject};
 use lvzhi_store::{Actor, NewRecord, RecordFilter, Role, User};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -193,12 +194,47 @@ async fn logout(
 }
 
 impl Authed {
-    /// Writes to the ledger: the office (admin) and its recorders. The full matrix comes with roles.
-    fn may_record(&self) -> Result<(), ApiError> {
-        match self.user.role {
-            Role::Admin | Role::Recorder => Ok(()),
-            _ => Err(ApiError::forbidden("录入或修改扣分记录")),
+    fn subject(&self) -> Subject<'_> {
+        Subject {
+            role: match self.user.role {
+                Role::Admin => access::Role::Admin,
+                Role::Recorder => access::Role::Recorder,
+                Role::Assessor => access::Role::Assessor,
+                Role::Unit => access::Role::Unit,
+                Role::Leader => access::Role::Leader,
+            },
+            unit: self.user.unit.as_deref(),
+            supervises: &self.user.supervises,
         }
+    }
+
+    /// Whether the user may do `action` (on `unit`), by the core's matrix.
+    fn may(&self, action: Action, unit: Option<&str>) -> bool {
+        access::allowed(&self.subject(), action, unit)
+    }
+
+    /// Refuses with 403 (and an audit entry) unless the user may do `action` on `unit`.
+    async fn check(
+        &self,
+        s: &AppState,
+        action: Action,
+        unit: Option<&str>,
+    ) -> Result<(), ApiError> {
+        if self.may(action, unit) {
+            return Ok(());
+        }
+        let target = unit.map_or_else(|| "period".to_owned(), |u| format!("unit:{u}"));
+        if let Err(e) = s
+            .store
+            .audit_refusal(&self.actor, action.label(), &target)
+            .await
+        {
+            tracing::error!(error = %e, "could not audit a refusal");
+        }
+        Err(match unit {
+            Some(u) => ApiError::forbidden(&format!("{}（单位「{u}」）", action.label())),
+            None => ApiError::forbidden(action.label()),
+        })
     }
 }
 
@@ -295,7 +331,8 @@ async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
-async fn periods(_a: Authed, State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn periods(a: Authed, State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+    a.check(&s, Action::ReadPeriods, None).await?;
     Ok(Json(json!({"periods": s.store.periods().await?})))
 }
 
@@ -308,7 +345,7 @@ struct RecordQuery {
 }
 
 async fn list_records(
-    _a: Authed,
+    a: Authed,
     State(s): State<AppState>,
     Path(year): Path<String>,
     q: Result<Query<RecordQuery>, axum::extract::rejection::QueryRejection>,
@@ -329,7 +366,12 @@ async fn list_records(
             "status 只能是 recorded 或 revoked",
         ));
     }
-    let records = s
+    // A user who may not read every unit's records gets its own units' only.
+    if let Some(u) = &q.unit {
+        a.check(&s, Action::ReadRecords, Some(u)).await?;
+    }
+    let all = a.may(Action::ReadRecords, None);
+    let records: Vec<_> = s
         .store
         .records(
             year,
@@ -339,7 +381,10 @@ async fn list_records(
                 status: q.status,
             },
         )
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|r| all || a.may(Action::ReadRecords, Some(&r.unit)))
+        .collect();
     Ok(Json(json!({"records": records})))
 }
 
@@ -389,8 +434,8 @@ async fn add_record(
     Path(year): Path<String>,
     Body(body): Body<RecordBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    a.may_record()?;
     let year = year_of(&year)?;
+    a.check(&s, Action::WriteRecords, Some(&body.unit)).await?;
     let rec = s
         .store
         .add_record(year, &body.into_new()?, &a.actor)
@@ -414,7 +459,6 @@ async fn revoke(
     Path((year, id)): Path<(String, String)>,
     Body(body): Body<RevokeBody>,
 ) -> Result<Json<Value>, ApiError> {
-    a.may_record()?;
     let year = year_of(&year)?;
     let id: i64 = id.parse().map_err(|_| {
         ApiError::field(
@@ -423,6 +467,11 @@ async fn revoke(
             format!("记录编号「{id}」无效"),
         )
     })?;
+    let unit = record_unit(&s, year, id).await?;
+    a.check(&s, Action::WriteRecords, Some(&unit)).await?;
+    if let Some(rep) = &body.replacement {
+        a.check(&s, Action::WriteRecords, Some(&rep.unit)).await?;
+    }
     let replacement = body.replacement.map(RecordBody::into_new).transpose()?;
     let (revoked, replaced) = s
         .store
@@ -456,15 +505,13 @@ async fn put_assessment(
     Body(body): Body<AssessmentBody>,
 ) -> Result<Json<Value>, ApiError> {
     let year = year_of(&year)?;
+    a.check(&s, Action::WriteAssessment, Some(&body.unit))
+        .await?;
     // An assessor's score is recorded under its own group, whatever the body says.
-    let assessor = match a.user.role {
-        Role::Admin | Role::Recorder => body.assessor,
-        Role::Assessor => a
-            .user
-            .group
-            .clone()
-            .ok_or_else(|| ApiError::forbidden("打分：该账号未绑定督导组"))?,
-        _ => return Err(ApiError::forbidden("录入督导组打分")),
+    let assessor = match (a.user.role, &a.user.group) {
+        (Role::Assessor, Some(g)) => g.clone(),
+        (Role::Assessor, None) => return Err(ApiError::forbidden("打分：该账号未绑定督导组")),
+        _ => body.assessor,
     };
     let score = body.score.0.unwrap_or_default();
     let stored = s
@@ -498,8 +545,8 @@ async fn put_metric(
     Path(year): Path<String>,
     Body(body): Body<MetricBody>,
 ) -> Result<Json<Value>, ApiError> {
-    a.may_record()?;
     let year = year_of(&year)?;
+    a.check(&s, Action::WriteMetric, Some(&body.unit)).await?;
     let value = body.value.0.unwrap_or_default();
     let stored = s
         .store
@@ -529,10 +576,8 @@ async fn patch_unit(
     Path((year, name)): Path<(String, String)>,
     Body(body): Body<UnitBody>,
 ) -> Result<Json<Value>, ApiError> {
-    if a.user.role != Role::Admin {
-        return Err(ApiError::forbidden("修改名册"));
-    }
     let year = year_of(&year)?;
+    a.check(&s, Action::EditRoster, Some(&name)).await?;
     let unit = s
         .store
         .set_unit_tags(year, &name, &body.tags, body.version, &a.actor)
@@ -541,11 +586,12 @@ async fn patch_unit(
 }
 
 async fn results(
-    _a: Authed,
+    a: Authed,
     State(s): State<AppState>,
     Path(year): Path<String>,
 ) -> Result<Response, ApiError> {
     let year = year_of(&year)?;
+    a.check(&s, Action::ReadResults, None).await?;
     let state = s.store.state(year).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
@@ -564,11 +610,12 @@ impl AsRef<[u8]> for StateBytes {
 }
 
 async fn unit_sheet(
-    _a: Authed,
+    a: Authed,
     State(s): State<AppState>,
     Path((year, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let year = year_of(&year)?;
+    a.check(&s, Action::ReadSheet, Some(&name)).await?;
     let state = s.store.state(year).await?;
     sheet::sheet_json(&state, &name).map(Json).ok_or_else(|| {
         ApiError::new(
@@ -590,9 +637,7 @@ async fn audit(
     State(s): State<AppState>,
     q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    if !matches!(a.user.role, Role::Admin | Role::Leader) {
-        return Err(ApiError::forbidden("查看审计日志"));
-    }
+    a.check(&s, Action::ReadAudit, None).await?;
     let Query(q) = q.map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -632,9 +677,10 @@ async fn upload(
     Path((year, id)): Path<(String, String)>,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    a.may_record()?;
     let year = year_of(&year)?;
     let id = id_of(&id, "记录")?;
+    let unit = record_unit(&s, year, id).await?;
+    a.check(&s, Action::AddEvidence, Some(&unit)).await?;
     let mut multipart = multipart.map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -689,12 +735,14 @@ async fn upload(
 }
 
 async fn list_attachments(
-    _a: Authed,
+    a: Authed,
     State(s): State<AppState>,
     Path((year, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let year = year_of(&year)?;
     let id = id_of(&id, "记录")?;
+    let unit = record_unit(&s, year, id).await?;
+    a.check(&s, Action::ReadEvidence, Some(&unit)).await?;
     Ok(Json(
         json!({"attachments": s.store.attachments(year, id).await?}),
     ))
@@ -714,13 +762,15 @@ fn encode_filename(name: &str) -> String {
 }
 
 async fn download(
-    _a: Authed,
+    a: Authed,
     State(s): State<AppState>,
     Path((year, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let year = year_of(&year)?;
     let id = id_of(&id, "附件")?;
     let (att, data) = s.store.attachment(year, id).await?;
+    let unit = record_unit(&s, year, att.record_id).await?;
+    a.check(&s, Action::ReadEvidence, Some(&unit)).await?;
     let disposition = format!(
         "attachment; filename*=UTF-8''{}",
         encode_filename(&att.name)
@@ -733,4 +783,15 @@ async fn download(
         data,
     )
         .into_response())
+}
+
+/// The unit a record belongs to (404 when the period has no such record).
+async fn record_unit(s: &AppState, year: i64, id: i64) -> Result<String, ApiError> {
+    let state = s.store.state(year).await?;
+    state
+        .records
+        .iter()
+        .find(|r| r.id == id)
+        .map(|r| r.unit.clone())
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("{year} 年度没有记录 #{id}")))
 }

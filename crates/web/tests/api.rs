@@ -40,6 +40,10 @@ async fn setup() -> T {
             .expect("user");
         tokens.push(store.create_token(name, "t", &sys).await.expect("token"));
     }
+    store
+        .set_group_units("第一督导组", &["发改委".to_owned()], &sys)
+        .await
+        .expect("group");
     let app = lvzhi_web::app(lvzhi_web::AppState {
         store: store.clone(),
     });
@@ -830,4 +834,224 @@ async fn sessions_in_the_database() {
             .iter()
             .all(|e| !format!("{e:?}").contains("Strong-Pass-2022"))
     );
+}
+
+#[tokio::test]
+async fn a_unit_sees_its_own_and_nothing_else() {
+    let t = setup().await;
+    let sys = Actor::new("test", "test");
+    t.store
+        .create_user(
+            "fgw",
+            Role::Unit,
+            Some("发改委"),
+            None,
+            "Strong-Pass-2022",
+            false,
+            &sys,
+        )
+        .await
+        .expect("user");
+    let unit = t.store.create_token("fgw", "t", &sys).await.expect("token");
+    // One record for each unit, with evidence.
+    let mut ids = Vec::new();
+    for u in ["发改委", "教育局"] {
+        let (_, v, _) = call(
+            &t,
+            "POST",
+            REC,
+            Some(&t.admin),
+            Some(&format!(r#"{{"unit":"{u}","rule":"2.4"}}"#)),
+        )
+        .await;
+        ids.push(v["record"]["id"].as_i64().expect("id"));
+    }
+    let pdf = b"%PDF-1.4\n%%EOF\n";
+    let (_, own_att) = upload(&t, &t.admin, ids[0], "own.pdf", pdf).await;
+    let (_, other_att) = upload(&t, &t.admin, ids[1], "other.pdf", pdf).await;
+    let (own_att, other_att) = (
+        own_att["attachment"]["id"].as_i64().expect("id"),
+        other_att["attachment"]["id"].as_i64().expect("id"),
+    );
+
+    // Own unit: allowed. Other unit: 403, for every endpoint that takes a unit or an id.
+    let ok = |s: StatusCode| s.is_success();
+    assert!(ok(call(
+        &t,
+        "GET",
+        "/api/v1/periods/2022/units/发改委/sheet",
+        Some(&unit),
+        None
+    )
+    .await
+    .0));
+    assert_eq!(
+        call(
+            &t,
+            "GET",
+            "/api/v1/periods/2022/units/教育局/sheet",
+            Some(&unit),
+            None
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert!(ok(call(
+        &t,
+        "GET",
+        &format!("{REC}?unit=发改委"),
+        Some(&unit),
+        None
+    )
+    .await
+    .0));
+    assert_eq!(
+        call(&t, "GET", &format!("{REC}?unit=教育局"), Some(&unit), None)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (_, v, _) = call(&t, "GET", REC, Some(&unit), None).await;
+    let units: Vec<&str> = v["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(|r| r["unit"].as_str())
+        .collect();
+    assert_eq!(
+        units,
+        vec!["发改委"],
+        "an unfiltered list holds only the unit's own records"
+    );
+    assert!(ok(call(
+        &t,
+        "GET",
+        &format!("{REC}/{}/attachments", ids[0]),
+        Some(&unit),
+        None
+    )
+    .await
+    .0));
+    assert_eq!(
+        call(
+            &t,
+            "GET",
+            &format!("{REC}/{}/attachments", ids[1]),
+            Some(&unit),
+            None
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert!(ok(call(
+        &t,
+        "GET",
+        &format!("/api/v1/periods/2022/attachments/{own_att}"),
+        Some(&unit),
+        None
+    )
+    .await
+    .0));
+    assert_eq!(
+        call(
+            &t,
+            "GET",
+            &format!("/api/v1/periods/2022/attachments/{other_att}"),
+            Some(&unit),
+            None
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        upload(&t, &unit, ids[0], "mine.pdf", pdf).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        upload(&t, &unit, ids[1], "theirs.pdf", pdf).await.0,
+        StatusCode::FORBIDDEN
+    );
+    // A unit never writes the ledger, reads the ranking or the audit trail.
+    assert_eq!(
+        call(
+            &t,
+            "POST",
+            REC,
+            Some(&unit),
+            Some(r#"{"unit":"发改委","rule":"2.6"}"#)
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(
+            &t,
+            "POST",
+            &format!("{REC}/{}/revoke", ids[0]),
+            Some(&unit),
+            Some(r#"{"reason":"x"}"#)
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(&t, "GET", "/api/v1/periods/2022/results", Some(&unit), None)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(&t, "GET", "/api/v1/audit", Some(&unit), None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    // An assessor scores and reads the units its group supervises only.
+    let body = |u: &str| format!(r#"{{"unit":"{u}","rule":"3.4.1","assessor":"x","score":"4"}}"#);
+    assert!(ok(call(
+        &t,
+        "PUT",
+        "/api/v1/periods/2022/assessments",
+        Some(&t.assessor),
+        Some(&body("发改委"))
+    )
+    .await
+    .0));
+    assert_eq!(
+        call(
+            &t,
+            "PUT",
+            "/api/v1/periods/2022/assessments",
+            Some(&t.assessor),
+            Some(&body("教育局"))
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(
+            &t,
+            "GET",
+            "/api/v1/periods/2022/units/教育局/sheet",
+            Some(&t.assessor),
+            None
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    // Every refusal is in the audit trail.
+    let refused = t
+        .store
+        .audit_page(None, 200)
+        .await
+        .expect("audit")
+        .iter()
+        .filter(|e| e.action == "authz.refused")
+        .count();
+    assert_eq!(refused, 11, "every refusal audited");
 }
