@@ -112,6 +112,9 @@ pub struct ServeArgs {
     /// 在新的数据目录中载入随附的 2022 示例年度
     #[arg(long)]
     demo: bool,
+    /// 密码最长使用天数，到期后登录须先修改（0 表示不限）
+    #[arg(long, env = "LVZHI_PASSWORD_MAX_AGE_DAYS", default_value_t = 90)]
+    password_max_age_days: i64,
 }
 
 /// The shipped sample year, compiled in so that `--demo` works from the binary alone.
@@ -248,7 +251,10 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         "履职监测服务已启动：http://{local}  数据：{}",
         redact(store.url())
     );
-    let app = lvzhi_web::app(lvzhi_web::AppState { store });
+    let mut state = lvzhi_web::AppState::new(store);
+    state.password_max_age_days =
+        (args.password_max_age_days > 0).then_some(args.password_max_age_days);
+    let app = lvzhi_web::app(state);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

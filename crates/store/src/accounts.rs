@@ -62,8 +62,16 @@ pub struct User {
     pub supervises: Vec<String>,
 }
 
-/// Passwords: at least 12 characters from at least 3 of lower case, upper case, digits, others.
+/// A small local list of passwords too common to allow.
+const COMMON: &str = include_str!("common-passwords.txt");
+
+/// Passwords: at least 12 characters from at least 3 of lower case, upper case, digits, others, and
+/// not on the list of common passwords.
 pub fn check_password_policy(pw: &str) -> std::result::Result<(), String> {
+    let lower = pw.to_lowercase();
+    if COMMON.lines().any(|c| !c.starts_with('#') && c == lower) {
+        return Err("该密码过于常见，容易被猜中，请换一个".to_owned());
+    }
     let classes = [
         pw.chars().any(|c| c.is_ascii_lowercase()),
         pw.chars().any(|c| c.is_ascii_uppercase()),
@@ -133,6 +141,14 @@ pub const SESSION_MAX: time::Duration = time::Duration::hours(12);
 fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
 }
+
+/// Consecutive failed logins that lock an account…
+pub const MAX_FAILURES: i64 = 5;
+/// …for this long.
+pub const LOCK_FOR: time::Duration = time::Duration::minutes(15);
+
+/// An argon2id hash of a random password, checked against when the user does not exist.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1wnYyJ3MVvBh9HqsLCJ5EXw1AjvbJTZJoe2Q3bDmJxY";
 
 /// How long a token's check is trusted in one process.
 pub const TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(5);
@@ -311,35 +327,113 @@ impl Store {
 }
 
 impl Store {
-    /// Logs a user in: checks the password (the same answer for an unknown user and a wrong
-    /// password), opens a session stored in the database, audits the attempt either way. Returns the
-    /// user and the session id to put in the cookie (only its hash is stored).
+    /// Logs a user in. One answer for an unknown user, a wrong password and a locked account;
+    /// [`MAX_FAILURES`] consecutive failures lock the account for [`LOCK_FOR`]. Opens a session
+    /// stored in the database and audits every attempt. A password older than `max_age_days` must be
+    /// changed before the session can do anything else.
     pub async fn login(
         &self,
         name: &str,
         password: &str,
         source: &str,
+        max_age_days: Option<i64>,
     ) -> Result<Option<(User, String)>> {
         let actor = Actor::new(name, source);
-        let Some(user) = self.check_password(name, password).await? else {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, password_hash, failed_logins, locked_until, password_changed_at \
+             FROM users WHERE name = $1"
+        ))
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        let now_t = time::OffsetDateTime::now_utc();
+        let who = &actor;
+        let refuse = |action: &'static str| async move {
             let mut tx = self.begin_write().await?;
-            audit::append(
-                &mut tx,
-                &actor,
-                "session.login_failed",
-                &format!("user:{name}"),
-                None,
-                None,
-            )
-            .await?;
+            audit::append(&mut tx, who, action, &format!("user:{name}"), None, None).await?;
+            tx.commit().await?;
+            Ok(None)
+        };
+        let Some(row) = row else {
+            // Spend the same time as a real check, so that timing does not tell who exists.
+            let pw = password.to_owned();
+            let _ = tokio::task::spawn_blocking(move || {
+                let h = PasswordHash::new(DUMMY_HASH).ok();
+                h.map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+            })
+            .await;
+            return refuse("session.login_failed").await;
+        };
+        let locked: Option<String> = row.try_get("locked_until")?;
+        if locked
+            .as_deref()
+            .and_then(parse_time)
+            .is_some_and(|t| t > now_t)
+        {
+            return refuse("session.login_locked").await;
+        }
+        let stored: String = row.try_get("password_hash")?;
+        let pw = password.to_owned();
+        let ok = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&stored)
+                .is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+        })
+        .await
+        .unwrap_or(false);
+        let mut user = row_user(&row)?;
+        if !ok || user.disabled {
+            let failures: i64 = row.try_get::<i64, _>("failed_logins")? + 1;
+            let mut tx = self.begin_write().await?;
+            if failures >= MAX_FAILURES {
+                let until = now_t + LOCK_FOR;
+                let f = time::format_description::well_known::Rfc3339;
+                sqlx::query("UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2")
+                    .bind(until.format(&f).unwrap_or_default())
+                    .bind(user.id)
+                    .execute(&mut **tx)
+                    .await?;
+                audit::append(
+                    &mut tx,
+                    &actor,
+                    "session.locked",
+                    &format!("user:{name}"),
+                    None,
+                    None,
+                )
+                .await?;
+            } else {
+                sqlx::query("UPDATE users SET failed_logins = $1 WHERE id = $2")
+                    .bind(failures)
+                    .bind(user.id)
+                    .execute(&mut **tx)
+                    .await?;
+                audit::append(
+                    &mut tx,
+                    &actor,
+                    "session.login_failed",
+                    &format!("user:{name}"),
+                    None,
+                    None,
+                )
+                .await?;
+            }
             tx.commit().await?;
             return Ok(None);
-        };
+        }
+        let changed: String = row.try_get("password_changed_at")?;
+        let expired = max_age_days.is_some_and(|d| {
+            parse_time(&changed).is_some_and(|c| now_t - c > time::Duration::days(d))
+        });
         let mut raw = [0u8; 32];
         OsRng.fill_bytes(&mut raw);
         let id = hex::encode(raw);
         let at = now();
         let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL, must_change_password = $1 WHERE id = $2")
+            .bind(i64::from(user.must_change_password || expired))
+            .bind(user.id)
+            .execute(&mut **tx)
+            .await?;
         sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, last_seen) VALUES ($1, $2, $3, $3)")
             .bind(sha256_hex(&id))
             .bind(user.id)
@@ -356,7 +450,53 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(Some((user, id)))
+        user.must_change_password |= expired;
+        Ok(Some((self.with_groups(user).await?, id)))
+    }
+
+    /// Changes a user's password after checking the current one; clears "must change".
+    pub async fn change_password(
+        &self,
+        name: &str,
+        old: &str,
+        new: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        if self.check_password(name, old).await?.is_none() {
+            return Err(StoreError::invalid("old_password", "当前密码不正确"));
+        }
+        if old == new {
+            return Err(StoreError::invalid(
+                "new_password",
+                "新密码不能与当前密码相同",
+            ));
+        }
+        check_password_policy(new).map_err(|m| StoreError::invalid("new_password", m))?;
+        let hash = hash_password(new)?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, password_changed_at = $2, must_change_password = 0 WHERE name = $3",
+        )
+        .bind(&hash)
+        .bind(now())
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            "user.password",
+            &format!("user:{name}"),
+            None,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        self.tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+        Ok(())
     }
 
     /// The user of a live session: not logged out, used within [`SESSION_IDLE`], younger than
@@ -507,5 +647,14 @@ mod tests {
         for _ in 0..20 {
             assert!(check_password_policy(&generate_password()).is_ok());
         }
+        assert!(check_password_policy("Admin@123456").is_err(), "common");
+        assert!(
+            check_password_policy("P@SSW0RD1234").is_err(),
+            "common, any case"
+        );
+        assert!(
+            PasswordHash::new(DUMMY_HASH).is_ok(),
+            "the dummy hash parses"
+        );
     }
 }

@@ -156,7 +156,7 @@ async fn story(backend: &str, store: &Store) {
 
     // Sessions live in the database and end when idle too long or too old.
     let (_, sid) = store
-        .login("recorder1", "Recorder-2022-ok", "127.0.0.1")
+        .login("recorder1", "Recorder-2022-ok", "127.0.0.1", None)
         .await
         .expect("login")
         .expect("ok");
@@ -169,7 +169,7 @@ async fn story(backend: &str, store: &Store) {
     );
     assert!(
         store
-            .login("recorder1", "nope", "127.0.0.1")
+            .login("recorder1", "nope", "127.0.0.1", None)
             .await
             .expect("login")
             .is_none()
@@ -187,7 +187,7 @@ async fn story(backend: &str, store: &Store) {
         "{backend}: idle session"
     );
     let (_, sid) = store
-        .login("recorder1", "Recorder-2022-ok", "127.0.0.1")
+        .login("recorder1", "Recorder-2022-ok", "127.0.0.1", None)
         .await
         .expect("login")
         .expect("ok");

@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi))
         .route("/api/v1/session", post(login).delete(logout))
+        .route("/api/v1/session/password", post(change_password))
         .route("/api/v1/periods", get(periods))
         .route(
             "/api/v1/periods/{year}/records",
@@ -119,7 +120,16 @@ impl FromRequestParts<AppState> for Authed {
             if !parts.method.is_safe() && !same_site(parts) {
                 return Err(ApiError::forbidden("跨站提交：请从本系统页面操作"));
             }
-            state.store.user_for_session(&id).await?
+            let user = state.store.user_for_session(&id).await?;
+            // A generated or expired password must be changed before anything else.
+            if user.as_ref().is_some_and(|u| u.must_change_password)
+                && !parts.uri.path().starts_with("/api/v1/session")
+            {
+                return Err(ApiError::forbidden(
+                    "使用系统前须先修改密码（初始密码或已过期的密码）",
+                ));
+            }
+            user
         } else {
             None
         };
@@ -154,12 +164,41 @@ async fn login(
     Source(source): Source,
     Body(body): Body<LoginBody>,
 ) -> Result<Response, ApiError> {
-    let Some((user, id)) = s
+    {
+        let mut tries = s
+            .login_attempts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        if tries.len() > 100_000 {
+            tries.retain(|_, (_, at)| now.duration_since(*at).as_secs() < 60);
+        }
+        let e = tries.entry(source.clone()).or_insert((0, now));
+        if now.duration_since(e.1).as_secs() >= 60 {
+            *e = (0, now);
+        }
+        e.0 += 1;
+        if e.0 > crate::LOGIN_ATTEMPTS_PER_MINUTE {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "登录尝试过于频繁，请一分钟后再试",
+            ));
+        }
+    }
+    let found = s
         .store
-        .login(body.username.trim(), &body.password, &source)
-        .await?
-    else {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "用户名或密码错误"));
+        .login(
+            body.username.trim(),
+            &body.password,
+            &source,
+            s.password_max_age_days,
+        )
+        .await?;
+    let Some((user, id)) = found else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "用户名或密码错误，或账号已被暂时锁定（连续 5 次失败将锁定 15 分钟）",
+        ));
     };
     let cookie = format!(
         "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
@@ -794,4 +833,28 @@ async fn record_unit(s: &AppState, year: i64, id: i64) -> Result<String, ApiErro
         .find(|r| r.id == id)
         .map(|r| r.unit.clone())
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("{year} 年度没有记录 #{id}")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    old_password: String,
+    new_password: String,
+}
+
+/// Changes the logged-in user's own password.
+async fn change_password(
+    a: Authed,
+    State(s): State<AppState>,
+    Body(body): Body<PasswordBody>,
+) -> Result<Json<Value>, ApiError> {
+    s.store
+        .change_password(
+            &a.user.name,
+            &body.old_password,
+            &body.new_password,
+            &a.actor,
+        )
+        .await?;
+    Ok(Json(json!({"changed": true})))
 }

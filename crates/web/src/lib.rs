@@ -22,7 +22,26 @@ pub use error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// Passwords older than this many days must be changed at the next login (`None`: never).
+    pub password_max_age_days: Option<i64>,
+    /// Login attempts per source address in the current minute (this instance's count).
+    pub login_attempts: std::sync::Arc<
+        std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
+    >,
 }
+
+impl AppState {
+    pub fn new(store: Store) -> Self {
+        AppState {
+            store,
+            password_max_age_days: Some(90),
+            login_attempts: std::sync::Arc::default(),
+        }
+    }
+}
+
+/// Login attempts allowed per source address and minute.
+pub const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 10;
 
 /// The largest request body accepted (JSON); larger ones get 413.
 pub const BODY_LIMIT: usize = 1 << 20;

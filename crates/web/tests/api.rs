@@ -44,9 +44,7 @@ async fn setup() -> T {
         .set_group_units("第一督导组", &["发改委".to_owned()], &sys)
         .await
         .expect("group");
-    let app = lvzhi_web::app(lvzhi_web::AppState {
-        store: store.clone(),
-    });
+    let app = lvzhi_web::app(lvzhi_web::AppState::new(store.clone()));
     T {
         app,
         store,
@@ -564,7 +562,7 @@ async fn headers_on_every_route_and_openapi_matches_router() {
             n += 1;
         }
     }
-    assert_eq!(n, 17, "documented operations");
+    assert_eq!(n, 18, "documented operations");
     let (s, v, h) = call(&t, "GET", "/nowhere", None, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(v["error"]["message"].is_string());
@@ -1054,4 +1052,163 @@ async fn a_unit_sees_its_own_and_nothing_else() {
         .filter(|e| e.action == "authz.refused")
         .count();
     assert_eq!(refused, 11, "every refusal audited");
+}
+
+fn login_from(user: &str, pw: &str, ip: [u8; 4]) -> Request<Body> {
+    let mut req = login_req(user, pw);
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            ip, 40000,
+        ))));
+    req
+}
+
+#[tokio::test]
+async fn lockout_rate_limit_and_password_rules() {
+    let t = setup().await;
+    // Five wrong passwords lock the account: then even the right one is refused, with the same message.
+    for i in 0..5u8 {
+        let (s, _, _) = send(&t, login_from("leader", "Wrong-Pass-2022", [10, 0, 0, i])).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let (s, locked, _) = send(&t, login_from("leader", "Strong-Pass-2022", [10, 0, 1, 1])).await;
+    let (_, unknown, _) = send(&t, login_from("nobody", "Strong-Pass-2022", [10, 0, 1, 2])).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "locked");
+    assert_eq!(
+        locked, unknown,
+        "a locked account and an unknown user get the same answer"
+    );
+    let actions: Vec<String> = t
+        .store
+        .audit_page(None, 100)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        actions.iter().any(|a| a == "session.locked")
+            && actions.iter().any(|a| a == "session.login_locked"),
+        "{actions:?}"
+    );
+    // One address gets ten attempts a minute; the eleventh is 429 before any password check.
+    let mut last = StatusCode::OK;
+    for _ in 0..11 {
+        last = send(
+            &t,
+            login_from("nobody", "Wrong-Pass-2022", [192, 168, 9, 9]),
+        )
+        .await
+        .0;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        send(
+            &t,
+            login_from("admin", "Strong-Pass-2022", [192, 168, 9, 10])
+        )
+        .await
+        .0,
+        StatusCode::OK,
+        "another address still may"
+    );
+
+    // A generated password must be changed before the session can do anything else.
+    let sys = Actor::new("test", "test");
+    t.store
+        .create_user(
+            "newbie",
+            Role::Leader,
+            None,
+            None,
+            "Initial-Pass-2022",
+            true,
+            &sys,
+        )
+        .await
+        .expect("user");
+    let (s, v, h) = send(&t, login_from("newbie", "Initial-Pass-2022", [10, 9, 9, 9])).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["user"]["must_change_password"], true);
+    let cookie = h["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
+    let req = |method: &str, uri: &str, body: Option<String>| {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("cookie", &cookie)
+            .header("sec-fetch-site", "same-origin");
+        if body.is_some() {
+            b = b.header("content-type", "application/json");
+        }
+        b.body(body.map_or_else(Body::empty, Body::from))
+            .expect("req")
+    };
+    assert_eq!(
+        send(&t, req("GET", "/api/v1/periods", None)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let change =
+        |old: &str, new: &str| Some(json!({"old_password": old, "new_password": new}).to_string());
+    let (s, v, _) = send(
+        &t,
+        req(
+            "POST",
+            "/api/v1/session/password",
+            change("Initial-Pass-2022", "short"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("new_password"))
+    );
+    let (s, v, _) = send(
+        &t,
+        req(
+            "POST",
+            "/api/v1/session/password",
+            change("Initial-Pass-2022", "Admin@123456"),
+        ),
+    )
+    .await;
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("常见")),
+        "{s} {v}"
+    );
+    let (s, v, _) = send(
+        &t,
+        req(
+            "POST",
+            "/api/v1/session/password",
+            change("wrong-old-1A", "Better-Pass-2023"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("old_password"))
+    );
+    let (s, _, _) = send(
+        &t,
+        req(
+            "POST",
+            "/api/v1/session/password",
+            change("Initial-Pass-2022", "Better-Pass-2023"),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        send(&t, req("GET", "/api/v1/periods", None)).await.0,
+        StatusCode::OK,
+        "usable once changed"
+    );
 }
