@@ -101,6 +101,29 @@ enum UserCommand {
         #[arg(long)]
         group: Option<String>,
     },
+    /// 列出全部用户
+    List {
+        #[command(flatten)]
+        store: service::StoreArgs,
+    },
+    /// 停用用户（其令牌与会话随即失效）
+    Disable {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        name: String,
+    },
+    /// 重新启用用户
+    Enable {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        name: String,
+    },
+    /// 重设密码：从标准输入读取，不给则生成并显示一次（下次登录须修改）
+    Passwd {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -226,6 +249,22 @@ fn run_service(cmd: Command) -> ExitCode {
             } => service::user_add(&store, &name, &role, unit.as_deref(), group.as_deref())
                 .await
                 .map(|()| true),
+            Command::User {
+                command: UserCommand::List { store },
+            } => service::user_list(&store).await.map(|()| true),
+            Command::User {
+                command: UserCommand::Disable { store, name },
+            } => service::user_disable(&store, &name, true)
+                .await
+                .map(|()| true),
+            Command::User {
+                command: UserCommand::Enable { store, name },
+            } => service::user_disable(&store, &name, false)
+                .await
+                .map(|()| true),
+            Command::User {
+                command: UserCommand::Passwd { store, name },
+            } => service::user_passwd(&store, &name).await.map(|()| true),
             Command::Audit {
                 command: AuditCommand::Verify { store },
             } => service::audit_verify(&store).await,

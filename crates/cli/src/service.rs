@@ -112,6 +112,9 @@ pub struct ServeArgs {
     /// 在新的数据目录中载入随附的 2022 示例年度
     #[arg(long)]
     demo: bool,
+    /// 会话 Cookie 不加 Secure 与 __Host- 前缀（仅用于纯 HTTP 的内网部署）
+    #[arg(long, env = "LVZHI_INSECURE_COOKIES")]
+    insecure_cookies: bool,
     /// 密码最长使用天数，到期后登录须先修改（0 表示不限）
     #[arg(long, env = "LVZHI_PASSWORD_MAX_AGE_DAYS", default_value_t = 90)]
     password_max_age_days: i64,
@@ -254,6 +257,7 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let mut state = lvzhi_web::AppState::new(store);
     state.password_max_age_days =
         (args.password_max_age_days > 0).then_some(args.password_max_age_days);
+    state.secure_cookies = !args.insecure_cookies;
     let app = lvzhi_web::app(state);
     axum::serve(
         listener,
@@ -303,16 +307,7 @@ pub async fn user_add(
         bail!("assessor 角色须用 --group 指定所属督导组");
     }
     let (_, store) = store.open().await?;
-    let mut input = String::new();
-    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        std::io::stdin().read_to_string(&mut input)?;
-    }
-    let given = input.lines().next().unwrap_or("").trim().to_owned();
-    let (password, generated) = if given.is_empty() {
-        (generate_password(), true)
-    } else {
-        (given, false)
-    };
+    let (password, generated) = password_from_stdin()?;
     store
         .create_user(name, role, unit, group, &password, generated, &cli_actor())
         .await
@@ -440,5 +435,70 @@ pub async fn group_set(store: &StoreArgs, group: &str, units: &[String]) -> anyh
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{group} 督导 {} 个单位。", units.len());
+    Ok(())
+}
+
+/// A password from the first line of standard input, or a generated one (`true`) when none is given.
+fn password_from_stdin() -> anyhow::Result<(String, bool)> {
+    let mut input = String::new();
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        std::io::stdin().read_to_string(&mut input)?;
+    }
+    let given = input.lines().next().unwrap_or("").trim().to_owned();
+    Ok(if given.is_empty() {
+        (generate_password(), true)
+    } else {
+        (given, false)
+    })
+}
+
+pub async fn user_list(store: &StoreArgs) -> anyhow::Result<()> {
+    let (_, store) = store.open().await?;
+    let users = store.users().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "{:<16} {:<9} {:<18} {:<12} 状态",
+        "用户名", "角色", "单位", "督导组"
+    );
+    for u in users {
+        let state = if u.disabled {
+            "已停用"
+        } else if u.must_change_password {
+            "须改密码"
+        } else {
+            "正常"
+        };
+        println!(
+            "{:<16} {:<9} {:<18} {:<12} {state}",
+            u.name,
+            u.role.as_str(),
+            u.unit.as_deref().unwrap_or("-"),
+            u.group.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
+
+pub async fn user_disable(store: &StoreArgs, name: &str, disabled: bool) -> anyhow::Result<()> {
+    let (_, store) = store.open().await?;
+    store
+        .set_disabled(name, disabled, &cli_actor())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("用户 {name} 已{}。", if disabled { "停用" } else { "启用" });
+    Ok(())
+}
+
+pub async fn user_passwd(store: &StoreArgs, name: &str) -> anyhow::Result<()> {
+    let (_, store) = store.open().await?;
+    let (password, generated) = password_from_stdin()?;
+    store
+        .reset_password(name, &password, generated, &cli_actor())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if generated {
+        println!("用户 {name} 的新密码（只显示这一次，下次登录须修改）：{password}");
+    } else {
+        println!("用户 {name} 的密码已重设。");
+    }
     Ok(())
 }

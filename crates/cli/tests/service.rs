@@ -303,3 +303,52 @@ fn online_backup_restores_to_the_same_year() {
         serde_json::from_str::<serde_json::Value>(&after).expect("json")
     );
 }
+
+#[test]
+fn account_commands() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().to_str().expect("path");
+    let run = |args: &[&str]| {
+        let mut full = args.to_vec();
+        full.extend(["--data", data]);
+        lvzhi(&full, dir.path())
+    };
+    let add = run(&["user", "add", "jyj", "--role", "unit", "--unit", "教育局"]);
+    assert_eq!(add.code, 0, "{}", add.stderr);
+    assert!(
+        add.stdout.contains("初始密码"),
+        "a generated password is shown once: {}",
+        add.stdout
+    );
+    assert_eq!(
+        run(&["user", "add", "x", "--role", "unit"]).code,
+        1,
+        "a unit account needs --unit"
+    );
+    assert_eq!(
+        run(&["user", "add", "y", "--role", "boss"]).code,
+        1,
+        "unknown role"
+    );
+    let list = run(&["user", "list"]);
+    assert!(
+        list.stdout
+            .lines()
+            .any(|l| l.starts_with("jyj") && l.contains("教育局") && l.contains("须改密码")),
+        "{}",
+        list.stdout
+    );
+    assert_eq!(run(&["user", "disable", "jyj"]).code, 0);
+    assert!(
+        run(&["user", "list"])
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("jyj") && l.contains("已停用"))
+    );
+    assert_eq!(run(&["user", "disable", "nobody"]).code, 1);
+    let pw = run(&["user", "passwd", "jyj"]);
+    assert_eq!(pw.code, 0, "{}", pw.stderr);
+    assert!(pw.stdout.contains("新密码"), "{}", pw.stdout);
+    let verify = run(&["audit", "verify"]);
+    assert_eq!(verify.code, 0);
+}

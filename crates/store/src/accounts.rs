@@ -608,6 +608,77 @@ impl Store {
 }
 
 impl Store {
+    /// Every account, by name.
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(row_user).collect()
+    }
+
+    /// Disables or re-enables an account; a disabled account's tokens and sessions stop working.
+    pub async fn set_disabled(&self, name: &str, disabled: bool, actor: &Actor) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
+            .bind(i64::from(disabled))
+            .bind(name)
+            .execute(&mut **tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound(format!("用户「{name}」不存在")));
+        }
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
+        audit::append(&mut tx, actor, action, &format!("user:{name}"), None, None).await?;
+        tx.commit().await?;
+        self.tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+        Ok(())
+    }
+
+    /// Sets a password for a user (an administrator's reset); with `must_change`, it must be changed
+    /// at the next login. Also lifts a lock.
+    pub async fn reset_password(
+        &self,
+        name: &str,
+        password: &str,
+        must_change: bool,
+        actor: &Actor,
+    ) -> Result<()> {
+        check_password_policy(password).map_err(|m| StoreError::invalid("password", m))?;
+        let hash = hash_password(password)?;
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = $1, password_changed_at = $2, must_change_password = $3, \
+             failed_logins = 0, locked_until = NULL WHERE name = $4",
+        )
+        .bind(&hash)
+        .bind(now())
+        .bind(i64::from(must_change))
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound(format!("用户「{name}」不存在")));
+        }
+        audit::append(
+            &mut tx,
+            actor,
+            "user.password_reset",
+            &format!("user:{name}"),
+            None,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Ends a session on the server (the cookie alone is then worthless).
     pub async fn logout(&self, id: &str, actor: &Actor) -> Result<bool> {
         let mut tx = self.begin_write().await?;

@@ -63,9 +63,6 @@ pub struct Authed {
     pub actor: Actor,
 }
 
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "lvzhi_session";
-
 fn cookie(parts: &Parts, name: &str) -> Option<String> {
     parts
         .headers
@@ -116,7 +113,7 @@ impl FromRequestParts<AppState> for Authed {
             .map(str::trim);
         let user = if let Some(token) = bearer {
             state.store.user_for_token(token).await?
-        } else if let Some(id) = cookie(parts, SESSION_COOKIE) {
+        } else if let Some(id) = cookie(parts, state.cookie_name()) {
             if !parts.method.is_safe() && !same_site(parts) {
                 return Err(ApiError::forbidden("跨站提交：请从本系统页面操作"));
             }
@@ -201,7 +198,9 @@ async fn login(
         ));
     };
     let cookie = format!(
-        "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+        "{}={id}; {}; Max-Age={}",
+        s.cookie_name(),
+        s.cookie_attributes(),
         lvzhi_store::SESSION_MAX.whole_seconds()
     );
     Ok(([(header::SET_COOKIE, cookie)], Json(json!({"user": user}))).into_response())
@@ -219,12 +218,12 @@ async fn logout(
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
+        .find(|(k, _)| *k == s.cookie_name())
         .map(|(_, v)| v.to_owned());
     if let Some(id) = id {
         s.store.logout(&id, &a.actor).await?;
     }
-    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    let clear = format!("{}=; {}; Max-Age=0", s.cookie_name(), s.cookie_attributes());
     Ok((
         [(header::SET_COOKIE, clear)],
         Json(json!({"logged_out": true})),

@@ -24,6 +24,9 @@ pub struct AppState {
     pub store: Store,
     /// Passwords older than this many days must be changed at the next login (`None`: never).
     pub password_max_age_days: Option<i64>,
+    /// Session cookies are `__Host-` and `Secure` (browsers send them over HTTPS, and to localhost);
+    /// `false` only for a plain-HTTP intranet.
+    pub secure_cookies: bool,
     /// Login attempts per source address in the current minute (this instance's count).
     pub login_attempts: std::sync::Arc<
         std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
@@ -35,7 +38,28 @@ impl AppState {
         AppState {
             store,
             password_max_age_days: Some(90),
+            secure_cookies: true,
             login_attempts: std::sync::Arc::default(),
+        }
+    }
+}
+
+impl AppState {
+    /// The session cookie's name: `__Host-` prefixed when cookies are `Secure`.
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-lvzhi_session"
+        } else {
+            "lvzhi_session"
+        }
+    }
+
+    /// The attributes of the session cookie.
+    pub fn cookie_attributes(&self) -> &'static str {
+        if self.secure_cookies {
+            "Path=/; HttpOnly; Secure; SameSite=Lax"
+        } else {
+            "Path=/; HttpOnly; SameSite=Lax"
         }
     }
 }
