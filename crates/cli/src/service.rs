@@ -115,6 +115,9 @@ pub struct ServeArgs {
     /// 会话 Cookie 不加 Secure 与 __Host- 前缀（仅用于纯 HTTP 的内网部署）
     #[arg(long, env = "LVZHI_INSECURE_COOKIES")]
     insecure_cookies: bool,
+    /// 每个来源地址每分钟允许的登录尝试次数
+    #[arg(long, env = "LVZHI_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = lvzhi_web::LOGIN_ATTEMPTS_PER_MINUTE)]
+    login_attempts_per_minute: u32,
     /// 密码最长使用天数，到期后登录须先修改（0 表示不限）
     #[arg(long, env = "LVZHI_PASSWORD_MAX_AGE_DAYS", default_value_t = 90)]
     password_max_age_days: i64,
@@ -258,6 +261,7 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     state.password_max_age_days =
         (args.password_max_age_days > 0).then_some(args.password_max_age_days);
     state.secure_cookies = !args.insecure_cookies;
+    state.login_attempts_per_minute = args.login_attempts_per_minute;
     let app = lvzhi_web::app(state);
     axum::serve(
         listener,

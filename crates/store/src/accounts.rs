@@ -463,7 +463,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<()> {
         if self.check_password(name, old).await?.is_none() {
-            return Err(StoreError::invalid("old_password", "当前密码不正确"));
+            return Err(StoreError::Forbidden("当前密码不正确".to_owned()));
         }
         if old == new {
             return Err(StoreError::invalid(

@@ -56,6 +56,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     NotFound(String),
+    /// The user may not do this (a wrong current password, for instance).
+    #[error("{0}")]
+    Forbidden(String),
     /// Stored data that can no longer be read (a rubric that does not load, a broken row).
     #[error("存储的数据无法读取：{0}")]
     Corrupt(String),

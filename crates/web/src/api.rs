@@ -175,7 +175,7 @@ async fn login(
             *e = (0, now);
         }
         e.0 += 1;
-        if e.0 > crate::LOGIN_ATTEMPTS_PER_MINUTE {
+        if e.0 > s.login_attempts_per_minute {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "登录尝试过于频繁，请一分钟后再试",
@@ -341,6 +341,27 @@ impl<'de> Deserialize<'de> for NumText {
     }
 }
 
+/// A version number: a JSON integer (as JSON Schema counts integers, `3.0` is one), or null.
+fn version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
+                    .map(|f| f as i64)
+            })
+            .map(Some)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("version must be an integer, found {n}"))
+            }),
+        other => Err(serde::de::Error::custom(format!(
+            "version must be an integer, found {other}"
+        ))),
+    }
+}
+
 fn year_of(raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>()
         .ok()
@@ -485,7 +506,7 @@ async fn add_record(
 #[serde(deny_unknown_fields)]
 struct RevokeBody {
     reason: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "version")]
     version: Option<i64>,
     #[serde(default)]
     replacement: Option<RecordBody>,
@@ -532,7 +553,7 @@ struct AssessmentBody {
     rule: String,
     assessor: String,
     score: NumText,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "version")]
     version: Option<i64>,
 }
 
@@ -573,7 +594,7 @@ struct MetricBody {
     unit: String,
     metric: String,
     value: NumText,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "version")]
     version: Option<i64>,
 }
 
@@ -604,7 +625,7 @@ async fn put_metric(
 #[serde(deny_unknown_fields)]
 struct UnitBody {
     tags: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "version")]
     version: Option<i64>,
 }
 

@@ -49,6 +49,7 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
             StoreError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m),
+            StoreError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, m),
             other => {
                 let id = lvzhi_store::now();
                 tracing::error!(error = %other, incident = %id, "internal error");

@@ -27,6 +27,8 @@ pub struct AppState {
     /// Session cookies are `__Host-` and `Secure` (browsers send them over HTTPS, and to localhost);
     /// `false` only for a plain-HTTP intranet.
     pub secure_cookies: bool,
+    /// Login attempts allowed per source address and minute.
+    pub login_attempts_per_minute: u32,
     /// Login attempts per source address in the current minute (this instance's count).
     pub login_attempts: std::sync::Arc<
         std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
@@ -39,6 +41,7 @@ impl AppState {
             store,
             password_max_age_days: Some(90),
             secure_cookies: true,
+            login_attempts_per_minute: LOGIN_ATTEMPTS_PER_MINUTE,
             login_attempts: std::sync::Arc::default(),
         }
     }
@@ -64,7 +67,7 @@ impl AppState {
     }
 }
 
-/// Login attempts allowed per source address and minute.
+/// The default number of login attempts allowed per source address and minute.
 pub const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 10;
 
 /// The largest request body accepted (JSON); larger ones get 413.
