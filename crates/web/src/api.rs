@@ -50,6 +50,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/periods/{year}/attachments/{id}", get(download))
         .route("/api/v1/audit", get(audit))
+        .route("/api/v1/users", get(list_users).post(create_user))
+        .route("/api/v1/users/{name}", axum::routing::patch(patch_user))
+        .route("/api/v1/groups/{name}", put(put_group))
         .fallback(not_found)
 }
 
@@ -877,4 +880,151 @@ async fn change_password(
         )
         .await?;
     Ok(Json(json!({"changed": true})))
+}
+
+async fn list_users(a: Authed, State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+    a.check(&s, Action::ManageAccounts, None).await?;
+    Ok(Json(json!({"users": s.store.users().await?})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUserBody {
+    username: String,
+    role: String,
+    #[serde(default)]
+    unit: Option<String>,
+    #[serde(default)]
+    group: Option<String>,
+    /// When absent, a password is generated, returned once, and must be changed at first login.
+    #[serde(default)]
+    password: Option<String>,
+}
+
+async fn create_user(
+    a: Authed,
+    State(s): State<AppState>,
+    Body(b): Body<NewUserBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    a.check(&s, Action::ManageAccounts, None).await?;
+    let role = Role::parse(&b.role).ok_or_else(|| {
+        ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "role",
+            "角色只能是 admin、recorder、assessor、unit、leader",
+        )
+    })?;
+    if role == Role::Unit && b.unit.as_deref().is_none_or(|u| u.trim().is_empty()) {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unit",
+            "unit 角色须指定所属成员单位",
+        ));
+    }
+    if role == Role::Assessor && b.group.as_deref().is_none_or(|g| g.trim().is_empty()) {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "group",
+            "assessor 角色须指定所属督导组",
+        ));
+    }
+    let (password, generated) = match b.password {
+        Some(p) => (p, false),
+        None => (lvzhi_store::generate_password(), true),
+    };
+    let user = s
+        .store
+        .create_user(
+            &b.username,
+            role,
+            b.unit.as_deref(),
+            b.group.as_deref(),
+            &password,
+            generated,
+            &a.actor,
+        )
+        .await?;
+    let shown = generated.then_some(password);
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"user": user, "initial_password": shown})),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchUserBody {
+    #[serde(default)]
+    disabled: Option<bool>,
+    /// `true`: set a generated password (returned once, to be changed at the next login).
+    #[serde(default)]
+    reset_password: bool,
+}
+
+async fn patch_user(
+    a: Authed,
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    Body(b): Body<PatchUserBody>,
+) -> Result<Json<Value>, ApiError> {
+    a.check(&s, Action::ManageAccounts, None).await?;
+    if b.disabled == Some(true) && name == a.user.name {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "disabled",
+            "不能停用自己的账号",
+        ));
+    }
+    if let Some(d) = b.disabled {
+        s.store.set_disabled(&name, d, &a.actor).await?;
+    }
+    let mut shown = None;
+    if b.reset_password {
+        let pw = lvzhi_store::generate_password();
+        s.store.reset_password(&name, &pw, true, &a.actor).await?;
+        shown = Some(pw);
+    }
+    let user = s
+        .store
+        .user_by_name(&name)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("用户「{name}」不存在")))?;
+    Ok(Json(json!({"user": user, "initial_password": shown})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupBody {
+    units: Vec<String>,
+}
+
+async fn put_group(
+    a: Authed,
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    Body(b): Body<GroupBody>,
+) -> Result<Json<Value>, ApiError> {
+    a.check(&s, Action::ManageAccounts, None).await?;
+    let mut known = std::collections::BTreeSet::new();
+    for p in s.store.periods().await? {
+        known.extend(
+            s.store
+                .state(p.year)
+                .await?
+                .units
+                .iter()
+                .map(|u| u.name.clone()),
+        );
+    }
+    if let Some(u) = b.units.iter().find(|u| !known.contains(u.trim())) {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "units",
+            format!("名册中没有单位「{u}」"),
+        ));
+    }
+    s.store.set_group_units(&name, &b.units, &a.actor).await?;
+    Ok(Json(
+        json!({"group": name, "units": s.store.group_units(&name).await?}),
+    ))
 }

@@ -562,7 +562,7 @@ async fn headers_on_every_route_and_openapi_matches_router() {
             n += 1;
         }
     }
-    assert_eq!(n, 18, "documented operations");
+    assert_eq!(n, 22, "documented operations");
     let (s, v, h) = call(&t, "GET", "/nowhere", None, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(v["error"]["message"].is_string());
@@ -1207,5 +1207,175 @@ async fn lockout_rate_limit_and_password_rules() {
         send(&t, req("GET", "/api/v1/periods", None)).await.0,
         StatusCode::OK,
         "usable once changed"
+    );
+}
+
+#[tokio::test]
+async fn account_administration() {
+    let t = setup().await;
+    // Only an admin manages accounts.
+    assert_eq!(
+        call(&t, "GET", "/api/v1/users", Some(&t.leader), None)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, v, _) = call(
+        &t,
+        "POST",
+        "/api/v1/users",
+        Some(&t.admin),
+        Some(r#"{"username":"jyj","role":"unit","unit":"教育局"}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let initial = v["initial_password"]
+        .as_str()
+        .expect("generated once")
+        .to_owned();
+    assert_eq!(v["user"]["must_change_password"], true);
+    assert!(v["user"].get("password_hash").is_none());
+    let (s, v, _) = call(
+        &t,
+        "POST",
+        "/api/v1/users",
+        Some(&t.admin),
+        Some(r#"{"username":"x","role":"unit"}"#),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unit"))
+    );
+    assert_eq!(
+        call(
+            &t,
+            "POST",
+            "/api/v1/users",
+            Some(&t.admin),
+            Some(r#"{"username":"jyj","role":"leader","password":"Another-Pass-2022"}"#)
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
+    let (s, v, _) = call(
+        &t,
+        "POST",
+        "/api/v1/users",
+        Some(&t.admin),
+        Some(r#"{"username":"z","role":"leader","password":"Admin@123456"}"#),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("password"))
+    );
+    // The new account logs in with its one-time password, then is disabled and can no longer.
+    assert_eq!(
+        send(&t, login_from("jyj", &initial, [10, 1, 1, 1])).await.0,
+        StatusCode::OK
+    );
+    let (s, v, _) = call(
+        &t,
+        "PATCH",
+        "/api/v1/users/jyj",
+        Some(&t.admin),
+        Some(r#"{"disabled":true}"#),
+    )
+    .await;
+    assert_eq!(
+        (s, v["user"]["disabled"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    assert_eq!(
+        send(&t, login_from("jyj", &initial, [10, 1, 1, 2])).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        call(
+            &t,
+            "PATCH",
+            "/api/v1/users/admin",
+            Some(&t.admin),
+            Some(r#"{"disabled":true}"#)
+        )
+        .await
+        .0,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not oneself"
+    );
+    let (s, v, _) = call(
+        &t,
+        "PATCH",
+        "/api/v1/users/jyj",
+        Some(&t.admin),
+        Some(r#"{"disabled":false,"reset_password":true}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let reset = v["initial_password"]
+        .as_str()
+        .expect("new one-time password");
+    assert_eq!(
+        send(&t, login_from("jyj", reset, [10, 1, 1, 3])).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(
+            &t,
+            "PATCH",
+            "/api/v1/users/nobody",
+            Some(&t.admin),
+            Some(r#"{"disabled":true}"#)
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    // Groups: only units of the roster.
+    let (s, v, _) = call(
+        &t,
+        "PUT",
+        "/api/v1/groups/第二督导组",
+        Some(&t.admin),
+        Some(r#"{"units":["教育局","科技局"]}"#),
+    )
+    .await;
+    assert_eq!(
+        (s, v["units"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(2))
+    );
+    assert_eq!(
+        call(
+            &t,
+            "PUT",
+            "/api/v1/groups/第二督导组",
+            Some(&t.admin),
+            Some(r#"{"units":["教育部"]}"#)
+        )
+        .await
+        .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        call(
+            &t,
+            "PUT",
+            "/api/v1/groups/第二督导组",
+            Some(&t.leader),
+            Some(r#"{"units":[]}"#)
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (_, v, _) = call(&t, "GET", "/api/v1/users", Some(&t.admin), None).await;
+    assert!(
+        v["users"]
+            .as_array()
+            .expect("users")
+            .iter()
+            .any(|u| u["name"] == "jyj")
     );
 }
