@@ -110,6 +110,20 @@ pub(crate) async fn append(
     Ok(())
 }
 
+/// Appends an entry recording a change from `before` (absent for a creation) to `after`.
+pub(crate) async fn change<B: Serialize, A: Serialize>(
+    tx: &mut Transaction<'static, Any>,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    before: Option<&B>,
+    after: &A,
+) -> Result<()> {
+    let before = before.map(|b| serde_json::to_value(b).unwrap_or_default());
+    let after = serde_json::to_value(after).unwrap_or_default();
+    append(tx, actor, action, entity, before.as_ref(), Some(&after)).await
+}
+
 fn row_entry(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
     Ok(AuditEntry {
         id: r.try_get("id")?,

@@ -224,6 +224,16 @@ fn row_record(r: &sqlx::any::AnyRow) -> Result<StoredRecord> {
 const RECORD_COLUMNS: &str = "id, unit, rule, count, points, date, source, note, status, revoked_reason, \
      revoked_by, revoked_at, replaces, created_by, created_at, version";
 
+/// Refuses a write made against another version than the current one (`given` absent: no check).
+fn check_version(what: &str, current: i64, given: Option<i64>) -> Result<()> {
+    match given {
+        Some(v) if v != current => Err(StoreError::Conflict(format!(
+            "{what}已被他人修改（当前版本 {current}，提交的版本 {v}），请刷新后重试"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn rubric_hash(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
@@ -593,14 +603,7 @@ impl Store {
         else {
             return Err(StoreError::NotFound(format!("{year} 年度没有记录 #{id}")));
         };
-        if let Some(v) = version
-            && v != old.version
-        {
-            return Err(StoreError::Conflict(format!(
-                "记录 #{id} 已被他人修改（当前版本 {}，提交的版本 {v}），请刷新后重试",
-                old.version
-            )));
-        }
+        check_version(&format!("记录 #{id} "), old.version, version)?;
         if old.status == "revoked" {
             return Err(StoreError::Conflict(format!("记录 #{id} 已撤销")));
         }
@@ -627,13 +630,13 @@ impl Store {
         revoked.revoked_by = Some(actor.name.clone());
         revoked.revoked_at = Some(at);
         revoked.version += 1;
-        audit::append(
+        audit::change(
             &mut tx,
             actor,
             "record.revoke",
             &format!("record:{id}"),
-            Some(&serde_json::to_value(&old).unwrap_or_default()),
-            Some(&serde_json::to_value(&revoked).unwrap_or_default()),
+            Some(&old),
+            &revoked,
         )
         .await?;
         let replaced = match replacement {
@@ -680,13 +683,7 @@ impl Store {
             .find(|a| a.unit == unit && a.rule == rule && a.assessor == assessor)
             .cloned();
         let current_version = current.as_ref().map_or(0, |a| a.version);
-        if let Some(v) = version
-            && v != current_version
-        {
-            return Err(StoreError::Conflict(format!(
-                "该打分已被他人修改（当前版本 {current_version}，提交的版本 {v}），请刷新后重试"
-            )));
-        }
+        check_version("该打分", current_version, version)?;
         let at = now();
         if current.is_some() {
             sqlx::query(
@@ -726,15 +723,13 @@ impl Store {
             updated_at: at,
             version: current_version + 1,
         };
-        audit::append(
+        audit::change(
             &mut tx,
             actor,
             "assessment.put",
             &format!("assessment:{year}:{unit}:{rule}:{assessor}"),
-            current
-                .map(|c| serde_json::to_value(c).unwrap_or_default())
-                .as_ref(),
-            Some(&serde_json::to_value(&stored).unwrap_or_default()),
+            current.as_ref(),
+            &stored,
         )
         .await?;
         Self::bump(&mut tx, year).await?;
@@ -772,13 +767,7 @@ impl Store {
             .find(|m| m.unit == unit && m.metric == metric)
             .cloned();
         let current_version = current.as_ref().map_or(0, |m| m.version);
-        if let Some(v) = version
-            && v != current_version
-        {
-            return Err(StoreError::Conflict(format!(
-                "该指标已被他人修改（当前版本 {current_version}，提交的版本 {v}），请刷新后重试"
-            )));
-        }
+        check_version("该指标", current_version, version)?;
         let at = now();
         if current.is_some() {
             sqlx::query(
@@ -815,15 +804,13 @@ impl Store {
             updated_at: at,
             version: current_version + 1,
         };
-        audit::append(
+        audit::change(
             &mut tx,
             actor,
             "metric.put",
             &format!("metric:{year}:{unit}:{metric}"),
-            current
-                .map(|c| serde_json::to_value(c).unwrap_or_default())
-                .as_ref(),
-            Some(&serde_json::to_value(&stored).unwrap_or_default()),
+            current.as_ref(),
+            &stored,
         )
         .await?;
         Self::bump(&mut tx, year).await?;
@@ -852,14 +839,7 @@ impl Store {
                 "{year} 年度名册中没有单位「{unit}」"
             )));
         };
-        if let Some(v) = version
-            && v != old.version
-        {
-            return Err(StoreError::Conflict(format!(
-                "单位「{unit}」已被他人修改（当前版本 {}，提交的版本 {v}），请刷新后重试",
-                old.version
-            )));
-        }
+        check_version(&format!("单位「{unit}」"), old.version, version)?;
         let mut clean: Vec<String> = Vec::new();
         for t in tags {
             let t = t.trim();
@@ -905,13 +885,13 @@ impl Store {
             version: old.version + 1,
             ..old.clone()
         };
-        audit::append(
+        audit::change(
             &mut tx,
             actor,
             "unit.tags",
             &format!("unit:{year}:{unit}"),
-            Some(&serde_json::to_value(&old).unwrap_or_default()),
-            Some(&serde_json::to_value(&new).unwrap_or_default()),
+            Some(&old),
+            &new,
         )
         .await?;
         Self::bump(&mut tx, year).await?;
@@ -1098,13 +1078,13 @@ async fn insert_record(
     .fetch_one(&mut **tx)
     .await?;
     let stored = row_record(&row)?;
-    audit::append(
+    audit::change(
         tx,
         actor,
         "record.add",
         &format!("record:{id}"),
-        None,
-        Some(&serde_json::to_value(&stored).unwrap_or_default()),
+        None::<&()>,
+        &stored,
     )
     .await?;
     Ok(stored)
