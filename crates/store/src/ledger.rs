@@ -367,15 +367,14 @@ impl Store {
     }
 
     async fn state_on(&self, conn: &mut AnyConnection, year: i64) -> Result<Arc<PeriodState>> {
-        let row = sqlx::query(
-            "SELECT p.year, r.rubric_id, p.rubric_hash, r.body, p.status, p.version, p.created_at \
-             FROM periods p JOIN rubrics r ON r.hash = p.rubric_hash WHERE p.year = $1",
-        )
-        .bind(year)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("没有 {year} 年度的考核")))?;
-        let version: i64 = row.try_get("version")?;
+        // The version (and status) first: the rubric's text is only read when the cache is stale.
+        let head = sqlx::query("SELECT version, status FROM periods WHERE year = $1")
+            .bind(year)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("没有 {year} 年度的考核")))?;
+        let version: i64 = head.try_get("version")?;
+        let status: String = head.try_get("status")?;
         if let Some((s, at)) = self
             .cache
             .periods
@@ -383,10 +382,19 @@ impl Store {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get_mut(&year)
             && s.info.version == version
+            && s.info.status == status
         {
             *at = std::time::Instant::now();
             return Ok(s.clone());
         }
+        let row = sqlx::query(
+            "SELECT p.year, r.rubric_id, p.rubric_hash, r.body, p.status, p.version, p.created_at \
+             FROM periods p JOIN rubrics r ON r.hash = p.rubric_hash WHERE p.year = $1",
+        )
+        .bind(year)
+        .fetch_one(&mut *conn)
+        .await?;
+        let version: i64 = row.try_get("version")?;
         let hash: String = row.try_get("rubric_hash")?;
         let body: String = row.try_get("body")?;
         let rubric = self.rubric(&hash, &body)?;
@@ -467,7 +475,15 @@ impl Store {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-        let state = Arc::new(compute(info, rubric, units, records, assessments, metrics)?);
+        let state = Arc::new(compute(
+            None,
+            info,
+            rubric,
+            units,
+            records,
+            assessments,
+            metrics,
+        )?);
         self.cache
             .periods
             .lock()
@@ -496,6 +512,7 @@ impl Store {
         );
         change(&mut units, &mut records, &mut assessments, &mut metrics);
         compute(
+            Some(&old.ledger),
             PeriodInfo {
                 version: old.info.version + 1,
                 ..old.info.clone()
@@ -867,6 +884,8 @@ impl Store {
             &state.assessments,
             &state.metrics,
             None,
+            // No reuse: the tags change which rules apply, so every record is checked again.
+            None,
         )
         .map_err(|e| {
             StoreError::invalid(
@@ -1022,6 +1041,7 @@ impl Store {
 
 /// A period's state from its parts: the ledger in force, the sheets and the results JSON.
 fn compute(
+    prev: Option<&Ledger>,
     info: PeriodInfo,
     rubric: Arc<Rubric>,
     units: Vec<StoredUnit>,
@@ -1029,8 +1049,16 @@ fn compute(
     assessments: Vec<StoredAssessment>,
     metrics: Vec<StoredMetric>,
 ) -> Result<PeriodState> {
-    let ledger = build_ledger(&rubric, &units, &records, &assessments, &metrics, None)
-        .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
+    let ledger = build_ledger(
+        &rubric,
+        &units,
+        &records,
+        &assessments,
+        &metrics,
+        None,
+        prev,
+    )
+    .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
     let sheets = score(&rubric, &ledger).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let results_json: Arc<[u8]> = serde_json::to_vec(&ResultsDoc::new(&rubric, &sheets))
         .map_err(|e| StoreError::Corrupt(e.to_string()))?
@@ -1071,13 +1099,33 @@ async fn insert_record(
     b.push_record(checked).map_err(|e| invalid(&e))?;
     let at = now();
     let id = insert_row(tx, year, rec, replaces, &actor.name, &at).await?;
-    let row = sqlx::query(&format!(
-        "SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_one(&mut **tx)
-    .await?;
-    let stored = row_record(&row)?;
+    // What was stored, as `insert_row` stored it (no second read).
+    let text = |o: &Option<String>| {
+        o.as_deref()
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned)
+    };
+    let stored = StoredRecord {
+        id,
+        unit: rec.unit.trim().to_owned(),
+        rule: rec.rule.trim().to_owned(),
+        count: i64::from(checked.count),
+        points: rubric_points(&state.rubric, checked.rule, checked.points),
+        date: text(&rec.date)
+            .and_then(|d| lvzhi_core::Date::parse(&d))
+            .map(|d| d.to_string()),
+        source: rec.source.trim().to_owned(),
+        note: rec.note.trim().to_owned(),
+        status: "recorded".to_owned(),
+        revoked_reason: None,
+        revoked_by: None,
+        revoked_at: None,
+        replaces,
+        created_by: actor.name.clone(),
+        created_at: at,
+        version: 1,
+    };
     audit::change(
         tx,
         actor,
@@ -1088,6 +1136,17 @@ async fn insert_record(
     )
     .await?;
     Ok(stored)
+}
+
+/// The entered points of a checked record as stored: only range and graded rules keep them.
+fn rubric_points(rubric: &Rubric, rule: u16, hundredths: i32) -> Option<String> {
+    use lvzhi_core::RuleKind;
+    match rubric.rules.get(usize::from(rule)).map(|r| &r.kind) {
+        Some(RuleKind::Range { .. } | RuleKind::Graded { .. }) => {
+            Some(lvzhi_core::Points::from_hundredths(i64::from(hundredths)).to_string())
+        }
+        _ => None,
+    }
 }
 
 /// Inserts a checked record; returns its id.
@@ -1143,6 +1202,8 @@ async fn insert_row(
 }
 
 /// The ledger of what is in force: records not revoked, every score and metric value.
+/// With `prev`, a ledger of the same roster, its already-checked compact records are reused
+/// (only the rules across records run again); records it does not hold are parsed from their text.
 fn build_ledger(
     rubric: &Rubric,
     units: &[StoredUnit],
@@ -1150,13 +1211,29 @@ fn build_ledger(
     assessments: &[StoredAssessment],
     metrics: &[StoredMetric],
     without: Option<i64>,
+    prev: Option<&Ledger>,
 ) -> std::result::Result<Ledger, LedgerError> {
+    let same_roster = |l: &&Ledger| {
+        l.roster().len() == units.len()
+            && l.roster()
+                .units()
+                .iter()
+                .zip(units)
+                .all(|(a, b)| a.name == b.name)
+    };
+    let reuse: HashMap<u64, lvzhi_core::Record> = prev
+        .filter(same_roster)
+        .map(|l| l.records().iter().map(|r| (r.id, *r)).collect())
+        .unwrap_or_default();
     let mut b = LedgerBuilder::new(rubric, roster_of(rubric, units));
     for r in records
         .iter()
         .filter(|r| r.status != "revoked" && Some(r.id) != without)
     {
-        with_stored_fields(r, |f| b.add_record(r.id as u64, f))?;
+        match reuse.get(&(r.id as u64)) {
+            Some(compact) => b.push_record(*compact)?,
+            None => with_stored_fields(r, |f| b.add_record(r.id as u64, f))?,
+        }
     }
     for (i, a) in assessments.iter().enumerate() {
         b.add_assessment(i as u64 + 1, &a.unit, &a.rule, &a.assessor, &a.score)?;

@@ -433,6 +433,19 @@ async fn story(backend: &str, store: &Store) {
         "{backend}"
     );
 
+    // What this store derived in memory after its writes is exactly what a fresh reload gives.
+    let derived = store.state(2022).await.expect("derived");
+    let fresh = Store::open(store.url()).await.expect("second store");
+    let reloaded = fresh.state(2022).await.expect("reloaded");
+    assert_eq!(derived.info.version, reloaded.info.version, "{backend}");
+    assert_eq!(derived.records, reloaded.records, "{backend}: records");
+    assert_eq!(derived.units, reloaded.units, "{backend}: units");
+    assert_eq!(derived.metrics, reloaded.metrics, "{backend}: metrics");
+    assert_eq!(
+        derived.results_json, reloaded.results_json,
+        "{backend}: results"
+    );
+
     // The database itself refuses to rewrite history.
     assert!(
         sqlx::query("DELETE FROM records")
