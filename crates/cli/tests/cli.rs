@@ -137,40 +137,12 @@ fn rubric_show_json_nests_categories_sections_rules() {
 
 #[test]
 fn sample_year_results_snapshot() {
-    let ex = repo().join("examples/2022");
-    let run = lvzhi(
-        &[
-            "score",
-            "--json",
-            "--units",
-            "units.csv",
-            "--records",
-            "records.csv",
-            "--assessments",
-            "assessments.csv",
-            "--metrics",
-            "metrics.csv",
-        ],
-        &ex,
-    );
+    let run = common::score_sample(true);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     assert_eq!(doc["results"].as_array().map(Vec::len), Some(41));
     insta::assert_json_snapshot!("sample_year_2022", doc);
-    let table = lvzhi(
-        &[
-            "score",
-            "--units",
-            "units.csv",
-            "--records",
-            "records.csv",
-            "--assessments",
-            "assessments.csv",
-            "--metrics",
-            "metrics.csv",
-        ],
-        &ex,
-    );
+    let table = common::score_sample(false);
     assert_eq!(table.code, 0);
     insta::assert_snapshot!("sample_year_2022_table", table.stdout);
 }

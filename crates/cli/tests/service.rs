@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{lvzhi, repo};
+use common::lvzhi;
 
 /// A server started on port 0; killed when dropped.
 struct Server {
@@ -130,22 +130,7 @@ fn served_results_equal_the_command_line() {
     );
     assert_eq!(status, 200, "{body}");
     let served: serde_json::Value = serde_json::from_str(&body).expect("json");
-    let ex = repo().join("examples/2022");
-    let cli = lvzhi(
-        &[
-            "score",
-            "--json",
-            "--units",
-            "units.csv",
-            "--records",
-            "records.csv",
-            "--assessments",
-            "assessments.csv",
-            "--metrics",
-            "metrics.csv",
-        ],
-        &ex,
-    );
+    let cli = common::score_sample(true);
     let printed: serde_json::Value = serde_json::from_str(&cli.stdout).expect("json");
     assert_eq!(served, printed);
     let (status, _) = http(

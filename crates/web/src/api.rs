@@ -752,37 +752,16 @@ async fn upload(
             ),
         )
     })?;
-    let too_big = || {
-        ApiError::field(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "file",
-            format!("文件过大：上限 {} MB", lvzhi_store::MAX_ATTACHMENT >> 20),
-        )
-    };
-    while let Some(field) = multipart.next_field().await.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_big()
-        } else {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!("上传内容无法读取：{}", e.body_text()),
-            )
-        }
-    })? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(&e))?
+    {
         if field.name() != Some("file") {
             continue;
         }
         let name = field.file_name().unwrap_or("").to_owned();
-        let data = field.bytes().await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                too_big()
-            } else {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    format!("上传内容无法读取：{}", e.body_text()),
-                )
-            }
-        })?;
+        let data = field.bytes().await.map_err(|e| multipart_error(&e))?;
         let stored = s
             .store
             .add_attachment(year, id, &name, &data, &a.actor)
@@ -794,6 +773,22 @@ async fn upload(
         "file",
         "没有收到文件（multipart 字段名须为 file）",
     ))
+}
+
+/// A multipart stream that cannot be read: too large (413), or malformed (400).
+fn multipart_error(e: &axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::field(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "file",
+            format!("文件过大：上限 {} MB", lvzhi_store::MAX_ATTACHMENT >> 20),
+        )
+    } else {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("上传内容无法读取：{}", e.body_text()),
+        )
+    }
 }
 
 async fn list_attachments(

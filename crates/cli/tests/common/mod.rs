@@ -29,3 +29,22 @@ pub fn lvzhi(args: &[&str], dir: &Path) -> Run {
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
+
+/// `lvzhi score` on the shipped sample year (`--json` when asked).
+pub fn score_sample(json: bool) -> Run {
+    let mut args = vec![
+        "score",
+        "--units",
+        "units.csv",
+        "--records",
+        "records.csv",
+        "--assessments",
+        "assessments.csv",
+        "--metrics",
+        "metrics.csv",
+    ];
+    if json {
+        args.push("--json");
+    }
+    lvzhi(&args, &repo().join("examples/2022"))
+}
