@@ -261,21 +261,7 @@ fn random_years_agree_to_the_cent() {
             f("metrics.csv"),
         )
         .expect("generate");
-        let run = common::lvzhi(
-            &[
-                "score",
-                "--json",
-                "--units",
-                "units.csv",
-                "--records",
-                "records.csv",
-                "--assessments",
-                "assessments.csv",
-                "--metrics",
-                "metrics.csv",
-            ],
-            dir.path(),
-        );
+        let run = common::score_year(dir.path(), true);
         assert_eq!(run.code, 0, "seed {seed}: {}", run.stderr);
         let doc: Value = serde_json::from_str(&run.stdout).expect("json");
         let want = oracle(dir.path());

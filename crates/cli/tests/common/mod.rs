@@ -30,8 +30,8 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// `lvzhi score` on the shipped sample year (`--json` when asked).
-pub fn score_sample(json: bool) -> Run {
+/// `lvzhi score` on the four files of a year in `dir` (`--json` when asked).
+pub fn score_year(dir: &Path, json: bool) -> Run {
     let mut args = vec![
         "score",
         "--units",
@@ -46,5 +46,10 @@ pub fn score_sample(json: bool) -> Run {
     if json {
         args.push("--json");
     }
-    lvzhi(&args, &repo().join("examples/2022"))
+    lvzhi(&args, dir)
+}
+
+/// `lvzhi score` on the shipped sample year.
+pub fn score_sample(json: bool) -> Run {
+    score_year(&repo().join("examples/2022"), json)
 }
