@@ -233,6 +233,7 @@ async fn first_admin(store: &Store) -> anyhow::Result<()> {
 
 pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let cfg = args.store.resolve(args.bind.as_deref())?;
+    lvzhi_web::pages::check_templates();
     let store = Store::open(&cfg.database_url)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))

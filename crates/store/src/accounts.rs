@@ -549,6 +549,31 @@ impl Store {
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
+    /// Every 督导组 with the units it supervises, by name: groups with units, and groups that only
+    /// have assessor accounts (with no units yet).
+    pub async fn groups(&self) -> Result<Vec<(String, Vec<String>)>> {
+        let rows = sqlx::query(
+            "SELECT grp, unit FROM group_units \
+             UNION SELECT grp, '' FROM users WHERE grp IS NOT NULL AND grp <> '' \
+             ORDER BY 1, 2",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        for r in &rows {
+            let (g, u): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+            if out.last().is_none_or(|(last, _)| *last != g) {
+                out.push((g, Vec::new()));
+            }
+            if !u.is_empty()
+                && let Some((_, units)) = out.last_mut()
+            {
+                units.push(u);
+            }
+        }
+        Ok(out)
+    }
+
     /// Sets the units a group supervises (replacing the previous list).
     pub async fn set_group_units(
         &self,

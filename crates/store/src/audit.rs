@@ -9,7 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Row, Transaction};
 
-use crate::{Actor, Result, Store, now};
+use crate::{Actor, Result, Store, StoreError, now};
 
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -151,6 +151,45 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(row_entry).collect()
+    }
+
+    /// A page of the trail like [`Store::audit_page`], keeping only the entries of one actor and/or
+    /// one action (`None`: any).
+    pub async fn audit_search(
+        &self,
+        before: Option<i64>,
+        limit: i64,
+        actor: Option<&str>,
+        action: Option<&str>,
+    ) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, source, action, entity, before, after, prev_hash, hash FROM audit \
+             WHERE id < $1 AND ($2 = '' OR actor = $2) AND ($3 = '' OR action = $3) \
+             ORDER BY id DESC LIMIT $4",
+        )
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(actor.unwrap_or(""))
+        .bind(action.unwrap_or(""))
+        .bind(limit.clamp(1, 500))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row_entry).collect()
+    }
+
+    /// The distinct actions and actors in the trail, for filters.
+    pub async fn audit_facets(&self) -> Result<(Vec<String>, Vec<String>)> {
+        let col = |sql: &'static str| async move {
+            sqlx::query(sql)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+                .collect::<Result<Vec<String>>>()
+        };
+        Ok((
+            col("SELECT DISTINCT action FROM audit ORDER BY action").await?,
+            col("SELECT DISTINCT actor FROM audit ORDER BY actor").await?,
+        ))
     }
 
     /// Recomputes the whole chain, oldest first.

@@ -177,6 +177,24 @@ impl Store {
         rows.iter().map(row_attachment).collect()
     }
 
+    /// The attachments of a period's records, all of them or those of one unit's records, oldest
+    /// first (one query for a whole score sheet).
+    pub async fn attachments_of(
+        &self,
+        year: i64,
+        unit: Option<&str>,
+    ) -> Result<Vec<StoredAttachment>> {
+        let rows = sqlx::query(&format!(
+            "{LIST} JOIN records r ON r.id = a.record_id \
+             WHERE a.year = $1 AND ($2 = '' OR r.unit = $2) ORDER BY a.id"
+        ))
+        .bind(year)
+        .bind(unit.unwrap_or(""))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row_attachment).collect()
+    }
+
     /// An attachment's description and content, by its id within a period.
     pub async fn attachment(&self, year: i64, id: i64) -> Result<(StoredAttachment, Vec<u8>)> {
         let row = sqlx::query(&format!("{LIST} WHERE a.year = $1 AND a.id = $2"))

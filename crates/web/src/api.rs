@@ -53,11 +53,20 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users", get(list_users).post(create_user))
         .route("/api/v1/users/{name}", axum::routing::patch(patch_user))
         .route("/api/v1/groups/{name}", put(put_group))
-        .fallback(not_found)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "没有这个地址")
+/// What answers an unknown address: JSON under `/api/`, a page elsewhere.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::new(StatusCode::NOT_FOUND, "没有这个地址").into_response()
+    } else {
+        crate::pages::PageError::Error {
+            status: StatusCode::NOT_FOUND,
+            message: format!("没有这个页面：{}", uri.path()),
+            htmx: false,
+        }
+        .into_response()
+    }
 }
 
 /// The authenticated user of a request, and where it came from.
@@ -66,7 +75,7 @@ pub struct Authed {
     pub actor: Actor,
 }
 
-fn cookie(parts: &Parts, name: &str) -> Option<String> {
+pub(crate) fn cookie(parts: &Parts, name: &str) -> Option<String> {
     parts
         .headers
         .get_all(header::COOKIE)
@@ -78,7 +87,7 @@ fn cookie(parts: &Parts, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-fn source_of(parts: &Parts) -> String {
+pub(crate) fn source_of(parts: &Parts) -> String {
     parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -87,7 +96,7 @@ fn source_of(parts: &Parts) -> String {
 
 /// A state-changing request carried by a cookie must come from this site: a browser says so with
 /// `Sec-Fetch-Site`, and with `Origin` matching `Host`.
-fn same_site(parts: &Parts) -> bool {
+pub(crate) fn same_site(parts: &Parts) -> bool {
     let header = |n: header::HeaderName| parts.headers.get(n).and_then(|v| v.to_str().ok());
     if let Some(site) = parts
         .headers
@@ -104,39 +113,58 @@ fn same_site(parts: &Parts) -> bool {
     }
 }
 
+/// Who is asking: the user of a bearer token, or of the session cookie (then with the session id).
+pub(crate) struct Caller {
+    pub user: User,
+    pub session: Option<String>,
+}
+
+/// Finds the caller of a request, without judging what it may do. A cookie-carried write from
+/// another site is refused here, before anything else.
+pub(crate) async fn caller(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if let Some(token) = bearer {
+        return Ok(state.store.user_for_token(token).await?.map(|user| Caller {
+            user,
+            session: None,
+        }));
+    }
+    let Some(id) = cookie(parts, state.cookie_name()) else {
+        return Ok(None);
+    };
+    if !parts.method.is_safe() && !same_site(parts) {
+        return Err(ApiError::forbidden("跨站提交：请从本系统页面操作"));
+    }
+    Ok(state.store.user_for_session(&id).await?.map(|user| Caller {
+        user,
+        session: Some(id),
+    }))
+}
+
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        let user = if let Some(token) = bearer {
-            state.store.user_for_token(token).await?
-        } else if let Some(id) = cookie(parts, state.cookie_name()) {
-            if !parts.method.is_safe() && !same_site(parts) {
-                return Err(ApiError::forbidden("跨站提交：请从本系统页面操作"));
-            }
-            let user = state.store.user_for_session(&id).await?;
-            // A generated or expired password must be changed before anything else.
-            if user.as_ref().is_some_and(|u| u.must_change_password)
-                && !parts.uri.path().starts_with("/api/v1/session")
-            {
-                return Err(ApiError::forbidden(
-                    "使用系统前须先修改密码（初始密码或已过期的密码）",
-                ));
-            }
-            user
-        } else {
-            None
-        };
-        let user = user.ok_or_else(ApiError::unauthorized)?;
+        let c = caller(parts, state)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        // A generated or expired password must be changed before anything else.
+        if c.session.is_some()
+            && c.user.must_change_password
+            && !parts.uri.path().starts_with("/api/v1/session")
+        {
+            return Err(ApiError::forbidden(
+                "使用系统前须先修改密码（初始密码或已过期的密码）",
+            ));
+        }
         Ok(Authed {
-            actor: Actor::new(user.name.clone(), source_of(parts)),
-            user,
+            actor: Actor::new(c.user.name.clone(), source_of(parts)),
+            user: c.user,
         })
     }
 }
@@ -164,27 +192,7 @@ async fn login(
     Source(source): Source,
     Body(body): Body<LoginBody>,
 ) -> Result<Response, ApiError> {
-    {
-        let mut tries = s
-            .login_attempts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = std::time::Instant::now();
-        if tries.len() > 100_000 {
-            tries.retain(|_, (_, at)| now.duration_since(*at).as_secs() < 60);
-        }
-        let e = tries.entry(source.clone()).or_insert((0, now));
-        if now.duration_since(e.1).as_secs() >= 60 {
-            *e = (0, now);
-        }
-        e.0 += 1;
-        if e.0 > s.login_attempts_per_minute {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "登录尝试过于频繁，请一分钟后再试",
-            ));
-        }
-    }
+    s.count_login_attempt(&source)?;
     let found = s
         .store
         .login(
@@ -250,12 +258,12 @@ impl Authed {
     }
 
     /// Whether the user may do `action` (on `unit`), by the core's matrix.
-    fn may(&self, action: Action, unit: Option<&str>) -> bool {
+    pub(crate) fn may(&self, action: Action, unit: Option<&str>) -> bool {
         access::allowed(&self.subject(), action, unit)
     }
 
     /// Refuses with 403 (and an audit entry) unless the user may do `action` on `unit`.
-    async fn check(
+    pub(crate) async fn check(
         &self,
         s: &AppState,
         action: Action,
@@ -365,7 +373,7 @@ fn version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Err
     }
 }
 
-fn year_of(raw: &str) -> Result<i64, ApiError> {
+pub(crate) fn year_of(raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>()
         .ok()
         .filter(|y| (1949..=2999).contains(y))
@@ -805,19 +813,6 @@ async fn list_attachments(
     ))
 }
 
-/// RFC 5987 encoding of a file name for `Content-Disposition`.
-fn encode_filename(name: &str) -> String {
-    name.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 async fn download(
     a: Authed,
     State(s): State<AppState>,
@@ -830,7 +825,7 @@ async fn download(
     a.check(&s, Action::ReadEvidence, Some(&unit)).await?;
     let disposition = format!(
         "attachment; filename*=UTF-8''{}",
-        encode_filename(&att.name)
+        crate::pages::encode_component(&att.name)
     );
     Ok((
         [

@@ -1,13 +1,15 @@
 //! lvzhi-web: the HTTP face of the assessment. `app(state)` builds the whole router, with no global
 //! state, so tests drive it with `oneshot` and the binary serves it on a socket.
 //!
-//! This crate is the only one that knows HTTP and the JSON shapes of the API (the results object is
-//! the core's published contract, passed through unchanged). Every call but `/healthz` needs a token
-//! (`Authorization: Bearer …`); refusals are `{"error": {"message": "…", "field": "…"}}` in Chinese,
-//! with a 4xx status, and change nothing. It must not contain SQL or rubric rules.
+//! This crate is the only one that knows HTTP: the JSON API under `/api/v1` (the results object is
+//! the core's published contract, passed through unchanged) and the pages in Chinese ([`pages`]).
+//! Every call but `/healthz`, `/login` and `/static/` needs a session or a token; API refusals are
+//! `{"error": {"message": "…", "field": "…"}}` in Chinese, page refusals a page or a fragment, with a
+//! 4xx status, and change nothing. It must not contain SQL or rubric rules.
 
 mod api;
 mod error;
+pub mod pages;
 mod sheet;
 
 use axum::Router;
@@ -57,6 +59,30 @@ impl AppState {
         }
     }
 
+    /// Counts a login attempt from `source`; refuses (429) beyond the allowed number per minute.
+    pub(crate) fn count_login_attempt(&self, source: &str) -> Result<(), ApiError> {
+        let mut tries = self
+            .login_attempts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        if tries.len() > 100_000 {
+            tries.retain(|_, (_, at)| now.duration_since(*at).as_secs() < 60);
+        }
+        let e = tries.entry(source.to_owned()).or_insert((0, now));
+        if now.duration_since(e.1).as_secs() >= 60 {
+            *e = (0, now);
+        }
+        e.0 += 1;
+        if e.0 > self.login_attempts_per_minute {
+            return Err(ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "登录尝试过于频繁，请一分钟后再试",
+            ));
+        }
+        Ok(())
+    }
+
     /// The attributes of the session cookie.
     pub fn cookie_attributes(&self) -> &'static str {
         if self.secure_cookies {
@@ -81,14 +107,18 @@ pub fn app(state: AppState) -> Router {
     let headers = [
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
-        ("referrer-policy", "no-referrer"),
+        // `same-origin`, not `no-referrer`: with `no-referrer` a browser sends `Origin: null` on its
+        // own form posts, and the same-site check needs the real origin.
+        ("referrer-policy", "same-origin"),
         (
             "content-security-policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         ),
         ("cache-control", "no-store"),
     ];
     let mut router = api::routes()
+        .merge(pages::routes())
+        .fallback(api::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     for (name, value) in headers {

@@ -2,8 +2,11 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// What a run of `lvzhi` printed.
 pub struct Run {
@@ -52,4 +55,134 @@ pub fn score_year(dir: &Path, json: bool) -> Run {
 /// `lvzhi score` on the shipped sample year.
 pub fn score_sample(json: bool) -> Run {
     score_year(&repo().join("examples/2022"), json)
+}
+
+/// A server started on port 0; killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn start(data: &std::path::Path, demo: bool) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lvzhi"));
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--data"])
+        .arg(data);
+    if demo {
+        cmd.arg("--demo");
+    }
+    let mut child = cmd
+        .env("LVZHI_ADMIN_PASSWORD", "Admin-Pass-2022")
+        .env("RUST_LOG", "warn")
+        .env("USER", "system")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let out = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(out).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+            let port = rest
+                .split_whitespace()
+                .next()
+                .and_then(|p| p.parse().ok())
+                .expect("port");
+            // Keep draining stdout so the server never blocks on it.
+            std::thread::spawn(move || for _ in lines {});
+            return Server { child, port };
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server did not report its address");
+}
+
+/// A minimal HTTP/1.1 client with a bearer token: one request per connection.
+pub fn http(port: u16, method: &str, path: &str, token: &str, body: Option<&str>) -> (u16, String) {
+    let auth = format!("Bearer {token}");
+    let (status, _, body) = raw(
+        port,
+        method,
+        path,
+        &[
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/json"),
+        ],
+        body.unwrap_or(""),
+    );
+    (status, body)
+}
+
+pub fn token(data: &std::path::Path) -> String {
+    let run = lvzhi(
+        &[
+            "token",
+            "create",
+            "--user",
+            "admin",
+            "--data",
+            data.to_str().expect("path"),
+        ],
+        data,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout.trim().to_owned()
+}
+
+/// One raw HTTP/1.1 request with the given extra header lines; answers (status, head, body).
+pub fn raw(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
+    use std::fmt::Write as _;
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        let _ = write!(req, "{k}: {v}\r\n");
+    }
+    let _ = write!(req, "Content-Length: {}\r\n\r\n{body}", body.len());
+    s.write_all(req.as_bytes()).expect("send");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let text = String::from_utf8(raw).expect("utf-8");
+    let (head, rest) = text.split_once("\r\n\r\n").expect("headers");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        let mut out = String::new();
+        let mut r = rest;
+        while let Some((size, tail)) = r.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).expect("chunk size");
+            if n == 0 {
+                break;
+            }
+            out.push_str(&tail[..n]);
+            r = &tail[n + 2..];
+        }
+        out
+    } else {
+        rest.to_owned()
+    };
+    (status, head.to_owned(), body)
 }

@@ -1,0 +1,215 @@
+//! The pages over HTTP from the real server on the sample year: the HTML of the key pages as
+//! snapshots (insta), and the rules every page obeys: a login is needed (a redirect to the login
+//! page, never to another site), a page write needs the session's CSRF token as well as a same-site
+//! origin, and a unit account cannot reach another unit's pages.
+
+mod common;
+
+use common::{raw, start, token};
+
+#[test]
+fn key_pages_match_their_snapshots() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let server = start(&data, true);
+    let bearer = format!("Bearer {}", token(&data));
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[time]");
+    settings.add_filter(r"[0-9a-f]{64}", "[hash]");
+    settings.add_filter(r"\(([0-9a-f]{12})\)", "([hash12])");
+    settings.bind(|| {
+        for (name, path) in [
+            ("overview", "/overview"),
+            ("sheet", "/units/%E5%8F%91%E6%94%B9%E5%A7%94"),
+            (
+                "records",
+                "/records?unit=%E5%8F%91%E6%94%B9%E5%A7%94&sort=date",
+            ),
+            ("record_new", "/records/new"),
+            ("record_fields_range", "/records/fields?rule=1.1"),
+            ("record", "/records/1"),
+            (
+                "assess",
+                "/assess?group=%E7%AC%AC%E4%B8%80%E7%9D%A3%E5%AF%BC%E7%BB%84",
+            ),
+            ("rubric", "/rubric"),
+        ] {
+            let (status, _, body) =
+                raw(server.port, "GET", path, &[("Authorization", &bearer)], "");
+            assert_eq!(status, 200, "{path}: {body}");
+            insta::assert_snapshot!(name, body);
+        }
+    });
+}
+
+/// The session cookie and the CSRF token of a browser login.
+fn login(port: u16, user: &str, password: &str) -> (String, String) {
+    let origin = format!("http://127.0.0.1:{port}");
+    let (status, head, _) = raw(
+        port,
+        "POST",
+        "/login",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Origin", &origin),
+            ("Sec-Fetch-Site", "same-origin"),
+        ],
+        &format!("username={user}&password={password}&next="),
+    );
+    assert_eq!(status, 303, "login answers a redirect: {head}");
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let (_, _, page) = raw(port, "GET", "/rubric", &[("Cookie", &cookie)], "");
+    let csrf = page
+        .split("\"X-CSRF-Token\": \"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the page carries its token")
+        .to_owned();
+    assert_eq!(csrf.len(), 32);
+    (cookie, csrf)
+}
+
+#[test]
+fn page_writes_need_the_token_and_the_site() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let server = start(&data, true);
+    let port = server.port;
+    let origin = format!("http://127.0.0.1:{port}");
+    let count = || {
+        let bearer = format!("Bearer {}", token(&data));
+        let (_, _, body) = raw(
+            port,
+            "GET",
+            "/api/v1/periods/2022/records",
+            &[("Authorization", &bearer)],
+            "",
+        );
+        body.matches("\"id\":").count()
+    };
+    let before = count();
+
+    // A login posted from another site is refused.
+    let (status, _, body) = raw(
+        port,
+        "POST",
+        "/login",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Origin", "http://evil.example"),
+            ("Sec-Fetch-Site", "cross-site"),
+        ],
+        "username=admin&password=Admin-Pass-2022",
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("跨站提交"));
+
+    let (cookie, csrf) = login(port, "admin", "Admin-Pass-2022");
+    let form = "year=2022&unit=%E6%95%99%E8%82%B2%E5%B1%80&rule=2.5&count=1&date=2022-05-01&source=test&note=";
+    let base = [
+        ("Cookie", cookie.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Origin", origin.as_str()),
+        ("Sec-Fetch-Site", "same-origin"),
+        ("HX-Request", "true"),
+    ];
+    // Without the token: refused, nothing stored.
+    let (status, _, body) = raw(port, "POST", "/records", &base, form);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("页面已过期"), "{body}");
+    // With a wrong token: refused.
+    let mut wrong = base.to_vec();
+    wrong.push(("X-CSRF-Token", "00000000000000000000000000000000"));
+    assert_eq!(raw(port, "POST", "/records", &wrong, form).0, 403);
+    // From another site, even with the token: refused.
+    let mut cross = base.to_vec();
+    cross[2] = ("Origin", "http://evil.example");
+    cross[3] = ("Sec-Fetch-Site", "cross-site");
+    cross.push(("X-CSRF-Token", &csrf));
+    assert_eq!(raw(port, "POST", "/records", &cross, form).0, 403);
+    assert_eq!(count(), before, "no refused write stored anything");
+    // With the token, from the page's own site: stored, and htmx is sent to the record.
+    let mut good = base.to_vec();
+    good.push(("X-CSRF-Token", &csrf));
+    let (status, head, body) = raw(port, "POST", "/records", &good, form);
+    assert_eq!(status, 204, "{head}{body}");
+    assert!(
+        head.to_ascii_lowercase().contains("hx-redirect: /records/"),
+        "{head}"
+    );
+    assert_eq!(count(), before + 1);
+    // A refused record comes back as the form with the message next to the field.
+    let bad = "year=2022&unit=%E6%95%99%E8%82%B2%E5%B1%80&rule=1.1&points=12&date=2022-05-01&source=&note=";
+    let (status, _, body) = raw(port, "POST", "/records", &good, bad);
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("data-field=\"points\""), "{body}");
+    assert_eq!(count(), before + 1);
+}
+
+#[test]
+fn pages_need_a_login_and_keep_units_apart() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let server = start(&data, true);
+    let port = server.port;
+    // No login: to the login page, with the way back.
+    let (status, head, _) = raw(port, "GET", "/overview?year=2022", &[], "");
+    assert_eq!(status, 303);
+    assert!(
+        head.contains("location: /login?next=%2Foverview%3Fyear%3D2022"),
+        "{head}"
+    );
+    // The login page never sends anyone to another site afterwards.
+    let (_, _, body) = raw(port, "GET", "/login?next=//evil.example/x", &[], "");
+    assert!(!body.contains("evil.example"), "{body}");
+    // Static files are served without a login, with their type.
+    let (status, head, _) = raw(port, "GET", "/static/htmx.min.js", &[], "");
+    assert_eq!(status, 200);
+    assert!(head.contains("text/javascript"));
+    // A unit account: its own sheet, not another unit's, not the rankings; each refusal audited.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lvzhi"))
+        .args([
+            "user",
+            "add",
+            "fgw",
+            "--role",
+            "unit",
+            "--unit",
+            "发改委",
+            "--data",
+        ])
+        .arg(&data)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"Unit-Pass-2022!\n")?;
+            c.wait_with_output()
+        })
+        .expect("user add");
+    assert!(out.status.success());
+    let (cookie, _) = login(port, "fgw", "Unit-Pass-2022!");
+    let get = |path: &str| raw(port, "GET", path, &[("Cookie", cookie.as_str())], "");
+    assert_eq!(get("/units/%E5%8F%91%E6%94%B9%E5%A7%94").0, 200);
+    let (status, _, body) = get("/units/%E6%95%99%E8%82%B2%E5%B1%80");
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("无权"));
+    assert_eq!(get("/overview").0, 403);
+    assert_eq!(get("/audit").0, 403);
+    assert_eq!(get("/records?unit=%E6%95%99%E8%82%B2%E5%B1%80").0, 403);
+    // The ledger page shows the unit its own records only.
+    let (_, _, body) = get("/records");
+    assert!(
+        body.contains("发改委") && !body.contains(">教育局</a>"),
+        "only its own records"
+    );
+}

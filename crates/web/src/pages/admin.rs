@@ -1,0 +1,284 @@
+//! 审计日志 (the trail, filtered, with the chain's verification) and 用户管理 (accounts and the units
+//! each 督导组 supervises), for admins.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use lvzhi_core::access::Action;
+use lvzhi_store::{Role, StoreError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{PageError, Viewer, encode_component, form_error, query, render};
+use crate::AppState;
+
+const AUDIT_PAGE: i64 = 100;
+
+#[derive(Deserialize, Default)]
+pub struct AuditQuery {
+    actor: Option<String>,
+    action: Option<String>,
+    before: Option<String>,
+}
+
+pub async fn audit(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
+    v.check(&s, Action::ReadAudit, None).await?;
+    let actor = q.actor.filter(|a| !a.is_empty());
+    let action = q.action.filter(|a| !a.is_empty());
+    let before = q.before.as_deref().and_then(|b| b.parse::<i64>().ok());
+    let entries = s
+        .store
+        .audit_search(before, AUDIT_PAGE, actor.as_deref(), action.as_deref())
+        .await?;
+    let verdict = s.store.verify_audit().await?;
+    let (actions, actors) = s.store.audit_facets().await?;
+    let next = entries
+        .last()
+        .map(|e| e.id)
+        .filter(|_| entries.len() as i64 == AUDIT_PAGE);
+    let mut base = Vec::new();
+    if let Some(a) = &actor {
+        base.push(format!("actor={}", encode_component(a)));
+    }
+    if let Some(a) = &action {
+        base.push(format!("action={}", encode_component(a)));
+    }
+    let ctx = json!({
+        "entries": entries.iter().map(|e| json!({
+            "id": e.id, "at": e.at, "actor": e.actor, "source": e.source, "action": e.action,
+            "entity": e.entity, "before": e.before, "after": e.after, "hash": &e.hash[..12.min(e.hash.len())],
+        })).collect::<Vec<_>>(),
+        "verdict": {"entries": verdict.entries, "head": verdict.head,
+                    "ok": verdict.first_bad.is_none(),
+                    "bad": verdict.first_bad.map(|(id, why)| json!({"id": id, "why": why}))},
+        "filter": {"actor": actor, "action": action},
+        "actions": actions, "actors": actors, "next": next, "base": base.join("&"),
+    });
+    v.page("audit.html", "audit", "审计日志", None, ctx)
+}
+
+async fn users_context(s: &AppState) -> Result<Value, PageError> {
+    let users = s.store.users().await?;
+    let groups = s.store.groups().await?;
+    let mut units: Vec<String> = Vec::new();
+    for p in s.store.periods().await? {
+        for u in &s.store.state(p.year).await?.units {
+            if !units.contains(&u.name) {
+                units.push(u.name.clone());
+            }
+        }
+    }
+    let roles: Vec<Value> = ["admin", "recorder", "assessor", "unit", "leader"]
+        .iter()
+        .map(|r| json!({"value": r, "label": Role::parse(r).map_or("", super::role_label)}))
+        .collect();
+    Ok(json!({
+        "users": users.iter().map(|u| json!({
+            "name": u.name, "role": u.role.as_str(), "role_label": super::role_label(u.role),
+            "unit": u.unit, "group": u.group, "disabled": u.disabled,
+            "must_change": u.must_change_password, "href": format!("/users/{}", encode_component(&u.name)),
+        })).collect::<Vec<_>>(),
+        "groups": groups.iter().map(|(g, u)| json!({"name": g, "units": u})).collect::<Vec<_>>(),
+        "units": units,
+        "roles": roles,
+    }))
+}
+
+pub async fn users(v: Viewer, State(s): State<AppState>) -> Result<Response, PageError> {
+    v.check(&s, Action::ManageAccounts, None).await?;
+    let ctx = users_context(&s).await?;
+    v.page("users.html", "users", "用户管理", None, ctx)
+}
+
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    group: String,
+}
+
+fn notice(
+    status: StatusCode,
+    kind: &str,
+    message: &str,
+    field: Option<&str>,
+) -> Result<Response, PageError> {
+    let html = render(
+        "notice.html",
+        &json!({"kind": kind, "message": message, "field": field}),
+    )?;
+    Ok((status, html).into_response())
+}
+
+/// Creates an account with a generated password, shown once, to be changed at first login.
+pub async fn create_user(
+    v: Viewer,
+    State(s): State<AppState>,
+    form: Result<axum::Form<NewUserForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    v.check(&s, Action::ManageAccounts, None).await?;
+    let bad =
+        |field: &str, m: &str| notice(StatusCode::UNPROCESSABLE_ENTITY, "error", m, Some(field));
+    let Some(role) = Role::parse(f.role.trim()) else {
+        return bad("role", "请选择角色");
+    };
+    let unit = Some(f.unit.trim()).filter(|u| !u.is_empty());
+    let group = Some(f.group.trim()).filter(|g| !g.is_empty());
+    if role == Role::Unit && unit.is_none() {
+        return bad("unit", "成员单位账号须选择所属单位");
+    }
+    if role == Role::Assessor && group.is_none() {
+        return bad("group", "督导组账号须填写所属督导组");
+    }
+    let password = lvzhi_store::generate_password();
+    match s
+        .store
+        .create_user(
+            f.username.trim(),
+            role,
+            unit.filter(|_| role == Role::Unit),
+            group.filter(|_| role == Role::Assessor),
+            &password,
+            true,
+            &v.authed.actor,
+        )
+        .await
+    {
+        Ok(u) => notice(
+            StatusCode::CREATED,
+            "ok",
+            &format!(
+                "已创建用户 {}，初始密码（只显示这一次，首次登录后须修改）：{password}",
+                u.name
+            ),
+            None,
+        ),
+        Err(StoreError::Invalid { field, message }) => bad(&field, &message),
+        Err(StoreError::Conflict(m)) => bad("username", &m),
+        Err(e) => Err(v.error(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UserActionForm {
+    #[serde(default)]
+    op: String,
+}
+
+/// Disables, enables or resets the password of an account.
+pub async fn user_action(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    form: Result<axum::Form<UserActionForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    v.check(&s, Action::ManageAccounts, None).await?;
+    let done = match f.op.as_str() {
+        "disable" if name == v.user().name => {
+            return notice(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "error",
+                "不能停用自己的账号",
+                None,
+            );
+        }
+        "disable" => s
+            .store
+            .set_disabled(&name, true, &v.authed.actor)
+            .await
+            .map(|()| format!("已停用 {name}")),
+        "enable" => s
+            .store
+            .set_disabled(&name, false, &v.authed.actor)
+            .await
+            .map(|()| format!("已启用 {name}")),
+        "reset" => {
+            let pw = lvzhi_store::generate_password();
+            s.store
+                .reset_password(&name, &pw, true, &v.authed.actor)
+                .await
+                .map(|()| {
+                    format!("已重置 {name} 的密码，新密码（只显示这一次，登录后须修改）：{pw}")
+                })
+        }
+        _ => {
+            return notice(StatusCode::UNPROCESSABLE_ENTITY, "error", "未知操作", None);
+        }
+    };
+    match done {
+        Ok(m) => notice(StatusCode::OK, "ok", &m, None),
+        Err(StoreError::Invalid { message, .. } | StoreError::NotFound(message)) => {
+            notice(StatusCode::UNPROCESSABLE_ENTITY, "error", &message, None)
+        }
+        Err(e) => Err(v.error(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct GroupForm {
+    #[serde(default)]
+    group: String,
+    /// Unit names, one per line (or separated by commas).
+    #[serde(default)]
+    units: String,
+}
+
+/// Sets the units a 督导组 supervises.
+pub async fn set_group(
+    v: Viewer,
+    State(s): State<AppState>,
+    form: Result<axum::Form<GroupForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    v.check(&s, Action::ManageAccounts, None).await?;
+    let units: Vec<String> = f
+        .units
+        .split(['\n', ',', '，', '、'])
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let known = users_context(&s).await?["units"].clone();
+    if let Some(u) = units
+        .iter()
+        .find(|u| !known.as_array().is_some_and(|k| k.iter().any(|x| x == *u)))
+    {
+        return notice(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "error",
+            &format!("名册中没有单位「{u}」"),
+            Some("units"),
+        );
+    }
+    match s
+        .store
+        .set_group_units(&f.group, &units, &v.authed.actor)
+        .await
+    {
+        Ok(()) => notice(
+            StatusCode::OK,
+            "ok",
+            &format!("已保存：{} 督导 {} 个单位", f.group.trim(), units.len()),
+            None,
+        ),
+        Err(StoreError::Invalid { field, message }) => notice(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "error",
+            &message,
+            Some(&field),
+        ),
+        Err(e) => Err(v.error(e)),
+    }
+}

@@ -1,0 +1,536 @@
+//! 扣分记录: the filterable, sortable, paginated ledger; the record form, whose fields follow the
+//! chosen clause's kind; one record with its evidence, history and revocation. Every check of a
+//! record is the store's (and through it the core's); refusals come back next to their field.
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use lvzhi_core::access::Action;
+use lvzhi_core::rubric::RuleKind;
+use lvzhi_store::{NewRecord, StoreError, StoredRecord};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::overview::{record_points, rule_terms};
+use super::{PageError, Viewer, YearQuery, encode_component, form_error, query, render, year_of};
+use crate::AppState;
+
+/// Records per page.
+const PAGE: usize = 50;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    year: Option<String>,
+    unit: Option<String>,
+    rule: Option<String>,
+    status: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    page: Option<String>,
+}
+
+fn record_row(rubric: &lvzhi_core::Rubric, r: &StoredRecord) -> Value {
+    let text = rubric
+        .rule_by_code(&r.rule)
+        .map(|i| rubric.rules[i].text.clone())
+        .unwrap_or_default();
+    json!({
+        "id": r.id, "unit": r.unit, "rule": r.rule, "rule_text": text, "count": r.count,
+        "points": record_points(rubric, r), "date": r.date, "source": r.source, "note": r.note,
+        "status": r.status, "status_label": status_label(&r.status), "created_by": r.created_by,
+        "created_at": r.created_at, "revoked_reason": r.revoked_reason, "revoked_by": r.revoked_by,
+        "revoked_at": r.revoked_at, "replaces": r.replaces, "version": r.version,
+        "unit_href": format!("/units/{}", encode_component(&r.unit)),
+    })
+}
+
+fn status_label(s: &str) -> &'static str {
+    match s {
+        "revoked" => "已撤销",
+        _ => "有效",
+    }
+}
+
+/// The clauses a record can be entered for, grouped by category (and section): for the form.
+fn clause_groups(rubric: &lvzhi_core::Rubric) -> Vec<Value> {
+    rubric
+        .categories
+        .iter()
+        .map(|c| {
+            let mut rules: Vec<usize> = c.rules.clone();
+            for &s in &c.sections {
+                rules.extend(rubric.sections[s].rules.iter().copied());
+            }
+            rules.sort_unstable();
+            json!({
+                "label": format!("{} {}（{} 分）", c.code, c.name, c.max),
+                "rules": rules.iter().filter(|&&i| rubric.rules[i].kind.is_recorded()).map(|&i| {
+                    let r = &rubric.rules[i];
+                    json!({"code": r.code, "label": format!("{} {}", r.code, r.text)})
+                }).collect::<Vec<_>>(),
+            })
+        })
+        .filter(|g| g["rules"].as_array().is_some_and(|r| !r.is_empty()))
+        .collect()
+}
+
+pub async fn list(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
+    let unit = q.unit.clone().filter(|u| !u.is_empty());
+    if let Some(u) = &unit {
+        v.check(&s, Action::ReadRecords, Some(u)).await?;
+    }
+    let y = year_of(&s, q.year.as_deref()).await?;
+    let rubric = &y.state.rubric;
+    let all = v.may(Action::ReadRecords, None);
+    let rule = q.rule.clone().filter(|r| !r.is_empty());
+    let status = q.status.clone().filter(|r| !r.is_empty());
+    let needle = q.q.clone().unwrap_or_default();
+    let needle = needle.trim();
+    let mut rows: Vec<&StoredRecord> = y
+        .state
+        .records
+        .iter()
+        .map(|r| &**r)
+        .filter(|r| all || v.may(Action::ReadRecords, Some(&r.unit)))
+        .filter(|r| unit.as_ref().is_none_or(|u| &r.unit == u))
+        .filter(|r| rule.as_ref().is_none_or(|x| &r.rule == x))
+        .filter(|r| status.as_ref().is_none_or(|x| &r.status == x))
+        .filter(|r| {
+            needle.is_empty()
+                || r.source.contains(needle)
+                || r.note.contains(needle)
+                || r.unit.contains(needle)
+        })
+        .collect();
+    let sort = q.sort.clone().unwrap_or_else(|| "-id".into());
+    let (desc, key) = match sort.strip_prefix('-') {
+        Some(k) => (true, k),
+        None => (false, sort.as_str()),
+    };
+    match key {
+        "unit" => rows.sort_by(|a, b| a.unit.cmp(&b.unit).then(a.id.cmp(&b.id))),
+        "rule" => rows.sort_by(|a, b| a.rule.cmp(&b.rule).then(a.id.cmp(&b.id))),
+        "date" => rows.sort_by(|a, b| a.date.cmp(&b.date).then(a.id.cmp(&b.id))),
+        "points" => {
+            let pts = |r: &StoredRecord| {
+                lvzhi_core::Points::parse(&record_points(rubric, r)).unwrap_or_default()
+            };
+            rows.sort_by(|a, b| pts(a).cmp(&pts(b)).then(a.id.cmp(&b.id)));
+        }
+        _ => rows.sort_by_key(|r| r.id),
+    }
+    if desc {
+        rows.reverse();
+    }
+    let total = rows.len();
+    let pages = total.div_ceil(PAGE).max(1);
+    let page = q
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, pages);
+    let shown: Vec<Value> = rows
+        .iter()
+        .skip((page - 1) * PAGE)
+        .take(PAGE)
+        .map(|r| record_row(rubric, r))
+        .collect();
+    // The query string without `page` and `sort`, for the pager and the column links.
+    let mut base = vec![format!("year={}", y.year)];
+    for (k, val) in [
+        ("unit", &unit),
+        ("rule", &rule),
+        ("status", &status),
+        ("q", &Some(needle.to_owned()).filter(|n| !n.is_empty())),
+    ] {
+        if let Some(val) = val {
+            base.push(format!("{k}={}", encode_component(val)));
+        }
+    }
+    let base = base.join("&");
+    let units: Vec<&str> = y
+        .state
+        .units
+        .iter()
+        .map(|u| u.name.as_str())
+        .filter(|u| all || v.may(Action::ReadRecords, Some(u)))
+        .collect();
+    let ctx = json!({
+        "rows": shown, "total": total, "page": page, "pages": pages, "sort": sort, "base": base,
+        "filter": {"unit": unit, "rule": rule, "status": status, "q": needle},
+        "units": units,
+        "rules": rubric.rules.iter().filter(|r| r.kind.is_recorded()).map(|r| json!({"code": r.code, "label": format!("{} {}", r.code, r.text)})).collect::<Vec<_>>(),
+        "can_write": v.may(Action::WriteRecords, None),
+    });
+    v.page("records.html", "records", "扣分记录", Some(&y), ctx)
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewQuery {
+    year: Option<String>,
+    unit: Option<String>,
+    rule: Option<String>,
+}
+
+pub async fn new_form(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<NewQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
+    v.check(&s, Action::WriteRecords, None).await?;
+    let y = year_of(&s, q.year.as_deref()).await?;
+    let form = RecordForm {
+        year: y.year.to_string(),
+        unit: q.unit.unwrap_or_default(),
+        rule: q.rule.unwrap_or_default(),
+        ..RecordForm::default()
+    };
+    let ctx = form_context(&y.state, &form, &json!({}), None);
+    v.page("record_new.html", "records", "录入扣分", Some(&y), ctx)
+}
+
+/// The record form's context: choices, the values given, the errors by field.
+fn form_context(
+    state: &lvzhi_store::PeriodState,
+    form: &RecordForm,
+    errors: &Value,
+    message: Option<&str>,
+) -> Value {
+    let rubric = &state.rubric;
+    json!({
+        "units": state.units.iter().map(|u| u.name.clone()).collect::<Vec<_>>(),
+        "groups": clause_groups(rubric),
+        "form": form, "errors": errors, "message": message,
+        "fields": fields_context(rubric, &form.rule),
+        "year": state.info.year,
+    })
+}
+
+/// What the chosen clause needs: its text, terms and the inputs of its kind.
+fn fields_context(rubric: &lvzhi_core::Rubric, code: &str) -> Value {
+    let Some(i) = rubric.rule_by_code(code) else {
+        return json!(null);
+    };
+    let r = &rubric.rules[i];
+    let mut v = json!({
+        "code": r.code, "text": r.text, "source": r.source, "kind": r.kind.name(),
+        "kind_label": r.kind.label(), "terms": rule_terms(&r.kind), "applies_to": r.applies_to,
+        "once": r.kind.once_a_year(),
+    });
+    match &r.kind {
+        RuleKind::PerCount { points, max_count } => {
+            v["count"] = json!({"each": points.to_string(), "max": max_count});
+        }
+        RuleKind::Range { min, max } => {
+            v["range"] = json!({"min": min.to_string(), "max": max.to_string()});
+        }
+        RuleKind::Graded { levels } => {
+            v["levels"] = json!(
+                levels
+                    .iter()
+                    .map(|l| json!({"points": l.points.to_string(), "text": l.text}))
+                    .collect::<Vec<_>>()
+            );
+        }
+        _ => {}
+    }
+    v
+}
+
+#[derive(Deserialize, Default)]
+pub struct FieldsQuery {
+    year: Option<String>,
+    rule: Option<String>,
+}
+
+/// The fragment of the record form that depends on the clause (htmx, on change of the clause).
+pub async fn fields(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<FieldsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
+    v.check(&s, Action::WriteRecords, None).await?;
+    let y = year_of(&s, q.year.as_deref()).await?;
+    let ctx = json!({
+        "fields": fields_context(&y.state.rubric, q.rule.as_deref().unwrap_or("")),
+        "form": RecordForm::default(), "errors": {},
+    });
+    v.fragment("record_fields.html", &ctx)
+}
+
+#[derive(Deserialize, Default, serde::Serialize)]
+pub struct RecordForm {
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    rule: String,
+    #[serde(default)]
+    count: String,
+    #[serde(default)]
+    points: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    note: String,
+}
+
+fn some(s: &str) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+pub async fn create(
+    v: Viewer,
+    State(s): State<AppState>,
+    form: Result<axum::Form<RecordForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    let y = year_of(&s, Some(&f.year)).await.map_err(|e| v.error(e))?;
+    let again = |errors: Value, message: &str| -> Result<Response, PageError> {
+        let ctx = form_context(&y.state, &f, &errors, Some(message));
+        let html = render("record_form.html", &ctx)?;
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+    };
+    if f.unit.trim().is_empty() {
+        return again(json!({"unit": "请选择单位"}), "请选择单位");
+    }
+    v.check(&s, Action::WriteRecords, Some(f.unit.trim()))
+        .await?;
+    let mut errors = serde_json::Map::new();
+    for (field, text, max) in [("source", &f.source, 500), ("note", &f.note, 2000)] {
+        if text.chars().count() > max {
+            errors.insert(field.into(), json!(format!("至多 {max} 字")));
+        }
+    }
+    if !errors.is_empty() {
+        return again(Value::Object(errors), "请按提示修改后再提交");
+    }
+    let rec = NewRecord {
+        unit: f.unit.trim().to_owned(),
+        rule: f.rule.trim().to_owned(),
+        count: some(&f.count),
+        points: some(&f.points),
+        date: some(&f.date),
+        source: f.source.trim().to_owned(),
+        note: f.note.trim().to_owned(),
+    };
+    match s.store.add_record(y.year, &rec, &v.authed.actor).await {
+        Ok(stored) => Ok(v.redirect(&format!("/records/{}?year={}&created=1", stored.id, y.year))),
+        Err(StoreError::Invalid { field, message }) => {
+            again(json!({ field: message.clone() }), &message)
+        }
+        Err(StoreError::Conflict(m)) => again(json!({}), &m),
+        Err(e) => Err(v.error(e)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct DetailQuery {
+    year: Option<String>,
+    created: Option<String>,
+}
+
+fn id_of(raw: &str) -> Result<i64, PageError> {
+    raw.parse()
+        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, format!("记录编号「{raw}」无效")))
+}
+
+/// The record (404 when the period has none with this id).
+fn find(y: &super::Year, id: i64) -> Result<std::sync::Arc<StoredRecord>, PageError> {
+    y.state
+        .records
+        .iter()
+        .find(|r| r.id == id)
+        .cloned()
+        .ok_or_else(|| {
+            PageError::new(
+                StatusCode::NOT_FOUND,
+                format!("{} 年度没有记录 #{id}", y.year),
+            )
+        })
+}
+
+pub async fn detail(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    q: Result<Query<DetailQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
+    let y = year_of(&s, q.year.as_deref()).await?;
+    let id = id_of(&id)?;
+    let rec = find(&y, id)?;
+    v.check(&s, Action::ReadRecords, Some(&rec.unit)).await?;
+    let rubric = &y.state.rubric;
+    let replaced_by: Vec<i64> = y
+        .state
+        .records
+        .iter()
+        .filter(|r| r.replaces == Some(id))
+        .map(|r| r.id)
+        .collect();
+    let attachments = if v.may(Action::ReadEvidence, Some(&rec.unit)) {
+        attachments_json(&s, y.year, id).await?
+    } else {
+        Vec::new()
+    };
+    let rule = rubric.rule_by_code(&rec.rule).map(|i| &rubric.rules[i]);
+    let ctx = json!({
+        "record": record_row(rubric, &rec),
+        "rule": rule.map(|r| json!({"text": r.text, "source": r.source, "kind": r.kind.label(), "terms": rule_terms(&r.kind)})),
+        "replaced_by": replaced_by,
+        "attachments": attachments,
+        "can_revoke": rec.status != "revoked" && v.may(Action::WriteRecords, Some(&rec.unit)),
+        "can_upload": v.may(Action::AddEvidence, Some(&rec.unit)),
+        "created": q.created.is_some(),
+        "max_mb": lvzhi_store::MAX_ATTACHMENT >> 20,
+    });
+    let title = format!("记录 #{id}");
+    v.page("record.html", "records", &title, Some(&y), ctx)
+}
+
+async fn attachments_json(s: &AppState, year: i64, id: i64) -> Result<Vec<Value>, PageError> {
+    Ok(s.store
+        .attachments(year, id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            json!({"name": a.name, "mime": a.mime, "size_kb": (a.size + 1023) / 1024,
+               "by": a.uploaded_by, "at": a.uploaded_at,
+               "href": format!("/api/v1/periods/{year}/attachments/{}", a.id)})
+        })
+        .collect())
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    version: String,
+}
+
+pub async fn revoke(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+    form: Result<axum::Form<RevokeForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q).map_err(|e| v.error(e))?;
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    let y = year_of(&s, q.year.as_deref())
+        .await
+        .map_err(|e| v.error(e))?;
+    let id = id_of(&id).map_err(|e| v.error(e))?;
+    let rec = find(&y, id).map_err(|e| v.error(e))?;
+    v.check(&s, Action::WriteRecords, Some(&rec.unit)).await?;
+    let notice = |message: &str| -> Result<Response, PageError> {
+        let html = render(
+            "notice.html",
+            &json!({"kind": "error", "field": "reason", "message": message}),
+        )?;
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+    };
+    let version = f.version.trim().parse::<i64>().ok();
+    match s
+        .store
+        .revoke_record(y.year, id, f.reason.trim(), version, None, &v.authed.actor)
+        .await
+    {
+        Ok(_) => Ok(v.redirect(&format!("/records/{id}?year={}", y.year))),
+        Err(StoreError::Invalid { message, .. } | StoreError::Conflict(message)) => {
+            notice(&message)
+        }
+        Err(e) => Err(v.error(e)),
+    }
+}
+
+/// Uploads evidence (htmx, multipart field `file`); answers the record's attachment list.
+pub async fn upload(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q).map_err(|e| v.error(e))?;
+    let y = year_of(&s, q.year.as_deref())
+        .await
+        .map_err(|e| v.error(e))?;
+    let id = id_of(&id).map_err(|e| v.error(e))?;
+    let rec = find(&y, id).map_err(|e| v.error(e))?;
+    v.check(&s, Action::AddEvidence, Some(&rec.unit)).await?;
+    let list = |message: Option<(&str, &str)>, attachments: Vec<Value>| {
+        let html = render(
+            "attachments.html",
+            &json!({"attachments": attachments, "notice": message.map(|(k, m)| json!({"kind": k, "message": m}))}),
+        )?;
+        Ok::<_, PageError>(html)
+    };
+    let refuse =
+        |m: String| -> PageError { v.error(PageError::new(StatusCode::UNPROCESSABLE_ENTITY, m)) };
+    let mut mp = multipart.map_err(|e| refuse(format!("上传内容无法读取：{}", e.body_text())))?;
+    let mut outcome = None;
+    while let Some(field) = mp.next_field().await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            refuse(format!(
+                "文件过大：上限 {} MB",
+                lvzhi_store::MAX_ATTACHMENT >> 20
+            ))
+        } else {
+            refuse(format!("上传内容无法读取：{}", e.body_text()))
+        }
+    })? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("").to_owned();
+        let data = field
+            .bytes()
+            .await
+            .map_err(|e| refuse(format!("上传内容无法读取：{}", e.body_text())))?;
+        if data.is_empty() {
+            outcome = Some(Err("请选择要上传的文件".to_owned()));
+            break;
+        }
+        outcome = Some(
+            s.store
+                .add_attachment(y.year, id, &name, &data, &v.authed.actor)
+                .await
+                .map(|a| a.name)
+                .map_err(|e| match e {
+                    StoreError::Invalid { message, .. } => message,
+                    other => other.to_string(),
+                }),
+        );
+        break;
+    }
+    let attachments = attachments_json(&s, y.year, id).await?;
+    match outcome {
+        Some(Ok(name)) => {
+            Ok(list(Some(("ok", &format!("已上传「{name}」"))), attachments)?.into_response())
+        }
+        Some(Err(m)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            list(Some(("error", &m)), attachments)?,
+        )
+            .into_response()),
+        None => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            list(Some(("error", "请选择要上传的文件")), attachments)?,
+        )
+            .into_response()),
+    }
+}

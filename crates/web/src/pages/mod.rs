@@ -1,0 +1,755 @@
+//! The pages: server-rendered HTML in zh-CN for every role, with htmx (vendored) for the parts of a
+//! page that update in place and ECharts (vendored) for charts. Every asset is compiled into the
+//! binary and served from `/static/`, so the pages work on an intranet with no internet.
+//!
+//! Pages authenticate like the API (session cookie or bearer token) through [`Viewer`], check the
+//! core's permission matrix before every operation, and call the store; they hold no rule of the
+//! rubric and compute no score. A write from a page carries the session's CSRF token in the
+//! `X-CSRF-Token` header (htmx adds it from `<body hx-headers>`), on top of the same-site check of
+//! every cookie-carried write. This module must not contain SQL.
+
+mod admin;
+mod grids;
+mod ledger;
+mod overview;
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use lvzhi_core::access::Action;
+use lvzhi_store::{Actor, PeriodState, Role, User};
+use minijinja::Environment;
+use minijinja::value::Serde;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::api::{Authed, caller, source_of};
+use crate::{ApiError, AppState};
+
+/// The templates, compiled into the binary.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+    (
+        "error_page.html",
+        include_str!("../../templates/error_page.html"),
+    ),
+    ("login.html", include_str!("../../templates/login.html")),
+    (
+        "password.html",
+        include_str!("../../templates/password.html"),
+    ),
+    (
+        "overview.html",
+        include_str!("../../templates/overview.html"),
+    ),
+    ("sheet.html", include_str!("../../templates/sheet.html")),
+    ("records.html", include_str!("../../templates/records.html")),
+    ("record.html", include_str!("../../templates/record.html")),
+    (
+        "record_new.html",
+        include_str!("../../templates/record_new.html"),
+    ),
+    (
+        "record_form.html",
+        include_str!("../../templates/record_form.html"),
+    ),
+    (
+        "record_fields.html",
+        include_str!("../../templates/record_fields.html"),
+    ),
+    (
+        "attachments.html",
+        include_str!("../../templates/attachments.html"),
+    ),
+    ("assess.html", include_str!("../../templates/assess.html")),
+    ("metrics.html", include_str!("../../templates/metrics.html")),
+    ("cell.html", include_str!("../../templates/cell.html")),
+    ("rubric.html", include_str!("../../templates/rubric.html")),
+    ("audit.html", include_str!("../../templates/audit.html")),
+    ("users.html", include_str!("../../templates/users.html")),
+    ("notice.html", include_str!("../../templates/notice.html")),
+];
+
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.add_filter("truncate", truncate);
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)
+            .unwrap_or_else(|e| panic!("template {name}: {e}"));
+    }
+    env
+});
+
+/// `text | truncate(n)`: at most `n` characters, with "…" when cut.
+fn truncate(text: &str, n: usize) -> String {
+    match text.char_indices().nth(n) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+/// Compiles every template (at start-up, so that a broken one stops the server, not a page).
+pub fn check_templates() {
+    LazyLock::force(&ENV);
+}
+
+/// The vendored and own static files: name, content type, bytes.
+const STATIC: &[(&str, &str, &[u8])] = &[
+    (
+        "htmx.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/vendor/htmx-2.0.11.min.js"),
+    ),
+    (
+        "echarts.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/vendor/echarts-6.1.0.min.js"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/app.js"),
+    ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/app.css"),
+    ),
+    (
+        "htmx-LICENSE.txt",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../static/vendor/htmx-LICENSE.txt"),
+    ),
+    (
+        "echarts-LICENSE.txt",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../static/vendor/echarts-LICENSE.txt"),
+    ),
+];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/static/{name}", get(static_file))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/password", get(password_page).post(password_submit))
+        .route("/overview", get(overview::overview))
+        .route("/units/{name}", get(overview::sheet))
+        .route("/rubric", get(overview::rubric))
+        .route("/records", get(ledger::list).post(ledger::create))
+        .route("/records/new", get(ledger::new_form))
+        .route("/records/fields", get(ledger::fields))
+        .route("/records/{id}", get(ledger::detail))
+        .route("/records/{id}/revoke", post(ledger::revoke))
+        .route(
+            "/records/{id}/evidence",
+            post(ledger::upload).layer(axum::extract::DefaultBodyLimit::max(
+                lvzhi_store::MAX_ATTACHMENT + (64 << 10),
+            )),
+        )
+        .route("/assess", get(grids::assess).post(grids::assess_cell))
+        .route("/metrics", get(grids::metrics).post(grids::metric_cell))
+        .route("/audit", get(admin::audit))
+        .route("/users", get(admin::users).post(admin::create_user))
+        .route("/users/{name}", post(admin::user_action))
+        .route("/groups", post(admin::set_group))
+}
+
+/// Why a page is not shown: a redirect (to the login or the password page), or an error page.
+pub enum PageError {
+    Redirect(String),
+    /// An error page already rendered inside the user's layout.
+    Rendered(Box<Response>),
+    Error {
+        status: StatusCode,
+        message: String,
+        htmx: bool,
+    },
+}
+
+impl PageError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        PageError::Error {
+            status,
+            message: message.into(),
+            htmx: false,
+        }
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        PageError::new(e.status, e.message)
+    }
+}
+
+impl From<lvzhi_store::StoreError> for PageError {
+    fn from(e: lvzhi_store::StoreError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl From<minijinja::Error> for PageError {
+    fn from(e: minijinja::Error) -> Self {
+        let id = lvzhi_store::now();
+        tracing::error!(error = %e, incident = %id, "template error");
+        PageError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("页面生成出错，请联系管理员（事件编号 {id}）"),
+        )
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::Redirect(to) => Redirect::to(&to).into_response(),
+            PageError::Rendered(r) => *r,
+            PageError::Error {
+                status,
+                message,
+                htmx,
+            } => {
+                let (name, ctx) = if htmx {
+                    ("notice.html", json!({"kind": "error", "message": message}))
+                } else {
+                    (
+                        "error.html",
+                        json!({"title": status_title(status), "status": status.as_u16(), "message": message}),
+                    )
+                };
+                match ENV.get_template(name).and_then(|t| t.render(Serde(&ctx))) {
+                    Ok(html) => (status, Html(html)).into_response(),
+                    Err(_) => (status, message).into_response(),
+                }
+            }
+        }
+    }
+}
+
+fn status_title(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 | 422 => "请求有误",
+        401 => "未登录",
+        403 => "无权访问",
+        404 => "页面不存在",
+        409 => "数据已变化",
+        413 => "内容过大",
+        429 => "操作过于频繁",
+        _ => "出错了",
+    }
+}
+
+/// The logged-in user of a page, with the CSRF token of its session (`None` for a bearer token).
+pub struct Viewer {
+    pub authed: Authed,
+    pub csrf: String,
+    /// Whether the request came from htmx (answers are fragments; redirects are `HX-Redirect`).
+    pub htmx: bool,
+}
+
+/// The CSRF token of a session: derived from the session id, which only the browser holds (the
+/// cookie is HttpOnly), so a page of another site can neither read nor compute it.
+fn csrf_of(session: &str) -> String {
+    let digest = Sha256::digest(format!("lvzhi-csrf\0{session}").as_bytes());
+    hex::encode(&digest[..16])
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let htmx = parts.headers.contains_key("hx-request");
+        let with_htmx = |e: PageError| match e {
+            PageError::Error {
+                status, message, ..
+            } => PageError::Error {
+                status,
+                message,
+                htmx,
+            },
+            other => other,
+        };
+        let Some(c) = caller(parts, state)
+            .await
+            .map_err(|e| with_htmx(e.into()))?
+        else {
+            if parts.method.is_safe() && !htmx {
+                let here = parts
+                    .uri
+                    .path_and_query()
+                    .map_or("/", axum::http::uri::PathAndQuery::as_str);
+                return Err(PageError::Redirect(format!(
+                    "/login?next={}",
+                    encode_component(here)
+                )));
+            }
+            return Err(with_htmx(PageError::new(
+                StatusCode::UNAUTHORIZED,
+                "登录已失效，请刷新页面后重新登录",
+            )));
+        };
+        let csrf = c.session.as_deref().map(csrf_of).unwrap_or_default();
+        if let Some(_session) = &c.session {
+            if c.user.must_change_password && parts.uri.path() != "/password" {
+                return Err(PageError::Redirect("/password".into()));
+            }
+            if !parts.method.is_safe() {
+                let sent = parts
+                    .headers
+                    .get("x-csrf-token")
+                    .and_then(|v| v.to_str().ok());
+                if sent != Some(csrf.as_str()) {
+                    return Err(with_htmx(PageError::new(
+                        StatusCode::FORBIDDEN,
+                        "页面已过期或来源不明，请刷新页面后重试",
+                    )));
+                }
+            }
+        }
+        Ok(Viewer {
+            authed: Authed {
+                actor: Actor::new(c.user.name.clone(), source_of(parts)),
+                user: c.user,
+            },
+            csrf,
+            htmx,
+        })
+    }
+}
+
+impl Viewer {
+    pub fn user(&self) -> &User {
+        &self.authed.user
+    }
+
+    /// Refuses (403, audited) unless the user may do `action` (on `unit`).
+    pub async fn check(
+        &self,
+        s: &AppState,
+        action: Action,
+        unit: Option<&str>,
+    ) -> Result<(), PageError> {
+        self.authed
+            .check(s, action, unit)
+            .await
+            .map_err(|e| self.error(e))
+    }
+
+    pub fn may(&self, action: Action, unit: Option<&str>) -> bool {
+        self.authed.may(action, unit)
+    }
+
+    /// An error shown as a fragment to htmx, as a page in the user's layout otherwise (so that the
+    /// navigation and the logout stay within reach).
+    pub fn error(&self, e: impl Into<PageError>) -> PageError {
+        match e.into() {
+            PageError::Error {
+                status, message, ..
+            } if !self.htmx => {
+                let title = status_title(status);
+                match self.page(
+                    "error_page.html",
+                    "",
+                    title,
+                    None,
+                    json!({"title": title, "status": status.as_u16(), "message": message}),
+                ) {
+                    Ok(mut r) => {
+                        *r.status_mut() = status;
+                        PageError::Rendered(Box::new(r))
+                    }
+                    Err(e) => e,
+                }
+            }
+            PageError::Error {
+                status, message, ..
+            } => PageError::Error {
+                status,
+                message,
+                htmx: true,
+            },
+            other => other,
+        }
+    }
+
+    /// Where the user lands after logging in.
+    pub fn landing(&self) -> String {
+        landing(self.user())
+    }
+
+    /// The navigation of the user's role: (path, label, key).
+    fn nav(&self) -> Vec<Value> {
+        let u = self.user();
+        let mut items = Vec::new();
+        if self.may(Action::ReadResults, None) {
+            items.push(("/overview", "总览", "overview"));
+        }
+        let own;
+        if let (Role::Unit, Some(unit)) = (u.role, &u.unit) {
+            own = format!("/units/{}", encode_component(unit));
+            items.push((own.as_str(), "本单位", "sheet"));
+        }
+        items.push(("/records", "扣分记录", "records"));
+        if matches!(u.role, Role::Admin | Role::Assessor) {
+            items.push(("/assess", "督导组打分", "assess"));
+        }
+        if self.may(Action::WriteMetric, None) {
+            items.push(("/metrics", "指标数据", "metrics"));
+        }
+        items.push(("/rubric", "细则", "rubric"));
+        if self.may(Action::ReadAudit, None) {
+            items.push(("/audit", "审计日志", "audit"));
+        }
+        if self.may(Action::ManageAccounts, None) {
+            items.push(("/users", "用户管理", "users"));
+        }
+        items
+            .into_iter()
+            .map(|(href, label, key)| json!({"href": href, "label": label, "key": key}))
+            .collect()
+    }
+
+    /// Renders a page: the template with the layout's context (user, navigation, year, token).
+    pub fn page(
+        &self,
+        template: &str,
+        active: &str,
+        title: &str,
+        year: Option<&Year>,
+        mut ctx: Value,
+    ) -> Result<Response, PageError> {
+        let u = self.user();
+        ctx["layout"] = json!({
+            "title": title,
+            "active": active,
+            "nav": self.nav(),
+            "csrf": self.csrf,
+            "user": {
+                "name": u.name, "role": u.role.as_str(), "role_label": role_label(u.role),
+                "unit": u.unit, "group": u.group,
+            },
+            "year": year.map(|y| y.year),
+            "years": year.map(|y| y.years.clone()),
+            "path": active,
+        });
+        render(template, &ctx).map(IntoResponse::into_response)
+    }
+
+    /// Renders a fragment (no layout).
+    pub fn fragment(&self, template: &str, ctx: &Value) -> Result<Response, PageError> {
+        render(template, ctx).map(IntoResponse::into_response)
+    }
+
+    /// Sends the browser to `to`: `HX-Redirect` for htmx, 303 otherwise.
+    pub fn redirect(&self, to: &str) -> Response {
+        redirect(self.htmx, to)
+    }
+}
+
+fn redirect(htmx: bool, to: &str) -> Response {
+    if htmx {
+        let mut r = StatusCode::NO_CONTENT.into_response();
+        if let Ok(v) = HeaderValue::from_str(to) {
+            r.headers_mut().insert("hx-redirect", v);
+        }
+        r
+    } else {
+        Redirect::to(to).into_response()
+    }
+}
+
+pub fn render(template: &str, ctx: &Value) -> Result<Html<String>, PageError> {
+    Ok(Html(ENV.get_template(template)?.render(Serde(ctx))?))
+}
+
+fn role_label(r: Role) -> &'static str {
+    match r {
+        Role::Admin => "安委办管理员",
+        Role::Recorder => "记录员",
+        Role::Assessor => "督导组",
+        Role::Unit => "成员单位",
+        Role::Leader => "领导",
+    }
+}
+
+fn landing(u: &User) -> String {
+    match (u.role, &u.unit) {
+        (Role::Unit, Some(unit)) => format!("/units/{}", encode_component(unit)),
+        (Role::Assessor, _) => "/assess".into(),
+        _ => "/overview".into(),
+    }
+}
+
+/// Percent-encodes a path segment, query value or RFC 5987 file name (UTF-8).
+pub fn encode_component(s: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// The period a page shows: `?year=`, or the latest.
+pub struct Year {
+    pub year: i64,
+    pub years: Vec<i64>,
+    pub state: std::sync::Arc<PeriodState>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct YearQuery {
+    pub year: Option<String>,
+}
+
+pub async fn year_of(s: &AppState, raw: Option<&str>) -> Result<Year, PageError> {
+    let mut years: Vec<i64> = s.store.periods().await?.iter().map(|p| p.year).collect();
+    years.sort_unstable();
+    let year = match raw.filter(|r| !r.is_empty()) {
+        Some(r) => crate::api::year_of(r)?,
+        None => *years
+            .last()
+            .ok_or_else(|| PageError::new(StatusCode::NOT_FOUND, "还没有考核年度"))?,
+    };
+    let state = s.store.state(year).await?;
+    Ok(Year { year, years, state })
+}
+
+/// A query string parsed leniently: a malformed one is a 400 page, not a bare text.
+pub fn query<T: Default + for<'de> Deserialize<'de>>(
+    q: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, PageError> {
+    q.map(|Query(q)| q).map_err(|e| {
+        PageError::new(
+            StatusCode::BAD_REQUEST,
+            format!("网址中的查询参数无效：{}", e.body_text()),
+        )
+    })
+}
+
+async fn home(v: Viewer) -> Response {
+    v.redirect(&v.landing())
+}
+
+async fn static_file(Path(name): Path<String>) -> Response {
+    match STATIC.iter().find(|(n, _, _)| *n == name) {
+        Some((_, mime, bytes)) => (
+            [
+                (header::CONTENT_TYPE, *mime),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            *bytes,
+        )
+            .into_response(),
+        None => PageError::new(StatusCode::NOT_FOUND, "没有这个文件").into_response(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+/// Only a local path may be a post-login destination (never another site).
+fn safe_next(next: Option<&str>) -> Option<String> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .map(str::to_owned)
+}
+
+async fn login_page(
+    q: Result<Query<NextQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
+    render(
+        "login.html",
+        &json!({"next": safe_next(q.next.as_deref()), "username": ""}),
+    )
+    .map(IntoResponse::into_response)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+async fn login_submit(
+    State(s): State<AppState>,
+    parts: Parts,
+    form: Result<axum::Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let axum::Form(f) = form.map_err(|e| {
+        PageError::new(
+            StatusCode::BAD_REQUEST,
+            format!("登录表单无法读取：{}", e.body_text()),
+        )
+    })?;
+    let again = |status: StatusCode, message: &str| -> Result<Response, PageError> {
+        let html = render(
+            "login.html",
+            &json!({"next": safe_next(f.next.as_deref()), "username": f.username, "error": message}),
+        )?;
+        Ok((status, html).into_response())
+    };
+    if !crate::api::same_site(&parts) {
+        return again(StatusCode::FORBIDDEN, "跨站提交：请从本系统页面登录");
+    }
+    let source = source_of(&parts);
+    if let Err(e) = s.count_login_attempt(&source) {
+        return again(e.status, &e.message);
+    }
+    let found = s
+        .store
+        .login(
+            f.username.trim(),
+            &f.password,
+            &source,
+            s.password_max_age_days,
+        )
+        .await?;
+    let Some((user, id)) = found else {
+        return again(
+            StatusCode::UNAUTHORIZED,
+            "用户名或密码错误，或账号已被暂时锁定（连续 5 次失败将锁定 15 分钟）",
+        );
+    };
+    let cookie = format!(
+        "{}={id}; {}; Max-Age={}",
+        s.cookie_name(),
+        s.cookie_attributes(),
+        lvzhi_store::SESSION_MAX.whole_seconds()
+    );
+    let to = if user.must_change_password {
+        "/password".to_owned()
+    } else {
+        safe_next(f.next.as_deref()).unwrap_or_else(|| landing(&user))
+    };
+    let mut r = Redirect::to(&to).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+async fn logout(
+    v: Viewer,
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let id = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == s.cookie_name())
+        .map(|(_, v)| v.to_owned());
+    if let Some(id) = id {
+        s.store.logout(&id, &v.authed.actor).await?;
+    }
+    let mut r = v.redirect("/login");
+    let clear = format!("{}=; {}; Max-Age=0", s.cookie_name(), s.cookie_attributes());
+    if let Ok(h) = HeaderValue::from_str(&clear) {
+        r.headers_mut().insert(header::SET_COOKIE, h);
+    }
+    Ok(r)
+}
+
+async fn password_page(v: Viewer) -> Result<Response, PageError> {
+    v.page(
+        "password.html",
+        "password",
+        "修改密码",
+        None,
+        json!({"must": v.user().must_change_password}),
+    )
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    old_password: String,
+    new_password: String,
+    confirm: String,
+}
+
+async fn password_submit(
+    v: Viewer,
+    State(s): State<AppState>,
+    form: Result<axum::Form<PasswordForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    let notice = |field: &str, message: &str| {
+        let html = render(
+            "notice.html",
+            &json!({"kind": "error", "field": field, "message": message}),
+        )?;
+        Ok::<_, PageError>((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+    };
+    if f.new_password != f.confirm {
+        return notice("confirm", "两次输入的新密码不一致");
+    }
+    match s
+        .store
+        .change_password(
+            &v.user().name,
+            &f.old_password,
+            &f.new_password,
+            &v.authed.actor,
+        )
+        .await
+    {
+        Ok(()) => {
+            let mut r = v.redirect(&v.landing());
+            if !v.htmx {
+                return Ok(r);
+            }
+            r.headers_mut().insert(
+                "hx-redirect",
+                HeaderValue::from_str(&v.landing()).unwrap_or(HeaderValue::from_static("/")),
+            );
+            Ok(r)
+        }
+        Err(lvzhi_store::StoreError::Invalid { field, message }) => notice(&field, &message),
+        Err(lvzhi_store::StoreError::Forbidden(m)) => notice("old_password", &m),
+        Err(e) => Err(v.error(e)),
+    }
+}
+
+/// A form body that could not be read.
+pub fn form_error(e: &axum::extract::rejection::FormRejection) -> PageError {
+    PageError::new(
+        StatusCode::BAD_REQUEST,
+        format!("表单内容无法读取：{}", e.body_text()),
+    )
+}
+
+/// Chart options as text to embed in `<script type="application/json">`: `<`, `>` and `&` are
+/// escaped (they can only occur inside JSON strings), so no name can close the element.
+pub fn chart_json(v: &Value) -> String {
+    v.to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+/// A row of a select list.
+#[derive(Serialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}

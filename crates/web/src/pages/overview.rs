@@ -1,0 +1,317 @@
+//! 总览 (rankings, counts, charts), 单位 (one unit's explained sheet) and 细则 (the rubric tree).
+//! Every figure comes from the period's cached score sheets; this module only arranges them.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use lvzhi_core::Points;
+use lvzhi_core::access::Action;
+use lvzhi_core::rubric::{CategoryMode, RuleKind};
+use lvzhi_core::score::UnitSheet;
+use serde_json::{Value, json};
+
+use super::{PageError, Viewer, YearQuery, chart_json, encode_component, query, year_of};
+use crate::AppState;
+
+fn flag_note(sheet: &UnitSheet) -> Option<&'static str> {
+    if sheet.veto.is_some() {
+        Some("一票否决")
+    } else if sheet.lowest_grade.is_some() {
+        Some("最低等次")
+    } else {
+        None
+    }
+}
+
+pub async fn overview(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
+    v.check(&s, Action::ReadResults, None).await?;
+    let y = year_of(&s, q.year.as_deref()).await?;
+    let st = &y.state;
+    let rubric = &st.rubric;
+    // Rankings by class, flagged units first, then by rank.
+    let mut classes = Vec::new();
+    for (ci, class) in rubric.classes.iter().enumerate() {
+        let mut rows: Vec<&UnitSheet> = st.sheets.sheets.iter().filter(|s| s.class == ci).collect();
+        rows.sort_by_key(|s| (flag_note(s).is_none(), s.rank, s.name.clone()));
+        let rows: Vec<Value> = rows
+            .iter()
+            .map(|s| {
+                json!({
+                    "unit": s.name, "href": format!("/units/{}?year={}", encode_component(&s.name), y.year),
+                    "total": s.total.to_fixed2(), "converted": s.converted.to_fixed2(), "rank": s.rank,
+                    "flag": flag_note(s), "incomplete": !s.incomplete.is_empty(),
+                    "deducted": (rubric.total - s.subtotal).to_fixed2(),
+                })
+            })
+            .collect();
+        classes.push(json!({"code": class.code, "name": class.name, "weight": class.weight.to_string(), "rows": rows}));
+    }
+    // Counts.
+    let in_force = st.records.iter().filter(|r| r.status != "revoked").count();
+    let revoked = st.records.len() - in_force;
+    let incomplete_units = st
+        .sheets
+        .sheets
+        .iter()
+        .filter(|s| !s.incomplete.is_empty())
+        .count();
+    let missing: usize = st.sheets.sheets.iter().map(|s| s.incomplete.len()).sum();
+    let flagged = st
+        .sheets
+        .sheets
+        .iter()
+        .filter(|s| flag_note(s).is_some())
+        .count();
+    // Distribution of totals per class, in 5-point bins from 70 up (below 70 in one bin).
+    let bins: Vec<(i64, i64, String)> = std::iter::once((i64::MIN, 7000, "<70".to_owned()))
+        .chain((70..100).step_by(5).map(|lo| {
+            (
+                lo * 100,
+                if lo == 95 { i64::MAX } else { (lo + 5) * 100 },
+                format!("{lo}–{}", lo + 5),
+            )
+        }))
+        .collect();
+    let series: Vec<Value> = rubric
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(ci, class)| {
+            let data: Vec<usize> = bins
+                .iter()
+                .map(|(lo, hi, _)| {
+                    st.sheets
+                        .sheets
+                        .iter()
+                        .filter(|s| {
+                            s.class == ci
+                                && s.total.hundredths() >= *lo
+                                && s.total.hundredths() < *hi
+                        })
+                        .count()
+                })
+                .collect();
+            json!({"name": format!("{}类", class.code), "type": "bar", "data": data})
+        })
+        .collect();
+    let distribution = json!({
+        "tooltip": {"trigger": "axis"}, "legend": {},
+        "xAxis": {"type": "category", "name": "监测得分", "data": bins.iter().map(|b| b.2.clone()).collect::<Vec<_>>()},
+        "yAxis": {"type": "value", "name": "单位数", "minInterval": 1},
+        "series": series,
+    });
+    // Average points lost per category, per class.
+    let cats: Vec<usize> = (0..rubric.categories.len())
+        .filter(|&c| rubric.categories[c].mode == CategoryMode::Deduct)
+        .collect();
+    let series: Vec<Value> = rubric
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(ci, class)| {
+            let sheets: Vec<&UnitSheet> =
+                st.sheets.sheets.iter().filter(|s| s.class == ci).collect();
+            let data: Vec<String> = cats
+                .iter()
+                .map(|&c| {
+                    let lost: i64 = sheets
+                        .iter()
+                        .filter_map(|s| s.categories.iter().find(|x| x.category == c))
+                        .map(|x| x.max.hundredths() - x.score.hundredths())
+                        .sum();
+                    let n = sheets.len().max(1) as i64;
+                    Points::from_hundredths(lvzhi_core::points::div_half_up(
+                        i128::from(lost),
+                        i128::from(n),
+                    ) as i64)
+                    .to_fixed2()
+                })
+                .collect();
+            json!({"name": format!("{}类", class.code), "type": "bar", "data": data})
+        })
+        .collect();
+    let categories = json!({
+        "tooltip": {"trigger": "axis"}, "legend": {},
+        "grid": {"left": 250},
+        "yAxis": {"type": "category", "axisLabel": {"width": 240, "overflow": "truncate"}, "data": cats.iter().map(|&c| rubric.categories[c].name.clone()).collect::<Vec<_>>()},
+        "xAxis": {"type": "value", "name": "平均失分"},
+        "series": series,
+    });
+    v.page(
+        "overview.html",
+        "overview",
+        "总览",
+        Some(&y),
+        json!({
+            "rubric": {"title": rubric.title, "total": rubric.total.to_string(), "divisors": rubric.classes.iter().map(|c| format!("{}类 {}", c.code, c.weight)).collect::<Vec<_>>()},
+            "period": {"status": y.state.info.status, "version": y.state.info.version},
+            "classes": classes,
+            "counts": {"units": st.sheets.sheets.len(), "records": in_force, "revoked": revoked,
+                       "incomplete_units": incomplete_units, "missing": missing, "flagged": flagged},
+            "charts": {"distribution": chart_json(&distribution), "categories": chart_json(&categories)},
+        }),
+    )
+}
+
+pub async fn sheet(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
+    v.check(&s, Action::ReadSheet, Some(&name)).await?;
+    let y = year_of(&s, q.year.as_deref()).await?;
+    let Some(mut sheet) = crate::sheet::sheet_json(&y.state, &name) else {
+        return Err(v.error(PageError::new(
+            StatusCode::NOT_FOUND,
+            format!("{} 年度名册中没有单位「{name}」", y.year),
+        )));
+    };
+    // Evidence of the unit's records, in one query.
+    let mut evidence: HashMap<String, Vec<Value>> = HashMap::new();
+    if v.may(Action::ReadEvidence, Some(&name)) {
+        for a in s.store.attachments_of(y.year, Some(&name)).await? {
+            evidence.entry(a.record_id.to_string()).or_default().push(json!({
+                "name": a.name, "href": format!("/api/v1/periods/{}/attachments/{}", y.year, a.id),
+            }));
+        }
+    }
+    sheet["evidence"] = json!(evidence);
+    let rubric = &y.state.rubric;
+    // Points of each record, as the rubric counts them.
+    let mut points: HashMap<String, String> = HashMap::new();
+    for r in y.state.records.iter().filter(|r| r.unit == name) {
+        points.insert(r.id.to_string(), record_points(rubric, r));
+    }
+    sheet["record_points"] = json!(points);
+    let cats = sheet["categories"].as_array().cloned().unwrap_or_default();
+    let chart = json!({
+        "tooltip": {"trigger": "axis"}, "legend": {},
+        "grid": {"left": 250},
+        "yAxis": {"type": "category", "axisLabel": {"width": 240, "overflow": "truncate"}, "data": cats.iter().map(|c| c["name"].clone()).collect::<Vec<_>>()},
+        "xAxis": {"type": "value", "name": "分"},
+        "series": [
+            {"name": "得分", "type": "bar", "stack": "t", "data": cats.iter().map(|c| c["score"].clone()).collect::<Vec<_>>()},
+            {"name": "失分", "type": "bar", "stack": "t", "data": cats.iter().map(|c| {
+                let max: f64 = c["max"].as_str().and_then(|m| m.parse().ok()).unwrap_or(0.0);
+                let score: f64 = c["score"].as_str().and_then(|m| m.parse().ok()).unwrap_or(0.0);
+                if c["mode"] == "deduct" { format!("{:.2}", max - score) } else { "0".into() }
+            }).collect::<Vec<_>>()},
+        ],
+    });
+    let title = format!("{name} · 得分说明");
+    v.page(
+        "sheet.html",
+        "sheet",
+        &title,
+        Some(&y),
+        json!({
+            "sheet": sheet, "chart": chart_json(&chart),
+            "can_write": v.may(Action::WriteRecords, Some(&name)),
+            "unit_q": encode_component(&name),
+        }),
+    )
+}
+
+/// The points a record carries, as text: what it was given, or what its rule gives per instance.
+pub fn record_points(rubric: &lvzhi_core::Rubric, r: &lvzhi_store::StoredRecord) -> String {
+    let Some(i) = rubric.rule_by_code(&r.rule) else {
+        return r.points.clone().unwrap_or_default();
+    };
+    match &rubric.rules[i].kind {
+        RuleKind::Fixed { points } => points.to_fixed2(),
+        RuleKind::PerCount { points, .. } => points.times(r.count.max(0) as u64).to_fixed2(),
+        RuleKind::Veto => "一票否决".into(),
+        RuleKind::LowestGrade => "最低等次".into(),
+        _ => r.points.clone().unwrap_or_default(),
+    }
+}
+
+/// How a rule turns into points, in words.
+pub fn rule_terms(kind: &RuleKind) -> String {
+    match kind {
+        RuleKind::Fixed { points } => format!("扣 {points} 分（每年一次）"),
+        RuleKind::PerCount { points, max_count } => match max_count {
+            Some(m) => format!("每次扣 {points} 分，全年至多 {m} 次"),
+            None => format!("每次扣 {points} 分"),
+        },
+        RuleKind::Range { min, max } => format!("扣 {min}–{max} 分（每年一次）"),
+        RuleKind::Graded { levels } => levels
+            .iter()
+            .map(|l| format!("{}：扣 {} 分", l.text, l.points))
+            .collect::<Vec<_>>()
+            .join("；"),
+        RuleKind::Assessed { max, assessors } => match assessors {
+            Some(n) => format!("{n} 个督导组打分，满分 {max}，扣 满分−平均分"),
+            None => format!("督导组打分，满分 {max}，扣 满分−平均分"),
+        },
+        RuleKind::MetricBelow { points, .. } => format!("低于参照值扣 {points} 分"),
+        RuleKind::Veto => "一票否决：总分记 0，并按最低等次处理".into(),
+        RuleKind::LowestGrade => "年度综合考核按最低等次处理（不扣分）".into(),
+    }
+}
+
+pub async fn rubric(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
+    v.check(&s, Action::ReadPeriods, None).await?;
+    let y = year_of(&s, q.year.as_deref()).await?;
+    let r = &y.state.rubric;
+    let rule_json = |i: usize| {
+        let rule = &r.rules[i];
+        json!({
+            "code": rule.code, "kind": rule.kind.label(), "terms": rule_terms(&rule.kind),
+            "text": rule.text, "source": rule.source, "applies_to": rule.applies_to,
+            "excludes": rule.excludes.iter().map(|&e| r.rules[e].code.clone()).collect::<Vec<_>>(),
+        })
+    };
+    let categories: Vec<Value> = r
+        .categories
+        .iter()
+        .map(|c| {
+            json!({
+                "code": c.code, "name": c.name, "max": c.max.to_string(),
+                "mode": match c.mode { CategoryMode::Deduct => "扣分", CategoryMode::Bonus => "加分", CategoryMode::Flags => "否决与等次" },
+                "source": c.source,
+                "rules": c.rules.iter().map(|&i| rule_json(i)).collect::<Vec<_>>(),
+                "sections": c.sections.iter().map(|&si| {
+                    let sec = &r.sections[si];
+                    json!({"code": sec.code, "name": sec.name, "max": sec.max.to_string(),
+                           "rules": sec.rules.iter().map(|&i| rule_json(i)).collect::<Vec<_>>()})
+                }).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let roster: Vec<Value> = y
+        .state
+        .units
+        .iter()
+        .map(|u| json!({"name": u.name, "class": u.class, "tags": u.tags.join("、")}))
+        .collect();
+    v.page(
+        "rubric.html",
+        "rubric",
+        "细则",
+        Some(&y),
+        json!({
+            "rubric": {"id": r.id, "title": r.title, "issuer": r.issuer, "total": r.total.to_string(),
+                       "decimals": r.conversion.decimals, "divisor": r.conversion.divisor.to_string(),
+                       "hash": y.state.info.rubric_hash},
+            "classes": r.classes.iter().map(|c| json!({"code": c.code, "name": c.name, "weight": c.weight.to_string()})).collect::<Vec<_>>(),
+            "metrics": r.metrics.iter().map(|m| json!({"code": m.code, "name": m.name})).collect::<Vec<_>>(),
+            "categories": categories,
+            "roster": roster,
+        }),
+    )
+}
