@@ -571,7 +571,12 @@ async fn headers_on_every_route_and_openapi_matches_router() {
     let (s, v, h) = call(&t, "GET", "/nowhere", None, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(v, Value::Null, "not JSON");
-    assert!(h["content-type"].to_str().unwrap_or("").starts_with("text/html"));
+    assert!(
+        h["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/html")
+    );
     assert!(h.contains_key("content-security-policy"));
     let (_, v, _) = call(&t, "GET", "/api/openapi.json", None, None).await;
     assert_eq!(v["openapi"], json!("3.1.0"));

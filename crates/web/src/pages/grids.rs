@@ -130,7 +130,7 @@ pub async fn assess(
                     )
                 })
                 .collect();
-            json!({"unit": u, "cells": cells})
+            json!({"unit": u, "href": format!("/units/{}", super::encode_component(u)), "cells": cells})
         })
         .collect();
     let ctx = json!({

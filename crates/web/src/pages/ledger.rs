@@ -116,12 +116,12 @@ pub async fn list(
         "unit" => rows.sort_by(|a, b| a.unit.cmp(&b.unit).then(a.id.cmp(&b.id))),
         "rule" => rows.sort_by(|a, b| a.rule.cmp(&b.rule).then(a.id.cmp(&b.id))),
         "date" => rows.sort_by(|a, b| a.date.cmp(&b.date).then(a.id.cmp(&b.id))),
-        "points" => {
-            let pts = |r: &StoredRecord| {
-                lvzhi_core::Points::parse(&record_points(rubric, r)).unwrap_or_default()
-            };
-            rows.sort_by(|a, b| pts(a).cmp(&pts(b)).then(a.id.cmp(&b.id)));
-        }
+        "points" => rows.sort_by_cached_key(|r| {
+            (
+                lvzhi_core::Points::parse(&record_points(rubric, r)).unwrap_or_default(),
+                r.id,
+            )
+        }),
         _ => rows.sort_by_key(|r| r.id),
     }
     if desc {
