@@ -63,6 +63,45 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// 从 .xlsx 或 CSV 导入扣分记录、督导组打分、指标数据或名册标签（全部通过检查才导入）
+    Import {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        /// records | assessments | metrics | units
+        table: String,
+        file: PathBuf,
+        /// 考核年度
+        #[arg(long)]
+        year: i64,
+        /// 只检查，不导入
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// 导出 Excel：results（排名表）、ledger（扣分记录）、sheets（各单位得分说明）
+    Export {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        /// results | ledger | sheets
+        what: String,
+        #[arg(long)]
+        year: i64,
+        /// 目前只有 xlsx
+        #[arg(long, default_value = "xlsx")]
+        format: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// 生成导入模板（.xlsx，单位与条款为下拉选项）
+    Template {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        /// records | assessments | metrics | units
+        table: String,
+        #[arg(long)]
+        year: i64,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// 从备份恢复（SQLite）
     Restore {
         #[command(flatten)]
@@ -279,6 +318,30 @@ fn run_service(cmd: Command) -> ExitCode {
                 .await
                 .map(|()| true),
             Command::Backup { store, out } => service::backup(&store, &out).await.map(|()| true),
+            Command::Import {
+                store,
+                table,
+                file,
+                year,
+                dry_run,
+            } => service::import(&store, &table, &file, year, dry_run).await,
+            Command::Export {
+                store,
+                what,
+                year,
+                format,
+                out,
+            } => service::export(&store, &what, year, &format, &out)
+                .await
+                .map(|()| true),
+            Command::Template {
+                store,
+                table,
+                year,
+                out,
+            } => service::template(&store, &table, year, &out)
+                .await
+                .map(|()| true),
             Command::Restore { store, file, force } => {
                 service::restore(&store, &file, force).await.map(|()| true)
             }

@@ -9,7 +9,10 @@ use anyhow::Context;
 use clap::Args;
 use lvzhi_core::contract::{ResultsDoc, RubricDoc};
 use lvzhi_core::{LedgerBuilder, Roster, Rubric, score, shipped_rubric};
-use lvzhi_office::{InputErrors, read_assessments, read_metrics, read_records_file, read_units};
+use lvzhi_office::{
+    InputErrors, InputFile, read_assessments, read_metrics, read_records, read_records_file,
+    read_units,
+};
 
 use crate::{Refusal, table};
 
@@ -78,17 +81,32 @@ pub fn run(args: &ScoreArgs) -> Result<String, Refusal> {
     {
         open(p)?;
     }
+    // A workbook (by content) is read as its first visible sheet; messages name its rows.
+    let input = |p: &Path| InputFile::open(p, &label(p)).map_err(|e| refuse(&e));
     let roster = match &args.units {
         None => Roster::from_rubric(&rubric),
-        Some(p) => read_units(&rubric, p.as_path(), &label(p)).map_err(|e| refuse(&e))?,
+        Some(p) => {
+            let f = input(p)?;
+            read_units(&rubric, f.source(), &label(p)).map_err(|e| refuse(&f.relabel(e)))?
+        }
     };
     let mut b = LedgerBuilder::new(&rubric, roster);
-    let mut errs = read_records_file(&mut b, args.records.as_path(), &label(&args.records));
+    let records = input(&args.records)?;
+    let mut errs = match &records {
+        InputFile::Csv(p) => read_records_file(&mut b, p, &label(&args.records)),
+        InputFile::Sheet(_) => records.relabel(read_records(
+            &mut b,
+            records.source(),
+            &label(&args.records),
+        )),
+    };
     if let Some(p) = &args.assessments {
-        errs.extend(read_assessments(&mut b, p.as_path(), &label(p)));
+        let f = input(p)?;
+        errs.extend(f.relabel(read_assessments(&mut b, f.source(), &label(p))));
     }
     if let Some(p) = &args.metrics {
-        errs.extend(read_metrics(&mut b, p.as_path(), &label(p)));
+        let f = input(p)?;
+        errs.extend(f.relabel(read_metrics(&mut b, f.source(), &label(p))));
     }
     if !errs.is_empty() {
         return Err(refuse(&errs));

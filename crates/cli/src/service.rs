@@ -507,3 +507,106 @@ pub async fn user_passwd(store: &StoreArgs, name: &str) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Opens the store as `serve` does: the shipped 2022 period exists afterwards.
+async fn open_with_period(store: &StoreArgs) -> anyhow::Result<Store> {
+    let (_, store) = store.open().await?;
+    store
+        .ensure_period(lvzhi_core::RUBRIC_2022, &cli_actor())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(store)
+}
+
+/// Writes `bytes` to a new file (never over an existing one).
+fn write_new(out: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(out)
+        .with_context(|| format!("无法创建 {}（文件已存在？）", out.display()))?;
+    f.write_all(bytes)
+        .with_context(|| format!("无法写入 {}", out.display()))?;
+    Ok(())
+}
+
+/// `lvzhi import TABLE FILE --year Y [--dry-run]`: all or nothing; every bad row listed.
+pub async fn import(
+    store: &StoreArgs,
+    table: &str,
+    file: &Path,
+    year: i64,
+    dry_run: bool,
+) -> anyhow::Result<bool> {
+    let Some(t) = lvzhi_web::exchange::table_of(table) else {
+        bail!("不能导入「{table}」，可选 records、assessments、metrics、units");
+    };
+    let bytes = std::fs::read(file).with_context(|| format!("无法打开 {}", file.display()))?;
+    let label = file.display().to_string();
+    eprintln!("读取 {label}（{} KB）……", bytes.len().div_ceil(1024));
+    let parsed = match lvzhi_web::exchange::parse(bytes, &label, t) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{}", lvzhi_web::exchange::ImportError::Input(e));
+            return Ok(false);
+        }
+    };
+    eprintln!("已读取 {} 行，检查中……", parsed.rows.len());
+    let store = open_with_period(store).await?;
+    match parsed.import(&store, year, &cli_actor(), dry_run).await {
+        Ok(n) if dry_run => {
+            println!("检查通过：{n} 行均可导入（未导入，去掉 --dry-run 后导入）。");
+            Ok(true)
+        }
+        Ok(n) => {
+            println!("已导入 {n} 行（{year} 年度），并记入审计日志。");
+            Ok(true)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(false)
+        }
+    }
+}
+
+/// `lvzhi export WHAT --year Y --format xlsx --out FILE`.
+pub async fn export(
+    store: &StoreArgs,
+    what: &str,
+    year: i64,
+    format: &str,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let Some(w) = lvzhi_web::exchange::Export::parse(what) else {
+        bail!("没有「{what}」这种导出，可选 results、ledger、sheets");
+    };
+    if format != "xlsx" {
+        bail!("导出格式「{format}」尚未支持：目前只有 xlsx（docx 与 pdf 通报尚未实现）");
+    }
+    let store = open_with_period(store).await?;
+    let bytes = lvzhi_web::exchange::export(&store, year, w)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    write_new(out, &bytes)?;
+    println!(
+        "已导出 {}（{} KB）",
+        out.display(),
+        bytes.len().div_ceil(1024)
+    );
+    Ok(())
+}
+
+/// `lvzhi template TABLE --year Y --out FILE`.
+pub async fn template(store: &StoreArgs, table: &str, year: i64, out: &Path) -> anyhow::Result<()> {
+    let Some(t) = lvzhi_web::exchange::table_of(table) else {
+        bail!("没有「{table}」模板，可选 records、assessments、metrics、units");
+    };
+    let store = open_with_period(store).await?;
+    let bytes = lvzhi_web::exchange::template(&store, year, t)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    write_new(out, &bytes)?;
+    println!("已生成模板 {}", out.display());
+    Ok(())
+}

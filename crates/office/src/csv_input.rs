@@ -440,6 +440,18 @@ impl Source for std::path::Path {
     }
 }
 
+impl Source for std::path::PathBuf {
+    fn open(&self) -> std::io::Result<Box<dyn Read>> {
+        self.as_path().open()
+    }
+}
+
+impl Source for Vec<u8> {
+    fn open(&self) -> std::io::Result<Box<dyn Read>> {
+        self.as_slice().open()
+    }
+}
+
 impl Source for [u8] {
     fn open(&self) -> std::io::Result<Box<dyn Read>> {
         Ok(Box::new(std::io::Cursor::new(self.to_vec())))
@@ -649,7 +661,7 @@ fn core_pending(layout: &Layout, e: LedgerError) -> Pending {
 }
 
 /// Which table [`read_table`] reads, and so which columns, in this order.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Table {
     /// name, class, tags
     Units,
@@ -679,6 +691,15 @@ pub fn read_table<S: Source + ?Sized>(
     file: &str,
     table: Table,
 ) -> Result<Vec<Vec<String>>, InputErrors> {
+    read_table_lines(src, file, table).map(|(rows, _)| rows)
+}
+
+/// [`read_table`], with the 1-based line where each row starts.
+pub fn read_table_lines<S: Source + ?Sized>(
+    src: &S,
+    file: &str,
+    table: Table,
+) -> Result<(Vec<Vec<String>>, Vec<u64>), InputErrors> {
     let columns = match table {
         Table::Units => UNIT_COLUMNS,
         Table::Records => RECORD_ROW_COLUMNS,
@@ -686,9 +707,11 @@ pub fn read_table<S: Source + ?Sized>(
         Table::Metrics => METRIC_COLUMNS,
     };
     let mut rows = Vec::new();
+    let mut offsets = Vec::new();
     let errs = with_input(src, file, |input| {
         if let Some(layout) = input.layout(columns) {
-            input.rows(&layout, |_, rec| {
+            input.rows(&layout, |at, rec| {
+                offsets.push(at);
                 rows.push(
                     (0..columns.len())
                         .map(|i| layout.text(rec, i).trim().to_owned())
@@ -698,7 +721,14 @@ pub fn read_table<S: Source + ?Sized>(
             });
         }
     });
-    if errs.is_empty() { Ok(rows) } else { Err(errs) }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    let lines = match src.open() {
+        Ok(r) => line_numbers(r, &offsets),
+        Err(_) => offsets.iter().map(|_| 0).collect(),
+    };
+    Ok((rows, lines))
 }
 
 /// Streams an assessments file (`unit,rule,assessor,score`) into the builder.

@@ -17,7 +17,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
-use crate::{Actor, Result, Store, StoreError, audit, now};
+use crate::{Actor, Result, RowProblem, Store, StoreError, audit, now};
 
 /// A period (one assessment year) as listed.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -937,45 +937,98 @@ impl Store {
         metrics: &[(String, String, String)],
         actor: &Actor,
     ) -> Result<usize> {
+        self.import(
+            year,
+            label,
+            tags,
+            records,
+            assessments,
+            metrics,
+            actor,
+            false,
+        )
+        .await
+    }
+
+    /// [`Store::import_batch`], or with `dry_run` only its checks: every refused row is listed
+    /// ([`StoreError::Rows`]) and nothing is written either way when one is refused.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn import(
+        &self,
+        year: i64,
+        label: &str,
+        tags: &[(String, Vec<String>)],
+        records: &[NewRecord],
+        assessments: &[(String, String, String, String)],
+        metrics: &[(String, String, String)],
+        actor: &Actor,
+        dry_run: bool,
+    ) -> Result<usize> {
         let (mut tx, state) = self.write_period(year).await?;
         let mut units = state.units.clone();
-        for (name, t) in tags {
-            let Some(u) = units.iter_mut().find(|u| &u.name == name) else {
-                return Err(StoreError::invalid(
-                    "unit",
-                    format!("名册中没有单位「{name}」"),
-                ));
-            };
-            u.tags.clone_from(t);
+        let mut problems: Vec<RowProblem> = Vec::new();
+        let mut problem = |table: &'static str, index: usize, field: &str, message: String| {
+            if problems.len() < RowProblem::KEEP {
+                problems.push(RowProblem {
+                    table,
+                    index,
+                    field: field.to_owned(),
+                    message,
+                });
+            }
+        };
+        for (i, (name, t)) in tags.iter().enumerate() {
+            match units.iter_mut().find(|u| &u.name == name) {
+                Some(u) => u.tags.clone_from(t),
+                None => problem("units", i, "name", format!("名册中没有单位「{name}」")),
+            }
         }
-        // Everything in force plus the batch must make one valid ledger.
+        // Everything in force plus the batch must make one valid ledger. A batch's score or metric
+        // replaces the stored one for the same unit, clause (or metric) and group.
         let mut b = LedgerBuilder::new(&state.rubric, roster_of(&state.rubric, &units));
         for r in state.records.iter().filter(|r| r.status != "revoked") {
             with_stored_fields(r, |f| b.add_record(r.id as u64, f)).map_err(|e| invalid(&e))?;
         }
+        let given_scores: std::collections::HashSet<(&str, &str, &str)> = assessments
+            .iter()
+            .map(|(u, r, a, _)| (u.trim(), r.trim(), a.trim()))
+            .collect();
+        let given_metrics: std::collections::HashSet<(&str, &str)> = metrics
+            .iter()
+            .map(|(u, m, _)| (u.trim(), m.trim()))
+            .collect();
+        for a in &state.assessments {
+            if !given_scores.contains(&(a.unit.as_str(), a.rule.as_str(), a.assessor.as_str())) {
+                b.add_assessment(u64::MAX, &a.unit, &a.rule, &a.assessor, &a.score)
+                    .map_err(|e| invalid(&e))?;
+            }
+        }
+        for m in &state.metrics {
+            if !given_metrics.contains(&(m.unit.as_str(), m.metric.as_str())) {
+                b.add_metric(u64::MAX, &m.unit, &m.metric, &m.value)
+                    .map_err(|e| invalid(&e))?;
+            }
+        }
         for (i, r) in records.iter().enumerate() {
-            b.add_record(u64::MAX - i as u64, &fields(r)).map_err(|e| {
-                StoreError::invalid(
-                    e.field.column(),
-                    format!("第 {} 条记录：{}", i + 1, ledger_message(&e)),
-                )
-            })?;
+            if let Err(e) = b.add_record(u64::MAX - i as u64, &fields(r)) {
+                problem("records", i, e.field.column(), ledger_message(&e));
+            }
         }
         for (i, (u, rule, a, s)) in assessments.iter().enumerate() {
-            b.add_assessment(i as u64, u, rule, a, s).map_err(|e| {
-                StoreError::invalid(
-                    e.field.column(),
-                    format!("第 {} 条打分：{}", i + 1, ledger_message(&e)),
-                )
-            })?;
+            if let Err(e) = b.add_assessment(i as u64, u, rule, a, s) {
+                problem("assessments", i, e.field.column(), ledger_message(&e));
+            }
         }
         for (i, (u, m, v)) in metrics.iter().enumerate() {
-            b.add_metric(i as u64, u, m, v).map_err(|e| {
-                StoreError::invalid(
-                    e.field.column(),
-                    format!("第 {} 条指标：{}", i + 1, ledger_message(&e)),
-                )
-            })?;
+            if let Err(e) = b.add_metric(i as u64, u, m, v) {
+                problem("metrics", i, e.field.column(), ledger_message(&e));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(StoreError::Rows(problems));
+        }
+        if dry_run {
+            return Ok(records.len() + assessments.len() + metrics.len() + tags.len());
         }
         let at = now();
         for (name, t) in tags {
@@ -993,6 +1046,15 @@ impl Store {
             let score = lvzhi_core::Points::parse(s)
                 .map_err(|e| StoreError::invalid("score", e.to_string()))?;
             sqlx::query(
+                "DELETE FROM assessments WHERE year = $1 AND unit = $2 AND rule = $3 AND assessor = $4",
+            )
+            .bind(year)
+            .bind(u.trim())
+            .bind(rule.trim())
+            .bind(a.trim())
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
                 "INSERT INTO assessments (year, unit, rule, assessor, score, updated_by, updated_at, version) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, 1)",
             )
@@ -1007,6 +1069,12 @@ impl Store {
             .await?;
         }
         for (u, m, v) in metrics {
+            sqlx::query("DELETE FROM metrics WHERE year = $1 AND unit = $2 AND metric = $3")
+                .bind(year)
+                .bind(u.trim())
+                .bind(m.trim())
+                .execute(&mut **tx)
+                .await?;
             sqlx::query(
                 "INSERT INTO metrics (year, unit, metric, value, updated_by, updated_at, version) \
                  VALUES ($1, $2, $3, $4, $5, $6, 1)",
@@ -1034,7 +1102,8 @@ impl Store {
         )
         .await?;
         Self::bump(&mut tx, year).await?;
-        tx.commit().await?;
+        // The next read reloads the period (a batch is rare; its state is not derived in memory).
+        tx.commit_then(|| self.install(year, None)).await?;
         Ok(records.len() + assessments.len() + metrics.len())
     }
 }

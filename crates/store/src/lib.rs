@@ -54,6 +54,9 @@ pub enum StoreError {
     /// The data changed since it was read (version mismatch), or the state forbids the change.
     #[error("{0}")]
     Conflict(String),
+    /// Bad rows of a batch, every one of them (up to a limit); nothing was stored.
+    #[error("{}", RowProblem::list(.0))]
+    Rows(Vec<RowProblem>),
     #[error("{0}")]
     NotFound(String),
     /// The user may not do this (a wrong current password, for instance).
@@ -66,6 +69,44 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("数据库迁移失败：{0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// One refused row of a batch: which table, its 0-based index in what was given, the field and why.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RowProblem {
+    pub table: &'static str,
+    pub index: usize,
+    pub field: String,
+    pub message: String,
+}
+
+impl RowProblem {
+    /// The most problems a batch reports.
+    pub const KEEP: usize = 200;
+
+    fn label(table: &str) -> &'static str {
+        match table {
+            "records" => "记录",
+            "assessments" => "打分",
+            "metrics" => "指标",
+            _ => "单位",
+        }
+    }
+
+    fn list(rows: &[RowProblem]) -> String {
+        rows.iter()
+            .map(|r| {
+                format!(
+                    "第 {} 条{}，字段 {}：{}",
+                    r.index + 1,
+                    Self::label(r.table),
+                    r.field,
+                    r.message
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 }
 
 impl StoreError {

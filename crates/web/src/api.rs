@@ -53,6 +53,17 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users", get(list_users).post(create_user))
         .route("/api/v1/users/{name}", axum::routing::patch(patch_user))
         .route("/api/v1/groups/{name}", put(put_group))
+        .route("/api/v1/periods/{year}/export/{file}", get(export_file))
+        .route(
+            "/api/v1/periods/{year}/templates/{file}",
+            get(template_file),
+        )
+        .route(
+            "/api/v1/periods/{year}/import/{table}",
+            post(import_file).layer(axum::extract::DefaultBodyLimit::max(
+                lvzhi_office::xlsx_input::MAX_WORKBOOK as usize + (64 << 10),
+            )),
+        )
 }
 
 /// What answers an unknown address: JSON under `/api/`, a page elsewhere.
@@ -1016,5 +1027,198 @@ async fn put_group(
     s.store.set_group_units(&name, &b.units, &a.actor).await?;
     Ok(Json(
         json!({"group": name, "units": s.store.group_units(&name).await?}),
+    ))
+}
+
+/// A download: bytes with their type and a file name.
+pub(crate) fn download_response(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
+    let disposition = format!(
+        "attachment; filename*=UTF-8''{}",
+        crate::pages::encode_component(name)
+    );
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// `GET …/export/{results|ledger|sheets}.{xlsx}`.
+async fn export_file(
+    a: Authed,
+    State(s): State<AppState>,
+    Path((year, file)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let year = year_of(&year)?;
+    let (what, format) = file.rsplit_once('.').unwrap_or((file.as_str(), ""));
+    let what = crate::exchange::Export::parse(what).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("没有「{file}」这种导出（可用 results、ledger、sheets）"),
+        )
+    })?;
+    if format != "xlsx" {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("导出格式「{format}」尚未支持（目前只有 xlsx；docx 与 pdf 通报尚未实现）"),
+        ));
+    }
+    match what {
+        crate::exchange::Export::Ledger => a.check(&s, Action::ReadRecords, None).await?,
+        _ => a.check(&s, Action::ReadResults, None).await?,
+    }
+    let bytes = crate::exchange::export(&s.store, year, what).await?;
+    Ok(download_response(
+        bytes,
+        crate::exchange::XLSX,
+        &what.file_name(year),
+    ))
+}
+
+/// `GET …/templates/{records|assessments|metrics|units}.xlsx`.
+async fn template_file(
+    a: Authed,
+    State(s): State<AppState>,
+    Path((year, file)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let year = year_of(&year)?;
+    a.check(&s, Action::ReadPeriods, None).await?;
+    let table = file
+        .strip_suffix(".xlsx")
+        .and_then(crate::exchange::table_of)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("没有「{file}」模板（可用 records、assessments、metrics、units 的 .xlsx）"),
+            )
+        })?;
+    let bytes = crate::exchange::template(&s.store, year, table).await?;
+    Ok(download_response(
+        bytes,
+        crate::exchange::XLSX,
+        &format!("{year}年度导入模板-{file}"),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    dry_run: Option<bool>,
+}
+
+/// Who may import a table: every row's unit is checked like a single write.
+pub(crate) async fn check_import(
+    a: &Authed,
+    s: &AppState,
+    parsed: &crate::exchange::Parsed,
+) -> Result<(), ApiError> {
+    use lvzhi_office::Table;
+    let action = match parsed.table {
+        Table::Records => Action::WriteRecords,
+        Table::Assessments => Action::WriteAssessment,
+        Table::Metrics => Action::WriteMetric,
+        Table::Units => Action::EditRoster,
+    };
+    // An assessor's rows must all be its own group's.
+    if parsed.table == Table::Assessments && a.user.role == Role::Assessor {
+        let own = a.user.group.clone().unwrap_or_default();
+        if let Some(r) = parsed.rows.iter().find(|r| r[2] != own) {
+            return Err(ApiError::forbidden(&format!(
+                "导入其他督导组（「{}」）的打分",
+                r[2]
+            )));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &parsed.rows {
+        if seen.insert(r[0].as_str()) {
+            a.check(s, action, Some(&r[0])).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `POST …/import/{table}[?dry_run=true]`, multipart field `file` (.xlsx or CSV): all or nothing.
+async fn import_file(
+    a: Authed,
+    State(s): State<AppState>,
+    Path((year, table)): Path<(String, String)>,
+    q: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let year = year_of(&year)?;
+    let Query(q) = q.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("查询参数无效（可用 dry_run）：{}", e.body_text()),
+        )
+    })?;
+    let table = crate::exchange::table_of(&table).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("不能导入「{table}」（可用 records、assessments、metrics、units）"),
+        )
+    })?;
+    let (name, bytes) = upload_bytes(multipart).await?;
+    let parsed = crate::exchange::parse(bytes, &name, table).map_err(|e| {
+        ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "file",
+            format!("{}", crate::exchange::ImportError::Input(e)),
+        )
+    })?;
+    check_import(&a, &s, &parsed).await?;
+    let dry = q.dry_run.unwrap_or(false);
+    match parsed.import(&s.store, year, &a.actor, dry).await {
+        Ok(n) => Ok(Json(json!({"imported": if dry { 0 } else { n }, "checked": n, "dry_run": dry})).into_response()),
+        Err(crate::exchange::ImportError::Input(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"error": {
+                "message": format!("{}", crate::exchange::ImportError::Input(e.clone())),
+                "field": "file",
+                "rows": e.errors.iter().map(|x| json!({"line": x.line, "field": x.field, "message": x.message})).collect::<Vec<_>>(),
+                "total": e.total,
+            }})),
+        )
+            .into_response()),
+        Err(crate::exchange::ImportError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// The first file of a multipart body (field `file`): its name and bytes.
+pub(crate) async fn upload_bytes(
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(String, Vec<u8>), ApiError> {
+    let mut multipart = multipart.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "须以 multipart/form-data 上传，字段名 file：{}",
+                e.body_text()
+            ),
+        )
+    })?;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(&e))?
+    {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("上传文件").to_owned();
+        let data = field.bytes().await.map_err(|e| multipart_error(&e))?;
+        if data.is_empty() {
+            break;
+        }
+        return Ok((name, data.to_vec()));
+    }
+    Err(ApiError::field(
+        StatusCode::BAD_REQUEST,
+        "file",
+        "没有收到文件（multipart 字段名须为 file）",
     ))
 }

@@ -48,6 +48,9 @@ impl From<StoreError> for ApiError {
                 ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, &field, message)
             }
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
+            e @ StoreError::Rows(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
             StoreError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m),
             StoreError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, m),
             other => {

@@ -9,6 +9,7 @@
 
 mod api;
 mod error;
+pub mod exchange;
 pub mod pages;
 mod sheet;
 

@@ -167,6 +167,7 @@ pub async fn list(
         "units": units,
         "rules": rubric.rules.iter().filter(|r| r.kind.is_recorded()).map(|r| json!({"code": r.code, "label": format!("{} {}", r.code, r.text)})).collect::<Vec<_>>(),
         "can_write": v.may(Action::WriteRecords, None),
+        "can_export": all,
     });
     v.page("records.html", "records", "扣分记录", Some(&y), ctx)
 }

@@ -10,8 +10,11 @@
 
 mod admin;
 mod grids;
+mod imports;
 mod ledger;
 mod overview;
+
+pub use overview::record_points;
 
 use std::sync::LazyLock;
 
@@ -75,6 +78,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("audit.html", include_str!("../../templates/audit.html")),
     ("users.html", include_str!("../../templates/users.html")),
     ("notice.html", include_str!("../../templates/notice.html")),
+    ("import.html", include_str!("../../templates/import.html")),
+    (
+        "import_result.html",
+        include_str!("../../templates/import_result.html"),
+    ),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -161,6 +169,14 @@ pub fn routes() -> Router<AppState> {
         .route("/users", get(admin::users).post(admin::create_user))
         .route("/users/{name}", post(admin::user_action))
         .route("/groups", post(admin::set_group))
+        .route(
+            "/import",
+            get(imports::page)
+                .post(imports::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    lvzhi_office::xlsx_input::MAX_WORKBOOK as usize + (64 << 10),
+                )),
+        )
 }
 
 /// Why a page is not shown: a redirect (to the login or the password page), or an error page.
@@ -404,6 +420,12 @@ impl Viewer {
         }
         if self.may(Action::WriteMetric, None) {
             items.push(("/metrics", "指标数据", "metrics"));
+        }
+        if self.may(Action::WriteRecords, None)
+            || self.may(Action::WriteMetric, None)
+            || u.role == Role::Assessor
+        {
+            items.push(("/import", "导入", "import"));
         }
         items.push(("/rubric", "细则", "rubric"));
         if self.may(Action::ReadAudit, None) {

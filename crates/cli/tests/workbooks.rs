@@ -1,0 +1,501 @@
+//! Workbooks in and out through the real binary:
+//! - `lvzhi score` on `.xlsx` files (with a title row, real dates, numbers and a formula's saved value)
+//!   prints exactly what it prints for the same year as CSV;
+//! - hostile workbooks are refused with the file, the worksheet row and the reason: a zip bomb, a
+//!   100 MB file, merged cells, a formula error value; a hidden first sheet is never read;
+//! - `lvzhi import` is all or nothing, and names every bad row by its worksheet row;
+//! - exports neutralise formula-like text, and the ranking table opened in LibreOffice shows the same
+//!   figures as `lvzhi score` (skipped loudly without LibreOffice; a failure under `CI=true`).
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+
+use calamine::{Data, Reader, Xlsx};
+use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
+
+use common::{lvzhi, repo};
+
+/// Writes a CSV file of the sample as a workbook: a merged title row, then the header and the rows;
+/// numbers as numbers, `date` columns as real dates.
+fn csv_to_xlsx(csv: &Path, out: &Path, hidden_first: bool) {
+    let text = std::fs::read_to_string(csv).expect("csv");
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let head: Vec<String> = rdr
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let mut wb = Workbook::new();
+    if hidden_first {
+        let decoy = wb.add_worksheet();
+        decoy.set_name("隐藏").expect("name");
+        decoy.write_string(0, 0, "unit").expect("w");
+        decoy.write_string(1, 0, "不存在的单位").expect("w");
+        decoy.set_hidden(true);
+    }
+    let ws = wb.add_worksheet();
+    // The active sheet cannot be hidden: the data sheet is the active one.
+    ws.set_active(true);
+    let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
+    ws.merge_range(
+        0,
+        0,
+        0,
+        (head.len() - 1) as u16,
+        "2022 年度数据（标题行）",
+        &Format::new(),
+    )
+    .expect("title");
+    for (c, h) in head.iter().enumerate() {
+        ws.write_string(1, c as u16, h).expect("head");
+    }
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.expect("row");
+        let r = 2 + i as u32;
+        for (c, v) in rec.iter().enumerate() {
+            let c16 = c as u16;
+            if head[c] == "date" && v.len() == 10 {
+                let (y, m, d) = (&v[..4], &v[5..7], &v[8..10]);
+                let dt = ExcelDateTime::from_ymd(
+                    y.parse().expect("y"),
+                    m.parse().expect("m"),
+                    d.parse().expect("d"),
+                )
+                .expect("date");
+                ws.write_datetime_with_format(r, c16, &dt, &date_fmt)
+                    .expect("dt");
+            } else if head[c] != "unit" && head[c] != "rule" && v.parse::<f64>().is_ok() {
+                ws.write_number(r, c16, v.parse::<f64>().expect("n"))
+                    .expect("num");
+            } else if !v.is_empty() {
+                ws.write_string(r, c16, v).expect("s");
+            }
+        }
+    }
+    wb.save(out).expect("save");
+}
+
+fn sample(name: &str) -> std::path::PathBuf {
+    repo().join("examples/2022").join(name)
+}
+
+#[test]
+fn score_reads_workbooks_as_it_reads_csv() {
+    let dir = tempfile::tempdir().expect("tmp");
+    for (name, hidden) in [
+        ("units", false),
+        ("records", true),
+        ("assessments", false),
+        ("metrics", false),
+    ] {
+        csv_to_xlsx(
+            &sample(&format!("{name}.csv")),
+            &dir.path().join(format!("{name}.xlsx")),
+            hidden,
+        );
+    }
+    let args = |ext: &str, base: &Path| -> Vec<String> {
+        let mut a = vec!["score".to_owned(), "--json".to_owned()];
+        for name in ["units", "records", "assessments", "metrics"] {
+            a.push(format!("--{name}"));
+            a.push(base.join(format!("{name}.{ext}")).display().to_string());
+        }
+        a
+    };
+    let csv_args = args("csv", &repo().join("examples/2022"));
+    let xlsx_args = args("xlsx", dir.path());
+    let from_csv = lvzhi(
+        &csv_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        dir.path(),
+    );
+    let from_xlsx = lvzhi(
+        &xlsx_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        dir.path(),
+    );
+    assert_eq!(from_csv.code, 0, "{}", from_csv.stderr);
+    assert_eq!(from_xlsx.code, 0, "{}", from_xlsx.stderr);
+    assert_eq!(
+        from_csv.stdout, from_xlsx.stdout,
+        "a workbook scores exactly as its CSV"
+    );
+}
+
+/// A records workbook with a title row, the header on row 2 and `rows` from row 3.
+fn records_book(
+    path: &Path,
+    rows: &[[&str; 4]],
+    extra: impl FnOnce(&mut rust_xlsxwriter::Worksheet),
+) {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "扣分记录表").expect("title");
+    for (c, h) in ["单位", "条款编号", "数量", "日期"].iter().enumerate() {
+        ws.write_string(1, c as u16, *h).expect("head");
+    }
+    for (i, r) in rows.iter().enumerate() {
+        for (c, v) in r.iter().enumerate() {
+            ws.write_string(2 + i as u32, c as u16, *v).expect("cell");
+        }
+    }
+    extra(ws);
+    wb.save(path).expect("save");
+}
+
+fn score_records(dir: &Path, records: &Path) -> common::Run {
+    lvzhi(
+        &[
+            "score",
+            "--json",
+            "--records",
+            records.to_str().expect("path"),
+        ],
+        dir,
+    )
+}
+
+#[test]
+fn hostile_workbooks_are_refused_with_their_row() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+
+    // A bad row is named by its worksheet row (row 4: title, header, one good row, then it).
+    let bad = d.join("bad.xlsx");
+    records_book(
+        &bad,
+        &[
+            ["发改委", "2.5", "1", "2022-03-01"],
+            ["发改委", "9.9", "1", "2022-03-01"],
+        ],
+        |_| {},
+    );
+    let run = score_records(d, &bad);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr.contains("bad.xlsx 第 4 行") && run.stderr.contains("9.9"),
+        "{}",
+        run.stderr
+    );
+
+    // A formula's saved value is read; the formula is never evaluated.
+    let formula = d.join("formula.xlsx");
+    records_book(&formula, &[["发改委", "2.5", "1", "2022-03-01"]], |ws| {
+        ws.write_formula(2, 2, Formula::new("=1+1").set_result("3"))
+            .expect("formula");
+    });
+    let run = score_records(d, &formula);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let unit = v["results"]
+        .as_array()
+        .and_then(|u| u.iter().find(|x| x["unit"] == "发改委"))
+        .expect("发改委");
+    assert_eq!(
+        unit["total"], "97.00",
+        "the saved 3 counts (3 × 1 point), not 1+1"
+    );
+
+    // A formula error value is refused, naming the cell.
+    let err = d.join("error.xlsx");
+    records_book(&err, &[["发改委", "2.5", "1", "2022-03-01"]], |ws| {
+        ws.write_formula(2, 2, Formula::new("=1/0").set_result("#DIV/0!"))
+            .expect("formula");
+    });
+    let run = score_records(d, &err);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("C3") && run.stderr.contains("#DIV/0!"),
+        "{}",
+        run.stderr
+    );
+
+    // Merged cells in the table are refused.
+    let merged = d.join("merged.xlsx");
+    records_book(
+        &merged,
+        &[
+            ["发改委", "2.5", "1", "2022-03-01"],
+            ["", "2.7", "1", "2022-03-02"],
+        ],
+        |ws| {
+            ws.merge_range(2, 0, 3, 0, "发改委", &Format::new())
+                .expect("merge");
+        },
+    );
+    let run = score_records(d, &merged);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("合并单元格 A3:A4"), "{}", run.stderr);
+
+    // A zip bomb: one highly compressed entry is refused before it is expanded.
+    let bomb = d.join("bomb.xlsx");
+    {
+        let f = std::fs::File::create(&bomb).expect("bomb");
+        let mut z = zip::ZipWriter::new(f);
+        z.start_file(
+            "xl/worksheets/sheet1.xml",
+            zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated),
+        )
+        .expect("entry");
+        let zeros = vec![b'0'; 1 << 20];
+        for _ in 0..8 {
+            z.write_all(&zeros).expect("zeros");
+        }
+        z.finish().expect("zip");
+    }
+    let run = score_records(d, &bomb);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("压缩炸弹"), "{}", run.stderr);
+
+    // A 100 MB file is refused without being read.
+    let huge = d.join("huge.xlsx");
+    {
+        let mut f = std::fs::File::create(&huge).expect("huge");
+        f.write_all(b"PK\x03\x04").expect("magic");
+        f.set_len(100 << 20).expect("size");
+    }
+    let run = score_records(d, &huge);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("文件过大"), "{}", run.stderr);
+}
+
+fn ledger_cells(path: &Path) -> Vec<Vec<String>> {
+    let mut wb: Xlsx<_> = calamine::open_workbook(path).expect("workbook");
+    let name = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&name).expect("sheet");
+    range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::String(s) => s.clone(),
+                    Data::Float(f) => f.to_string(),
+                    Data::Int(i) => i.to_string(),
+                    _ => String::new(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn import_is_all_or_nothing_and_exports_neutralise_formulas() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let data = d.join("data");
+    let data_s = data.to_str().expect("path");
+    // A fresh store with the 2022 period (the first admin is created by serve; import needs none).
+    let init = lvzhi(&["user", "list", "--data", data_s], d);
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let count = |name: &str| -> usize {
+        let out = d.join(format!("{name}.xlsx"));
+        let run = lvzhi(
+            &[
+                "export",
+                "ledger",
+                "--year",
+                "2022",
+                "--data",
+                data_s,
+                "--out",
+                out.to_str().expect("p"),
+            ],
+            d,
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        ledger_cells(&out).len().saturating_sub(2)
+    };
+    let before = count("before");
+
+    // Three rows, two bad: nothing is imported, both are listed by their worksheet rows.
+    let book = d.join("in.xlsx");
+    records_book(
+        &book,
+        &[
+            ["发改委", "2.5", "1", "2022-03-01"],
+            ["没有这个单位", "2.5", "1", "2022-03-01"],
+            ["发改委", "2.5", "1", "2023-01-05"],
+        ],
+        |_| {},
+    );
+    let run = lvzhi(
+        &[
+            "import",
+            "records",
+            book.to_str().expect("p"),
+            "--year",
+            "2022",
+            "--data",
+            data_s,
+        ],
+        d,
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("第 4 行") && run.stderr.contains("第 5 行"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("共 2 处错误，未导入任何数据"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        count("after-refusal"),
+        before,
+        "a refused import stores nothing"
+    );
+
+    // A good file, with formula-like text in 依据: imported, and exported neutralised.
+    let csv = d.join("good.csv");
+    std::fs::write(
+        &csv,
+        "单位,条款编号,数量,日期,依据\n发改委,2.5,1,2022-03-01,\"=HYPERLINK(\"\"http://x\"\")\"\n",
+    )
+    .expect("csv");
+    let run = lvzhi(
+        &[
+            "import",
+            "records",
+            csv.to_str().expect("p"),
+            "--year",
+            "2022",
+            "--data",
+            data_s,
+        ],
+        d,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = d.join("ledger.xlsx");
+    let run = lvzhi(
+        &[
+            "export",
+            "ledger",
+            "--year",
+            "2022",
+            "--data",
+            data_s,
+            "--out",
+            out.to_str().expect("p"),
+        ],
+        d,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let cells = ledger_cells(&out);
+    assert_eq!(cells.len() - 2, before + 1);
+    assert!(
+        cells
+            .iter()
+            .flatten()
+            .any(|c| c == "'=HYPERLINK(\"http://x\")"),
+        "formula-like text is prefixed with '"
+    );
+}
+
+#[test]
+fn the_ranking_table_opens_in_libreoffice_with_the_same_figures() {
+    let lo = ["libreoffice", "soffice"]
+        .iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .copied();
+    let Some(lo) = lo else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: LibreOffice is required (apt-get install libreoffice-calc-nogui)"
+        );
+        eprintln!(
+            "\n*** SKIPPED: LibreOffice not found; the exported workbook was not opened. ***\n"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let data = d.join("data");
+    let data_s = data.to_str().expect("path");
+    let files = ["units", "records", "assessments", "metrics"];
+    for t in files {
+        let f = sample(&format!("{t}.csv"));
+        let table = if t == "units" { "units" } else { t };
+        let run = lvzhi(
+            &[
+                "import",
+                table,
+                f.to_str().expect("p"),
+                "--year",
+                "2022",
+                "--data",
+                data_s,
+            ],
+            d,
+        );
+        assert_eq!(run.code, 0, "{t}: {}", run.stderr);
+    }
+    let out = d.join("results.xlsx");
+    let run = lvzhi(
+        &[
+            "export",
+            "results",
+            "--year",
+            "2022",
+            "--data",
+            data_s,
+            "--out",
+            out.to_str().expect("p"),
+        ],
+        d,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let conv = std::process::Command::new(lo)
+        .args([
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76",
+            "--outdir",
+        ])
+        .arg(d)
+        .arg(&out)
+        .env("HOME", d)
+        .output()
+        .expect("libreoffice runs");
+    assert!(
+        conv.status.success(),
+        "{}",
+        String::from_utf8_lossy(&conv.stderr)
+    );
+    let csv = std::fs::read_to_string(d.join("results.csv")).expect("converted csv");
+    // The same year through `lvzhi score`.
+    let mut args = vec!["score".to_owned(), "--json".to_owned()];
+    for t in files {
+        args.push(format!("--{t}"));
+        args.push(sample(&format!("{t}.csv")).display().to_string());
+    }
+    let run = lvzhi(&args.iter().map(String::as_str).collect::<Vec<_>>(), d);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let units = v["results"].as_array().expect("units");
+    let mut seen = 0;
+    for line in csv.lines() {
+        let cells: Vec<&str> = line.split(',').collect();
+        if cells.len() < 6 || cells[0].parse::<u32>().is_err() {
+            continue;
+        }
+        let unit = units
+            .iter()
+            .find(|u| u["unit"] == cells[1])
+            .unwrap_or_else(|| panic!("{} is in the results", cells[1]));
+        assert_eq!(unit["total"], cells[3], "{line}");
+        assert_eq!(unit["converted"], cells[4], "{line}");
+        assert_eq!(unit["rank"].to_string(), cells[5], "{line}");
+        seen += 1;
+    }
+    assert_eq!(seen, units.len(), "every unit is in the table: {csv}");
+}

@@ -1,0 +1,482 @@
+//! Workbooks out: the official ranking table, the full ledger, every unit's score sheet, and the
+//! import templates (with the rubric's clauses and the roster in drop-down lists).
+//!
+//! Every figure comes from the core's [`ScoreSheets`]; this module only lays them out, for A4 printing.
+//! Text cells are always written as text, never as formulas, and text that a spreadsheet would take
+//! for a formula when it is copied or saved as CSV (starting with `=`, `+`, `-`, `@`, a tab or a
+//! carriage return) is prefixed with `'` ([`neutralise`]). It must not compute a score.
+
+use std::borrow::Cow;
+
+use lvzhi_core::{Rubric, ScoreSheets};
+use rust_xlsxwriter::{
+    DataValidation, Format, FormatAlign, FormatBorder, Formula, Workbook, Worksheet, XlsxError,
+};
+
+use crate::Table;
+
+/// A4 in the spreadsheet's paper codes.
+const A4: u8 = 9;
+
+/// Text that could start a formula gets a leading `'`.
+pub fn neutralise(s: &str) -> Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{s}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// One record of the ledger, as the export shows it.
+#[derive(Clone, Debug, Default)]
+pub struct LedgerRow {
+    pub id: i64,
+    pub unit: String,
+    pub rule: String,
+    pub count: i64,
+    /// The points the record carries, as text (`"0.2"`, `"一票否决"`…).
+    pub points: String,
+    pub date: String,
+    pub source: String,
+    pub note: String,
+    /// 有效 / 已撤销…
+    pub status: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub revoked_reason: String,
+}
+
+struct Formats {
+    title: Format,
+    head: Format,
+    text: Format,
+    num: Format,
+    int: Format,
+    note: Format,
+}
+
+fn formats() -> Formats {
+    let border = |f: Format| f.set_border(FormatBorder::Thin);
+    Formats {
+        title: Format::new()
+            .set_bold()
+            .set_font_size(16)
+            .set_align(FormatAlign::Center)
+            .set_align(FormatAlign::VerticalCenter),
+        head: border(
+            Format::new()
+                .set_bold()
+                .set_align(FormatAlign::Center)
+                .set_background_color("#E8EEF7"),
+        ),
+        text: border(Format::new().set_text_wrap()),
+        num: border(Format::new().set_num_format("0.00")),
+        int: border(Format::new().set_align(FormatAlign::Center)),
+        note: Format::new().set_italic().set_font_color("#555555"),
+    }
+}
+
+fn print_setup(ws: &mut Worksheet, header_row: u32) -> Result<(), XlsxError> {
+    ws.set_paper_size(A4);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_print_center_horizontally(true);
+    ws.set_repeat_rows(header_row, header_row)?;
+    Ok(())
+}
+
+fn text(ws: &mut Worksheet, r: u32, c: u16, s: &str, f: &Format) -> Result<(), XlsxError> {
+    ws.write_string_with_format(r, c, neutralise(s).as_ref(), f)?;
+    Ok(())
+}
+
+fn points(p: lvzhi_core::Points) -> f64 {
+    p.hundredths() as f64 / 100.0
+}
+
+/// The official ranking table: 序号, 单位, 类别, 监测得分, 折算得分, 排名, 备注, class by class, titled
+/// with the rubric, for A4.
+pub fn results_xlsx(rubric: &Rubric, sheets: &ScoreSheets) -> Result<Vec<u8>, XlsxError> {
+    let f = formats();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("排名")?;
+    let widths = [6.0, 30.0, 10.0, 12.0, 12.0, 8.0, 30.0];
+    for (i, w) in widths.iter().enumerate() {
+        ws.set_column_width(i as u16, *w)?;
+    }
+    ws.set_row_height(0, 30)?;
+    ws.merge_range(0, 0, 0, 6, &format!("{}得分排名", rubric.title), &f.title)?;
+    let mut r = 1u32;
+    for (ci, class) in rubric.classes.iter().enumerate() {
+        r += 1;
+        let caption = format!(
+            "{}（{} 类，满分折算 {} 分）",
+            class.name, class.code, class.weight
+        );
+        ws.merge_range(r, 0, r, 6, &caption, &f.head)?;
+        r += 1;
+        for (c, h) in [
+            "序号",
+            "单位",
+            "类别",
+            "监测得分",
+            "折算得分",
+            "排名",
+            "备注",
+        ]
+        .iter()
+        .enumerate()
+        {
+            ws.write_string_with_format(r, c as u16, *h, &f.head)?;
+        }
+        if ci == 0 {
+            print_setup(ws, r)?;
+        }
+        let mut rows: Vec<_> = sheets.sheets.iter().filter(|s| s.class == ci).collect();
+        rows.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.name.cmp(&b.name)));
+        for (n, s) in rows.iter().enumerate() {
+            r += 1;
+            ws.write_number_with_format(r, 0, (n + 1) as f64, &f.int)?;
+            text(ws, r, 1, &s.name, &f.text)?;
+            text(ws, r, 2, &class.code, &f.int)?;
+            ws.write_number_with_format(r, 3, points(s.total), &f.num)?;
+            ws.write_number_with_format(r, 4, points(s.converted), &f.num)?;
+            ws.write_number_with_format(r, 5, f64::from(s.rank), &f.int)?;
+            let mut note = Vec::new();
+            if let Some(v) = &s.veto {
+                note.push(format!(
+                    "一票否决（{}），按最低等次处理",
+                    rubric.rules[v.rule].code
+                ));
+            } else if let Some(l) = &s.lowest_grade {
+                note.push(format!("最低等次（{}）", rubric.rules[l.rule].code));
+            }
+            if !s.incomplete.is_empty() {
+                note.push(format!("数据不全 {} 项", s.incomplete.len()));
+            }
+            text(ws, r, 6, &note.join("；"), &f.text)?;
+        }
+        r += 1;
+    }
+    r += 1;
+    ws.write_string_with_format(
+        r,
+        0,
+        format!(
+            "说明：监测得分满分 {} 分；折算得分 = 监测得分 ÷ {} × 类别分值，保留 {} 位小数（四舍五入）。",
+            rubric.total, rubric.conversion.divisor, rubric.conversion.decimals
+        ),
+        &f.note,
+    )?;
+    wb.save_to_buffer()
+}
+
+/// The full ledger, one record a row, with its state and history.
+pub fn ledger_xlsx(rubric: &Rubric, rows: &[LedgerRow]) -> Result<Vec<u8>, XlsxError> {
+    let f = formats();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("扣分记录")?;
+    ws.set_landscape();
+    let heads = [
+        ("编号", 8.0),
+        ("单位", 22.0),
+        ("条款编号", 10.0),
+        ("条款内容", 40.0),
+        ("数量", 7.0),
+        ("扣分", 9.0),
+        ("日期", 12.0),
+        ("依据", 26.0),
+        ("说明", 26.0),
+        ("状态", 8.0),
+        ("录入人", 12.0),
+        ("录入时间", 21.0),
+        ("撤销原因", 24.0),
+    ];
+    ws.set_row_height(0, 26)?;
+    ws.merge_range(
+        0,
+        0,
+        0,
+        (heads.len() - 1) as u16,
+        &format!("{} 扣分记录", rubric.title),
+        &f.title,
+    )?;
+    for (c, (h, w)) in heads.iter().enumerate() {
+        ws.set_column_width(c as u16, *w)?;
+        ws.write_string_with_format(1, c as u16, *h, &f.head)?;
+    }
+    print_setup(ws, 1)?;
+    ws.set_freeze_panes(2, 0)?;
+    let text_of = |code: &str| {
+        rubric
+            .rule_by_code(code)
+            .map_or(String::new(), |i| rubric.rules[i].text.clone())
+    };
+    for (i, rec) in rows.iter().enumerate() {
+        let r = 2 + i as u32;
+        ws.write_number_with_format(r, 0, rec.id as f64, &f.int)?;
+        text(ws, r, 1, &rec.unit, &f.text)?;
+        text(ws, r, 2, &rec.rule, &f.int)?;
+        text(ws, r, 3, &text_of(&rec.rule), &f.text)?;
+        ws.write_number_with_format(r, 4, rec.count as f64, &f.int)?;
+        match rec.points.parse::<f64>() {
+            Ok(p) => ws.write_number_with_format(r, 5, p, &f.num)?,
+            Err(_) => ws.write_string_with_format(r, 5, &rec.points, &f.text)?,
+        };
+        for (c, v) in [
+            (6u16, &rec.date),
+            (7, &rec.source),
+            (8, &rec.note),
+            (9, &rec.status),
+            (10, &rec.created_by),
+            (11, &rec.created_at),
+            (12, &rec.revoked_reason),
+        ] {
+            text(ws, r, c, v, &f.text)?;
+        }
+    }
+    if !rows.is_empty() {
+        ws.autofilter(1, 0, 1 + rows.len() as u32, (heads.len() - 1) as u16)?;
+    }
+    wb.save_to_buffer()
+}
+
+/// Every unit's score sheet, one worksheet a unit: category and section with maximum, deduction,
+/// what the cap absorbed and score; each line with its points and the records behind it.
+pub fn sheets_xlsx(
+    rubric: &Rubric,
+    sheets: &ScoreSheets,
+    records: &[LedgerRow],
+) -> Result<Vec<u8>, XlsxError> {
+    use lvzhi_core::score::{Line, LineDetail};
+    let f = formats();
+    let mut wb = Workbook::new();
+    let mut by_unit: std::collections::HashMap<(&str, &str), Vec<&LedgerRow>> =
+        std::collections::HashMap::new();
+    for r in records.iter().filter(|r| r.status != "已撤销") {
+        by_unit
+            .entry((r.unit.as_str(), r.rule.as_str()))
+            .or_default()
+            .push(r);
+    }
+    let mut used = std::collections::HashSet::new();
+    for s in &sheets.sheets {
+        let ws = wb.add_worksheet();
+        // Sheet names: at most 31 characters, unique, none of []:*?/\ .
+        let mut name: String = s
+            .name
+            .chars()
+            .filter(|c| !"[]:*?/\\".contains(*c))
+            .take(28)
+            .collect();
+        while !used.insert(name.clone()) {
+            name.push('_');
+        }
+        ws.set_name(&name)?;
+        for (c, w) in [12.0, 48.0, 8.0, 10.0, 50.0].iter().enumerate() {
+            ws.set_column_width(c as u16, *w)?;
+        }
+        ws.merge_range(
+            0,
+            0,
+            0,
+            4,
+            &format!("{} · {} 得分说明", s.name, rubric.year),
+            &f.title,
+        )?;
+        let summary = format!(
+            "{} 类 · 监测得分 {} · 折算得分 {} · 排名 {}{}",
+            rubric.classes[s.class].code,
+            s.total.to_fixed2(),
+            s.converted.to_fixed2(),
+            s.rank,
+            if s.veto.is_some() {
+                " · 一票否决"
+            } else if s.lowest_grade.is_some() {
+                " · 最低等次"
+            } else {
+                ""
+            }
+        );
+        ws.merge_range(1, 0, 1, 4, &summary, &Format::new())?;
+        for (c, h) in ["条款", "内容", "数量", "扣分", "记录与依据"]
+            .iter()
+            .enumerate()
+        {
+            ws.write_string_with_format(2, c as u16, *h, &f.head)?;
+        }
+        print_setup(ws, 2)?;
+        let mut r = 3u32;
+        let write_line = |ws: &mut Worksheet, r: &mut u32, l: &Line| -> Result<(), XlsxError> {
+            let rule = &rubric.rules[l.rule];
+            text(ws, *r, 0, &rule.code, &f.int)?;
+            text(ws, *r, 1, &rule.text, &f.text)?;
+            let (count, detail) = match &l.detail {
+                LineDetail::Records { count, .. } => {
+                    let recs = by_unit
+                        .get(&(s.name.as_str(), rule.code.as_str()))
+                        .map(|v| {
+                            v.iter()
+                                .map(|x| {
+                                    format!("#{} {} {} 依据：{}", x.id, x.date, x.points, x.source)
+                                })
+                                .collect::<Vec<_>>()
+                                .join("\n")
+                        })
+                        .unwrap_or_default();
+                    (count.to_string(), recs)
+                }
+                LineDetail::Assessed { mean, max, .. } => {
+                    (String::new(), format!("督导组平均 {mean} / 满分 {max}"))
+                }
+                LineDetail::Metric { value, reference } => {
+                    (String::new(), format!("本单位 {value}，参照值 {reference}"))
+                }
+            };
+            text(ws, *r, 2, &count, &f.int)?;
+            ws.write_number_with_format(*r, 3, points(l.points), &f.num)?;
+            text(ws, *r, 4, &detail, &f.text)?;
+            *r += 1;
+            Ok(())
+        };
+        for c in &s.categories {
+            let cat = &rubric.categories[c.category];
+            let head = format!(
+                "{} {}  满分 {} · 扣分 {}{} · 得分 {}",
+                cat.code,
+                cat.name,
+                c.max,
+                c.raw,
+                if c.absorbed.hundredths() > 0 {
+                    format!(" · 超出上限不计 {}", c.absorbed)
+                } else {
+                    String::new()
+                },
+                c.score
+            );
+            ws.merge_range(r, 0, r, 4, &head, &f.head)?;
+            r += 1;
+            for l in &c.lines {
+                write_line(ws, &mut r, l)?;
+            }
+            for sec in &c.sections {
+                let sh = &rubric.sections[sec.section];
+                let head = format!(
+                    "{} {}  上限 {} · 扣分 {} · 计 {}",
+                    sh.code, sh.name, sec.max, sec.raw, sec.deducted
+                );
+                ws.merge_range(r, 0, r, 4, &head, &f.text)?;
+                r += 1;
+                for l in &sec.lines {
+                    write_line(ws, &mut r, l)?;
+                }
+            }
+        }
+        for i in &s.incomplete {
+            text(
+                ws,
+                r,
+                1,
+                &format!(
+                    "数据不全：{} {}",
+                    rubric.rules[i.rule].code, rubric.rules[i.rule].text
+                ),
+                &f.note,
+            )?;
+            r += 1;
+        }
+    }
+    if sheets.sheets.is_empty() {
+        wb.add_worksheet();
+    }
+    wb.save_to_buffer()
+}
+
+/// An import template for `table`: the header row (the office's Chinese names), drop-down lists of
+/// the units and the rubric's clauses (or metrics), and an example row. The lists live on a second,
+/// hidden sheet; the import reads the first visible sheet only.
+pub fn template_xlsx(
+    rubric: &Rubric,
+    table: Table,
+    units: &[String],
+) -> Result<Vec<u8>, XlsxError> {
+    let f = formats();
+    let mut wb = Workbook::new();
+    let (name, heads): (&str, &[&str]) = match table {
+        Table::Records => (
+            "扣分记录",
+            &["单位", "条款编号", "数量", "扣分", "日期", "依据", "说明"],
+        ),
+        Table::Assessments => ("督导组打分", &["单位", "条款编号", "督导组", "得分"]),
+        Table::Metrics => ("指标数据", &["单位", "指标", "数值"]),
+        Table::Units => ("名册", &["单位名称", "类别", "标签"]),
+    };
+    let recorded: Vec<String> = match table {
+        Table::Records => rubric
+            .rules
+            .iter()
+            .filter(|r| r.kind.is_recorded())
+            .map(|r| r.code.clone())
+            .collect(),
+        Table::Assessments => rubric
+            .rules
+            .iter()
+            .filter(|r| matches!(r.kind, lvzhi_core::RuleKind::Assessed { .. }))
+            .map(|r| r.code.clone())
+            .collect(),
+        Table::Metrics => rubric.metrics.iter().map(|m| m.code.clone()).collect(),
+        Table::Units => rubric.classes.iter().map(|c| c.code.clone()).collect(),
+    };
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name(name)?;
+        for (c, h) in heads.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &f.head)?;
+            ws.set_column_width(c as u16, if c == 0 { 24.0 } else { 14.0 })?;
+        }
+        ws.set_freeze_panes(1, 0)?;
+        let last = 5000;
+        let units_list = DataValidation::new()
+            .allow_list_formula(Formula::new(format!(
+                "=选项!$A$1:$A${}",
+                units.len().max(1)
+            )))
+            .set_error_message("请从下拉列表中选择名册中的单位")?;
+        let second = DataValidation::new()
+            .allow_list_formula(Formula::new(format!(
+                "=选项!$B$1:$B${}",
+                recorded.len().max(1)
+            )))
+            .set_error_message("请从下拉列表中选择")?;
+        if matches!(table, Table::Units) {
+            ws.add_data_validation(1, 1, last, 1, &second)?;
+        } else {
+            ws.add_data_validation(1, 0, last, 0, &units_list)?;
+            ws.add_data_validation(1, 1, last, 1, &second)?;
+        }
+    }
+    let lists = wb.add_worksheet();
+    lists.set_name("选项")?;
+    for (i, u) in units.iter().enumerate() {
+        lists.write_string(i as u32, 0, neutralise(u).as_ref())?;
+    }
+    for (i, c) in recorded.iter().enumerate() {
+        lists.write_string(i as u32, 1, neutralise(c).as_ref())?;
+    }
+    lists.set_hidden(true);
+    wb.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralise;
+
+    #[test]
+    fn formula_like_text_is_neutralised() {
+        assert_eq!(neutralise("=1+1"), "'=1+1");
+        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralise("-2"), "'-2");
+        assert_eq!(neutralise("发改委"), "发改委");
+    }
+}

@@ -1,0 +1,277 @@
+//! The documents the office exchanges, from the store: exports (ranking table, ledger, every unit's
+//! sheet), import templates, and imports of records, 督导组 scores, metrics and the roster's tags from
+//! `.xlsx` or CSV, all-or-nothing. The API routes, the pages and the command line (`lvzhi export`,
+//! `lvzhi import`) all call these functions, so they cannot differ. Permission checks are the
+//! callers'; this module must not contain SQL or compute a score.
+
+use lvzhi_office::xlsx_output::{self, LedgerRow};
+use lvzhi_office::{InputError, InputErrors, InputFile, Table};
+use lvzhi_store::{Actor, NewRecord, PeriodState, Store, StoreError};
+
+/// What can be exported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Export {
+    /// The official ranking table.
+    Results,
+    /// Every record of the period.
+    Ledger,
+    /// Every unit's explained sheet.
+    Sheets,
+}
+
+impl Export {
+    pub fn parse(s: &str) -> Option<Export> {
+        match s {
+            "results" => Some(Export::Results),
+            "ledger" => Some(Export::Ledger),
+            "sheets" => Some(Export::Sheets),
+            _ => None,
+        }
+    }
+
+    /// The file name offered for download.
+    pub fn file_name(self, year: i64) -> String {
+        match self {
+            Export::Results => format!("{year}年度监测得分排名.xlsx"),
+            Export::Ledger => format!("{year}年度扣分记录.xlsx"),
+            Export::Sheets => format!("{year}年度各单位得分说明.xlsx"),
+        }
+    }
+}
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn status_label(s: &str) -> &'static str {
+    if s == "revoked" {
+        "已撤销"
+    } else {
+        "有效"
+    }
+}
+
+/// The period's records as the ledger export shows them.
+pub fn ledger_rows(state: &PeriodState) -> Vec<LedgerRow> {
+    state
+        .records
+        .iter()
+        .map(|r| LedgerRow {
+            id: r.id,
+            unit: r.unit.clone(),
+            rule: r.rule.clone(),
+            count: r.count,
+            points: crate::pages::record_points(&state.rubric, r),
+            date: r.date.clone().unwrap_or_default(),
+            source: r.source.clone(),
+            note: r.note.clone(),
+            status: status_label(&r.status).to_owned(),
+            created_by: r.created_by.clone(),
+            created_at: r.created_at.clone(),
+            revoked_reason: r.revoked_reason.clone().unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn xlsx_failed(e: &rust_xlsxwriter::XlsxError) -> StoreError {
+    StoreError::Corrupt(format!("无法生成工作簿：{e}"))
+}
+
+/// Writes an export of the period `year` as `.xlsx` bytes.
+pub async fn export(store: &Store, year: i64, what: Export) -> Result<Vec<u8>, StoreError> {
+    let state = store.state(year).await?;
+    match what {
+        Export::Results => xlsx_output::results_xlsx(&state.rubric, &state.sheets),
+        Export::Ledger => xlsx_output::ledger_xlsx(&state.rubric, &ledger_rows(&state)),
+        Export::Sheets => {
+            xlsx_output::sheets_xlsx(&state.rubric, &state.sheets, &ledger_rows(&state))
+        }
+    }
+    .map_err(|e| xlsx_failed(&e))
+}
+
+/// Which table an import or template is for, by its name in paths and commands.
+pub fn table_of(s: &str) -> Option<Table> {
+    match s {
+        "records" => Some(Table::Records),
+        "assessments" => Some(Table::Assessments),
+        "metrics" => Some(Table::Metrics),
+        "units" => Some(Table::Units),
+        _ => None,
+    }
+}
+
+/// The import template of `table` for the period `year`.
+pub async fn template(store: &Store, year: i64, table: Table) -> Result<Vec<u8>, StoreError> {
+    let state = store.state(year).await?;
+    let units: Vec<String> = state.units.iter().map(|u| u.name.clone()).collect();
+    xlsx_output::template_xlsx(&state.rubric, table, &units).map_err(|e| xlsx_failed(&e))
+}
+
+/// A file read for import: its rows in the table's column order, and each row's line (or worksheet row).
+pub struct Parsed {
+    pub table: Table,
+    pub rows: Vec<Vec<String>>,
+    lines: Vec<u64>,
+    label: String,
+}
+
+/// Reads an uploaded or given file (workbook or CSV, by content) as `table`.
+pub fn parse(bytes: Vec<u8>, label: &str, table: Table) -> Result<Parsed, InputErrors> {
+    let file = InputFile::from_bytes(bytes, label)?;
+    let (rows, lines) = file.table(label, table)?;
+    if rows.is_empty() {
+        let mut e = InputErrors::default();
+        e.push(InputError {
+            file: label.to_owned(),
+            line: 0,
+            field: String::new(),
+            message: "文件中没有数据行".to_owned(),
+        });
+        return Err(e);
+    }
+    Ok(Parsed {
+        table,
+        rows,
+        lines,
+        label: label.to_owned(),
+    })
+}
+
+impl Parsed {
+    /// The line (or worksheet row) of the row at `index`, as a person sees it.
+    pub fn line_of(&self, index: usize) -> u64 {
+        self.lines.get(index).copied().unwrap_or(0)
+    }
+
+    /// Loads the rows into the period (`dry_run`: checks only). Refusals name the file, the row and
+    /// the column.
+    pub async fn import(
+        &self,
+        store: &Store,
+        year: i64,
+        actor: &Actor,
+        dry_run: bool,
+    ) -> Result<usize, ImportError> {
+        let mut tags = Vec::new();
+        let mut records = Vec::new();
+        let mut assessments = Vec::new();
+        let mut metrics = Vec::new();
+        match self.table {
+            Table::Units => {
+                let state = store.state(year).await?;
+                let mut errs = InputErrors::default();
+                for (i, r) in self.rows.iter().enumerate() {
+                    match state.units.iter().find(|u| u.name == r[0]) {
+                        Some(u) if u.class != r[1] => errs.push(InputError {
+                            file: self.label.clone(),
+                            line: self.line_of(i),
+                            field: "类别".into(),
+                            message: format!(
+                                "单位「{}」在细则名册中是 {} 类，不是「{}」（类别随细则确定，不能在此修改）",
+                                r[0], u.class, r[1]
+                            ),
+                        }),
+                        _ => {}
+                    }
+                    let t: Vec<String> = r[2]
+                        .split([';', '；', ',', '，', '、'])
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                    tags.push((r[0].clone(), t));
+                }
+                if !errs.is_empty() {
+                    return Err(ImportError::Input(errs));
+                }
+            }
+            Table::Records => {
+                records = self
+                    .rows
+                    .iter()
+                    .map(|r| NewRecord {
+                        unit: r[0].clone(),
+                        rule: r[1].clone(),
+                        count: Some(r[2].clone()).filter(|c| !c.is_empty()),
+                        points: Some(r[3].clone()).filter(|c| !c.is_empty()),
+                        date: Some(r[4].clone()).filter(|c| !c.is_empty()),
+                        source: r[5].clone(),
+                        note: r[6].clone(),
+                    })
+                    .collect();
+            }
+            Table::Assessments => {
+                assessments = self
+                    .rows
+                    .iter()
+                    .map(|r| (r[0].clone(), r[1].clone(), r[2].clone(), r[3].clone()))
+                    .collect();
+            }
+            Table::Metrics => {
+                metrics = self
+                    .rows
+                    .iter()
+                    .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
+                    .collect();
+            }
+        }
+        let label = format!("导入 {}", self.label);
+        store
+            .import(
+                year,
+                &label,
+                &tags,
+                &records,
+                &assessments,
+                &metrics,
+                actor,
+                dry_run,
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Rows(rows) => {
+                    let mut errs = InputErrors::default();
+                    for p in rows {
+                        errs.push(InputError {
+                            file: self.label.clone(),
+                            line: self.line_of(p.index),
+                            field: p.field,
+                            message: p.message,
+                        });
+                    }
+                    ImportError::Input(errs)
+                }
+                other => ImportError::Store(other),
+            })
+    }
+}
+
+/// Why an import did not happen; nothing was stored in either case.
+#[derive(Debug)]
+pub enum ImportError {
+    /// Bad rows, each with its file, row and column.
+    Input(InputErrors),
+    Store(StoreError),
+}
+
+impl From<StoreError> for ImportError {
+    fn from(e: StoreError) -> Self {
+        ImportError::Store(e)
+    }
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImportError::Input(e) => {
+                for x in &e.errors {
+                    writeln!(f, "{x}")?;
+                }
+                if e.total > e.errors.len() {
+                    writeln!(f, "……另有 {} 处错误未列出", e.total - e.errors.len())?;
+                }
+                write!(f, "共 {} 处错误，未导入任何数据。", e.total)
+            }
+            ImportError::Store(e) => write!(f, "{e}"),
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! 导入: upload a workbook or CSV, check it whole (a preview of the rows, or every refused row with
+//! its row number and column), then import it in one transaction. The checks and the import are
+//! `crate::exchange`'s, the same as the API's and the command line's.
+
+use axum::extract::{Multipart, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use lvzhi_core::access::Action;
+use lvzhi_office::Table;
+use lvzhi_store::Role;
+use serde_json::json;
+
+use super::{PageError, Viewer, YearQuery, query, render, year_of};
+use crate::AppState;
+use crate::exchange::{ImportError, parse, table_of};
+
+fn tables(v: &Viewer) -> Vec<serde_json::Value> {
+    let mut t = Vec::new();
+    if v.may(Action::WriteRecords, None) {
+        t.push(json!({"value": "records", "label": "扣分记录"}));
+    }
+    if v.user().role == Role::Assessor || v.may(Action::WriteAssessment, None) {
+        t.push(json!({"value": "assessments", "label": "督导组打分"}));
+    }
+    if v.may(Action::WriteMetric, None) {
+        t.push(json!({"value": "metrics", "label": "指标数据"}));
+    }
+    if v.may(Action::EditRoster, None) {
+        t.push(json!({"value": "units", "label": "名册标签"}));
+    }
+    t
+}
+
+pub async fn page(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
+    let y = year_of(&s, q.year.as_deref()).await?;
+    let tables = tables(&v);
+    if tables.is_empty() {
+        return Err(v.error(PageError::new(StatusCode::FORBIDDEN, "无权导入数据")));
+    }
+    v.page(
+        "import.html",
+        "import",
+        "导入",
+        Some(&y),
+        json!({"tables": tables}),
+    )
+}
+
+fn heads(t: Table) -> &'static [&'static str] {
+    match t {
+        Table::Records => &["单位", "条款编号", "数量", "扣分", "日期", "依据", "说明"],
+        Table::Assessments => &["单位", "条款编号", "督导组", "得分"],
+        Table::Metrics => &["单位", "指标", "数值"],
+        Table::Units => &["单位名称", "类别", "标签"],
+    }
+}
+
+pub async fn submit(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q).map_err(|e| v.error(e))?;
+    let y = year_of(&s, q.year.as_deref())
+        .await
+        .map_err(|e| v.error(e))?;
+    let refuse = |m: String| v.error(PageError::new(StatusCode::UNPROCESSABLE_ENTITY, m));
+    let mut mp = multipart.map_err(|e| refuse(format!("上传内容无法读取：{}", e.body_text())))?;
+    let (mut table, mut commit, mut file) = (String::new(), false, None);
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| refuse(format!("上传内容无法读取：{}", e.body_text())))?
+    {
+        match field.name() {
+            Some("table") => table = field.text().await.unwrap_or_default(),
+            Some("commit") => commit = field.text().await.unwrap_or_default() == "1",
+            Some("file") => {
+                let name = field.file_name().unwrap_or("上传文件").to_owned();
+                let data = field
+                    .bytes()
+                    .await
+                    .map_err(|e| refuse(format!("文件无法读取：{}", e.body_text())))?;
+                file = Some((name, data.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    let Some(t) = table_of(&table) else {
+        return Err(refuse("请选择导入内容".into()));
+    };
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return Err(refuse("请选择要导入的文件".into()));
+    };
+    let errors = |e: lvzhi_office::InputErrors| -> Result<Response, PageError> {
+        let html = render(
+            "import_result.html",
+            &json!({"errors": e.errors.iter().map(|x| json!({"line": x.line, "field": x.field, "message": x.message})).collect::<Vec<_>>(), "total": e.total}),
+        )?;
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+    };
+    let parsed = match parse(bytes, &name, t) {
+        Ok(p) => p,
+        Err(e) => return errors(e),
+    };
+    crate::api::check_import(&v.authed, &s, &parsed)
+        .await
+        .map_err(|e| v.error(e))?;
+    match parsed
+        .import(&s.store, y.year, &v.authed.actor, !commit)
+        .await
+    {
+        Ok(n) => {
+            let rows: Vec<&Vec<String>> = parsed.rows.iter().take(20).collect();
+            let html = render(
+                "import_result.html",
+                &json!({"committed": commit, "count": n, "name": name, "rows": rows, "heads": heads(t)}),
+            )?;
+            Ok(html.into_response())
+        }
+        Err(ImportError::Input(e)) => errors(e),
+        Err(ImportError::Store(e)) => Err(v.error(e)),
+    }
+}
