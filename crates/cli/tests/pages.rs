@@ -213,3 +213,166 @@ fn pages_need_a_login_and_keep_units_apart() {
         "only its own records"
     );
 }
+
+fn multipart(fields: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----lvzhi-pages-boundary";
+    let mut body = Vec::new();
+    for (name, file, data) in fields {
+        let disposition = match file {
+            Some(f) => format!("form-data; name=\"{name}\"; filename=\"{f}\""),
+            None => format!("form-data; name=\"{name}\""),
+        };
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[test]
+fn exports_templates_and_imports_over_http() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let server = start(&data, true);
+    let port = server.port;
+    let bearer = format!("Bearer {}", token(&data));
+    let auth = [("Authorization", bearer.as_str())];
+    for file in ["results.xlsx", "ledger.xlsx", "sheets.xlsx"] {
+        let (status, head, body) = raw(
+            port,
+            "GET",
+            &format!("/api/v1/periods/2022/export/{file}"),
+            &auth,
+            "",
+        );
+        assert_eq!(status, 200, "{file}: {body}");
+        assert!(head.contains("spreadsheetml"), "{head}");
+        assert!(head.contains("filename*=UTF-8''2022"), "{head}");
+    }
+    let (status, _, body) = raw(
+        port,
+        "GET",
+        "/api/v1/periods/2022/export/report.pdf",
+        &auth,
+        "",
+    );
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body.contains("尚未"),
+        "an unsupported export says so: {body}"
+    );
+    let (status, head, _) = raw(
+        port,
+        "GET",
+        "/api/v1/periods/2022/templates/records.xlsx",
+        &auth,
+        "",
+    );
+    assert_eq!(status, 200);
+    assert!(head.contains("spreadsheetml"));
+
+    // An import with a bad row: 422, the rows listed, nothing stored; a dry run stores nothing either.
+    let count = || {
+        let (_, _, body) = raw(port, "GET", "/api/v1/periods/2022/records", &auth, "");
+        body.matches("\"id\":").count()
+    };
+    let before = count();
+    let csv =
+        "单位,条款编号,数量,日期\n教育局,2.5,1,2022-04-01\n教育局,0.0,1,2022-04-01\n".as_bytes();
+    let (ct, body) = multipart(&[("file", Some("bad.csv"), csv)]);
+    let body = String::from_utf8(body).expect("utf-8 body");
+    let headers = [
+        ("Authorization", bearer.as_str()),
+        ("Content-Type", ct.as_str()),
+    ];
+    let (status, _, answer) = raw(
+        port,
+        "POST",
+        "/api/v1/periods/2022/import/records",
+        &headers,
+        &body,
+    );
+    assert_eq!(status, 422, "{answer}");
+    let v: serde_json::Value = serde_json::from_str(&answer).expect("json");
+    assert_eq!(v["error"]["rows"][0]["line"], 3, "{answer}");
+    assert_eq!(count(), before);
+    let good = "单位,条款编号,数量,日期\n教育局,2.5,1,2022-04-01\n".as_bytes();
+    let (ct, body) = multipart(&[("file", Some("good.csv"), good)]);
+    let body = String::from_utf8(body).expect("utf-8 body");
+    let headers = [
+        ("Authorization", bearer.as_str()),
+        ("Content-Type", ct.as_str()),
+    ];
+    let (status, _, answer) = raw(
+        port,
+        "POST",
+        "/api/v1/periods/2022/import/records?dry_run=true",
+        &headers,
+        &body,
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(count(), before, "a dry run stores nothing");
+    let (status, _, answer) = raw(
+        port,
+        "POST",
+        "/api/v1/periods/2022/import/records",
+        &headers,
+        &body,
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(count(), before + 1);
+
+    // The import page: a preview, then the import, through the session.
+    let (cookie, csrf) = login(port, "admin", "Admin-Pass-2022");
+    let origin = format!("http://127.0.0.1:{port}");
+    let page_post = |fields: &[(&str, Option<&str>, &[u8])]| {
+        let (ct, body) = multipart(fields);
+        let body = String::from_utf8(body).expect("utf-8 body");
+        raw(
+            port,
+            "POST",
+            "/import?year=2022",
+            &[
+                ("Cookie", cookie.as_str()),
+                ("Content-Type", ct.as_str()),
+                ("Origin", origin.as_str()),
+                ("Sec-Fetch-Site", "same-origin"),
+                ("HX-Request", "true"),
+                ("X-CSRF-Token", csrf.as_str()),
+            ],
+            &body,
+        )
+    };
+    let m = "单位,指标,数值\n教育局,hazard_entries,123\n".as_bytes();
+    let (status, _, html) = page_post(&[
+        ("table", None, b"metrics"),
+        ("commit", None, b"0"),
+        ("file", Some("m.csv"), m),
+    ]);
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("import-preview") && html.contains("123"),
+        "{html}"
+    );
+    let (status, _, html) = page_post(&[
+        ("table", None, b"metrics"),
+        ("commit", None, b"1"),
+        ("file", Some("m.csv"), m),
+    ]);
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("import-done"), "{html}");
+    let (_, _, sheet) = raw(
+        port,
+        "GET",
+        "/api/v1/periods/2022/units/%E6%95%99%E8%82%B2%E5%B1%80/sheet",
+        &auth,
+        "",
+    );
+    assert!(
+        sheet.contains("\"value\":\"123\""),
+        "the imported metric is in the sheet"
+    );
+}

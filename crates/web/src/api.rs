@@ -1054,6 +1054,12 @@ async fn export_file(
 ) -> Result<Response, ApiError> {
     let year = year_of(&year)?;
     let (what, format) = file.rsplit_once('.').unwrap_or((file.as_str(), ""));
+    if what == "report" {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "通报（docx、pdf）尚未实现；目前可导出 results、ledger、sheets 的 xlsx",
+        ));
+    }
     let what = crate::exchange::Export::parse(what).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,

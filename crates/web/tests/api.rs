@@ -562,7 +562,7 @@ async fn headers_on_every_route_and_openapi_matches_router() {
             n += 1;
         }
     }
-    assert_eq!(n, 22, "documented operations");
+    assert_eq!(n, 25, "documented operations");
     // An unknown API address answers JSON; an unknown page answers a page.
     let (s, v, h) = call(&t, "GET", "/api/v1/nowhere", None, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);

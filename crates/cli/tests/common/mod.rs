@@ -159,7 +159,7 @@ pub fn raw(
     s.write_all(req.as_bytes()).expect("send");
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).expect("read");
-    let text = String::from_utf8(raw).expect("utf-8");
+    let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, rest) = text.split_once("\r\n\r\n").expect("headers");
     let status = head
         .split_whitespace()
