@@ -15,7 +15,7 @@
 
 use std::io::{Cursor, Read, Seek};
 
-use calamine::{Data, Reader, SheetType, SheetVisible, Xlsx};
+use calamine::{DataRef, Reader, SheetType, SheetVisible, Xlsx};
 
 use crate::csv_input::{InputError, InputErrors};
 
@@ -188,20 +188,66 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// The text of a cell, or why it cannot be read.
-fn cell_text(cell: &Data) -> Result<String, String> {
-    Ok(match cell {
-        Data::Empty => String::new(),
-        Data::String(s) | Data::DurationIso(s) => s.clone(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) => number_text(*f),
-        Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
-        Data::DateTime(dt) if dt.is_datetime() => serial_date(dt.as_f64())
-            .ok_or_else(|| format!("日期超出范围（Excel 序号 {}）", dt.as_f64()))?,
-        Data::DateTime(dt) => number_text(dt.as_f64()),
-        Data::DateTimeIso(s) => s.get(..10).unwrap_or(s).to_owned(),
-        Data::Error(e) => return Err(format!("单元格是公式错误值 {e}，请修正后再导入")),
-    })
+/// Appends the text of a cell to `out`, or says why it cannot be read.
+fn cell_text(cell: &DataRef<'_>, out: &mut String) -> Result<(), String> {
+    match cell {
+        DataRef::Empty => {}
+        DataRef::SharedString(s) => out.push_str(s),
+        DataRef::String(s) | DataRef::DurationIso(s) => out.push_str(s),
+        DataRef::Int(i) => out.push_str(&i.to_string()),
+        DataRef::Float(f) => out.push_str(&number_text(*f)),
+        DataRef::Bool(b) => out.push_str(if *b { "TRUE" } else { "FALSE" }),
+        DataRef::DateTime(dt) if dt.is_datetime() => out.push_str(
+            &serial_date(dt.as_f64())
+                .ok_or_else(|| format!("日期超出范围（Excel 序号 {}）", dt.as_f64()))?,
+        ),
+        DataRef::DateTime(dt) => out.push_str(&number_text(dt.as_f64())),
+        DataRef::DateTimeIso(s) => out.push_str(s.get(..10).unwrap_or(s)),
+        DataRef::Error(e) => return Err(format!("单元格是公式错误值 {e}，请修正后再导入")),
+    }
+    Ok(())
+}
+
+/// Builds the CSV of a worksheet one row at a time.
+struct Rows {
+    out: csv::Writer<Vec<u8>>,
+    lines: Vec<(u64, u32)>,
+    line: u64,
+    /// The header's worksheet row (0-based), once found.
+    header: Option<u32>,
+    /// The row being filled: its cells by column (0-based from column A).
+    row: Vec<String>,
+    row_at: u32,
+}
+
+impl Rows {
+    fn flush(&mut self) -> Result<(), csv::Error> {
+        let filled = self.row.iter().filter(|c| !c.is_empty()).count();
+        if filled == 0 {
+            self.row.clear();
+            return Ok(());
+        }
+        // Title rows above the header have fewer than two filled cells.
+        if self.header.is_none() {
+            if filled < 2 {
+                self.row.clear();
+                return Ok(());
+            }
+            self.header = Some(self.row_at);
+        }
+        while self.row.last().is_some_and(String::is_empty) {
+            self.row.pop();
+        }
+        self.lines.push((self.line, self.row_at + 1));
+        self.line += 1 + self
+            .row
+            .iter()
+            .map(|f| f.matches('\n').count() as u64)
+            .sum::<u64>();
+        self.out.write_record(&self.row)?;
+        self.row.clear();
+        Ok(())
+    }
 }
 
 /// Reads the first visible worksheet of a workbook as CSV.
@@ -236,20 +282,62 @@ pub fn workbook_csv(bytes: &[u8], file: &str) -> Result<SheetCsv, InputErrors> {
         return Err(refuse(file, 0, "", "工作簿中没有可见的工作表"));
     };
     let label = |line: u64, field: &str, m: String| refuse(file, line, field, m);
-    let range = wb
-        .worksheet_range(&sheet)
-        .map_err(|e| label(0, "", format!("工作表「{sheet}」无法读取：{e}")))?;
-    let merged = wb.merge_cells_by_sheet_name(&sheet).unwrap_or_default();
-    let Some((row0, col0)) = range.start() else {
-        return Err(label(0, "", format!("工作表「{sheet}」是空的")));
-    };
-    let rows: Vec<&[Data]> = range.rows().collect();
-    // Title rows above the header: fewer than two filled cells.
-    let filled = |r: &[Data]| r.iter().filter(|c| !matches!(c, Data::Empty)).count();
-    let skip = rows.iter().take_while(|r| filled(r) < 2).count();
-    let header_row = row0 + skip as u32;
+    let unreadable =
+        |e: &dyn std::fmt::Display| label(0, "", format!("工作表「{sheet}」无法读取：{e}"));
     let mut errs = InputErrors::default();
-    for m in &merged {
+    let mut rows = Rows {
+        out: csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(Vec::with_capacity(bytes.len() * 2)),
+        lines: Vec::new(),
+        line: 1,
+        header: None,
+        row: Vec::new(),
+        row_at: 0,
+    };
+    // The merged cells are read on a second thread, from a second reader over the same bytes, while
+    // this one streams the cells: each is a full pass over the sheet's XML.
+    let merged = std::thread::scope(|scope| -> Result<Vec<calamine::Dimensions>, InputErrors> {
+        let merges = scope.spawn(|| {
+            Xlsx::new(Cursor::new(bytes))
+                .ok()
+                .and_then(|mut w: Xlsx<_>| w.merge_cells_by_sheet_name(&sheet).ok())
+                .unwrap_or_default()
+        });
+        let mut cells = wb
+            .worksheet_cells_reader(&sheet)
+            .map_err(|e| unreadable(&e))?;
+        while let Some(cell) = cells.next_cell().map_err(|e| unreadable(&e))? {
+            let (r, c) = cell.get_position();
+            if r != rows.row_at {
+                rows.flush().map_err(|e| unreadable(&e))?;
+                rows.row_at = r;
+            }
+            let c = c as usize;
+            if rows.row.len() <= c {
+                rows.row.resize(c + 1, String::new());
+            }
+            let mut text = std::mem::take(&mut rows.row[c]);
+            text.clear();
+            if let Err(m) = cell_text(cell.get_value(), &mut text) {
+                errs.push(InputError {
+                    file: file.to_owned(),
+                    line: u64::from(r) + 1,
+                    field: cell_name(r, c as u32),
+                    message: m,
+                });
+                text.clear();
+            }
+            rows.row[c] = text;
+        }
+        Ok(merges.join().unwrap_or_default())
+    })?;
+    rows.flush().map_err(|e| unreadable(&e))?;
+    let Some(header_row) = rows.header else {
+        return Err(label(0, "", format!("工作表「{sheet}」是空的，或没有表头")));
+    };
+    // Merged cells: allowed in the title rows above the header only.
+    for m in merged {
         if m.end.0 >= header_row {
             errs.push(InputError {
                 file: file.to_owned(),
@@ -263,45 +351,12 @@ pub fn workbook_csv(bytes: &[u8], file: &str) -> Result<SheetCsv, InputErrors> {
             });
         }
     }
-    let mut out = csv::WriterBuilder::new()
-        .flexible(true)
-        .from_writer(Vec::with_capacity(bytes.len() * 2));
-    let mut lines = Vec::with_capacity(rows.len());
-    let mut line = 1u64;
-    let mut fields: Vec<String> = Vec::new();
-    for (i, r) in rows.iter().enumerate().skip(skip) {
-        let excel_row = row0 + i as u32;
-        fields.clear();
-        for (j, c) in r.iter().enumerate() {
-            match cell_text(c) {
-                Ok(t) => fields.push(t),
-                Err(m) => {
-                    errs.push(InputError {
-                        file: file.to_owned(),
-                        line: u64::from(excel_row) + 1,
-                        field: cell_name(excel_row, col0 + j as u32),
-                        message: m,
-                    });
-                    fields.push(String::new());
-                }
-            }
-        }
-        // Trailing empty cells are not columns.
-        while fields.last().is_some_and(String::is_empty) && fields.len() > 1 {
-            fields.pop();
-        }
-        lines.push((line, excel_row + 1));
-        line += 1 + fields
-            .iter()
-            .map(|f| f.matches('\n').count() as u64)
-            .sum::<u64>();
-        out.write_record(&fields)
-            .map_err(|e| label(0, "", format!("转换失败：{e}")))?;
-    }
     if !errs.is_empty() {
         return Err(errs);
     }
-    let csv = out
+    let lines = rows.lines;
+    let csv = rows
+        .out
         .into_inner()
         .map_err(|e| label(0, "", format!("转换失败：{e}")))?;
     Ok(SheetCsv { csv, sheet, lines })
