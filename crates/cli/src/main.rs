@@ -77,15 +77,15 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// 导出 Excel：results（排名表）、ledger（扣分记录）、sheets（各单位得分说明）
+    /// 导出：results（排名表）、ledger（扣分记录）、sheets（各单位得分说明）为 xlsx；report（通报）为 docx 或 pdf
     Export {
         #[command(flatten)]
         store: service::StoreArgs,
-        /// results | ledger | sheets
+        /// results | ledger | sheets | report
         what: String,
         #[arg(long)]
         year: i64,
-        /// 目前只有 xlsx
+        /// xlsx（results、ledger、sheets）；docx 或 pdf（report）
         #[arg(long, default_value = "xlsx")]
         format: String,
         #[arg(long)]

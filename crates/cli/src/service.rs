@@ -579,13 +579,16 @@ pub async fn export(
     out: &Path,
 ) -> anyhow::Result<()> {
     let Some(w) = lvzhi_web::exchange::Export::parse(what) else {
-        bail!("没有「{what}」这种导出，可选 results、ledger、sheets");
+        bail!("没有「{what}」这种导出，可选 results、ledger、sheets、report");
     };
-    if format != "xlsx" {
-        bail!("导出格式「{format}」尚未支持：目前只有 xlsx（docx 与 pdf 通报尚未实现）");
-    }
+    let Some(f) = lvzhi_web::exchange::Format::parse(format).filter(|f| w.formats().contains(f))
+    else {
+        bail!(
+            "「{what}」没有「{format}」格式：results、ledger、sheets 为 xlsx，report 为 docx 或 pdf"
+        );
+    };
     let store = open_with_period(store).await?;
-    let bytes = lvzhi_web::exchange::export(&store, year, w)
+    let bytes = lvzhi_web::exchange::export(&store, year, w, f)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     write_new(out, &bytes)?;

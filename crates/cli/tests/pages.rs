@@ -252,17 +252,31 @@ fn exports_templates_and_imports_over_http() {
         assert!(head.contains("spreadsheetml"), "{head}");
         assert!(head.contains("filename*=UTF-8''2022"), "{head}");
     }
+    for (file, mime) in [
+        ("report.pdf", "application/pdf"),
+        ("report.docx", "wordprocessingml"),
+    ] {
+        let (status, head, _) = raw(
+            port,
+            "GET",
+            &format!("/api/v1/periods/2022/export/{file}"),
+            &auth,
+            "",
+        );
+        assert_eq!(status, 200, "{file}: {head}");
+        assert!(head.contains(mime), "{head}");
+    }
     let (status, _, body) = raw(
         port,
         "GET",
-        "/api/v1/periods/2022/export/report.pdf",
+        "/api/v1/periods/2022/export/report.xlsx",
         &auth,
         "",
     );
     assert_eq!(status, 404, "{body}");
     assert!(
-        body.contains("尚未"),
-        "an unsupported export says so: {body}"
+        body.contains("没有这种格式"),
+        "an unknown format says what exists: {body}"
     );
     let (status, head, _) = raw(
         port,

@@ -499,3 +499,139 @@ fn the_ranking_table_opens_in_libreoffice_with_the_same_figures() {
     }
     assert_eq!(seen, units.len(), "every unit is in the table: {csv}");
 }
+
+#[test]
+fn the_notice_lists_every_unit_in_pdf_and_docx() {
+    let has = |bin: &str| std::process::Command::new(bin).arg("-v").output().is_ok();
+    if !has("pdftotext") || !has("pdftoppm") {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: poppler-utils (pdftotext, pdftoppm) are required"
+        );
+        eprintln!(
+            "\n*** SKIPPED: pdftotext/pdftoppm not found (apt-get install poppler-utils); the PDF was not read. ***\n"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let data = d.join("data");
+    let data_s = data.to_str().expect("path");
+    let files = ["units", "records", "assessments", "metrics"];
+    for t in files {
+        let f = sample(&format!("{t}.csv"));
+        let run = lvzhi(
+            &[
+                "import",
+                t,
+                f.to_str().expect("p"),
+                "--year",
+                "2022",
+                "--data",
+                data_s,
+            ],
+            d,
+        );
+        assert_eq!(run.code, 0, "{t}: {}", run.stderr);
+    }
+    let mut args = vec!["score".to_owned(), "--json".to_owned()];
+    for t in files {
+        args.push(format!("--{t}"));
+        args.push(sample(&format!("{t}.csv")).display().to_string());
+    }
+    let run = lvzhi(&args.iter().map(String::as_str).collect::<Vec<_>>(), d);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let units = v["results"].as_array().expect("results");
+
+    let pdf = d.join("report.pdf");
+    let run = lvzhi(
+        &[
+            "export",
+            "report",
+            "--format",
+            "pdf",
+            "--year",
+            "2022",
+            "--data",
+            data_s,
+            "--out",
+            pdf.to_str().expect("p"),
+        ],
+        d,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("履职监测情况") && text.contains("通报"),
+        "{text}"
+    );
+    for u in units {
+        let name = u["unit"].as_str().expect("name");
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().any(|w| w == name))
+            .unwrap_or_else(|| panic!("{name} is in the PDF"));
+        let total = u["total"].as_str().expect("total");
+        assert!(line.contains(total), "{name}: {total} in «{line}»");
+    }
+    let png = d.join("page");
+    let out = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "50", "-f", "1", "-l", "1"])
+        .arg(&pdf)
+        .arg(&png)
+        .output()
+        .expect("pdftoppm");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_dir(d)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("page"))
+        .expect("the first page rendered");
+    assert!(
+        page.metadata().expect("meta").len() > 10_000,
+        "a page with text on it"
+    );
+
+    let docx = d.join("report.docx");
+    let run = lvzhi(
+        &[
+            "export",
+            "report",
+            "--format",
+            "docx",
+            "--year",
+            "2022",
+            "--data",
+            data_s,
+            "--out",
+            docx.to_str().expect("p"),
+        ],
+        d,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&docx).expect("docx")).expect("a zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("word/document.xml").expect("document.xml"),
+        &mut xml,
+    )
+    .expect("xml");
+    for u in units {
+        let name = u["unit"].as_str().expect("name");
+        assert!(
+            xml.contains(&format!(">{name}<")),
+            "{name} is in the Word notice"
+        );
+        assert!(xml.contains(&format!(">{}<", u["total"].as_str().expect("total"))));
+    }
+}

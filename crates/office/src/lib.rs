@@ -9,6 +9,7 @@
 //! formats and nothing of databases or HTTP.
 
 pub mod csv_input;
+pub mod report;
 pub mod xlsx_input;
 pub mod xlsx_output;
 

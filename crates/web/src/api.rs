@@ -1054,33 +1054,29 @@ async fn export_file(
 ) -> Result<Response, ApiError> {
     let year = year_of(&year)?;
     let (what, format) = file.rsplit_once('.').unwrap_or((file.as_str(), ""));
-    if what == "report" {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "通报（docx、pdf）尚未实现；目前可导出 results、ledger、sheets 的 xlsx",
-        ));
-    }
     let what = crate::exchange::Export::parse(what).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            format!("没有「{file}」这种导出（可用 results、ledger、sheets）"),
+            format!("没有「{file}」这种导出（可用 results.xlsx、ledger.xlsx、sheets.xlsx、report.docx、report.pdf）"),
         )
     })?;
-    if format != "xlsx" {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("导出格式「{format}」尚未支持（目前只有 xlsx；docx 与 pdf 通报尚未实现）"),
-        ));
-    }
+    let format = crate::exchange::Format::parse(format)
+        .filter(|f| what.formats().contains(f))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("「{file}」没有这种格式（可用 results.xlsx、ledger.xlsx、sheets.xlsx、report.docx、report.pdf）"),
+            )
+        })?;
     match what {
         crate::exchange::Export::Ledger => a.check(&s, Action::ReadRecords, None).await?,
         _ => a.check(&s, Action::ReadResults, None).await?,
     }
-    let bytes = crate::exchange::export(&s.store, year, what).await?;
+    let bytes = crate::exchange::export(&s.store, year, what, format).await?;
     Ok(download_response(
         bytes,
-        crate::exchange::XLSX,
-        &what.file_name(year),
+        format.mime(),
+        &what.file_name(year, format),
     ))
 }
 

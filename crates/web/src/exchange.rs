@@ -17,6 +17,45 @@ pub enum Export {
     Ledger,
     /// Every unit's explained sheet.
     Sheets,
+    /// The 通报 of the period (docx or pdf).
+    Report,
+}
+
+/// The file formats of exports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Xlsx,
+    Docx,
+    Pdf,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "xlsx" => Some(Format::Xlsx),
+            "docx" => Some(Format::Docx),
+            "pdf" => Some(Format::Pdf),
+            _ => None,
+        }
+    }
+
+    pub fn ext(self) -> &'static str {
+        match self {
+            Format::Xlsx => "xlsx",
+            Format::Docx => "docx",
+            Format::Pdf => "pdf",
+        }
+    }
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            Format::Xlsx => XLSX,
+            Format::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
+            Format::Pdf => "application/pdf",
+        }
+    }
 }
 
 impl Export {
@@ -25,17 +64,28 @@ impl Export {
             "results" => Some(Export::Results),
             "ledger" => Some(Export::Ledger),
             "sheets" => Some(Export::Sheets),
+            "report" => Some(Export::Report),
             _ => None,
         }
     }
 
-    /// The file name offered for download.
-    pub fn file_name(self, year: i64) -> String {
+    /// The formats this export comes in.
+    pub fn formats(self) -> &'static [Format] {
         match self {
-            Export::Results => format!("{year}年度监测得分排名.xlsx"),
-            Export::Ledger => format!("{year}年度扣分记录.xlsx"),
-            Export::Sheets => format!("{year}年度各单位得分说明.xlsx"),
+            Export::Report => &[Format::Docx, Format::Pdf],
+            _ => &[Format::Xlsx],
         }
+    }
+
+    /// The file name offered for download.
+    pub fn file_name(self, year: i64, format: Format) -> String {
+        let base = match self {
+            Export::Results => "监测得分排名",
+            Export::Ledger => "扣分记录",
+            Export::Sheets => "各单位得分说明",
+            Export::Report => "履职监测情况通报",
+        };
+        format!("{year}年度{base}.{}", format.ext())
     }
 }
 
@@ -75,17 +125,41 @@ fn xlsx_failed(e: &rust_xlsxwriter::XlsxError) -> StoreError {
     StoreError::Corrupt(format!("无法生成工作簿：{e}"))
 }
 
-/// Writes an export of the period `year` as `.xlsx` bytes.
-pub async fn export(store: &Store, year: i64, what: Export) -> Result<Vec<u8>, StoreError> {
+/// Today in China (UTC+8), as a notice dates itself: `2026年11月28日`.
+fn today() -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
+    format!("{}年{}月{}日", now.year(), u8::from(now.month()), now.day())
+}
+
+/// Writes an export of the period `year`. The caller has checked that `format` is one of
+/// `what.formats()`.
+pub async fn export(
+    store: &Store,
+    year: i64,
+    what: Export,
+    format: Format,
+) -> Result<Vec<u8>, StoreError> {
     let state = store.state(year).await?;
-    match what {
+    let xlsx = match what {
         Export::Results => xlsx_output::results_xlsx(&state.rubric, &state.sheets),
         Export::Ledger => xlsx_output::ledger_xlsx(&state.rubric, &ledger_rows(&state)),
         Export::Sheets => {
             xlsx_output::sheets_xlsx(&state.rubric, &state.sheets, &ledger_rows(&state))
         }
-    }
-    .map_err(|e| xlsx_failed(&e))
+        Export::Report => {
+            let data = lvzhi_office::report::report_data(&state.rubric, &state.sheets, &today());
+            // Typesetting takes a few hundred milliseconds: off the async threads.
+            return tokio::task::spawn_blocking(move || match format {
+                Format::Pdf => lvzhi_office::report::report_pdf(&data),
+                _ => lvzhi_office::report::report_docx(&data),
+            })
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("通报生成中断：{e}")))?
+            .map_err(StoreError::Corrupt);
+        }
+    };
+    xlsx.map_err(|e| xlsx_failed(&e))
 }
 
 /// Which table an import or template is for, by its name in paths and commands.
