@@ -76,6 +76,9 @@ enum Command {
         /// 只检查，不导入
         #[arg(long)]
         dry_run: bool,
+        /// 有错误时，把标注了错误的工作簿写到这个文件
+        #[arg(long)]
+        errors_out: Option<PathBuf>,
     },
     /// 导出：results（排名表）、ledger（扣分记录）、sheets（各单位得分说明）为 xlsx；report（通报）为 docx 或 pdf
     Export {
@@ -324,7 +327,8 @@ fn run_service(cmd: Command) -> ExitCode {
                 file,
                 year,
                 dry_run,
-            } => service::import(&store, &table, &file, year, dry_run).await,
+                errors_out,
+            } => service::import(&store, &table, &file, year, dry_run, errors_out.as_deref()).await,
             Command::Export {
                 store,
                 what,

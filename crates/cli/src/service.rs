@@ -538,6 +538,7 @@ pub async fn import(
     file: &Path,
     year: i64,
     dry_run: bool,
+    errors_out: Option<&Path>,
 ) -> anyhow::Result<bool> {
     let Some(t) = lvzhi_web::exchange::table_of(table) else {
         bail!("不能导入「{table}」，可选 records、assessments、metrics、units");
@@ -562,6 +563,15 @@ pub async fn import(
         Ok(n) => {
             println!("已导入 {n} 行（{year} 年度），并记入审计日志。");
             Ok(true)
+        }
+        Err(lvzhi_web::exchange::ImportError::Input(e)) => {
+            eprintln!("{}", lvzhi_web::exchange::ImportError::Input(e.clone()));
+            if let Some(out) = errors_out {
+                let bytes = parsed.annotated(&e).map_err(|x| anyhow::anyhow!("{x}"))?;
+                write_new(out, &bytes)?;
+                eprintln!("已写出标注了错误的工作簿：{}", out.display());
+            }
+            Ok(false)
         }
         Err(e) => {
             eprintln!("{e}");

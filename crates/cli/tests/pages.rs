@@ -312,6 +312,19 @@ fn exports_templates_and_imports_over_http() {
     assert_eq!(status, 422, "{answer}");
     let v: serde_json::Value = serde_json::from_str(&answer).expect("json");
     assert_eq!(v["error"]["rows"][0]["line"], 3, "{answer}");
+    // The same refusal as the annotated workbook.
+    let (status, head, _) = raw(
+        port,
+        "POST",
+        "/api/v1/periods/2022/import/records?annotated=true",
+        &headers,
+        &body,
+    );
+    assert_eq!(status, 422);
+    assert!(
+        head.contains("spreadsheetml") && head.contains("bad.csv"),
+        "{head}"
+    );
     assert_eq!(count(), before);
     let good = "单位,条款编号,数量,日期\n教育局,2.5,1,2022-04-01\n".as_bytes();
     let (ct, body) = multipart(&[("file", Some("good.csv"), good)]);

@@ -330,10 +330,36 @@ fn import_is_all_or_nothing_and_exports_neutralise_formulas() {
             "2022",
             "--data",
             data_s,
+            "--errors-out",
+            d.join("checked.xlsx").to_str().expect("p"),
         ],
         d,
     );
     assert_eq!(run.code, 1, "{}", run.stdout);
+    // The refused file comes back annotated: every row read, the bad ones with what is wrong.
+    let checked = ledger_cells(&d.join("checked.xlsx"));
+    let row = |line: &str| {
+        checked
+            .iter()
+            .find(|r| r.first().map(String::as_str) == Some(line))
+            .unwrap_or_else(|| panic!("row {line} in {checked:?}"))
+            .clone()
+    };
+    assert!(
+        row("3").last().is_some_and(String::is_empty),
+        "a good row has no remark: {:?}",
+        row("3")
+    );
+    assert!(
+        row("4").last().is_some_and(|m| m.contains("没有这个单位")),
+        "{:?}",
+        row("4")
+    );
+    assert!(
+        row("5").last().is_some_and(|m| m.contains("2023")),
+        "{:?}",
+        row("5")
+    );
     assert!(
         run.stderr.contains("第 4 行") && run.stderr.contains("第 5 行"),
         "{}",

@@ -483,6 +483,91 @@ pub fn template_xlsx(
     wb.save_to_buffer()
 }
 
+/// The headers of a table as the office writes them.
+pub fn table_heads(table: Table) -> &'static [&'static str] {
+    match table {
+        Table::Records => &["单位", "条款编号", "数量", "扣分", "日期", "依据", "说明"],
+        Table::Assessments => &["单位", "条款编号", "督导组", "得分"],
+        Table::Metrics => &["单位", "指标", "数值"],
+        Table::Units => &["单位名称", "类别", "标签"],
+    }
+}
+
+/// A refused import handed back: the rows as they were read, each with its row number in the
+/// original file, the refused ones in red with what is wrong beside them, and the file-level problems
+/// (no row) on top.
+pub fn annotated_xlsx(
+    table: Table,
+    rows: &[Vec<String>],
+    lines: &[u64],
+    errors: &[crate::InputError],
+) -> Result<Vec<u8>, XlsxError> {
+    let f = formats();
+    let bad = Format::new()
+        .set_background_color("#FDECEA")
+        .set_border(FormatBorder::Thin);
+    let why = Format::new()
+        .set_font_color("#B42318")
+        .set_text_wrap()
+        .set_border(FormatBorder::Thin);
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("导入检查结果")?;
+    let heads = table_heads(table);
+    let mut by_line: std::collections::BTreeMap<u64, Vec<String>> =
+        std::collections::BTreeMap::new();
+    let mut general = Vec::new();
+    for e in errors {
+        let text = if e.field.is_empty() {
+            e.message.clone()
+        } else {
+            format!("{}：{}", e.field, e.message)
+        };
+        if lines.contains(&e.line) {
+            by_line.entry(e.line).or_default().push(text);
+        } else {
+            general.push(format!("第 {} 行：{text}", e.line));
+        }
+    }
+    let mut r = 0u32;
+    ws.write_string_with_format(
+        r,
+        0,
+        format!(
+            "共 {} 处错误，整份文件未导入。红色的行需要修改。",
+            errors.len()
+        ),
+        &f.title,
+    )?;
+    r += 1;
+    for g in &general {
+        ws.write_string_with_format(r, 0, neutralise(g).as_ref(), &why)?;
+        r += 1;
+    }
+    ws.write_string_with_format(r, 0, "原行号", &f.head)?;
+    for (c, h) in heads.iter().enumerate() {
+        ws.write_string_with_format(r, 1 + c as u16, *h, &f.head)?;
+        ws.set_column_width(1 + c as u16, if c == 0 { 24.0 } else { 12.0 })?;
+    }
+    let last = 1 + heads.len() as u16;
+    ws.write_string_with_format(r, last, "错误说明", &f.head)?;
+    ws.set_column_width(last, 60.0)?;
+    ws.set_freeze_panes(r + 1, 0)?;
+    for (row, line) in rows.iter().zip(lines) {
+        r += 1;
+        let problems = by_line.get(line);
+        let fmt = if problems.is_some() { &bad } else { &f.text };
+        ws.write_number_with_format(r, 0, *line as f64, fmt)?;
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string_with_format(r, 1 + c as u16, neutralise(v).as_ref(), fmt)?;
+        }
+        if let Some(p) = problems {
+            ws.write_string_with_format(r, last, neutralise(&p.join("；")).as_ref(), &why)?;
+        }
+    }
+    wb.save_to_buffer()
+}
+
 #[cfg(test)]
 mod tests {
     use super::neutralise;

@@ -1109,6 +1109,8 @@ async fn template_file(
 #[serde(deny_unknown_fields)]
 struct ImportQuery {
     dry_run: Option<bool>,
+    /// `true`: a refused file comes back as the annotated workbook (422, xlsx) instead of JSON.
+    annotated: Option<bool>,
 }
 
 /// Who may import a table: every row's unit is checked like a single write.
@@ -1176,6 +1178,12 @@ async fn import_file(
     let dry = q.dry_run.unwrap_or(false);
     match parsed.import(&s.store, year, &a.actor, dry).await {
         Ok(n) => Ok(Json(json!({"imported": if dry { 0 } else { n }, "checked": n, "dry_run": dry})).into_response()),
+        Err(crate::exchange::ImportError::Input(e)) if q.annotated == Some(true) => {
+            let bytes = parsed.annotated(&e)?;
+            let mut r = download_response(bytes, crate::exchange::XLSX, &format!("{name}-检查结果.xlsx"));
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
         Err(crate::exchange::ImportError::Input(e)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             Json(json!({"error": {

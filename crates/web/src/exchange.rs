@@ -211,6 +211,12 @@ pub fn parse(bytes: Vec<u8>, label: &str, table: Table) -> Result<Parsed, InputE
 }
 
 impl Parsed {
+    /// The rows as read, with the refused ones marked, as a workbook to hand back.
+    pub fn annotated(&self, errs: &InputErrors) -> Result<Vec<u8>, StoreError> {
+        xlsx_output::annotated_xlsx(self.table, &self.rows, &self.lines, &errs.errors)
+            .map_err(|e| xlsx_failed(&e))
+    }
+
     /// The line (or worksheet row) of the row at `index`, as a person sees it.
     pub fn line_of(&self, index: usize) -> u64 {
         self.lines.get(index).copied().unwrap_or(0)

@@ -52,12 +52,7 @@ pub async fn page(
 }
 
 fn heads(t: Table) -> &'static [&'static str] {
-    match t {
-        Table::Records => &["单位", "条款编号", "数量", "扣分", "日期", "依据", "说明"],
-        Table::Assessments => &["单位", "条款编号", "督导组", "得分"],
-        Table::Metrics => &["单位", "指标", "数值"],
-        Table::Units => &["单位名称", "类别", "标签"],
-    }
+    lvzhi_office::xlsx_output::table_heads(t)
 }
 
 pub async fn submit(
@@ -98,16 +93,27 @@ pub async fn submit(
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return Err(refuse("请选择要导入的文件".into()));
     };
-    let errors = |e: lvzhi_office::InputErrors| -> Result<Response, PageError> {
+    let errors = |e: lvzhi_office::InputErrors,
+                  annotated: Option<Vec<u8>>|
+     -> Result<Response, PageError> {
+        use base64::Engine as _;
+        let href = annotated.map(|b| {
+            format!(
+                "data:{};base64,{}",
+                crate::exchange::XLSX,
+                base64::engine::general_purpose::STANDARD.encode(b)
+            )
+        });
         let html = render(
             "import_result.html",
-            &json!({"errors": e.errors.iter().map(|x| json!({"line": x.line, "field": x.field, "message": x.message})).collect::<Vec<_>>(), "total": e.total}),
+            &json!({"errors": e.errors.iter().map(|x| json!({"line": x.line, "field": x.field, "message": x.message})).collect::<Vec<_>>(),
+                    "total": e.total, "annotated": href, "annotated_name": format!("{name}-检查结果.xlsx")}),
         )?;
         Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
     };
     let parsed = match parse(bytes, &name, t) {
         Ok(p) => p,
-        Err(e) => return errors(e),
+        Err(e) => return errors(e, None),
     };
     crate::api::check_import(&v.authed, &s, &parsed)
         .await
@@ -124,7 +130,10 @@ pub async fn submit(
             )?;
             Ok(html.into_response())
         }
-        Err(ImportError::Input(e)) => errors(e),
+        Err(ImportError::Input(e)) => {
+            let annotated = parsed.annotated(&e).ok();
+            errors(e, annotated)
+        }
         Err(ImportError::Store(e)) => Err(v.error(e)),
     }
 }
