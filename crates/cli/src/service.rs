@@ -543,19 +543,42 @@ pub async fn import(
     let Some(t) = lvzhi_web::exchange::table_of(table) else {
         bail!("不能导入「{table}」，可选 records、assessments、metrics、units");
     };
-    let bytes = std::fs::read(file).with_context(|| format!("无法打开 {}", file.display()))?;
+    // Three stages on a bar (hidden when stderr is not a terminal).
+    let bar = indicatif::ProgressBar::new(3);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} [{bar:20}] {pos}/{len} {msg} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
     let label = file.display().to_string();
-    eprintln!("读取 {label}（{} KB）……", bytes.len().div_ceil(1024));
+    bar.set_message(format!("读取 {label}"));
+    let bytes = std::fs::read(file).with_context(|| format!("无法打开 {}", file.display()))?;
     let parsed = match lvzhi_web::exchange::parse(bytes, &label, t) {
         Ok(p) => p,
         Err(e) => {
+            bar.finish_and_clear();
             eprintln!("{}", lvzhi_web::exchange::ImportError::Input(e));
             return Ok(false);
         }
     };
-    eprintln!("已读取 {} 行，检查中……", parsed.rows.len());
+    bar.inc(1);
+    bar.set_message(format!("检查 {} 行", parsed.rows.len()));
     let store = open_with_period(store).await?;
-    match parsed.import(&store, year, &cli_actor(), dry_run).await {
+    bar.inc(1);
+    bar.set_message(
+        if dry_run {
+            "检查中"
+        } else {
+            "检查并写入数据库"
+        }
+        .to_owned(),
+    );
+    let outcome = parsed.import(&store, year, &cli_actor(), dry_run).await;
+    bar.inc(1);
+    bar.finish_and_clear();
+    eprintln!("已读取 {} 行。", parsed.rows.len());
+    match outcome {
         Ok(n) if dry_run => {
             println!("检查通过：{n} 行均可导入（未导入，去掉 --dry-run 后导入）。");
             Ok(true)
