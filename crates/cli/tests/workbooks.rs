@@ -198,6 +198,48 @@ fn hostile_workbooks_are_refused_with_their_row() {
         "the saved 3 counts (3 × 1 point), not 1+1"
     );
 
+    // A workbook in the 1904 date system: its serials are read as the dates they show.
+    let plain = d.join("plain1904.xlsx");
+    {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, h) in ["单位", "条款编号", "数量", "日期"].iter().enumerate() {
+            ws.write_string(0, c as u16, *h).expect("head");
+        }
+        ws.write_string(1, 0, "发改委").expect("unit");
+        ws.write_string(1, 1, "2.5").expect("rule");
+        ws.write_number(1, 2, 1.0).expect("count");
+        // 2022-03-01 is day 44621 in the 1900 system and day 43159 in the 1904 one.
+        ws.write_number_with_format(1, 3, 43_159.0, &Format::new().set_num_format("yyyy-mm-dd"))
+            .expect("date");
+        wb.save(&plain).expect("save");
+    }
+    let book1904 = d.join("date1904.xlsx");
+    {
+        let mut src =
+            zip::ZipArchive::new(std::fs::File::open(&plain).expect("open")).expect("zip");
+        let mut out = zip::ZipWriter::new(std::fs::File::create(&book1904).expect("create"));
+        for i in 0..src.len() {
+            let mut entry = src.by_index(i).expect("entry");
+            let name = entry.name().expect("entry name").to_string();
+            let mut body = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut body).expect("read");
+            if name == "xl/workbook.xml" {
+                let text = String::from_utf8(body).expect("xml");
+                assert!(text.contains("<workbookPr"), "{text}");
+                body = text
+                    .replacen("<workbookPr", "<workbookPr date1904=\"1\"", 1)
+                    .into_bytes();
+            }
+            out.start_file(name, zip::write::SimpleFileOptions::default())
+                .expect("start");
+            out.write_all(&body).expect("write");
+        }
+        out.finish().expect("finish");
+    }
+    let run = score_records(d, &book1904);
+    assert_eq!(run.code, 0, "a 1904 serial is a 2022 date: {}", run.stderr);
+
     // A formula error value is refused, naming the cell.
     let err = d.join("error.xlsx");
     records_book(&err, &[["发改委", "2.5", "1", "2022-03-01"]], |ws| {

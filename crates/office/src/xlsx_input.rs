@@ -8,7 +8,7 @@
 //! anything is decompressed), merged cells in the table, formula error values. Formulas are never
 //! evaluated: the value the spreadsheet program saved is taken. Hidden sheets are never read. Title
 //! rows above the header (fewer than two filled cells, often merged) are skipped. Dates may be real
-//! dates (Excel serials) or text. Numbers are written as Excel shows them (15 significant digits), so
+//! dates (Excel serials, in the 1900 or the 1904 date system) or text. Numbers are written as Excel shows them (15 significant digits), so
 //! a binary fraction such as 0.30000000000000004 reads as 0.3 and 1.805 stays 1.805 (and is refused
 //! by the core for its third decimal, never rounded). This module must not decide what a value
 //! means: the CSV readers and the core do.
@@ -188,8 +188,12 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// Appends the text of a cell to `out`, or says why it cannot be read.
-fn cell_text(cell: &DataRef<'_>, out: &mut String) -> Result<(), String> {
+/// Days between the 1900 and the 1904 date systems' day zero.
+const EPOCH_1904: f64 = 1462.0;
+
+/// Appends the text of a cell to `out`, or says why it cannot be read. `epoch` is added to date
+/// serials (1462 for a workbook in the 1904 date system, 0 otherwise).
+fn cell_text(cell: &DataRef<'_>, epoch: f64, out: &mut String) -> Result<(), String> {
     match cell {
         DataRef::Empty => {}
         DataRef::SharedString(s) => out.push_str(s),
@@ -198,7 +202,7 @@ fn cell_text(cell: &DataRef<'_>, out: &mut String) -> Result<(), String> {
         DataRef::Float(f) => out.push_str(&number_text(*f)),
         DataRef::Bool(b) => out.push_str(if *b { "TRUE" } else { "FALSE" }),
         DataRef::DateTime(dt) if dt.is_datetime() => out.push_str(
-            &serial_date(dt.as_f64())
+            &serial_date(dt.as_f64() + epoch)
                 .ok_or_else(|| format!("日期超出范围（Excel 序号 {}）", dt.as_f64()))?,
         ),
         DataRef::DateTime(dt) => out.push_str(&number_text(dt.as_f64())),
@@ -281,6 +285,7 @@ pub fn workbook_csv(bytes: &[u8], file: &str) -> Result<SheetCsv, InputErrors> {
     else {
         return Err(refuse(file, 0, "", "工作簿中没有可见的工作表"));
     };
+    let epoch = if wb.has_1904_epoch() { EPOCH_1904 } else { 0.0 };
     let label = |line: u64, field: &str, m: String| refuse(file, line, field, m);
     let unreadable =
         |e: &dyn std::fmt::Display| label(0, "", format!("工作表「{sheet}」无法读取：{e}"));
@@ -319,7 +324,7 @@ pub fn workbook_csv(bytes: &[u8], file: &str) -> Result<SheetCsv, InputErrors> {
             }
             let mut text = std::mem::take(&mut rows.row[c]);
             text.clear();
-            if let Err(m) = cell_text(cell.get_value(), &mut text) {
+            if let Err(m) = cell_text(cell.get_value(), epoch, &mut text) {
                 errs.push(InputError {
                     file: file.to_owned(),
                     line: u64::from(r) + 1,
