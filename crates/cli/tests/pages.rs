@@ -403,3 +403,99 @@ fn exports_templates_and_imports_over_http() {
         "the imported metric is in the sheet"
     );
 }
+
+#[test]
+fn a_record_is_corrected_in_one_step() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let server = start(&data, true);
+    let port = server.port;
+    let origin = format!("http://127.0.0.1:{port}");
+    let (cookie, csrf) = login(port, "admin", "Admin-Pass-2022");
+    let (status, _, page) = raw(
+        port,
+        "GET",
+        "/records/2/correct",
+        &[("Cookie", cookie.as_str())],
+        "",
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("更正原因") && page.contains("更正记录 #2"),
+        "{page}"
+    );
+    let version = page
+        .split("name=\"version\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the version travels with the form")
+        .to_owned();
+    let headers = [
+        ("Cookie", cookie.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Origin", origin.as_str()),
+        ("Sec-Fetch-Site", "same-origin"),
+        ("HX-Request", "true"),
+        ("X-CSRF-Token", csrf.as_str()),
+    ];
+    let bearer = format!("Bearer {}", token(&data));
+    let (_, _, before) = raw(
+        port,
+        "GET",
+        "/api/v1/periods/2022/records",
+        &[("Authorization", &bearer)],
+        "",
+    );
+    let old: serde_json::Value = serde_json::from_str(&before).expect("json");
+    let old = old["records"]
+        .as_array()
+        .and_then(|r| r.iter().find(|x| x["id"] == 2))
+        .expect("#2")
+        .clone();
+    // Without a reason: refused next to the field, nothing changed.
+    let form = |reason: &str| {
+        format!(
+            "year=2022&version={version}&reason={reason}&unit={}&rule={}&count={}&points={}&date={}&source=fixed&note=",
+            lvzhi_web::pages::encode_component(old["unit"].as_str().expect("unit")),
+            old["rule"].as_str().expect("rule"),
+            old["count"],
+            old["points"].as_str().unwrap_or(""),
+            old["date"].as_str().unwrap_or(""),
+        )
+    };
+    let (status, _, html) = raw(
+        port,
+        "POST",
+        "/records/2/correct?year=2022",
+        &headers,
+        &form(""),
+    );
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("data-field=\"reason\""), "{html}");
+    let (status, head, html) = raw(
+        port,
+        "POST",
+        "/records/2/correct?year=2022",
+        &headers,
+        &form("%E4%BE%9D%E6%8D%AE%E6%9C%89%E8%AF%AF"),
+    );
+    assert_eq!(status, 204, "{head}{html}");
+    let (_, _, after) = raw(
+        port,
+        "GET",
+        "/api/v1/periods/2022/records",
+        &[("Authorization", &bearer)],
+        "",
+    );
+    let v: serde_json::Value = serde_json::from_str(&after).expect("json");
+    let records = v["records"].as_array().expect("records");
+    let revoked = records.iter().find(|x| x["id"] == 2).expect("#2 stays");
+    assert_eq!(revoked["status"], "revoked");
+    assert_eq!(revoked["revoked_reason"], "依据有误");
+    let new = records
+        .iter()
+        .find(|x| x["replaces"] == 2)
+        .expect("the replacement");
+    assert_eq!(new["source"], "fixed");
+    assert!(head.contains(&format!("/records/{}", new["id"])), "{head}");
+}

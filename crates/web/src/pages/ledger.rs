@@ -193,16 +193,19 @@ pub async fn new_form(
         rule: q.rule.unwrap_or_default(),
         ..RecordForm::default()
     };
-    let ctx = form_context(&y.state, &form, &json!({}), None);
+    let ctx = form_context(&y.state, &form, &json!({}), None, None);
     v.page("record_new.html", "records", "录入扣分", Some(&y), ctx)
 }
 
 /// The record form's context: choices, the values given, the errors by field.
+/// The record form's context. `correcting`: the id of the record a correction replaces (the form
+/// then posts to its `correct` address and asks for the reason).
 fn form_context(
     state: &lvzhi_store::PeriodState,
     form: &RecordForm,
     errors: &Value,
     message: Option<&str>,
+    correcting: Option<i64>,
 ) -> Value {
     let rubric = &state.rubric;
     json!({
@@ -211,6 +214,8 @@ fn form_context(
         "form": form, "errors": errors, "message": message,
         "fields": fields_context(rubric, &form.rule),
         "year": state.info.year,
+        "correcting": correcting,
+        "action": correcting.map_or_else(|| "/records".to_owned(), |id| format!("/records/{id}/correct?year={}", state.info.year)),
     })
 }
 
@@ -285,6 +290,25 @@ pub struct RecordForm {
     source: String,
     #[serde(default)]
     note: String,
+    /// For a correction: why the record is replaced, and the version it was read at.
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    version: String,
+}
+
+impl RecordForm {
+    fn new_record(&self) -> NewRecord {
+        NewRecord {
+            unit: self.unit.trim().to_owned(),
+            rule: self.rule.trim().to_owned(),
+            count: some(&self.count),
+            points: some(&self.points),
+            date: some(&self.date),
+            source: self.source.trim().to_owned(),
+            note: self.note.trim().to_owned(),
+        }
+    }
 }
 
 fn some(s: &str) -> Option<String> {
@@ -299,7 +323,7 @@ pub async fn create(
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
     let y = year_of(&s, Some(&f.year)).await.map_err(|e| v.error(e))?;
     let again = |errors: Value, message: &str| -> Result<Response, PageError> {
-        let ctx = form_context(&y.state, &f, &errors, Some(message));
+        let ctx = form_context(&y.state, &f, &errors, Some(message), None);
         let html = render("record_form.html", &ctx)?;
         Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
     };
@@ -317,15 +341,7 @@ pub async fn create(
     if !errors.is_empty() {
         return again(Value::Object(errors), "请按提示修改后再提交");
     }
-    let rec = NewRecord {
-        unit: f.unit.trim().to_owned(),
-        rule: f.rule.trim().to_owned(),
-        count: some(&f.count),
-        points: some(&f.points),
-        date: some(&f.date),
-        source: f.source.trim().to_owned(),
-        note: f.note.trim().to_owned(),
-    };
+    let rec = f.new_record();
     match s.store.add_record(y.year, &rec, &v.authed.actor).await {
         Ok(stored) => Ok(v.redirect(&format!("/records/{}?year={}&created=1", stored.id, y.year))),
         Err(StoreError::Invalid { field, message }) => {
@@ -533,5 +549,95 @@ pub async fn upload(
             list(Some(("error", "请选择要上传的文件")), attachments)?,
         )
             .into_response()),
+    }
+}
+
+/// 更正: the record form, filled with the record's values, to replace it (the old one is revoked with
+/// the reason, the new one says which it replaces; both stay in the history).
+pub async fn correct_form(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
+    let y = year_of(&s, q.year.as_deref()).await?;
+    let id = id_of(&id)?;
+    let rec = find(&y, id)?;
+    v.check(&s, Action::WriteRecords, Some(&rec.unit)).await?;
+    if rec.status == "revoked" {
+        return Err(v.error(PageError::new(
+            StatusCode::CONFLICT,
+            format!("记录 #{id} 已撤销，不能再更正"),
+        )));
+    }
+    let form = RecordForm {
+        year: y.year.to_string(),
+        unit: rec.unit.clone(),
+        rule: rec.rule.clone(),
+        count: rec.count.to_string(),
+        points: rec.points.clone().unwrap_or_default(),
+        date: rec.date.clone().unwrap_or_default(),
+        source: rec.source.clone(),
+        note: rec.note.clone(),
+        reason: String::new(),
+        version: rec.version.to_string(),
+    };
+    let ctx = form_context(&y.state, &form, &json!({}), None, Some(id));
+    v.page(
+        "record_new.html",
+        "records",
+        &format!("更正记录 #{id}"),
+        Some(&y),
+        ctx,
+    )
+}
+
+/// Revokes a record with a reason and records its replacement, in one transaction.
+pub async fn correct(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+    form: Result<axum::Form<RecordForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q).map_err(|e| v.error(e))?;
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    let y = year_of(&s, q.year.as_deref())
+        .await
+        .map_err(|e| v.error(e))?;
+    let id = id_of(&id).map_err(|e| v.error(e))?;
+    let rec = find(&y, id).map_err(|e| v.error(e))?;
+    v.check(&s, Action::WriteRecords, Some(&rec.unit)).await?;
+    v.check(&s, Action::WriteRecords, Some(f.unit.trim()))
+        .await?;
+    let again = |errors: Value, message: &str| -> Result<Response, PageError> {
+        let ctx = form_context(&y.state, &f, &errors, Some(message), Some(id));
+        let html = render("record_form.html", &ctx)?;
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+    };
+    if f.reason.trim().is_empty() {
+        return again(json!({"reason": "请填写更正原因"}), "请填写更正原因");
+    }
+    let replacement = f.new_record();
+    match s
+        .store
+        .revoke_record(
+            y.year,
+            id,
+            f.reason.trim(),
+            f.version.trim().parse().ok(),
+            Some(&replacement),
+            &v.authed.actor,
+        )
+        .await
+    {
+        Ok((_, Some(new))) => Ok(v.redirect(&format!("/records/{}?year={}", new.id, y.year))),
+        Ok((_, None)) => Ok(v.redirect(&format!("/records/{id}?year={}", y.year))),
+        Err(StoreError::Invalid { field, message }) => {
+            again(json!({ field: message.clone() }), &message)
+        }
+        Err(StoreError::Conflict(m)) => again(json!({}), &m),
+        Err(e) => Err(v.error(e)),
     }
 }

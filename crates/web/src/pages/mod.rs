@@ -158,6 +158,10 @@ pub fn routes() -> Router<AppState> {
         .route("/records/{id}", get(ledger::detail))
         .route("/records/{id}/revoke", post(ledger::revoke))
         .route(
+            "/records/{id}/correct",
+            get(ledger::correct_form).post(ledger::correct),
+        )
+        .route(
             "/records/{id}/evidence",
             post(ledger::upload).layer(axum::extract::DefaultBodyLimit::max(
                 lvzhi_store::MAX_ATTACHMENT + (64 << 10),
