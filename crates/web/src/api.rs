@@ -796,11 +796,16 @@ async fn upload(
 
 /// A multipart stream that cannot be read: too large (413), or malformed (400).
 fn multipart_error(e: &axum::extract::multipart::MultipartError) -> ApiError {
+    multipart_error_limit(e, lvzhi_store::MAX_ATTACHMENT)
+}
+
+/// [`multipart_error`] for a route whose files may be up to `limit` bytes.
+fn multipart_error_limit(e: &axum::extract::multipart::MultipartError, limit: usize) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::field(
             StatusCode::PAYLOAD_TOO_LARGE,
             "file",
-            format!("文件过大：上限 {} MB", lvzhi_store::MAX_ATTACHMENT >> 20),
+            format!("文件过大：上限 {} MB", limit >> 20),
         )
     } else {
         ApiError::new(
@@ -1214,13 +1219,15 @@ pub(crate) async fn upload_bytes(
     while let Some(field) = multipart
         .next_field()
         .await
-        .map_err(|e| multipart_error(&e))?
+        .map_err(|e| multipart_error_limit(&e, lvzhi_office::xlsx_input::MAX_WORKBOOK as usize))?
     {
         if field.name() != Some("file") {
             continue;
         }
         let name = field.file_name().unwrap_or("上传文件").to_owned();
-        let data = field.bytes().await.map_err(|e| multipart_error(&e))?;
+        let data = field.bytes().await.map_err(|e| {
+            multipart_error_limit(&e, lvzhi_office::xlsx_input::MAX_WORKBOOK as usize)
+        })?;
         if data.is_empty() {
             break;
         }
