@@ -15,6 +15,7 @@ fn key_pages_match_their_snapshots() {
     let bearer = format!("Bearer {}", token(&data));
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[time]");
+    settings.add_filter(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "[local time]");
     settings.add_filter(r"[0-9a-f]{64}", "[hash]");
     settings.add_filter(r"\(([0-9a-f]{12})\)", "([hash12])");
     settings.bind(|| {

@@ -88,12 +88,27 @@ const TEMPLATES: &[(&str, &str)] = &[
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.add_filter("truncate", truncate);
+    env.add_filter("localtime", localtime);
     for (name, source) in TEMPLATES {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("template {name}: {e}"));
     }
     env
 });
+
+/// `stamp | localtime`: a stored UTC time (RFC 3339) as Beijing time, `2022-06-01 08:30:00`; other
+/// text unchanged.
+fn localtime(stamp: &str) -> String {
+    time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|t| {
+            let local = t.to_offset(time::UtcOffset::from_hms(8, 0, 0).ok()?);
+            let f =
+                time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+            local.format(&f).ok()
+        })
+        .unwrap_or_else(|| stamp.to_owned())
+}
 
 /// `text | truncate(n)`: at most `n` characters, with "…" when cut.
 fn truncate(text: &str, n: usize) -> String {
