@@ -87,8 +87,12 @@ pub struct Authed {
 }
 
 pub(crate) fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
+    cookie_in(&parts.headers, name)
+}
+
+/// The value of the cookie `name` in a request's headers.
+pub(crate) fn cookie_in(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -234,14 +238,7 @@ async fn logout(
     State(s): State<AppState>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
-    let id = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == s.cookie_name())
-        .map(|(_, v)| v.to_owned());
+    let id = cookie_in(&headers, s.cookie_name());
     if let Some(id) = id {
         s.store.logout(&id, &a.actor).await?;
     }
@@ -762,44 +759,15 @@ async fn upload(
     let id = id_of(&id, "记录")?;
     let unit = record_unit(&s, year, id).await?;
     a.check(&s, Action::AddEvidence, Some(&unit)).await?;
-    let mut multipart = multipart.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "须以 multipart/form-data 上传，字段名 file：{}",
-                e.body_text()
-            ),
-        )
-    })?;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| multipart_error(&e))?
-    {
-        if field.name() != Some("file") {
-            continue;
-        }
-        let name = field.file_name().unwrap_or("").to_owned();
-        let data = field.bytes().await.map_err(|e| multipart_error(&e))?;
-        let stored = s
-            .store
-            .add_attachment(year, id, &name, &data, &a.actor)
-            .await?;
-        return Ok((StatusCode::CREATED, Json(json!({"attachment": stored}))));
-    }
-    Err(ApiError::field(
-        StatusCode::BAD_REQUEST,
-        "file",
-        "没有收到文件（multipart 字段名须为 file）",
-    ))
+    let (name, data) = upload_bytes(multipart, lvzhi_store::MAX_ATTACHMENT).await?;
+    let stored = s
+        .store
+        .add_attachment(year, id, &name, &data, &a.actor)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({"attachment": stored}))))
 }
 
-/// A multipart stream that cannot be read: too large (413), or malformed (400).
-fn multipart_error(e: &axum::extract::multipart::MultipartError) -> ApiError {
-    multipart_error_limit(e, lvzhi_store::MAX_ATTACHMENT)
-}
-
-/// [`multipart_error`] for a route whose files may be up to `limit` bytes.
+/// A multipart stream that cannot be read: too large for `limit` bytes (413), or malformed (400).
 fn multipart_error_limit(e: &axum::extract::multipart::MultipartError, limit: usize) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::field(
@@ -1171,7 +1139,13 @@ async fn import_file(
             format!("不能导入「{table}」（可用 records、assessments、metrics、units）"),
         )
     })?;
-    let (name, bytes) = upload_bytes(multipart).await?;
+    let (name, bytes) =
+        upload_bytes(multipart, lvzhi_office::xlsx_input::MAX_WORKBOOK as usize).await?;
+    let name = if name.is_empty() {
+        "上传文件".to_owned()
+    } else {
+        name
+    };
     let parsed = crate::exchange::parse(bytes, &name, table).map_err(|e| {
         ApiError::field(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -1206,6 +1180,7 @@ async fn import_file(
 /// The first file of a multipart body (field `file`): its name and bytes.
 pub(crate) async fn upload_bytes(
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    limit: usize,
 ) -> Result<(String, Vec<u8>), ApiError> {
     let mut multipart = multipart.map_err(|e| {
         ApiError::new(
@@ -1219,18 +1194,17 @@ pub(crate) async fn upload_bytes(
     while let Some(field) = multipart
         .next_field()
         .await
-        .map_err(|e| multipart_error_limit(&e, lvzhi_office::xlsx_input::MAX_WORKBOOK as usize))?
+        .map_err(|e| multipart_error_limit(&e, limit))?
     {
         if field.name() != Some("file") {
             continue;
         }
-        let name = field.file_name().unwrap_or("上传文件").to_owned();
-        let data = field.bytes().await.map_err(|e| {
-            multipart_error_limit(&e, lvzhi_office::xlsx_input::MAX_WORKBOOK as usize)
-        })?;
-        if data.is_empty() {
-            break;
-        }
+        let name = field.file_name().unwrap_or("").to_owned();
+        let data = field
+            .bytes()
+            .await
+            .map_err(|e| multipart_error_limit(&e, limit))?;
+        // An empty file is the receiver's to refuse, with its own reason.
         return Ok((name, data.to_vec()));
     }
     Err(ApiError::field(

@@ -15,6 +15,22 @@ use super::overview::{record_points, rule_terms};
 use super::{PageError, Viewer, YearQuery, encode_component, form_error, query, render, year_of};
 use crate::AppState;
 
+/// The period and the record that a write on `/records/{id}/…` is about, once the user's right to
+/// `action` on the record's unit is checked; errors shaped for the caller (fragment or page).
+async fn target(
+    v: &Viewer,
+    s: &AppState,
+    raw_id: &str,
+    year: Option<&str>,
+    action: Action,
+) -> Result<(super::Year, std::sync::Arc<StoredRecord>), PageError> {
+    let y = year_of(s, year).await.map_err(|e| v.error(e))?;
+    let id = id_of(raw_id).map_err(|e| v.error(e))?;
+    let rec = find(&y, id).map_err(|e| v.error(e))?;
+    v.check(s, action, Some(&rec.unit)).await?;
+    Ok((y, rec))
+}
+
 /// Records per page.
 const PAGE: usize = 50;
 
@@ -447,12 +463,8 @@ pub async fn revoke(
 ) -> Result<Response, PageError> {
     let q = query(q).map_err(|e| v.error(e))?;
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
-    let y = year_of(&s, q.year.as_deref())
-        .await
-        .map_err(|e| v.error(e))?;
-    let id = id_of(&id).map_err(|e| v.error(e))?;
-    let rec = find(&y, id).map_err(|e| v.error(e))?;
-    v.check(&s, Action::WriteRecords, Some(&rec.unit)).await?;
+    let (y, rec) = target(&v, &s, &id, q.year.as_deref(), Action::WriteRecords).await?;
+    let id = rec.id;
     let notice = |message: &str| -> Result<Response, PageError> {
         let html = render(
             "notice.html",
@@ -483,12 +495,8 @@ pub async fn upload(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, PageError> {
     let q = query(q).map_err(|e| v.error(e))?;
-    let y = year_of(&s, q.year.as_deref())
-        .await
-        .map_err(|e| v.error(e))?;
-    let id = id_of(&id).map_err(|e| v.error(e))?;
-    let rec = find(&y, id).map_err(|e| v.error(e))?;
-    v.check(&s, Action::AddEvidence, Some(&rec.unit)).await?;
+    let (y, rec) = target(&v, &s, &id, q.year.as_deref(), Action::AddEvidence).await?;
+    let id = rec.id;
     let list = |message: Option<(&str, &str)>, attachments: Vec<Value>| {
         let html = render(
             "attachments.html",
@@ -603,12 +611,8 @@ pub async fn correct(
 ) -> Result<Response, PageError> {
     let q = query(q).map_err(|e| v.error(e))?;
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
-    let y = year_of(&s, q.year.as_deref())
-        .await
-        .map_err(|e| v.error(e))?;
-    let id = id_of(&id).map_err(|e| v.error(e))?;
-    let rec = find(&y, id).map_err(|e| v.error(e))?;
-    v.check(&s, Action::WriteRecords, Some(&rec.unit)).await?;
+    let (y, rec) = target(&v, &s, &id, q.year.as_deref(), Action::WriteRecords).await?;
+    let id = rec.id;
     v.check(&s, Action::WriteRecords, Some(f.unit.trim()))
         .await?;
     let again = |errors: Value, message: &str| -> Result<Response, PageError> {

@@ -692,14 +692,7 @@ async fn logout(
     State(s): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let id = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .flat_map(|h| h.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == s.cookie_name())
-        .map(|(_, v)| v.to_owned());
+    let id = crate::api::cookie_in(&headers, s.cookie_name());
     if let Some(id) = id {
         s.store.logout(&id, &v.authed.actor).await?;
     }
