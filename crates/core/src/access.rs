@@ -3,7 +3,8 @@
 //! Five roles: `admin` (安委办: everything), `recorder` (records, evidence and metrics of any unit),
 //! `assessor` (a 督导组: scores and reads only the units it supervises), `unit` (a 成员单位: reads its
 //! own sheet, records and evidence, adds evidence to its own records), `leader` (reads results, rankings
-//! and sheets). The unit or the supervised units of a user come from its account, never from a request.
+//! and sheets). Confirming records, deciding appeals and publishing are the office's (`admin`);
+//! appealing is a unit's, for its own records only. The unit or the supervised units of a user come from its account, never from a request.
 //! This module knows nothing of HTTP or storage; handlers call it before every operation.
 
 /// A role of an account.
@@ -43,10 +44,18 @@ pub enum Action {
     ReadAudit,
     /// Create, disable or change accounts and groups.
     ManageAccounts,
+    /// Confirm recorded deductions (the office's check before they count officially).
+    ConfirmRecords,
+    /// Appeal a confirmed deduction (a unit, for its own records).
+    Appeal,
+    /// Decide appeals: uphold, revoke or change.
+    DecideAppeals,
+    /// Publish, reopen, set the appeal windows, open the next year.
+    ManagePeriods,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 16] = [
         Action::ReadPeriods,
         Action::ReadResults,
         Action::ReadSheet,
@@ -59,6 +68,10 @@ impl Action {
         Action::EditRoster,
         Action::ReadAudit,
         Action::ManageAccounts,
+        Action::ConfirmRecords,
+        Action::Appeal,
+        Action::DecideAppeals,
+        Action::ManagePeriods,
     ];
 
     /// What a refusal says the user may not do.
@@ -76,6 +89,10 @@ impl Action {
             Action::EditRoster => "修改名册",
             Action::ReadAudit => "查看审计日志",
             Action::ManageAccounts => "管理账号",
+            Action::ConfirmRecords => "确认扣分记录",
+            Action::Appeal => "对该记录提出申诉",
+            Action::DecideAppeals => "对申诉作出决定",
+            Action::ManagePeriods => "发布或重新开放考核年度",
         }
     }
 }
@@ -120,7 +137,7 @@ pub fn allowed(who: &Subject<'_>, action: Action, unit: Option<&str>) -> bool {
         },
         Role::Unit => match action {
             A::ReadPeriods => true,
-            A::ReadSheet | A::ReadRecords | A::ReadEvidence | A::AddEvidence => own,
+            A::ReadSheet | A::ReadRecords | A::ReadEvidence | A::AddEvidence | A::Appeal => own,
             _ => false,
         },
     }

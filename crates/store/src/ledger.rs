@@ -29,6 +29,10 @@ pub struct PeriodInfo {
     pub status: String,
     pub version: i64,
     pub created_at: String,
+    /// Days a unit has to appeal a record after its confirmation.
+    pub appeal_days: i64,
+    /// Days the office has to decide an appeal.
+    pub decision_days: i64,
 }
 
 /// A unit of a period's roster.
@@ -52,7 +56,8 @@ pub struct StoredRecord {
     pub date: Option<String>,
     pub source: String,
     pub note: String,
-    /// `recorded` or `revoked`.
+    /// `recorded` (待确认), `confirmed` (已确认), `appealed` (申诉中), `upheld` (维持), `revoked`
+    /// (撤销) or `changed` (改判: replaced by the record whose `replaces` names this one).
     pub status: String,
     pub revoked_reason: Option<String>,
     pub revoked_by: Option<String>,
@@ -62,6 +67,23 @@ pub struct StoredRecord {
     pub created_by: String,
     pub created_at: String,
     pub version: i64,
+    /// When and by whom the office confirmed it (the unit's appeal window starts then).
+    pub confirmed_at: Option<String>,
+    pub confirmed_by: Option<String>,
+}
+
+impl StoredRecord {
+    /// Whether the record counts in the provisional result: recorded, confirmed, under appeal or
+    /// upheld (not revoked, not replaced by a change).
+    pub fn in_force(&self) -> bool {
+        !matches!(self.status.as_str(), "revoked" | "changed")
+    }
+
+    /// Whether the record counts in the official result: confirmed by the office (an appealed
+    /// record stands until the decision).
+    pub fn confirmed(&self) -> bool {
+        matches!(self.status.as_str(), "confirmed" | "appealed" | "upheld")
+    }
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -119,6 +141,10 @@ pub struct PeriodState {
     pub sheets: ScoreSheets,
     /// `lvzhi score --json`'s object for this ledger, serialized once.
     pub results_json: Arc<[u8]>,
+    /// Every appeal of the period, oldest first.
+    pub appeals: Vec<crate::StoredAppeal>,
+    /// The official result (confirmed records only), computed on first use.
+    pub(crate) confirmed: std::sync::OnceLock<Arc<ScoreSheets>>,
 }
 
 impl PeriodState {
@@ -138,7 +164,7 @@ pub(crate) struct Cache {
     rubrics: Mutex<HashMap<String, Arc<Rubric>>>,
 }
 
-fn roster_of(rubric: &Rubric, units: &[StoredUnit]) -> Roster {
+pub(crate) fn roster_of(rubric: &Rubric, units: &[StoredUnit]) -> Roster {
     let mut roster = Roster::default();
     for (i, u) in units.iter().enumerate() {
         // Stored units were checked when written; a unit refused now is left out, and the
@@ -149,7 +175,7 @@ fn roster_of(rubric: &Rubric, units: &[StoredUnit]) -> Roster {
 }
 
 /// The core's message, with "row N" read as "record #N" (row numbers are record ids here).
-fn ledger_message(e: &LedgerError) -> String {
+pub(crate) fn ledger_message(e: &LedgerError) -> String {
     let mut p = e.problem.clone();
     let text = p.to_string();
     match p.other_row_mut() {
@@ -158,7 +184,7 @@ fn ledger_message(e: &LedgerError) -> String {
     }
 }
 
-fn invalid(e: &LedgerError) -> StoreError {
+pub(crate) fn invalid(e: &LedgerError) -> StoreError {
     StoreError::invalid(e.field.column(), ledger_message(e))
 }
 
@@ -166,7 +192,7 @@ fn opt(s: Option<&String>) -> &[u8] {
     s.map_or(b"", |x| x.as_bytes())
 }
 
-fn fields(r: &NewRecord) -> RecordFields<'_> {
+pub(crate) fn fields(r: &NewRecord) -> RecordFields<'_> {
     RecordFields {
         unit: r.unit.as_bytes(),
         rule: r.rule.as_bytes(),
@@ -178,7 +204,7 @@ fn fields(r: &NewRecord) -> RecordFields<'_> {
 
 /// Runs `f` on a stored record's fields, without copying its texts (the count is written into a
 /// buffer on the stack).
-fn with_stored_fields<T>(r: &StoredRecord, f: impl FnOnce(&RecordFields<'_>) -> T) -> T {
+pub(crate) fn with_stored_fields<T>(r: &StoredRecord, f: impl FnOnce(&RecordFields<'_>) -> T) -> T {
     let mut buf = [0u8; 20];
     let mut n = r.count.unsigned_abs();
     let mut at = buf.len();
@@ -200,7 +226,8 @@ fn with_stored_fields<T>(r: &StoredRecord, f: impl FnOnce(&RecordFields<'_>) -> 
 }
 
 /// One record as `json_array(RECORD_COLUMNS)` gives it.
-type RecordTuple = (
+#[derive(serde::Deserialize)]
+struct RecordTuple(
     i64,
     String,
     String,
@@ -217,9 +244,11 @@ type RecordTuple = (
     String,
     String,
     i64,
+    Option<String>,
+    Option<String>,
 );
 
-fn records_from_json(text: &str) -> Result<Vec<Arc<StoredRecord>>> {
+pub(crate) fn records_from_json(text: &str) -> Result<Vec<Arc<StoredRecord>>> {
     let rows: Vec<RecordTuple> = serde_json::from_str(text)
         .map_err(|e| StoreError::Corrupt(format!("扣分记录无法读取：{e}")))?;
     Ok(rows
@@ -244,16 +273,18 @@ fn records_from_json(text: &str) -> Result<Vec<Arc<StoredRecord>>> {
                 created_by: r.13,
                 created_at: r.14,
                 version: r.15,
+                confirmed_at: r.16,
+                confirmed_by: r.17,
             })
         })
         .collect())
 }
 
 const RECORD_COLUMNS: &str = "id, unit, rule, count, points, date, source, note, status, revoked_reason, \
-     revoked_by, revoked_at, replaces, created_by, created_at, version";
+     revoked_by, revoked_at, replaces, created_by, created_at, version, confirmed_at, confirmed_by";
 
 /// Refuses a write made against another version than the current one (`given` absent: no check).
-fn check_version(what: &str, current: i64, given: Option<i64>) -> Result<()> {
+pub(crate) fn check_version(what: &str, current: i64, given: Option<i64>) -> Result<()> {
     match given {
         Some(v) if v != current => Err(StoreError::Conflict(format!(
             "{what}已被他人修改（当前版本 {current}，提交的版本 {v}），请刷新后重试"
@@ -262,7 +293,7 @@ fn check_version(what: &str, current: i64, given: Option<i64>) -> Result<()> {
     }
 }
 
-fn rubric_hash(text: &str) -> String {
+pub(crate) fn rubric_hash(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
@@ -336,8 +367,8 @@ impl Store {
 
     pub async fn periods(&self) -> Result<Vec<PeriodInfo>> {
         let rows = sqlx::query(
-            "SELECT p.year, r.rubric_id, p.rubric_hash, r.body, p.status, p.version, p.created_at \
-             FROM periods p JOIN rubrics r ON r.hash = p.rubric_hash ORDER BY p.year",
+            "SELECT p.year, r.rubric_id, p.rubric_hash, r.body, p.status, p.version, p.created_at, \
+             p.appeal_days, p.decision_days FROM periods p JOIN rubrics r ON r.hash = p.rubric_hash ORDER BY p.year",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -354,6 +385,8 @@ impl Store {
                 status: r.try_get("status")?,
                 version: r.try_get("version")?,
                 created_at: r.try_get("created_at")?,
+                appeal_days: r.try_get("appeal_days")?,
+                decision_days: r.try_get("decision_days")?,
             });
         }
         Ok(out)
@@ -416,8 +449,8 @@ impl Store {
             return Ok(s.clone());
         }
         let row = sqlx::query(
-            "SELECT p.year, r.rubric_id, p.rubric_hash, r.body, p.status, p.version, p.created_at \
-             FROM periods p JOIN rubrics r ON r.hash = p.rubric_hash WHERE p.year = $1",
+            "SELECT p.year, r.rubric_id, p.rubric_hash, r.body, p.status, p.version, p.created_at, \
+             p.appeal_days, p.decision_days FROM periods p JOIN rubrics r ON r.hash = p.rubric_hash WHERE p.year = $1",
         )
         .bind(year)
         .fetch_one(&mut *conn)
@@ -434,6 +467,8 @@ impl Store {
             status: row.try_get("status")?,
             version,
             created_at: row.try_get("created_at")?,
+            appeal_days: row.try_get("appeal_days")?,
+            decision_days: row.try_get("decision_days")?,
         };
         let units = sqlx::query(
             "SELECT name, class, tags, version FROM period_units WHERE year = $1 ORDER BY ord",
@@ -512,15 +547,10 @@ impl Store {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-        let state = Arc::new(compute(
-            None,
-            info,
-            rubric,
-            units,
-            records,
-            assessments,
-            metrics,
-        )?);
+        let appeals = crate::lifecycle::load_appeals(&mut *conn, year).await?;
+        let mut state = compute(None, info, rubric, units, records, assessments, metrics)?;
+        state.appeals = appeals;
+        let state = Arc::new(state);
         self.cache
             .periods
             .lock()
@@ -532,7 +562,7 @@ impl Store {
     /// The period's next state after a write, derived in memory from the state the write started
     /// from and the write's own change (computed before the commit, installed after it by
     /// [`Self::install`]). This spares every writer and reader a reload of the period.
-    fn next_state(
+    pub(crate) fn next_state(
         old: &PeriodState,
         change: impl FnOnce(
             &mut Vec<StoredUnit>,
@@ -548,7 +578,7 @@ impl Store {
             old.metrics.clone(),
         );
         change(&mut units, &mut records, &mut assessments, &mut metrics);
-        compute(
+        let mut next = compute(
             Some(&old.ledger),
             PeriodInfo {
                 version: old.info.version + 1,
@@ -560,11 +590,13 @@ impl Store {
             assessments,
             metrics,
         )
-        .ok()
+        .ok()?;
+        next.appeals.clone_from(&old.appeals);
+        Some(next)
     }
 
     /// Puts a committed write's next state in the cache; without one, the next read reloads.
-    fn install(&self, year: i64, next: Option<PeriodState>) {
+    pub(crate) fn install(&self, year: i64, next: Option<PeriodState>) {
         let mut cache = self
             .cache
             .periods
@@ -608,7 +640,10 @@ impl Store {
         Ok((tx, state))
     }
 
-    async fn bump(tx: &mut sqlx::Transaction<'static, sqlx::Any>, year: i64) -> Result<()> {
+    pub(crate) async fn bump(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        year: i64,
+    ) -> Result<()> {
         sqlx::query("UPDATE periods SET version = version + 1 WHERE year = $1")
             .bind(year)
             .execute(&mut **tx)
@@ -624,7 +659,22 @@ impl Store {
         actor: &Actor,
     ) -> Result<StoredRecord> {
         let (mut tx, state) = self.write_period(year).await?;
-        let added = insert_record(&mut tx, &state, year, rec, None, None, actor).await?;
+        let added = insert_record(&mut tx, &state, year, rec, None, None, false, actor).await?;
+        crate::lifecycle::notify(
+            &mut tx,
+            year,
+            "unit",
+            &added.unit,
+            "record.added",
+            &format!(
+                "新增扣分记录 #{}：{}（待安委办确认）",
+                added.id,
+                rule_text(&state.rubric, &added.rule)
+            ),
+            &format!("record:{}", added.id),
+            &added.created_at,
+        )
+        .await?;
         Self::bump(&mut tx, year).await?;
         let next = Self::next_state(&state, |_, records, _, _| {
             records.push(Arc::new(added.clone()));
@@ -658,13 +708,18 @@ impl Store {
             return Err(StoreError::NotFound(format!("{year} 年度没有记录 #{id}")));
         };
         check_version(&format!("记录 #{id} "), old.version, version)?;
-        if old.status == "revoked" {
-            return Err(StoreError::Conflict(format!("记录 #{id} 已撤销")));
+        if !old.in_force() {
+            return Err(StoreError::Conflict(format!("记录 #{id} 已撤销或已改判")));
+        }
+        if old.status == "appealed" {
+            return Err(StoreError::Conflict(format!(
+                "记录 #{id} 正在申诉中，须由管理员作出申诉决定（维持、撤销或改判）"
+            )));
         }
         let at = now();
         let done = sqlx::query(
             "UPDATE records SET status = 'revoked', revoked_reason = $1, revoked_by = $2, revoked_at = $3, \
-             version = version + 1 WHERE id = $4 AND version = $5 AND status <> 'revoked'",
+             version = version + 1 WHERE id = $4 AND version = $5 AND status NOT IN ('revoked', 'changed', 'appealed')",
         )
         .bind(reason)
         .bind(&actor.name)
@@ -693,10 +748,29 @@ impl Store {
             &revoked,
         )
         .await?;
+        crate::lifecycle::notify(
+            &mut tx,
+            year,
+            "unit",
+            &old.unit,
+            "record.revoked",
+            &format!(
+                "扣分记录 #{id}（{}）已撤销{}。理由：{reason}",
+                rule_text(&state.rubric, &old.rule),
+                if replacement.is_some() {
+                    "并更正"
+                } else {
+                    ""
+                }
+            ),
+            &format!("record:{id}"),
+            revoked.revoked_at.as_deref().unwrap_or_default(),
+        )
+        .await?;
         let replaced = match replacement {
-            Some(rep) => {
-                Some(insert_record(&mut tx, &state, year, rep, Some(id), Some(id), actor).await?)
-            }
+            Some(rep) => Some(
+                insert_record(&mut tx, &state, year, rep, Some(id), Some(id), false, actor).await?,
+            ),
             None => None,
         };
         Self::bump(&mut tx, year).await?;
@@ -1123,6 +1197,23 @@ impl Store {
             .execute(&mut **tx)
             .await?;
         }
+        let mut per_unit = std::collections::BTreeMap::<&str, usize>::new();
+        for r in records {
+            *per_unit.entry(r.unit.trim()).or_default() += 1;
+        }
+        for (unit, n) in per_unit {
+            crate::lifecycle::notify(
+                &mut tx,
+                year,
+                "unit",
+                unit,
+                "record.added",
+                &format!("导入了 {n} 条本单位的扣分记录（待安委办确认）"),
+                &format!("unit:{unit}"),
+                &at,
+            )
+            .await?;
+        }
         let after = serde_json::json!({
             "label": label, "tags": tags.len(), "records": records.len(),
             "assessments": assessments.len(), "metrics": metrics.len()
@@ -1144,7 +1235,7 @@ impl Store {
 }
 
 /// A period's state from its parts: the ledger in force, the sheets and the results JSON.
-fn compute(
+pub(crate) fn compute(
     prev: Option<&Ledger>,
     info: PeriodInfo,
     rubric: Arc<Rubric>,
@@ -1177,18 +1268,22 @@ fn compute(
         ledger,
         sheets,
         results_json,
+        appeals: Vec::new(),
+        confirmed: std::sync::OnceLock::new(),
     })
 }
 
 /// Checks a record against everything in force (leaving out `without`) and inserts it with its
 /// audit entry.
-async fn insert_record(
+#[allow(clippy::too_many_arguments)] // each is one part of the insertion
+pub(crate) async fn insert_record(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     state: &PeriodState,
     year: i64,
     rec: &NewRecord,
     without: Option<i64>,
     replaces: Option<i64>,
+    confirmed: bool,
     actor: &Actor,
 ) -> Result<StoredRecord> {
     // The records in force, already checked, re-enter as compact records: no parsing, no copies.
@@ -1202,7 +1297,7 @@ async fn insert_record(
     let checked = b.check_record(0, &fields(rec)).map_err(|e| invalid(&e))?;
     b.push_record(checked).map_err(|e| invalid(&e))?;
     let at = now();
-    let id = insert_row(tx, year, rec, replaces, &actor.name, &at).await?;
+    let id = insert_row(tx, year, rec, replaces, confirmed, &actor.name, &at).await?;
     // What was stored, as `insert_row` stored it (no second read).
     let text = |o: &Option<String>| {
         o.as_deref()
@@ -1221,12 +1316,14 @@ async fn insert_record(
             .map(|d| d.to_string()),
         source: rec.source.trim().to_owned(),
         note: rec.note.trim().to_owned(),
-        status: "recorded".to_owned(),
+        status: if confirmed { "confirmed" } else { "recorded" }.to_owned(),
         revoked_reason: None,
         revoked_by: None,
         revoked_at: None,
         replaces,
         created_by: actor.name.clone(),
+        confirmed_at: confirmed.then(|| at.clone()),
+        confirmed_by: confirmed.then(|| actor.name.clone()),
         created_at: at,
         version: 1,
     };
@@ -1240,6 +1337,14 @@ async fn insert_record(
     )
     .await?;
     Ok(stored)
+}
+
+/// A clause's code and short text, for messages.
+fn rule_text(rubric: &Rubric, code: &str) -> String {
+    rubric.rule_by_code(code).map_or_else(
+        || code.to_owned(),
+        |i| format!("{code} {}", rubric.rules[i].text),
+    )
 }
 
 /// The entered points of a checked record as stored: only range and graded rules keep them.
@@ -1337,13 +1442,14 @@ async fn insert_row(
     year: i64,
     rec: &NewRecord,
     replaces: Option<i64>,
+    confirmed: bool,
     by: &str,
     at: &str,
 ) -> Result<i64> {
     let (count, points, date) = row_values(rec)?;
     let row = sqlx::query(
-        "INSERT INTO records (year, unit, rule, count, points, date, source, note, status, replaces, created_by, created_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'recorded', $9, $10, $11, 1) RETURNING id",
+        "INSERT INTO records (year, unit, rule, count, points, date, source, note, status, replaces, created_by, created_at, version, confirmed_at, confirmed_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $12, $9, $10, $11, 1, $13, $14) RETURNING id",
     )
     .bind(year)
     .bind(rec.unit.trim())
@@ -1356,6 +1462,9 @@ async fn insert_row(
     .bind(replaces)
     .bind(by)
     .bind(at)
+    .bind(if confirmed { "confirmed" } else { "recorded" })
+    .bind(confirmed.then_some(at))
+    .bind(confirmed.then_some(by))
     .fetch_one(&mut **tx)
     .await?;
     Ok(row.try_get(0)?)
@@ -1364,7 +1473,7 @@ async fn insert_row(
 /// The ledger of what is in force: records not revoked, every score and metric value.
 /// With `prev`, a ledger of the same roster, its already-checked compact records are reused
 /// (only the rules across records run again); records it does not hold are parsed from their text.
-fn build_ledger(
+pub(crate) fn build_ledger(
     rubric: &Rubric,
     units: &[StoredUnit],
     records: &[Arc<StoredRecord>],
@@ -1388,7 +1497,7 @@ fn build_ledger(
     let mut b = LedgerBuilder::new(rubric, roster_of(rubric, units));
     for r in records
         .iter()
-        .filter(|r| r.status != "revoked" && Some(r.id) != without)
+        .filter(|r| r.in_force() && Some(r.id) != without)
     {
         match reuse.get(&(r.id as u64)) {
             Some(compact) => b.push_record(*compact)?,

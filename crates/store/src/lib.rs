@@ -12,6 +12,7 @@ mod accounts;
 mod audit;
 mod evidence;
 mod ledger;
+mod lifecycle;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -27,6 +28,10 @@ pub use evidence::{MAX_ATTACHMENT, StoredAttachment, sniff};
 pub use ledger::{
     NewRecord, PeriodInfo, PeriodState, RecordFilter, StoredAssessment, StoredMetric, StoredRecord,
     StoredUnit,
+};
+pub use lifecycle::{
+    Basis, Checklist, Decision, NextPeriodPlan, Notice, Notices, PublicationInfo, StoredAppeal,
+    UnitChange, WhatIf, WhatIfRow, canonical_json, sha256_hex,
 };
 
 /// Who makes a change, and from where (an address, or `cli`).
@@ -175,7 +180,12 @@ pub struct Store {
     write_lock: Arc<tokio::sync::Mutex<()>>,
     /// Token hash → (user, when checked); see `accounts::TOKEN_TTL`.
     tokens: Arc<std::sync::Mutex<TokenCache>>,
+    /// The lifecycle's clock (appeal windows and deadlines); the system clock unless set.
+    clock: Option<Clock>,
 }
+
+/// A clock for the lifecycle: the current time as RFC 3339 UTC text.
+pub type Clock = Arc<dyn Fn() -> String + Send + Sync>;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -244,6 +254,7 @@ impl Store {
             cache: Arc::new(ledger::Cache::default()),
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
             tokens: Arc::default(),
+            clock: None,
         };
         store.assert_settings().await?;
         Ok(store)

@@ -529,3 +529,581 @@ async fn published_or_missing_periods_refuse_writes() {
         assert!(matches!(e, StoreError::Conflict(_)), "{backend}: {e}");
     }
 }
+
+/// A clock the lifecycle story moves by hand.
+fn clock_at(t: &std::sync::Arc<std::sync::Mutex<String>>) -> lvzhi_store::Clock {
+    let t = t.clone();
+    std::sync::Arc::new(move || t.lock().expect("clock").clone())
+}
+
+fn set(t: &std::sync::Arc<std::sync::Mutex<String>>, at: &str) {
+    at.clone_into(&mut t.lock().expect("clock"));
+}
+
+fn dated(unit: &str, rule: &str, count: &str, date: &str) -> NewRecord {
+    NewRecord {
+        unit: unit.into(),
+        rule: rule.into(),
+        count: Some(count.into()),
+        date: Some(date.into()),
+        source: "张安办〔2022〕9号".into(),
+        ..NewRecord::default()
+    }
+}
+
+fn unit_user(name: &str, unit: &str) -> lvzhi_store::User {
+    lvzhi_store::User {
+        id: 0,
+        name: name.into(),
+        role: Role::Unit,
+        unit: Some(unit.into()),
+        group: None,
+        must_change_password: false,
+        disabled: false,
+        supervises: Vec::new(),
+    }
+}
+
+fn total_of(sheets: &lvzhi_core::ScoreSheets, unit: &str) -> (String, u32) {
+    let s = sheets
+        .sheets
+        .iter()
+        .find(|s| s.name == unit)
+        .expect("unit sheet");
+    (s.total.to_fixed2(), s.rank)
+}
+
+#[tokio::test]
+async fn lifecycle_story_on_every_backend() {
+    for (name, store, _dir) in backends().await {
+        lifecycle(name, store).await;
+    }
+}
+
+/// The year from recording to publication, appeals and a re-publication, then the next year.
+async fn lifecycle(backend: &str, store: Store) {
+    use lvzhi_store::{Basis, Decision, canonical_json, sha256_hex};
+    let now = std::sync::Arc::new(std::sync::Mutex::new("2022-03-01T02:00:00.000Z".to_owned()));
+    let store = store.with_clock(clock_at(&now));
+    let office = Actor::new("admin", "test");
+    let unit_actor = Actor::new("fgw", "test");
+    store
+        .ensure_period(lvzhi_core::RUBRIC_2022, &office)
+        .await
+        .expect("period");
+    // Recorded: counted provisionally, not officially.
+    let r1 = store
+        .add_record(2022, &dated("发改委", "2.3", "2", "2022-03-01"), &office)
+        .await
+        .expect("r1");
+    let r2 = store
+        .add_record(2022, &dated("发改委", "2.5", "1", "2022-05-10"), &office)
+        .await
+        .expect("r2");
+    let r3 = store
+        .add_record(2022, &dated("教育局", "2.7", "1", "2022-07-20"), &office)
+        .await
+        .expect("r3");
+    let r4 = store
+        .add_record(2022, &dated("教育局", "2.2", "3", "2022-09-02"), &office)
+        .await
+        .expect("r4");
+    assert_eq!(r1.status, "recorded", "{backend}");
+    let (_, provisional) = store.sheets(2022, Basis::InForce, None).await.expect("p");
+    let (_, official) = store.sheets(2022, Basis::Confirmed, None).await.expect("o");
+    assert_eq!(total_of(&provisional, "发改委").0, "98.60", "{backend}");
+    assert_eq!(total_of(&official, "发改委").0, "100.00", "{backend}");
+
+    // An unconfirmed record cannot be appealed.
+    let e = store
+        .appeal(2022, r1.id, "发改委", "理由", &unit_actor)
+        .await
+        .expect_err("appeal before confirmation");
+    assert!(
+        matches!(&e, StoreError::Conflict(m) if m.contains("只能对已确认的记录申诉")),
+        "{backend}: {e}"
+    );
+    // Confirmation starts the 7-day window and tells the unit.
+    let done = store
+        .confirm_records(2022, &[r1.id, r2.id, r3.id, r4.id], None, &office)
+        .await
+        .expect("confirm");
+    assert!(done.iter().all(|r| r.status == "confirmed"), "{backend}");
+    let e = store
+        .confirm_records(2022, &[r1.id], None, &office)
+        .await
+        .expect_err("confirm twice");
+    assert!(matches!(e, StoreError::Conflict(_)), "{backend}: {e}");
+    let (_, official) = store.sheets(2022, Basis::Confirmed, None).await.expect("o");
+    assert_eq!(total_of(&official, "发改委").0, "98.60", "{backend}");
+
+    // A unit appealing another unit's record is refused; so is an empty reason.
+    set(&now, "2022-03-03T02:00:00.000Z");
+    let e = store
+        .appeal(2022, r3.id, "发改委", "不是我们的", &unit_actor)
+        .await
+        .expect_err("other unit's record");
+    assert!(matches!(e, StoreError::Forbidden(_)), "{backend}: {e}");
+    let e = store
+        .appeal(2022, r1.id, "发改委", "  ", &unit_actor)
+        .await
+        .expect_err("no reason");
+    assert_eq!(field_of(&e), "reason", "{backend}");
+    let a1 = store
+        .appeal(2022, r1.id, "发改委", "述职报告已列入，见附件", &unit_actor)
+        .await
+        .expect("appeal r1");
+    assert_eq!(a1.deadline, "2022-03-13T02:00:00.000Z", "{backend}");
+    let e = store
+        .appeal(2022, r1.id, "发改委", "再申诉", &unit_actor)
+        .await
+        .expect_err("twice");
+    assert!(matches!(e, StoreError::Conflict(_)), "{backend}: {e}");
+    // The window: confirmed on 03-01 02:00 UTC, closed 7 days later.
+    set(&now, "2022-03-08T02:00:00.001Z");
+    let e = store
+        .appeal(2022, r2.id, "发改委", "迟到的申诉", &unit_actor)
+        .await
+        .expect_err("after the window");
+    assert!(
+        matches!(&e, StoreError::Conflict(m) if m.contains("申诉期已于 2022-03-08 10:00 结束")),
+        "{backend}: {e}"
+    );
+    set(&now, "2022-03-05T02:00:00.000Z");
+    let jyj = Actor::new("jyj", "test");
+    store
+        .appeal(2022, r3.id, "教育局", "已落实", &jyj)
+        .await
+        .expect("appeal r3");
+    store
+        .appeal(2022, r4.id, "教育局", "人数有误", &jyj)
+        .await
+        .expect("appeal r4");
+    // An appeal under way is not revoked around the decision.
+    let e = store
+        .revoke_record(2022, r3.id, "绕过申诉", None, None, &office)
+        .await
+        .expect_err("revoke while appealed");
+    assert!(matches!(e, StoreError::Conflict(_)), "{backend}: {e}");
+
+    // The office sees the open appeals; the unit sees what happened to it.
+    let office_user = lvzhi_store::User {
+        role: Role::Admin,
+        unit: None,
+        ..unit_user("admin", "")
+    };
+    let notes = store.notices(&office_user, 2022).await.expect("notices");
+    assert!(
+        notes
+            .items
+            .iter()
+            .any(|n| n.kind == "appeal.opened" && n.message.contains("发改委 对扣分记录")),
+        "{backend}: {notes:?}"
+    );
+    assert!(
+        notes
+            .reminders
+            .iter()
+            .any(|n| n.message.contains("3 项申诉待决定")),
+        "{backend}: {:?}",
+        notes.reminders
+    );
+    // Past the decision deadline, the open appeals are overdue.
+    set(&now, "2022-03-20T02:00:00.000Z");
+    let notes = store.notices(&office_user, 2022).await.expect("notices");
+    assert!(
+        notes
+            .reminders
+            .iter()
+            .any(|n| n.message.contains("其中 3 项已超过决定期限")),
+        "{backend}: {:?}",
+        notes.reminders
+    );
+
+    // Decisions: changed (a new, confirmed record replaces r1), upheld, revoked.
+    let e = store
+        .decide(2022, r1.id, Decision::Changed, "人数有误", None, &office)
+        .await
+        .expect_err("changed without a replacement");
+    assert_eq!(field_of(&e), "replacement", "{backend}");
+    let (d1, rep) = store
+        .decide(
+            2022,
+            r1.id,
+            Decision::Changed,
+            "核实后为 1 人",
+            Some(&dated("发改委", "2.3", "1", "2022-03-01")),
+            &office,
+        )
+        .await
+        .expect("decide r1");
+    let rep = rep.expect("replacement");
+    assert_eq!(
+        (d1.decision.as_deref(), rep.status.as_str(), rep.replaces),
+        (Some("changed"), "confirmed", Some(r1.id)),
+        "{backend}"
+    );
+    store
+        .decide(2022, r3.id, Decision::Upheld, "证据不足", None, &office)
+        .await
+        .expect("decide r3");
+    store
+        .decide(
+            2022,
+            r4.id,
+            Decision::Revoked,
+            "情况属实，撤销",
+            None,
+            &office,
+        )
+        .await
+        .expect("decide r4");
+    let e = store
+        .decide(2022, r4.id, Decision::Upheld, "再决定", None, &office)
+        .await
+        .expect_err("decided already");
+    assert!(matches!(e, StoreError::Conflict(_)), "{backend}: {e}");
+    // A changed decision is final: its replacement cannot be appealed.
+    let e = store
+        .appeal(2022, rep.id, "发改委", "仍有异议", &unit_actor)
+        .await
+        .expect_err("appeal the replacement");
+    assert!(
+        matches!(&e, StoreError::Conflict(m) if m.contains("最终决定")),
+        "{backend}: {e}"
+    );
+    let states: Vec<(i64, String)> = store
+        .records(2022, &RecordFilter::default())
+        .await
+        .expect("records")
+        .into_iter()
+        .map(|r| (r.id, r.status))
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            (r1.id, "changed".to_owned()),
+            (r2.id, "confirmed".to_owned()),
+            (r3.id, "upheld".to_owned()),
+            (r4.id, "revoked".to_owned()),
+            (rep.id, "confirmed".to_owned()),
+        ],
+        "{backend}"
+    );
+    let unit_notes = store
+        .notices(&unit_user("fgw", "发改委"), 2022)
+        .await
+        .expect("unit notices");
+    let kinds: Vec<&str> = unit_notes.items.iter().map(|n| n.kind.as_str()).collect();
+    for k in ["record.added", "record.confirmed", "appeal.decided"] {
+        assert!(kinds.contains(&k), "{backend}: {k} in {kinds:?}");
+    }
+    assert!(
+        !unit_notes
+            .items
+            .iter()
+            .any(|n| n.message.contains("教育局")),
+        "{backend}: a unit sees only its own notices"
+    );
+    assert_eq!(unit_notes.unread, unit_notes.items.len(), "{backend}");
+    let last = unit_notes.items[0].id.expect("stored");
+    store.mark_seen("fgw", last).await.expect("seen");
+    let unit_notes = store
+        .notices(&unit_user("fgw", "发改委"), 2022)
+        .await
+        .expect("unit notices");
+    assert_eq!(unit_notes.unread, 0, "{backend}");
+
+    // Publication: a pending record blocks it unless acknowledged.
+    let r5 = store
+        .add_record(2022, &dated("科技局", "2.4", "1", "2022-10-01"), &office)
+        .await
+        .expect("r5");
+    let e = store
+        .publish(2022, "经安委会审定", false, &office)
+        .await
+        .expect_err("pending record");
+    assert!(
+        matches!(&e, StoreError::Conflict(m) if m.contains("1 条扣分记录待确认")),
+        "{backend}: {e}"
+    );
+    let (p1, diff1, list) = store
+        .publish(2022, "经安委会审定；#5 待下年核实", true, &office)
+        .await
+        .expect("publish");
+    assert!(diff1.is_empty(), "{backend}");
+    assert_eq!(list.pending_records, vec![r5.id], "{backend}");
+    // The hash is reproduced from the published contents.
+    let body = store.publication(2022, 1).await.expect("snapshot");
+    assert_eq!(sha256_hex(body.as_bytes()), p1.hash, "{backend}");
+    let snap: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        canonical_json(&snap),
+        body,
+        "{backend}: the body is canonical"
+    );
+    let recs = snap["records"].as_array().expect("records");
+    assert_eq!(recs.len(), 3, "{backend}: confirmed, upheld, replacement");
+    for r in recs {
+        assert_eq!(
+            r["hash"].as_str().expect("hash"),
+            sha256_hex(canonical_json(&r["record"]).as_bytes()),
+            "{backend}"
+        );
+    }
+    assert_eq!(
+        snap["results_hash"].as_str().expect("hash"),
+        sha256_hex(canonical_json(&snap["results"]).as_bytes()),
+        "{backend}"
+    );
+    let fgw = snap["results"]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["unit"] == "发改委")
+        .expect("发改委");
+    // 2.5 × 1 (1.00) + 2.3 × 1 after the change (0.20).
+    assert_eq!(fgw["total"], "98.80", "{backend}");
+    // The hash is in the audit chain, and the chain holds.
+    let trail = store.audit_page(None, 500).await.expect("audit");
+    assert!(
+        trail.iter().any(|e| e.action == "period.publish"
+            && e.after.as_deref().is_some_and(|a| a.contains(&p1.hash))),
+        "{backend}"
+    );
+    assert!(
+        store
+            .verify_audit()
+            .await
+            .expect("verify")
+            .first_bad
+            .is_none(),
+        "{backend}"
+    );
+
+    // A published period refuses writes of every kind.
+    let e = store
+        .add_record(2022, &dated("科技局", "2.6", "1", "2022-10-02"), &office)
+        .await
+        .expect_err("write into a published period");
+    assert!(
+        matches!(&e, StoreError::Conflict(m) if m.contains("已发布")),
+        "{backend}: {e}"
+    );
+    let e = store
+        .confirm_records(2022, &[r5.id], None, &office)
+        .await
+        .expect_err("confirm in a published period");
+    assert!(matches!(e, StoreError::Conflict(_)), "{backend}: {e}");
+    let e = store
+        .appeal(2022, r2.id, "发改委", "x", &unit_actor)
+        .await
+        .expect_err("appeal in a published period");
+    assert!(matches!(e, StoreError::Conflict(_)), "{backend}: {e}");
+    let e = store
+        .reopen(2022, " ", &office)
+        .await
+        .expect_err("reopen without a reason");
+    assert_eq!(field_of(&e), "reason", "{backend}");
+
+    // Reopen, confirm the pending record, publish again: the difference is 科技局's.
+    store
+        .reopen(2022, "科技局记录核实完毕", &office)
+        .await
+        .expect("reopen");
+    store
+        .confirm_records(2022, &[r5.id], None, &office)
+        .await
+        .expect("confirm r5");
+    let (p2, diff2, _) = store
+        .publish(
+            2022,
+            "重新发布；督导组打分与指标数据不在本例中",
+            true,
+            &office,
+        )
+        .await
+        .expect("publish again");
+    assert_eq!(p2.seq, 2, "{backend}");
+    assert_ne!(p2.hash, p1.hash, "{backend}");
+    // 科技局 lost a point and fell from 1st to 19th; 教育局 moved up one place.
+    let changes: Vec<_> = diff2
+        .iter()
+        .map(|c| {
+            (
+                c.unit.as_str(),
+                c.before_total.as_deref(),
+                c.after_total.as_deref(),
+                c.before_rank,
+                c.after_rank,
+                c.records_added.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            (
+                "教育局",
+                Some("99.50"),
+                Some("99.50"),
+                Some(19),
+                Some(18),
+                vec![]
+            ),
+            (
+                "科技局",
+                Some("100.00"),
+                Some("99.00"),
+                Some(1),
+                Some(19),
+                vec![r5.id]
+            ),
+        ],
+        "{backend}"
+    );
+    assert_eq!(
+        store.publication_diff(2022, 2).await.expect("diff"),
+        diff2,
+        "{backend}"
+    );
+
+    // As of a date: exactly the records that stood then, scored on their own.
+    for d in ["2022-04-30", "2022-06-30", "2022-08-31", "2022-12-31"] {
+        let (state, then) = store
+            .sheets(2022, Basis::InForce, Some(d))
+            .await
+            .expect("as of");
+        let fresh_dir = tempfile::tempdir().expect("tmp");
+        let fresh = Store::open(&Store::sqlite_url(fresh_dir.path()))
+            .await
+            .expect("fresh store");
+        fresh
+            .ensure_period(lvzhi_core::RUBRIC_2022, &office)
+            .await
+            .expect("period");
+        for r in &state.records {
+            let stood = r.date.as_deref().is_some_and(|x| x <= d)
+                && r.revoked_at.as_deref().is_none_or(|x| &x[..10] > d);
+            if stood {
+                let mut n = dated(&r.unit, &r.rule, &r.count.to_string(), "");
+                n.date = r.date.clone();
+                fresh.add_record(2022, &n, &office).await.expect("copy");
+            }
+        }
+        let expected = fresh.state(2022).await.expect("fresh state");
+        for s in &expected.sheets.sheets {
+            assert_eq!(
+                total_of(&then, &s.name),
+                (s.total.to_fixed2(), s.rank),
+                "{backend}: {} as of {d}",
+                s.name
+            );
+        }
+    }
+    let trend = store.trend(2022, "发改委").await.expect("trend");
+    assert_eq!(trend.len(), 12, "{backend}");
+    // February: nothing; March: r1 changed on 03-20 to 1 × 0.2; May on: r2 (1.00) too.
+    assert_eq!(
+        [
+            trend[1].1.as_str(),
+            trend[2].1.as_str(),
+            trend[4].1.as_str()
+        ],
+        ["100.00", "99.80", "98.80"],
+        "{backend}: {trend:?}"
+    );
+    // Before the change, r1 stood as recorded (2 × 0.2), and its replacement did not count yet.
+    let (_, mid_march) = store
+        .sheets(2022, Basis::InForce, Some("2022-03-10"))
+        .await
+        .expect("as of");
+    assert_eq!(total_of(&mid_march, "发改委").0, "99.60", "{backend}");
+
+    // What-if: nothing stored, the difference shown.
+    let before = store.state(2022).await.expect("state").info.version;
+    let w = store
+        .what_if(
+            2022,
+            &[dated("发改委", "2.4", "1", "2022-12-01")],
+            &[],
+            None,
+        )
+        .await
+        .expect("what if");
+    let row = w.rows.iter().find(|r| r.unit == "发改委").expect("row");
+    assert_eq!(
+        (row.before_total.as_str(), row.after_total.as_str()),
+        ("98.80", "97.80"),
+        "{backend}"
+    );
+    assert_eq!(
+        store.state(2022).await.expect("state").info.version,
+        before,
+        "{backend}: a what-if stores nothing"
+    );
+
+    // The next year: 2023 from a rubric with one unit fewer, the roster carried over.
+    let rubric_2023 = lvzhi_core::RUBRIC_2022
+        .replacen("id = \"zjg-2022\"", "id = \"zjg-2023\"", 1)
+        .replacen("year = 2022", "year = 2023", 1)
+        .replacen("[[units]]\nname = \"气象局\"\nclass = \"B\"\n", "", 1);
+    assert_ne!(rubric_2023, lvzhi_core::RUBRIC_2022);
+    store
+        .create_user(
+            "qxj",
+            Role::Unit,
+            Some("气象局"),
+            None,
+            "Weather-2022-ok!",
+            false,
+            &office,
+        )
+        .await
+        .expect("unit account");
+    let plan = store
+        .plan_next_period(&rubric_2023, Some(2022))
+        .await
+        .expect("plan");
+    assert_eq!(
+        (
+            plan.year,
+            plan.units.len(),
+            plan.removed.clone(),
+            plan.orphaned_accounts.clone(),
+            plan.created
+        ),
+        (
+            2023,
+            40,
+            vec!["气象局".to_owned()],
+            vec!["qxj".to_owned()],
+            false
+        ),
+        "{backend}"
+    );
+    assert!(
+        store.state(2023).await.is_err(),
+        "{backend}: a plan opens nothing"
+    );
+    let opened = store
+        .open_next_period(&rubric_2023, Some(2022), &office)
+        .await
+        .expect("open 2023");
+    assert!(opened.created, "{backend}");
+    let s2023 = store.state(2023).await.expect("2023");
+    assert_eq!(
+        (
+            s2023.units.len(),
+            s2023.info.status.as_str(),
+            s2023.records.len()
+        ),
+        (40, "open", 0),
+        "{backend}"
+    );
+    let e = store
+        .open_next_period(&rubric_2023, Some(2022), &office)
+        .await
+        .expect_err("twice");
+    assert!(matches!(e, StoreError::Conflict(_)), "{backend}: {e}");
+}

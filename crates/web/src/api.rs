@@ -26,7 +26,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/openapi.json", get(openapi))
         .route("/api/v1/session", post(login).delete(logout))
         .route("/api/v1/session/password", post(change_password))
-        .route("/api/v1/periods", get(periods))
+        .route(
+            "/api/v1/periods",
+            get(periods).post(crate::lifecycle::open_period),
+        )
         .route(
             "/api/v1/periods/{year}/records",
             get(list_records).post(add_record),
@@ -38,7 +41,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/periods/{year}/units/{name}",
             axum::routing::patch(patch_unit),
         )
-        .route("/api/v1/periods/{year}/results", get(results))
+        .merge(crate::lifecycle::routes())
         .route("/api/v1/periods/{year}/units/{name}/sheet", get(unit_sheet))
         .route(
             "/api/v1/periods/{year}/records/{id}/attachments",
@@ -361,7 +364,7 @@ impl<'de> Deserialize<'de> for NumText {
 }
 
 /// A version number: a JSON integer (as JSON Schema counts integers, `3.0` is one), or null.
-fn version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(crate) fn version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     match Value::deserialize(d)? {
         Value::Null => Ok(None),
         Value::Number(n) => n
@@ -379,6 +382,16 @@ fn version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Err
             "version must be an integer, found {other}"
         ))),
     }
+}
+
+pub(crate) fn record_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>().map_err(|_| {
+        ApiError::field(
+            StatusCode::BAD_REQUEST,
+            "id",
+            format!("记录编号「{raw}」无效"),
+        )
+    })
 }
 
 pub(crate) fn year_of(raw: &str) -> Result<i64, ApiError> {
@@ -436,12 +449,12 @@ async fn list_records(
         )
     })?;
     if let Some(st) = &q.status
-        && !["recorded", "revoked"].contains(&st.as_str())
+        && !RECORD_STATES.contains(&st.as_str())
     {
         return Err(ApiError::field(
             StatusCode::BAD_REQUEST,
             "status",
-            "status 只能是 recorded 或 revoked",
+            format!("status 只能是 {}", RECORD_STATES.join("、")),
         ));
     }
     // A user who may not read every unit's records gets its own units' only.
@@ -466,10 +479,20 @@ async fn list_records(
     Ok(Json(json!({"records": records})))
 }
 
+/// Every state a record can be in.
+pub(crate) const RECORD_STATES: [&str; 6] = [
+    "recorded",
+    "confirmed",
+    "appealed",
+    "upheld",
+    "revoked",
+    "changed",
+];
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordBody {
-    unit: String,
+    pub(crate) unit: String,
     rule: String,
     #[serde(default)]
     count: NumText,
@@ -484,7 +507,7 @@ pub struct RecordBody {
 }
 
 impl RecordBody {
-    fn into_new(self) -> Result<NewRecord, ApiError> {
+    pub(crate) fn into_new(self) -> Result<NewRecord, ApiError> {
         for (field, text, max) in [("source", &self.source, 500), ("note", &self.note, 2000)] {
             if text.chars().count() > max {
                 return Err(ApiError::field(
@@ -538,13 +561,7 @@ async fn revoke(
     Body(body): Body<RevokeBody>,
 ) -> Result<Json<Value>, ApiError> {
     let year = year_of(&year)?;
-    let id: i64 = id.parse().map_err(|_| {
-        ApiError::field(
-            StatusCode::BAD_REQUEST,
-            "id",
-            format!("记录编号「{id}」无效"),
-        )
-    })?;
+    let id = record_id(&id)?;
     let unit = record_unit(&s, year, id).await?;
     a.check(&s, Action::WriteRecords, Some(&unit)).await?;
     if let Some(rep) = &body.replacement {
@@ -663,13 +680,41 @@ async fn patch_unit(
     Ok(Json(json!({"unit": unit})))
 }
 
-async fn results(
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResultsQuery {
+    basis: Option<String>,
+    as_of: Option<String>,
+}
+
+/// The period's results: every record in force (the default), or `basis=confirmed` (the official
+/// result), optionally `as_of=YYYY-MM-DD`.
+pub(crate) async fn results(
     a: Authed,
     State(s): State<AppState>,
     Path(year): Path<String>,
+    q: Result<Query<ResultsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let year = year_of(&year)?;
     a.check(&s, Action::ReadResults, None).await?;
+    let Query(q) = q.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("查询参数无效（可用 basis、as_of）：{}", e.body_text()),
+        )
+    })?;
+    let basis = lvzhi_store::Basis::parse(q.basis.as_deref().unwrap_or("")).ok_or_else(|| {
+        ApiError::field(
+            StatusCode::BAD_REQUEST,
+            "basis",
+            "basis 只能是 confirmed（只计已确认的记录）或省略（计所有有效记录）",
+        )
+    })?;
+    if basis != lvzhi_store::Basis::InForce || q.as_of.is_some() {
+        let (state, sheets) = s.store.sheets(year, basis, q.as_of.as_deref()).await?;
+        let doc = lvzhi_core::contract::ResultsDoc::new(&state.rubric, &sheets);
+        return Ok(Json(doc).into_response());
+    }
     let state = s.store.state(year).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
@@ -822,7 +867,7 @@ async fn download(
 }
 
 /// The unit a record belongs to (404 when the period has no such record).
-async fn record_unit(s: &AppState, year: i64, id: i64) -> Result<String, ApiError> {
+pub(crate) async fn record_unit(s: &AppState, year: i64, id: i64) -> Result<String, ApiError> {
     let state = s.store.state(year).await?;
     state
         .records

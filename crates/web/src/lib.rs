@@ -10,6 +10,7 @@
 mod api;
 mod error;
 pub mod exchange;
+mod lifecycle;
 pub mod pages;
 mod sheet;
 
