@@ -562,7 +562,7 @@ async fn headers_on_every_route_and_openapi_matches_router() {
             n += 1;
         }
     }
-    assert_eq!(n, 25, "documented operations");
+    assert_eq!(n, 42, "documented operations");
     // An unknown API address answers JSON; an unknown page answers a page.
     let (s, v, h) = call(&t, "GET", "/api/v1/nowhere", None, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -1389,4 +1389,343 @@ async fn account_administration() {
             .iter()
             .any(|u| u["name"] == "jyj")
     );
+}
+
+/// The lifecycle over HTTP: who may confirm, appeal, decide, publish and reopen, and what a
+/// published period answers.
+#[tokio::test]
+async fn lifecycle_transitions_and_refusals() {
+    let t = setup().await;
+    let sys = Actor::new("test", "test");
+    let mut unit_tokens = Vec::new();
+    for (name, unit) in [("fgw", "发改委"), ("jyj", "教育局")] {
+        t.store
+            .create_user(
+                name,
+                Role::Unit,
+                Some(unit),
+                None,
+                "Strong-Pass-2022",
+                false,
+                &sys,
+            )
+            .await
+            .expect("user");
+        unit_tokens.push(t.store.create_token(name, "t", &sys).await.expect("token"));
+    }
+    let (fgw, jyj) = (&unit_tokens[0], &unit_tokens[1]);
+    let mut ids = Vec::new();
+    for (u, rule) in [("发改委", "2.4"), ("发改委", "2.6"), ("教育局", "2.4")] {
+        let (s, v, _) = call(
+            &t,
+            "POST",
+            REC,
+            Some(&t.admin),
+            Some(&format!(
+                r#"{{"unit":"{u}","rule":"{rule}","date":"2022-04-01"}}"#
+            )),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        ids.push(v["record"]["id"].as_i64().expect("id"));
+    }
+    let path = |id: i64, what: &str| format!("{REC}/{id}/{what}");
+    // Only the office confirms.
+    for tok in [&t.leader, &t.assessor, fgw] {
+        let (s, _, _) = call(&t, "POST", &path(ids[0], "confirm"), Some(tok), None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+    let (s, v, _) = call(&t, "POST", &path(ids[0], "confirm"), Some(&t.admin), None).await;
+    assert_eq!(
+        (s, v["record"]["status"].as_str()),
+        (StatusCode::OK, Some("confirmed")),
+        "{v}"
+    );
+    let (s, v, _) = call(
+        &t,
+        "POST",
+        &format!("{REC}/confirm"),
+        Some(&t.admin),
+        Some(&format!(r#"{{"ids":[{}]}}"#, ids[2])),
+    )
+    .await;
+    assert_eq!(
+        (s, v["confirmed"].as_i64()),
+        (StatusCode::OK, Some(1)),
+        "{v}"
+    );
+    // Official and provisional results differ by the unconfirmed record (2.6, 0.5 points).
+    let (_, all, _) = call(
+        &t,
+        "GET",
+        "/api/v1/periods/2022/results",
+        Some(&t.leader),
+        None,
+    )
+    .await;
+    let (_, official, _) = call(
+        &t,
+        "GET",
+        "/api/v1/periods/2022/results?basis=confirmed",
+        Some(&t.leader),
+        None,
+    )
+    .await;
+    let total = |v: &Value, unit: &str| {
+        v["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|r| r["unit"] == unit)
+            .map(|r| r["total"].as_str().unwrap_or_default().to_owned())
+    };
+    assert_eq!(total(&all, "发改委").as_deref(), Some("98.50"));
+    assert_eq!(total(&official, "发改委").as_deref(), Some("99.00"));
+    let (s, _, _) = call(
+        &t,
+        "GET",
+        "/api/v1/periods/2022/results?as_of=2022-02-30",
+        Some(&t.leader),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, early, _) = call(
+        &t,
+        "GET",
+        "/api/v1/periods/2022/results?as_of=2022-03-31",
+        Some(&t.leader),
+        None,
+    )
+    .await;
+    assert_eq!(total(&early, "发改委").as_deref(), Some("100.00"));
+
+    // A unit appeals its own confirmed record only.
+    let appeal = r#"{"reason":"已纳入学习内容，见会议记录"}"#;
+    let (s, _, _) = call(&t, "POST", &path(ids[0], "appeal"), Some(jyj), Some(appeal)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "another unit's record");
+    let (s, _, _) = call(
+        &t,
+        "POST",
+        &path(ids[0], "appeal"),
+        Some(&t.admin),
+        Some(appeal),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "the office does not appeal");
+    let (s, v, _) = call(&t, "POST", &path(ids[1], "appeal"), Some(fgw), Some(appeal)).await;
+    assert_eq!(s, StatusCode::CONFLICT, "not confirmed yet: {v}");
+    let (s, v, _) = call(&t, "POST", &path(ids[0], "appeal"), Some(fgw), Some(appeal)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // A unit sees its own appeals only; the office sees all.
+    let (_, mine, _) = call(&t, "GET", "/api/v1/periods/2022/appeals", Some(jyj), None).await;
+    assert_eq!(mine["appeals"].as_array().map(Vec::len), Some(0));
+    let (_, every, _) = call(
+        &t,
+        "GET",
+        "/api/v1/periods/2022/appeals",
+        Some(&t.admin),
+        None,
+    )
+    .await;
+    assert_eq!(every["appeals"].as_array().map(Vec::len), Some(1));
+    // Only the office decides.
+    let decision = r#"{"decision":"upheld","reason":"会议记录未涉及该内容"}"#;
+    for tok in [&t.leader, &t.assessor, fgw] {
+        let (s, _, _) = call(
+            &t,
+            "POST",
+            &path(ids[0], "decision"),
+            Some(tok),
+            Some(decision),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+    let (s, v, _) = call(
+        &t,
+        "POST",
+        &path(ids[0], "decision"),
+        Some(&t.admin),
+        Some(r#"{"decision":"maybe","reason":"x"}"#),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("decision"))
+    );
+    let (s, v, _) = call(
+        &t,
+        "POST",
+        &path(ids[0], "decision"),
+        Some(&t.admin),
+        Some(decision),
+    )
+    .await;
+    assert_eq!(
+        (s, v["appeal"]["decision"].as_str()),
+        (StatusCode::OK, Some("upheld")),
+        "{v}"
+    );
+    // An appeal after the window: with a window of 0 days it has closed already.
+    let (s, _, _) = call(
+        &t,
+        "PUT",
+        "/api/v1/periods/2022/settings",
+        Some(&t.leader),
+        Some(r#"{"appeal_days":0,"decision_days":5}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = call(
+        &t,
+        "PUT",
+        "/api/v1/periods/2022/settings",
+        Some(&t.admin),
+        Some(r#"{"appeal_days":0,"decision_days":5}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, v, _) = call(&t, "POST", &path(ids[2], "appeal"), Some(jyj), Some(appeal)).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("申诉期已于")),
+        "{v}"
+    );
+    // The unit was told, in the application.
+    let (_, notes, _) = call(&t, "GET", "/api/v1/notifications", Some(fgw), None).await;
+    let kinds: Vec<&str> = notes["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|n| n["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"appeal.decided") && kinds.contains(&"record.confirmed"),
+        "{notes}"
+    );
+
+    // Publication: refused with an unconfirmed record unless acknowledged; by the office only.
+    let (s, v, _) = call(
+        &t,
+        "POST",
+        "/api/v1/periods/2022/publish",
+        Some(&t.admin),
+        Some(r#"{"reason":"经审定"}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let (s, _, _) = call(
+        &t,
+        "POST",
+        "/api/v1/periods/2022/publish",
+        Some(&t.leader),
+        Some(r#"{"reason":"经审定","acknowledge_incomplete":true}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v, _) = call(
+        &t,
+        "POST",
+        "/api/v1/periods/2022/publish",
+        Some(&t.admin),
+        Some(r#"{"reason":"经审定；督导组打分另行补充","acknowledge_incomplete":true}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let hash = v["hash"].as_str().expect("hash").to_owned();
+    let req = Request::builder()
+        .uri("/api/v1/periods/2022/publications/1")
+        .header("authorization", format!("Bearer {}", t.leader))
+        .body(Body::empty())
+        .expect("request");
+    let resp = t.app.clone().oneshot(req).await.expect("response");
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(lvzhi_store::sha256_hex(&body), hash);
+    // A write into the published period: 409, whoever asks.
+    let (s, _, _) = call(
+        &t,
+        "POST",
+        REC,
+        Some(&t.admin),
+        Some(r#"{"unit":"发改委","rule":"2.8"}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, _, _) = call(&t, "POST", &path(ids[1], "confirm"), Some(&t.admin), None).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    // Reopen: the office, with a reason.
+    let (s, _, _) = call(
+        &t,
+        "POST",
+        "/api/v1/periods/2022/reopen",
+        Some(&t.leader),
+        Some(r#"{"reason":"更正"}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = call(
+        &t,
+        "POST",
+        "/api/v1/periods/2022/reopen",
+        Some(&t.admin),
+        Some(r#"{"reason":"更正发改委记录"}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) = call(&t, "POST", &path(ids[1], "confirm"), Some(&t.admin), None).await;
+    assert_eq!(s, StatusCode::OK);
+    // What-if: nothing stored; 发改委 would lose one more point.
+    let (s, v, _) = call(
+        &t,
+        "POST",
+        "/api/v1/periods/2022/what-if",
+        Some(&t.leader),
+        Some(r#"{"records":[{"unit":"发改委","rule":"2.8"}]}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let row = v["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["unit"] == "发改委")
+        .expect("row")
+        .clone();
+    assert_eq!(
+        (row["before_total"].as_str(), row["after_total"].as_str()),
+        (Some("98.50"), Some("97.50"))
+    );
+    let (_, after, _) = call(
+        &t,
+        "GET",
+        "/api/v1/periods/2022/results",
+        Some(&t.leader),
+        None,
+    )
+    .await;
+    assert_eq!(total(&after, "发改委").as_deref(), Some("98.50"));
+    let (s, v, _) = call(
+        &t,
+        "GET",
+        "/api/v1/periods/2022/units/发改委/trend",
+        Some(fgw),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, v["months"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(12))
+    );
+    let (s, _, _) = call(
+        &t,
+        "GET",
+        "/api/v1/periods/2022/units/教育局/trend",
+        Some(fgw),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
 }
