@@ -43,6 +43,28 @@ fn key_pages_match_their_snapshots() {
     });
 }
 
+/// Adds a unit account through the command line (password on stdin).
+fn add_unit_user(data: &std::path::Path, name: &str, unit: &str, password: &str) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lvzhi"))
+        .args([
+            "user", "add", name, "--role", "unit", "--unit", unit, "--data",
+        ])
+        .arg(data)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .expect("stdin")
+                .write_all(format!("{password}\n").as_bytes())?;
+            c.wait_with_output()
+        })
+        .expect("user add");
+    assert!(out.status.success(), "user add {name}");
+}
+
 /// The session cookie and the CSRF token of a browser login.
 fn login(port: u16, user: &str, password: &str) -> (String, String) {
     let origin = format!("http://127.0.0.1:{port}");
@@ -173,31 +195,7 @@ fn pages_need_a_login_and_keep_units_apart() {
     assert_eq!(status, 200);
     assert!(head.contains("text/javascript"));
     // A unit account: its own sheet, not another unit's, not the rankings; each refusal audited.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lvzhi"))
-        .args([
-            "user",
-            "add",
-            "fgw",
-            "--role",
-            "unit",
-            "--unit",
-            "发改委",
-            "--data",
-        ])
-        .arg(&data)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin
-                .take()
-                .expect("stdin")
-                .write_all(b"Unit-Pass-2022!\n")?;
-            c.wait_with_output()
-        })
-        .expect("user add");
-    assert!(out.status.success());
+    add_unit_user(&data, "fgw", "发改委", "Unit-Pass-2022!");
     let (cookie, _) = login(port, "fgw", "Unit-Pass-2022!");
     let get = |path: &str| raw(port, "GET", path, &[("Cookie", cookie.as_str())], "");
     assert_eq!(get("/units/%E5%8F%91%E6%94%B9%E5%A7%94").0, 200);
@@ -499,4 +497,176 @@ fn a_record_is_corrected_in_one_step() {
         .expect("the replacement");
     assert_eq!(new["source"], "fixed");
     assert!(head.contains(&format!("/records/{}", new["id"])), "{head}");
+}
+
+/// The lifecycle through the pages: the office confirms, the unit appeals (and is told), the office
+/// decides, publishes after acknowledging the check list, and the ranking table carries the hash.
+#[test]
+fn confirm_appeal_decide_and_publish_through_the_pages() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let server = start(&data, true);
+    let port = server.port;
+    let origin = format!("http://127.0.0.1:{port}");
+    let bearer = format!("Bearer {}", token(&data));
+    let api = |path: &str| -> serde_json::Value {
+        let (_, _, body) = raw(port, "GET", path, &[("Authorization", &bearer)], "");
+        serde_json::from_str(&body).unwrap_or(serde_json::Value::Null)
+    };
+    let records = api("/api/v1/periods/2022/records?unit=%E5%8F%91%E6%94%B9%E5%A7%94");
+    let id = records["records"][0]["id"]
+        .as_i64()
+        .expect("a record of 发改委");
+    let status_of = |id: i64| {
+        api("/api/v1/periods/2022/records")["records"]
+            .as_array()
+            .and_then(|r| r.iter().find(|x| x["id"] == id))
+            .map(|x| x["status"].as_str().unwrap_or_default().to_owned())
+    };
+    add_unit_user(&data, "fgw", "发改委", "Unit-Pass-2022!");
+    let (admin, admin_csrf) = login(port, "admin", "Admin-Pass-2022");
+    let (unit, unit_csrf) = login(port, "fgw", "Unit-Pass-2022!");
+    let post = |cookie: &str, csrf: &str, path: &str, form: &str| {
+        raw(
+            port,
+            "POST",
+            path,
+            &[
+                ("Cookie", cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Origin", origin.as_str()),
+                ("Sec-Fetch-Site", "same-origin"),
+                ("HX-Request", "true"),
+                ("X-CSRF-Token", csrf),
+            ],
+            form,
+        )
+    };
+    let get = |cookie: &str, path: &str| raw(port, "GET", path, &[("Cookie", cookie)], "");
+    // A unit cannot confirm; the office can.
+    let (status, _, _) = post(
+        &unit,
+        &unit_csrf,
+        &format!("/records/{id}/confirm?year=2022"),
+        "",
+    );
+    assert_eq!(status, 403);
+    let (_, _, page) = get(&admin, &format!("/records/{id}"));
+    assert!(page.contains("确认此记录"), "{page}");
+    let (status, head, body) = post(
+        &admin,
+        &admin_csrf,
+        &format!("/records/{id}/confirm?year=2022"),
+        "",
+    );
+    assert_eq!(status, 204, "{head}{body}");
+    assert_eq!(status_of(id).as_deref(), Some("confirmed"));
+    // The unit is told, and may appeal; an empty reason is refused next to its field.
+    let (_, _, notices) = get(&unit, "/notifications");
+    assert!(
+        notices.contains(&format!("扣分记录 #{id}")) && notices.contains("已确认"),
+        "{notices}"
+    );
+    let (_, _, page) = get(&unit, &format!("/records/{id}"));
+    assert!(page.contains("提交申诉"), "{page}");
+    let path = format!("/records/{id}/appeal?year=2022");
+    let (status, _, html) = post(&unit, &unit_csrf, &path, "reason=");
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("data-field=\"reason\""), "{html}");
+    let (status, _, _) = post(
+        &unit,
+        &unit_csrf,
+        &path,
+        "reason=%E5%B7%B2%E6%95%B4%E6%94%B9",
+    );
+    assert_eq!(status, 204);
+    assert_eq!(status_of(id).as_deref(), Some("appealed"));
+    // The office decides; the unit sees the decision on its sheet.
+    let (_, _, page) = get(&admin, &format!("/records/{id}"));
+    assert!(
+        page.contains("作出决定") && page.contains("已整改"),
+        "{page}"
+    );
+    let (status, _, _) = post(
+        &admin,
+        &admin_csrf,
+        &format!("/records/{id}/decision?year=2022"),
+        "decision=revoked&reason=%E6%A0%B8%E5%AE%9E%E5%B7%B2%E6%95%B4%E6%94%B9",
+    );
+    assert_eq!(status, 204);
+    assert_eq!(status_of(id).as_deref(), Some("revoked"));
+    let (_, _, sheet) = get(&unit, "/units/%E5%8F%91%E6%94%B9%E5%A7%94");
+    assert!(
+        sheet.contains("已决定：撤销") && sheet.contains("逐月走势"),
+        "{sheet}"
+    );
+    // Publication: the check list first; with exceptions, only when acknowledged.
+    let (status, _, page) = get(&admin, "/publish");
+    assert_eq!(status, 200);
+    assert!(page.contains("条扣分记录待确认"), "{page}");
+    let (status, _, html) = post(
+        &admin,
+        &admin_csrf,
+        "/publish?year=2022",
+        "reason=%E7%BB%8F%E5%AE%A1%E5%AE%9A",
+    );
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("发布前检查未通过"), "{html}");
+    let (status, head, _) = post(
+        &admin,
+        &admin_csrf,
+        "/publish?year=2022",
+        "reason=%E7%BB%8F%E5%AE%A1%E5%AE%9A&acknowledge=1",
+    );
+    assert_eq!(status, 204);
+    assert!(head.contains("/publish/1"), "{head}");
+    let hash = api("/api/v1/periods/2022/publications")["publications"][0]["hash"]
+        .as_str()
+        .expect("hash")
+        .to_owned();
+    let (_, _, page) = get(&admin, "/publish/1");
+    assert!(page.contains(&hash), "{page}");
+    // After publication the pages refuse writes too.
+    let (status, _, html) = post(
+        &admin,
+        &admin_csrf,
+        &format!("/records/{}/confirm?year=2022", id + 1),
+        "",
+    );
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("已发布"), "{html}");
+    // The exported ranking table says which publication it is.
+    let (status, _, _) = raw(
+        port,
+        "GET",
+        "/api/v1/periods/2022/export/results.xlsx",
+        &[("Authorization", &bearer)],
+        "",
+    );
+    assert_eq!(status, 200);
+    let out = dir.path().join("results.xlsx");
+    let run = common::lvzhi(
+        &[
+            "export",
+            "results",
+            "--year",
+            "2022",
+            "--format",
+            "xlsx",
+            "--out",
+            out.to_str().expect("path"),
+            "--data",
+            data.to_str().expect("path"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&out).expect("workbook");
+    let range = wb.worksheet_range("排名").expect("sheet");
+    let stamped = range
+        .rows()
+        .flatten()
+        .any(|c| c.to_string().contains(&format!("发布快照 SHA-256：{hash}")));
+    assert!(stamped, "the ranking table carries the snapshot hash");
 }

@@ -94,8 +94,13 @@ fn points(p: lvzhi_core::Points) -> f64 {
 }
 
 /// The official ranking table: 序号, 单位, 类别, 监测得分, 折算得分, 排名, 备注, class by class, titled
-/// with the rubric, for A4.
-pub fn results_xlsx(rubric: &Rubric, sheets: &ScoreSheets) -> Result<Vec<u8>, XlsxError> {
+/// with the rubric, for A4. `stamp` is a closing line saying which result this is (a publication
+/// and its snapshot hash, or a provisional result).
+pub fn results_xlsx(
+    rubric: &Rubric,
+    sheets: &ScoreSheets,
+    stamp: Option<&str>,
+) -> Result<Vec<u8>, XlsxError> {
     let f = formats();
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
@@ -168,6 +173,9 @@ pub fn results_xlsx(rubric: &Rubric, sheets: &ScoreSheets) -> Result<Vec<u8>, Xl
         ),
         &f.note,
     )?;
+    if let Some(stamp) = stamp {
+        text(ws, r + 1, 0, stamp, &f.note)?;
+    }
     wb.save_to_buffer()
 }
 

@@ -31,7 +31,7 @@ pub use ledger::{
 };
 pub use lifecycle::{
     Basis, Checklist, Decision, NextPeriodPlan, Notice, Notices, PublicationInfo, StoredAppeal,
-    UnitChange, WhatIf, WhatIfRow, canonical_json, sha256_hex,
+    UnitChange, WhatIf, WhatIfRow, appeal_deadline, canonical_json, sha256_hex, status_label,
 };
 
 /// Who makes a change, and from where (an address, or `cli`).

@@ -141,14 +141,35 @@ pub async fn export(
     format: Format,
 ) -> Result<Vec<u8>, StoreError> {
     let state = store.state(year).await?;
+    // A published period exports its official result with the snapshot's hash; an open one its
+    // provisional result, said to be so.
+    let (sheets, stamp) = match store.current_publication(year).await? {
+        Some(p) => (
+            store
+                .sheets(year, lvzhi_store::Basis::Confirmed, None)
+                .await?
+                .1,
+            format!(
+                "正式结果：{year} 年度第 {} 次发布（{}），发布快照 SHA-256：{}",
+                p.seq,
+                crate::pages::localtime(&p.published_at),
+                p.hash
+            ),
+        ),
+        None => (
+            std::sync::Arc::new(state.sheets.clone()),
+            "暂定结果：尚未发布，含待确认的扣分记录".to_owned(),
+        ),
+    };
     let xlsx = match what {
-        Export::Results => xlsx_output::results_xlsx(&state.rubric, &state.sheets),
+        Export::Results => xlsx_output::results_xlsx(&state.rubric, &sheets, Some(&stamp)),
         Export::Ledger => xlsx_output::ledger_xlsx(&state.rubric, &ledger_rows(&state)),
         Export::Sheets => {
             xlsx_output::sheets_xlsx(&state.rubric, &state.sheets, &ledger_rows(&state))
         }
         Export::Report => {
-            let data = lvzhi_office::report::report_data(&state.rubric, &state.sheets, &today());
+            let mut data = lvzhi_office::report::report_data(&state.rubric, &sheets, &today());
+            data.notes.push(stamp);
             // Typesetting takes a few hundred milliseconds: off the async threads.
             return tokio::task::spawn_blocking(move || match format {
                 Format::Pdf => lvzhi_office::report::report_pdf(&data),

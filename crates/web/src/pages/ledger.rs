@@ -17,7 +17,7 @@ use crate::AppState;
 
 /// The period and the record that a write on `/records/{id}/…` is about, once the user's right to
 /// `action` on the record's unit is checked; errors shaped for the caller (fragment or page).
-async fn target(
+pub(super) async fn target(
     v: &Viewer,
     s: &AppState,
     raw_id: &str,
@@ -45,7 +45,7 @@ pub struct ListQuery {
     page: Option<String>,
 }
 
-fn record_row(rubric: &lvzhi_core::Rubric, r: &StoredRecord) -> Value {
+pub(super) fn record_row(rubric: &lvzhi_core::Rubric, r: &StoredRecord) -> Value {
     let text = rubric
         .rule_by_code(&r.rule)
         .map(|i| rubric.rules[i].text.clone())
@@ -61,10 +61,7 @@ fn record_row(rubric: &lvzhi_core::Rubric, r: &StoredRecord) -> Value {
 }
 
 fn status_label(s: &str) -> &'static str {
-    match s {
-        "revoked" => "已撤销",
-        _ => "有效",
-    }
+    lvzhi_store::status_label(s)
 }
 
 /// The clauses a record can be entered for, grouped by category (and section): for the form.
@@ -157,6 +154,18 @@ pub async fn list(
         .take(PAGE)
         .map(|r| record_row(rubric, r))
         .collect();
+    // The pending records this page shows, for the office's 确认 button.
+    let pending_ids: Vec<i64> =
+        if v.may(Action::ConfirmRecords, None) && y.state.info.status == "open" {
+            rows.iter()
+                .skip((page - 1) * PAGE)
+                .take(PAGE)
+                .filter(|r| r.status == "recorded")
+                .map(|r| r.id)
+                .collect()
+        } else {
+            Vec::new()
+        };
     // The query string without `page` and `sort`, for the pager and the column links.
     let mut base = vec![format!("year={}", y.year)];
     for (k, val) in [
@@ -184,6 +193,9 @@ pub async fn list(
         "rules": rubric.rules.iter().filter(|r| r.kind.is_recorded()).map(|r| json!({"code": r.code, "label": format!("{} {}", r.code, r.text)})).collect::<Vec<_>>(),
         "can_write": v.may(Action::WriteRecords, None),
         "can_export": all,
+        "states": crate::api::RECORD_STATES.iter().map(|s| (*s, lvzhi_store::status_label(s))).collect::<Vec<_>>(),
+        "pending_ids": pending_ids,
+        "appeal_days": y.state.info.appeal_days,
     });
     v.page("records.html", "records", "扣分记录", Some(&y), ctx)
 }
@@ -424,7 +436,8 @@ pub async fn detail(
         "rule": rule.map(|r| json!({"text": r.text, "source": r.source, "kind": r.kind.label(), "terms": rule_terms(&r.kind)})),
         "replaced_by": replaced_by,
         "attachments": attachments,
-        "can_revoke": rec.status != "revoked" && v.may(Action::WriteRecords, Some(&rec.unit)),
+        "can_revoke": rec.in_force() && rec.status != "appealed" && v.may(Action::WriteRecords, Some(&rec.unit)),
+        "lifecycle": super::lifecycle::record_context(&v, &y, &rec),
         "can_upload": v.may(Action::AddEvidence, Some(&rec.unit)),
         "created": q.created.is_some(),
         "max_mb": lvzhi_store::MAX_ATTACHMENT >> 20,
@@ -573,10 +586,13 @@ pub async fn correct_form(
     let id = id_of(&id)?;
     let rec = find(&y, id)?;
     v.check(&s, Action::WriteRecords, Some(&rec.unit)).await?;
-    if rec.status == "revoked" {
+    if !rec.in_force() || rec.status == "appealed" {
         return Err(v.error(PageError::new(
             StatusCode::CONFLICT,
-            format!("记录 #{id} 已撤销，不能再更正"),
+            format!(
+                "记录 #{id} 的状态是「{}」，不能再更正",
+                lvzhi_store::status_label(&rec.status)
+            ),
         )));
     }
     let form = RecordForm {

@@ -12,6 +12,7 @@ mod admin;
 mod grids;
 mod imports;
 mod ledger;
+mod lifecycle;
 mod overview;
 
 pub use overview::record_points;
@@ -54,6 +55,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("sheet.html", include_str!("../../templates/sheet.html")),
     ("records.html", include_str!("../../templates/records.html")),
+    ("notices.html", include_str!("../../templates/notices.html")),
+    ("publish.html", include_str!("../../templates/publish.html")),
+    (
+        "publication.html",
+        include_str!("../../templates/publication.html"),
+    ),
     ("record.html", include_str!("../../templates/record.html")),
     (
         "record_new.html",
@@ -98,7 +105,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
 
 /// `stamp | localtime`: a stored UTC time (RFC 3339) as Beijing time, `2022-06-01 08:30:00`; other
 /// text unchanged.
-fn localtime(stamp: &str) -> String {
+pub(crate) fn localtime(stamp: &str) -> String {
     time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339)
         .ok()
         .and_then(|t| {
@@ -172,6 +179,19 @@ pub fn routes() -> Router<AppState> {
         .route("/records/fields", get(ledger::fields))
         .route("/records/{id}", get(ledger::detail))
         .route("/records/{id}/revoke", post(ledger::revoke))
+        .route("/records/confirm", post(lifecycle::confirm_all))
+        .route("/records/{id}/confirm", post(lifecycle::confirm))
+        .route("/records/{id}/appeal", post(lifecycle::appeal))
+        .route("/records/{id}/decision", post(lifecycle::decide))
+        .route("/notifications", get(lifecycle::notices))
+        .route("/notifications/seen", post(lifecycle::seen))
+        .route(
+            "/publish",
+            get(lifecycle::publish_page).post(lifecycle::publish),
+        )
+        .route("/publish/reopen", post(lifecycle::reopen))
+        .route("/publish/windows", post(lifecycle::windows))
+        .route("/publish/{seq}", get(lifecycle::publication))
         .route(
             "/records/{id}/correct",
             get(ledger::correct_form).post(ledger::correct),
@@ -447,6 +467,10 @@ impl Viewer {
             items.push(("/import", "导入", "import"));
         }
         items.push(("/rubric", "细则", "rubric"));
+        items.push(("/notifications", "通知", "notices"));
+        if self.may(Action::ManagePeriods, None) {
+            items.push(("/publish", "发布", "publish"));
+        }
         if self.may(Action::ReadAudit, None) {
             items.push(("/audit", "审计日志", "audit"));
         }

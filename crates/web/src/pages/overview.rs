@@ -35,6 +35,18 @@ pub async fn overview(
     let y = year_of(&s, q.year.as_deref()).await?;
     let st = &y.state;
     let rubric = &st.rubric;
+    // The official result (confirmed records only), beside the provisional one.
+    let (_, official) = s
+        .store
+        .sheets(y.year, lvzhi_store::Basis::Confirmed, None)
+        .await?;
+    let official_of = |name: &str| {
+        official
+            .sheets
+            .iter()
+            .find(|o| o.name == name)
+            .map(|o| (o.total.to_fixed2(), o.rank))
+    };
     // Rankings by class, flagged units first, then by rank.
     let mut classes = Vec::new();
     for (ci, class) in rubric.classes.iter().enumerate() {
@@ -48,14 +60,19 @@ pub async fn overview(
                     "total": s.total.to_fixed2(), "converted": s.converted.to_fixed2(), "rank": s.rank,
                     "flag": flag_note(s), "incomplete": !s.incomplete.is_empty(),
                     "deducted": (rubric.total - s.subtotal).to_fixed2(),
+                    "official": official_of(&s.name).map(|(t, r)| json!({"total": t, "rank": r})),
                 })
             })
             .collect();
         classes.push(json!({"code": class.code, "name": class.name, "weight": class.weight.to_string(), "rows": rows}));
     }
     // Counts.
-    let in_force = st.records.iter().filter(|r| r.status != "revoked").count();
+    let in_force = st.records.iter().filter(|r| r.in_force()).count();
     let revoked = st.records.len() - in_force;
+    let pending = st.records.iter().filter(|r| r.status == "recorded").count();
+    let now = lvzhi_store::now();
+    let open_appeals = st.appeals.iter().filter(|a| a.is_open()).count();
+    let overdue = st.appeals.iter().filter(|a| a.is_overdue(&now)).count();
     let incomplete_units = st
         .sheets
         .sheets
@@ -154,7 +171,8 @@ pub async fn overview(
             "period": {"status": y.state.info.status, "version": y.state.info.version},
             "classes": classes,
             "counts": {"units": st.sheets.sheets.len(), "records": in_force, "revoked": revoked,
-                       "incomplete_units": incomplete_units, "missing": missing, "flagged": flagged},
+                       "incomplete_units": incomplete_units, "missing": missing, "flagged": flagged,
+                       "pending": pending, "appeals": open_appeals, "overdue": overdue},
             "charts": {"distribution": chart_json(&distribution), "categories": chart_json(&categories)},
         }),
     )
@@ -207,6 +225,32 @@ pub async fn sheet(
             }).collect::<Vec<_>>()},
         ],
     });
+    // The year month by month, the distance to the next rank, and the unit's appeals.
+    let months = s.store.trend(y.year, &name).await?;
+    let trend = json!({
+        "tooltip": {"trigger": "axis"},
+        "xAxis": {"type": "category", "data": months.iter().map(|m| format!("{}月", m.0[5..7].trim_start_matches('0'))).collect::<Vec<_>>()},
+        "yAxis": [{"type": "value", "name": "监测得分", "scale": true}, {"type": "value", "name": "排名", "inverse": true, "minInterval": 1}],
+        "series": [
+            {"name": "监测得分", "type": "line", "data": months.iter().map(|m| m.1.clone()).collect::<Vec<_>>()},
+            {"name": "排名", "type": "line", "yAxisIndex": 1, "data": months.iter().map(|m| m.2).collect::<Vec<_>>()},
+        ],
+    });
+    let gap = s.store.distances(y.year).await?.remove(&name).flatten();
+    let now = lvzhi_store::now();
+    let appeals: Vec<Value> = y
+        .state
+        .appeals
+        .iter()
+        .filter(|a| a.unit == name)
+        .map(|a| {
+            json!({
+                "record": a.record_id, "at": a.appealed_at, "reason": a.reason,
+                "decision": a.decision.as_deref().and_then(lvzhi_store::Decision::parse).map(lvzhi_store::Decision::label),
+                "deadline": a.deadline, "overdue": a.is_overdue(&now),
+            })
+        })
+        .collect();
     let title = format!("{name} · 得分说明");
     v.page(
         "sheet.html",
@@ -214,7 +258,8 @@ pub async fn sheet(
         &title,
         Some(&y),
         json!({
-            "sheet": sheet, "chart": chart_json(&chart),
+            "sheet": sheet, "chart": chart_json(&chart), "trend": chart_json(&trend),
+            "to_next_rank": gap, "appeals": appeals,
             "can_write": v.may(Action::WriteRecords, Some(&name)),
             "unit_q": encode_component(&name),
         }),

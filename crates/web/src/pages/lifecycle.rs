@@ -1,0 +1,427 @@
+//! The lifecycle in the pages: confirming records (one, or every pending one shown), a unit's appeal
+//! and the office's decision on a record's page, 通知 (notifications and reminders) for everyone, and
+//! 发布 for the office (the check list, the appeal windows, publish, the history of publications
+//! with their hashes and differences, reopen). Every transition is the store's; this module only
+//! checks the permission matrix, shows and asks.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use lvzhi_core::access::Action;
+use lvzhi_store::{Decision, NewRecord, StoreError, StoredRecord};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{PageError, Viewer, YearQuery, form_error, query, render, year_of};
+use crate::AppState;
+
+/// What the record page offers for the record's lifecycle, and its appeal.
+pub(super) fn record_context(v: &Viewer, y: &super::Year, rec: &StoredRecord) -> Value {
+    let state = &y.state;
+    let appeal = state.appeals.iter().find(|a| a.record_id == rec.id);
+    let now = lvzhi_store::now();
+    let deadline = lvzhi_store::appeal_deadline(rec, state.info.appeal_days);
+    let window_open = deadline.as_deref().is_some_and(|d| d >= now.as_str());
+    let open = state.info.status == "open";
+    let final_change = rec.replaces.is_some_and(|p| {
+        state
+            .records
+            .iter()
+            .any(|r| r.id == p && r.status == "changed")
+    });
+    json!({
+        "status_label": lvzhi_store::status_label(&rec.status),
+        "confirmed_by": rec.confirmed_by,
+        "confirmed_at": rec.confirmed_at,
+        "appeal_deadline": deadline,
+        "appeal_days": state.info.appeal_days,
+        "appeal": appeal.map(|a| json!({
+            "reason": a.reason, "by": a.appealed_by, "at": a.appealed_at, "deadline": a.deadline,
+            "overdue": a.is_overdue(&now),
+            "decision": a.decision.as_deref().and_then(Decision::parse).map(Decision::label),
+            "decision_reason": a.decision_reason, "decided_by": a.decided_by, "decided_at": a.decided_at,
+            "replacement": a.replacement,
+        })),
+        "can_confirm": open && rec.status == "recorded" && v.may(Action::ConfirmRecords, Some(&rec.unit)),
+        "can_appeal": open && rec.status == "confirmed" && appeal.is_none() && window_open
+            && !final_change && v.may(Action::Appeal, Some(&rec.unit)),
+        "window_closed": rec.status == "confirmed" && appeal.is_none() && !window_open,
+        "can_decide": open && rec.status == "appealed" && v.may(Action::DecideAppeals, Some(&rec.unit)),
+        "published": !open,
+    })
+}
+
+fn refused(message: &str, field: &str) -> Result<Response, PageError> {
+    let html = render(
+        "notice.html",
+        &json!({"kind": "error", "field": field, "message": message}),
+    )?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+}
+
+/// A store refusal shown next to the form; anything else as an error.
+fn answer(v: &Viewer, e: StoreError) -> Result<Response, PageError> {
+    match e {
+        StoreError::Invalid { field, message } => refused(&message, &field),
+        StoreError::Conflict(m) | StoreError::Forbidden(m) => refused(&m, ""),
+        other => Err(v.error(other)),
+    }
+}
+
+/// 确认: one record.
+pub async fn confirm(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q).map_err(|e| v.error(e))?;
+    let (y, rec) =
+        super::ledger::target(&v, &s, &id, q.year.as_deref(), Action::ConfirmRecords).await?;
+    match s
+        .store
+        .confirm_records(y.year, &[rec.id], None, &v.authed.actor)
+        .await
+    {
+        Ok(_) => Ok(v.redirect(&format!("/records/{}?year={}", rec.id, y.year))),
+        Err(e) => answer(&v, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmAllForm {
+    /// Record ids, comma-separated: the pending records the list showed.
+    #[serde(default)]
+    ids: String,
+}
+
+/// 确认所列: every pending record the list showed, in one transaction.
+pub async fn confirm_all(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+    form: Result<axum::Form<ConfirmAllForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q).map_err(|e| v.error(e))?;
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    v.check(&s, Action::ConfirmRecords, None).await?;
+    let y = year_of(&s, q.year.as_deref())
+        .await
+        .map_err(|e| v.error(e))?;
+    let ids: Vec<i64> = f
+        .ids
+        .split(',')
+        .filter_map(|x| x.trim().parse().ok())
+        .collect();
+    match s
+        .store
+        .confirm_records(y.year, &ids, None, &v.authed.actor)
+        .await
+    {
+        Ok(done) => {
+            let html = render(
+                "notice.html",
+                &json!({"kind": "ok", "message": format!("已确认 {} 条记录，已通知相关单位。刷新页面可见新状态。", done.len())}),
+            )?;
+            Ok(html.into_response())
+        }
+        Err(e) => answer(&v, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AppealForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// 申诉: a unit's appeal of its own confirmed record.
+pub async fn appeal(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+    form: Result<axum::Form<AppealForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q).map_err(|e| v.error(e))?;
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    let (y, rec) = super::ledger::target(&v, &s, &id, q.year.as_deref(), Action::Appeal).await?;
+    let Some(unit) = v.authed.user.unit.clone() else {
+        return Err(v.error(PageError::new(
+            StatusCode::FORBIDDEN,
+            "该账号未绑定成员单位，不能申诉",
+        )));
+    };
+    match s
+        .store
+        .appeal(y.year, rec.id, &unit, &f.reason, &v.authed.actor)
+        .await
+    {
+        Ok(_) => Ok(v.redirect(&format!("/records/{}?year={}", rec.id, y.year))),
+        Err(e) => answer(&v, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+    /// For 改判: the replacement's clause, count, points and date (the unit is the record's).
+    #[serde(default)]
+    rule: String,
+    #[serde(default)]
+    count: String,
+    #[serde(default)]
+    points: String,
+    #[serde(default)]
+    date: String,
+}
+
+/// 申诉决定: the office upholds, revokes or changes an appealed record.
+pub async fn decide(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+    form: Result<axum::Form<DecisionForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q).map_err(|e| v.error(e))?;
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    let (y, rec) =
+        super::ledger::target(&v, &s, &id, q.year.as_deref(), Action::DecideAppeals).await?;
+    let Some(decision) = Decision::parse(&f.decision) else {
+        return refused("请选择决定：维持、撤销或改判", "decision");
+    };
+    let nonempty = |t: &str| Some(t.trim().to_owned()).filter(|x| !x.is_empty());
+    let replacement = (decision == Decision::Changed).then(|| NewRecord {
+        unit: rec.unit.clone(),
+        rule: nonempty(&f.rule).unwrap_or_else(|| rec.rule.clone()),
+        count: nonempty(&f.count),
+        points: nonempty(&f.points),
+        date: nonempty(&f.date).or_else(|| rec.date.clone()),
+        source: rec.source.clone(),
+        note: format!("申诉改判，原记录 #{}", rec.id),
+    });
+    match s
+        .store
+        .decide(
+            y.year,
+            rec.id,
+            decision,
+            &f.reason,
+            replacement.as_ref(),
+            &v.authed.actor,
+        )
+        .await
+    {
+        Ok((_, Some(new))) => Ok(v.redirect(&format!("/records/{}?year={}", new.id, y.year))),
+        Ok((_, None)) => Ok(v.redirect(&format!("/records/{}?year={}", rec.id, y.year))),
+        Err(e) => answer(&v, e),
+    }
+}
+
+/// 通知: the user's notices (newest first) and what is due now.
+pub async fn notices(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
+    let y = year_of(&s, q.year.as_deref()).await?;
+    let n = s.store.notices(&v.authed.user, y.year).await?;
+    let last = n.items.iter().filter_map(|x| x.id).max().unwrap_or(0);
+    let ctx = json!({
+        "unread": n.unread,
+        "items": n.items.iter().map(|x| json!({
+            "message": x.message, "at": x.at, "unread": x.unread,
+            "href": x.entity.strip_prefix("record:").map(|id| format!("/records/{id}?year={}", x.year)),
+        })).collect::<Vec<_>>(),
+        "reminders": n.reminders.iter().map(|x| json!({"message": x.message, "kind": x.kind})).collect::<Vec<_>>(),
+        "last": last,
+    });
+    v.page("notices.html", "notices", "通知", Some(&y), ctx)
+}
+
+#[derive(Deserialize)]
+pub struct SeenForm {
+    #[serde(default)]
+    last: String,
+}
+
+/// 全部标为已读.
+pub async fn seen(
+    v: Viewer,
+    State(s): State<AppState>,
+    form: Result<axum::Form<SeenForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    let last = f.last.trim().parse::<i64>().unwrap_or(0);
+    s.store
+        .mark_seen(&v.authed.user.name, last)
+        .await
+        .map_err(|e| v.error(e))?;
+    Ok(v.redirect("/notifications"))
+}
+
+/// 发布: the check list, the appeal windows, publish and reopen, and the publications.
+pub async fn publish_page(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
+    v.check(&s, Action::ManagePeriods, None).await?;
+    let y = year_of(&s, q.year.as_deref()).await?;
+    let list = s.store.checklist(y.year).await?;
+    let pubs = s.store.publications(y.year).await?;
+    let overdue = y
+        .state
+        .appeals
+        .iter()
+        .filter(|a| a.is_overdue(&lvzhi_store::now()))
+        .count();
+    let ctx = json!({
+        "status": y.state.info.status,
+        "appeal_days": y.state.info.appeal_days,
+        "decision_days": y.state.info.decision_days,
+        "clear": list.is_clear(),
+        "pending": list.pending_records.len(),
+        "appeals": list.open_appeals.len(),
+        "overdue": overdue,
+        "incomplete": list.incomplete.iter().take(30).collect::<Vec<_>>(),
+        "incomplete_total": list.incomplete.len(),
+        "publications": pubs.iter().rev().map(|p| json!({
+            "seq": p.seq, "hash": p.hash, "at": p.published_at, "by": p.published_by, "reason": p.reason,
+        })).collect::<Vec<_>>(),
+    });
+    v.page("publish.html", "publish", "发布", Some(&y), ctx)
+}
+
+#[derive(Deserialize)]
+pub struct PublishForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    acknowledge: Option<String>,
+}
+
+pub async fn publish(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+    form: Result<axum::Form<PublishForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q).map_err(|e| v.error(e))?;
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    v.check(&s, Action::ManagePeriods, None).await?;
+    let y = year_of(&s, q.year.as_deref())
+        .await
+        .map_err(|e| v.error(e))?;
+    match s
+        .store
+        .publish(y.year, &f.reason, f.acknowledge.is_some(), &v.authed.actor)
+        .await
+    {
+        Ok((p, _, _)) => Ok(v.redirect(&format!("/publish/{}?year={}", p.seq, y.year))),
+        Err(e) => answer(&v, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn reopen(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+    form: Result<axum::Form<ReasonForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q).map_err(|e| v.error(e))?;
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    v.check(&s, Action::ManagePeriods, None).await?;
+    let y = year_of(&s, q.year.as_deref())
+        .await
+        .map_err(|e| v.error(e))?;
+    match s.store.reopen(y.year, &f.reason, &v.authed.actor).await {
+        Ok(()) => Ok(v.redirect(&format!("/publish?year={}", y.year))),
+        Err(e) => answer(&v, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct WindowsForm {
+    #[serde(default)]
+    appeal_days: String,
+    #[serde(default)]
+    decision_days: String,
+}
+
+pub async fn windows(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+    form: Result<axum::Form<WindowsForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q).map_err(|e| v.error(e))?;
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    v.check(&s, Action::ManagePeriods, None).await?;
+    let y = year_of(&s, q.year.as_deref())
+        .await
+        .map_err(|e| v.error(e))?;
+    let (Ok(a), Ok(d)) = (
+        f.appeal_days.trim().parse::<i64>(),
+        f.decision_days.trim().parse::<i64>(),
+    ) else {
+        return refused("天数须为 0 到 365 之间的整数", "appeal_days");
+    };
+    match s.store.set_windows(y.year, a, d, &v.authed.actor).await {
+        Ok(()) => Ok(v.redirect(&format!("/publish?year={}", y.year))),
+        Err(e) => answer(&v, e),
+    }
+}
+
+/// One publication: its hash, how to check it, and what changed from the one before.
+pub async fn publication(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(seq): Path<String>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
+    v.check(&s, Action::ReadResults, None).await?;
+    let y = year_of(&s, q.year.as_deref()).await?;
+    let seq: i64 = seq
+        .parse()
+        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, format!("发布序号「{seq}」无效")))?;
+    let info = s
+        .store
+        .publications(y.year)
+        .await?
+        .into_iter()
+        .find(|p| p.seq == seq)
+        .ok_or_else(|| {
+            PageError::new(
+                StatusCode::NOT_FOUND,
+                format!("{} 年度没有第 {seq} 次发布", y.year),
+            )
+        })?;
+    let changes = s.store.publication_diff(y.year, seq).await?;
+    let ctx = json!({
+        "p": {"seq": info.seq, "hash": info.hash, "at": info.published_at, "by": info.published_by, "reason": info.reason},
+        "changes": changes,
+        "first": seq == 1,
+        "json_href": format!("/api/v1/periods/{}/publications/{seq}", y.year),
+    });
+    v.page(
+        "publication.html",
+        "publish",
+        &format!("第 {seq} 次发布"),
+        Some(&y),
+        ctx,
+    )
+}
