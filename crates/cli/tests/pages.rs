@@ -5,6 +5,7 @@
 
 mod common;
 
+use calamine::Reader;
 use common::{raw, start, token};
 
 #[test]
@@ -661,7 +662,6 @@ fn confirm_appeal_decide_and_publish_through_the_pages() {
         dir.path(),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    use calamine::Reader;
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&out).expect("workbook");
     let range = wb.worksheet_range("排名").expect("sheet");
     let stamped = range
