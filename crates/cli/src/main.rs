@@ -105,6 +105,11 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// 考核年度：列出、按新细则创建（结转名册）、发布、重新开放
+    Period {
+        #[command(subcommand)]
+        command: PeriodCommand,
+    },
     /// 从备份恢复（SQLite）
     Restore {
         #[command(flatten)]
@@ -178,6 +183,50 @@ enum GroupCommand {
         /// 单位名称，逗号分隔
         #[arg(long, value_delimiter = ',')]
         units: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PeriodCommand {
+    /// 列出考核年度及其状态
+    List {
+        #[command(flatten)]
+        store: service::StoreArgs,
+    },
+    /// 按新一年的细则文件创建考核年度：先显示名册变化，加 --yes 才创建
+    Open {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        /// 新年度的细则文件（TOML）
+        rubric: PathBuf,
+        /// 从哪一年度结转名册（类别、标签；账号本就通用）
+        #[arg(long)]
+        carry_from: Option<i64>,
+        /// 确认创建（不加则只预览）
+        #[arg(long)]
+        yes: bool,
+    },
+    /// 发布年度结果（冻结快照，哈希写入审计链）
+    Publish {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        #[arg(long)]
+        year: i64,
+        /// 发布说明（如审定会议）
+        #[arg(long)]
+        reason: String,
+        /// 检查清单有例外时仍发布（须在说明中写明理由）
+        #[arg(long)]
+        acknowledge: bool,
+    },
+    /// 重新开放已发布的年度
+    Reopen {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        #[arg(long)]
+        year: i64,
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -346,6 +395,30 @@ fn run_service(cmd: Command) -> ExitCode {
             } => service::template(&store, &table, year, &out)
                 .await
                 .map(|()| true),
+            Command::Period { command } => match command {
+                PeriodCommand::List { store } => service::period_list(&store).await.map(|()| true),
+                PeriodCommand::Open {
+                    store,
+                    rubric,
+                    carry_from,
+                    yes,
+                } => service::period_open(&store, &rubric, carry_from, yes)
+                    .await
+                    .map(|()| true),
+                PeriodCommand::Publish {
+                    store,
+                    year,
+                    reason,
+                    acknowledge,
+                } => service::period_publish(&store, year, &reason, acknowledge).await,
+                PeriodCommand::Reopen {
+                    store,
+                    year,
+                    reason,
+                } => service::period_reopen(&store, year, &reason)
+                    .await
+                    .map(|()| true),
+            },
             Command::Restore { store, file, force } => {
                 service::restore(&store, &file, force).await.map(|()| true)
             }

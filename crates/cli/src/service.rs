@@ -646,3 +646,117 @@ pub async fn template(store: &StoreArgs, table: &str, year: i64, out: &Path) -> 
     println!("已生成模板 {}", out.display());
     Ok(())
 }
+
+/// `lvzhi period list`.
+pub async fn period_list(store: &StoreArgs) -> anyhow::Result<()> {
+    let store = open_with_period(store).await?;
+    println!("年度  状态    细则            申诉期  决定期限  细则哈希");
+    for p in store.periods().await.map_err(|e| anyhow::anyhow!("{e}"))? {
+        let status = if p.status == "open" {
+            "进行中"
+        } else {
+            "已发布"
+        };
+        println!(
+            "{}  {status}  {:<14}  {:>3} 天  {:>5} 天  {}",
+            p.year,
+            p.rubric_id,
+            p.appeal_days,
+            p.decision_days,
+            &p.rubric_hash[..12]
+        );
+    }
+    Ok(())
+}
+
+/// `lvzhi period open RUBRIC [--carry-from Y] [--yes]`: the roster changes first; `--yes` opens.
+pub async fn period_open(
+    store: &StoreArgs,
+    rubric: &Path,
+    carry_from: Option<i64>,
+    yes: bool,
+) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(rubric)
+        .with_context(|| format!("无法读取细则文件 {}", rubric.display()))?;
+    let store = open_with_period(store).await?;
+    let plan = if yes {
+        store
+            .open_next_period(&text, carry_from, &cli_actor())
+            .await
+    } else {
+        store.plan_next_period(&text, carry_from).await
+    }
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "{} 年度（细则 {}），名册 {} 个单位{}",
+        plan.year,
+        plan.rubric_id,
+        plan.units.len(),
+        carry_from.map_or_else(String::new, |y| format!("，自 {y} 年度结转"))
+    );
+    let list = |label: &str, items: &[String]| {
+        if !items.is_empty() {
+            println!("  {label}（{}）：{}", items.len(), items.join("、"));
+        }
+    };
+    list("新增单位", &plan.added);
+    list("不再参评的单位", &plan.removed);
+    list("类别变化", &plan.class_changes);
+    list("沿用上年标签的单位", &plan.tags_carried);
+    list("所属单位不再参评的账号", &plan.orphaned_accounts);
+    if plan.created {
+        println!("已创建 {} 年度考核。", plan.year);
+    } else {
+        println!("以上为预览，尚未创建。核对无误后加 --yes 创建。");
+    }
+    Ok(())
+}
+
+/// `lvzhi period publish --year Y --reason R [--acknowledge]`. Returns false when the check list
+/// refuses.
+pub async fn period_publish(
+    store: &StoreArgs,
+    year: i64,
+    reason: &str,
+    acknowledge: bool,
+) -> anyhow::Result<bool> {
+    let store = open_with_period(store).await?;
+    match store.publish(year, reason, acknowledge, &cli_actor()).await {
+        Ok((p, changes, list)) => {
+            println!("已发布 {year} 年度第 {} 次结果。", p.seq);
+            println!("快照 SHA-256：{}", p.hash);
+            for line in list.lines() {
+                println!("  已确认的例外：{line}");
+            }
+            for c in &changes {
+                println!(
+                    "  {}：{} → {}（排名 {} → {}）",
+                    c.unit,
+                    c.before_total.as_deref().unwrap_or("—"),
+                    c.after_total.as_deref().unwrap_or("—"),
+                    c.before_rank
+                        .map_or_else(|| "—".to_owned(), |r| r.to_string()),
+                    c.after_rank
+                        .map_or_else(|| "—".to_owned(), |r| r.to_string()),
+                );
+            }
+            Ok(true)
+        }
+        Err(lvzhi_store::StoreError::Conflict(m)) => {
+            eprintln!("{m}");
+            Ok(false)
+        }
+        Err(e) => Err(anyhow::anyhow!("{e}")),
+    }
+}
+
+/// `lvzhi period reopen --year Y --reason R`.
+pub async fn period_reopen(store: &StoreArgs, year: i64, reason: &str) -> anyhow::Result<()> {
+    let store = open_with_period(store).await?;
+    store
+        .reopen(year, reason, &cli_actor())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("已重新开放 {year} 年度。");
+    Ok(())
+}

@@ -146,3 +146,117 @@ fn sample_year_results_snapshot() {
     assert_eq!(table.code, 0);
     insta::assert_snapshot!("sample_year_2022_table", table.stdout);
 }
+
+/// `lvzhi period`: a new year from a rubric file, previewed then opened; a publication refused by
+/// its check list, then acknowledged, its hash printed and in the audit chain; reopened.
+#[test]
+fn periods_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().expect("path");
+    let rubric = std::fs::read_to_string(common::repo().join("rubrics/2022.toml")).expect("rubric");
+    let next = rubric
+        .replacen("id = \"zjg-2022\"", "id = \"zjg-2023\"", 1)
+        .replacen("year = 2022", "year = 2023", 1)
+        .replacen("[[units]]\nname = \"气象局\"\nclass = \"B\"\n", "", 1);
+    let file = dir.path().join("2023.toml");
+    std::fs::write(&file, next).expect("write");
+    let file_arg = file.to_str().expect("path");
+    let preview = lvzhi(
+        &[
+            "period",
+            "open",
+            file_arg,
+            "--carry-from",
+            "2022",
+            "--data",
+            data_arg,
+        ],
+        dir.path(),
+    );
+    assert_eq!(preview.code, 0, "{}", preview.stderr);
+    assert!(
+        preview.stdout.contains("不再参评的单位（1）：气象局")
+            && preview.stdout.contains("尚未创建"),
+        "{}",
+        preview.stdout
+    );
+    let listed = lvzhi(&["period", "list", "--data", data_arg], dir.path());
+    assert!(!listed.stdout.contains("2023"), "{}", listed.stdout);
+    let opened = lvzhi(
+        &[
+            "period",
+            "open",
+            file_arg,
+            "--carry-from",
+            "2022",
+            "--yes",
+            "--data",
+            data_arg,
+        ],
+        dir.path(),
+    );
+    assert_eq!(opened.code, 0, "{}", opened.stderr);
+    assert!(
+        opened.stdout.contains("已创建 2023 年度考核"),
+        "{}",
+        opened.stdout
+    );
+    let listed = lvzhi(&["period", "list", "--data", data_arg], dir.path());
+    assert!(
+        listed.stdout.contains("2023  进行中  zjg-2023"),
+        "{}",
+        listed.stdout
+    );
+    // Nothing recorded: every group score and metric is missing, so the check list refuses.
+    let refused = lvzhi(
+        &[
+            "period", "publish", "--year", "2022", "--reason", "审定", "--data", data_arg,
+        ],
+        dir.path(),
+    );
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("发布前检查未通过"),
+        "{}",
+        refused.stderr
+    );
+    let published = lvzhi(
+        &[
+            "period",
+            "publish",
+            "--year",
+            "2022",
+            "--reason",
+            "审定；数据另行补充",
+            "--acknowledge",
+            "--data",
+            data_arg,
+        ],
+        dir.path(),
+    );
+    assert_eq!(published.code, 0, "{}", published.stderr);
+    let hash = published
+        .stdout
+        .split("快照 SHA-256：")
+        .nth(1)
+        .map(|h| h.trim().chars().take(64).collect::<String>())
+        .expect("the hash is printed");
+    assert_eq!(hash.len(), 64);
+    let verified = lvzhi(&["audit", "verify", "--data", data_arg], dir.path());
+    assert_eq!(verified.code, 0, "{}", verified.stderr);
+    let reopened = lvzhi(
+        &[
+            "period",
+            "reopen",
+            "--year",
+            "2022",
+            "--reason",
+            "补充数据",
+            "--data",
+            data_arg,
+        ],
+        dir.path(),
+    );
+    assert_eq!(reopened.code, 0, "{}", reopened.stderr);
+}
