@@ -391,7 +391,33 @@ fn every_role_does_its_main_task_in_the_browser() {
         ui.shot("11-rubric").await;
         ui.goto("/metrics").await;
         ui.shot("12-metrics").await;
-        let _ = record_path;
+
+        // The lifecycle: the office confirms the recorder's record, the unit appeals it and is told
+        // the decision, and the publication page lists what stands in the way.
+        ui.goto(&record_path).await;
+        ui.submit("#confirm-form").await;
+        ui.wait("the confirmed record", "document.querySelector('h1').innerText.includes('已确认')").await;
+        ui.logout().await;
+        ui.login("fgw", "Unit-Pass-2022!").await;
+        ui.goto("/notifications").await;
+        assert!(ui.text("#notices").await.contains("已确认"), "the unit is told of the confirmation");
+        ui.shot("13-notices").await;
+        ui.goto(&record_path).await;
+        ui.set("#f-appeal-reason", "该问题已于 6 月 10 日整改到位，见所附验收记录").await;
+        ui.submit("#appeal-form").await;
+        ui.wait("the appeal on the record", "document.querySelector('#appeal') && document.querySelector('h1').innerText.includes('申诉中')").await;
+        ui.shot("14-appeal").await;
+        ui.logout().await;
+        ui.login("admin", "Admin-Pass-2022").await;
+        ui.goto(&record_path).await;
+        ui.eval("(() => { document.querySelector('input[name=decision][value=upheld]').checked = true; return true; })()").await;
+        ui.set("#f-decision-reason", "验收记录晚于检查日期，维持原扣分").await;
+        ui.submit("#decision-form").await;
+        ui.wait("the decision", "document.querySelector('h1').innerText.includes('维持')").await;
+        assert!(ui.text("#appeal").await.contains("验收记录晚于检查日期"), "the decision and its reason are shown");
+        ui.goto("/publish").await;
+        assert!(ui.text("#checklist").await.contains("条扣分记录待确认"), "the check list names the pending records");
+        ui.shot("15-publish").await;
         browser.close().await.ok();
         browser.wait().await.ok();
         task.abort();
