@@ -46,7 +46,7 @@ rows = [
     ("GET results?basis=confirmed, cached", "GET", f"{BASE}/results?basis=confirmed", None),
     ("GET results?as_of=2022-06-30", "GET", f"{BASE}/results?as_of=2022-06-30", None),
     ("GET units/发改委/trend (12 month-ends)", "GET", f"{BASE}/units/{urllib.parse.quote('发改委')}/trend", None),
-    ("POST what-if (one hypothetical record)", "POST", f"{BASE}/what-if", {"records": [{"unit": "发改委", "rule": "2.4"}]}),
+    ("POST what-if (one hypothetical record)", "POST", f"{BASE}/what-if", {"records": [{"unit": "发改委", "rule": "2.5", "count": 1}]}),
     ("GET checklist", "GET", f"{BASE}/checklist", None),
 ]
 for name, m, p, b in rows:

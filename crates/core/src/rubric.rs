@@ -200,6 +200,10 @@ pub struct Rubric {
     pub sections: Vec<Section>,
     pub rules: Vec<Rule>,
     pub roster: Vec<RosterEntry>,
+    /// What a draft (from `rubric import`) still waits on a person for: each `review` key and each
+    /// `[[unclassified]]` clause, with its line. A rubric with any of these loads (so that it can be
+    /// shown and edited) but is not final: `rubric check` refuses it, and no period opens on it.
+    pub review: Vec<RubricError>,
     rule_index: HashMap<String, usize>,
 }
 
@@ -278,12 +282,75 @@ impl Rubric {
                 message: format!("TOML 格式错误：{}", e.message()),
             }])
         })?;
-        Loader {
+        let review = reviews(&raw, &lines);
+        let mut rubric = Loader {
             lines,
             errors: Vec::new(),
         }
-        .load(raw)
+        .load(raw)?;
+        rubric.review = review;
+        Ok(rubric)
     }
+
+    /// Why the rubric is not final yet (items waiting for review), in one message; `None` when final.
+    pub fn pending_review(&self) -> Option<String> {
+        (!self.review.is_empty()).then(|| {
+            format!(
+                "细则草稿尚有 {} 项待人工确认（删除对应的 review 键或 [[unclassified]] 条目后再用）：\n{}",
+                self.review.len(),
+                RubricErrors(self.review.clone())
+            )
+        })
+    }
+}
+
+/// The `review` keys and `[[unclassified]]` clauses of a file, with their lines.
+fn reviews(raw: &RawFile, lines: &LineIndex) -> Vec<RubricError> {
+    let mut out = Vec::new();
+    let mut add = |r: &Option<Spanned<String>>, key: String| {
+        if let Some(r) = r {
+            out.push(RubricError {
+                line: lines.line(r.span().start),
+                key,
+                message: format!("待确认：{}", r.get_ref()),
+            });
+        }
+    };
+    add(&raw.rubric.review, "rubric.review".into());
+    for (i, m) in raw.metrics.iter().enumerate() {
+        add(&m.review, format!("metrics[{i}].review"));
+    }
+    for (ci, c) in raw.categories.iter().enumerate() {
+        add(&c.review, format!("categories[{ci}].review"));
+        for (ri, r) in c.rules.iter().enumerate() {
+            add(&r.review, format!("categories[{ci}].rules[{ri}].review"));
+        }
+        for (si, sec) in c.sections.iter().enumerate() {
+            add(&sec.review, format!("categories[{ci}].sections[{si}].review"));
+            for (ri, r) in sec.rules.iter().enumerate() {
+                add(
+                    &r.review,
+                    format!("categories[{ci}].sections[{si}].rules[{ri}].review"),
+                );
+            }
+        }
+    }
+    for (i, u) in raw.unclassified.iter().enumerate() {
+        out.push(RubricError {
+            line: lines.line(u.source.span().start),
+            key: format!("unclassified[{i}]"),
+            message: format!(
+                "未能归类的条文（方面 {}）：{}{}",
+                u.category,
+                u.source.get_ref(),
+                u.review
+                    .as_deref()
+                    .map_or_else(String::new, |r| format!("（{r}）"))
+            ),
+        });
+    }
+    out.sort_by_key(|e| e.line);
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -302,6 +369,19 @@ struct RawFile {
     categories: Vec<RawCategory>,
     #[serde(default)]
     units: Vec<RawUnit>,
+    /// Clauses a draft could not turn into rules, for a person to decide.
+    #[serde(default)]
+    unclassified: Vec<RawUnclassified>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnclassified {
+    #[serde(default)]
+    category: String,
+    source: Spanned<String>,
+    #[serde(default)]
+    review: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -313,6 +393,8 @@ struct RawHeader {
     #[serde(default)]
     issuer: String,
     total: Spanned<Num>,
+    #[serde(default)]
+    review: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -340,6 +422,8 @@ struct RawMetric {
     code: Spanned<String>,
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    review: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -354,6 +438,8 @@ struct RawCategory {
     #[serde(default)]
     source: String,
     #[serde(default)]
+    review: Option<Spanned<String>>,
+    #[serde(default)]
     sections: Vec<RawSection>,
     #[serde(default)]
     rules: Vec<RawRule>,
@@ -366,6 +452,8 @@ struct RawSection {
     #[serde(default)]
     name: String,
     max: Spanned<Num>,
+    #[serde(default)]
+    review: Option<Spanned<String>>,
     #[serde(default)]
     rules: Vec<RawRule>,
 }
@@ -399,6 +487,8 @@ struct RawRule {
     text: String,
     #[serde(default)]
     source: String,
+    #[serde(default)]
+    review: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -908,6 +998,7 @@ impl Loader {
             sections,
             rules,
             roster,
+            review: Vec::new(),
             rule_index,
         })
     }

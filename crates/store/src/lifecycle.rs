@@ -550,8 +550,17 @@ impl Store {
         let (mut tx, state) = self.write_period(year).await?;
         let at = self.lifecycle_now();
         let mut done = Vec::new();
+        let index: HashMap<i64, usize> = state
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id, i))
+            .collect();
         for &id in ids {
-            let old = record_of(&state, year, id)?;
+            let old = index
+                .get(&id)
+                .map(|&i| (*state.records[i]).clone())
+                .ok_or_else(|| StoreError::NotFound(format!("{year} 年度没有记录 #{id}")))?;
             if ids.len() == 1 {
                 check_version(&format!("记录 #{id} "), old.version, version)?;
             }
@@ -590,29 +599,48 @@ impl Store {
                 &new,
             )
             .await?;
-            let deadline = plus_days(&at, state.info.appeal_days);
+            done.push(new);
+        }
+        // The units are told: one notice per unit (with the clause when it is one record).
+        let deadline = beijing_minute(&plus_days(&at, state.info.appeal_days));
+        let mut per_unit: BTreeMap<&str, Vec<&StoredRecord>> = BTreeMap::new();
+        for d in &done {
+            per_unit.entry(d.unit.as_str()).or_default().push(d);
+        }
+        for (unit, recs) in per_unit {
+            let message = match recs.as_slice() {
+                [one] => format!(
+                    "扣分记录 #{}（{}）已确认；如有异议，请于 {deadline} 前提出申诉",
+                    one.id,
+                    rule_label(&state.rubric, &one.rule)
+                ),
+                many => format!(
+                    "{} 条扣分记录已确认（{}）；如有异议，请于 {deadline} 前提出申诉",
+                    many.len(),
+                    ids_text(&many.iter().map(|r| r.id).collect::<Vec<_>>())
+                ),
+            };
+            let entity = match recs.as_slice() {
+                [one] => format!("record:{}", one.id),
+                _ => format!("unit:{unit}"),
+            };
             notify(
                 &mut tx,
                 year,
                 "unit",
-                &new.unit,
+                unit,
                 "record.confirmed",
-                &format!(
-                    "扣分记录 #{id}（{}）已确认；如有异议，请于 {} 前提出申诉",
-                    rule_label(&state.rubric, &new.rule),
-                    beijing_minute(&deadline)
-                ),
-                &format!("record:{id}"),
+                &message,
+                &entity,
                 &at,
             )
             .await?;
-            done.push(new);
         }
         Self::bump(&mut tx, year).await?;
         let next = Self::next_state(&state, |_, records, _, _| {
             for d in &done {
-                if let Some(r) = records.iter_mut().find(|r| r.id == d.id) {
-                    *r = Arc::new(d.clone());
+                if let Some(&i) = index.get(&d.id) {
+                    records[i] = Arc::new(d.clone());
                 }
             }
         });
