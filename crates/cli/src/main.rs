@@ -241,8 +241,23 @@ enum AuditCommand {
 
 #[derive(Subcommand)]
 enum RubricCommand {
-    /// 检查细则文件，列出全部问题（行号与键）
+    /// 检查细则文件，列出全部问题（行号与键）；草稿中待确认的项也算问题
     Check { file: PathBuf },
+    /// 从细则文件（.docx 或文本）生成细则草稿（TOML，输出到标准输出）
+    Import {
+        /// 细则文件：.docx，或 UTF-8 文本
+        file: PathBuf,
+    },
+    /// 对比两版细则：新增、删除、修改的条款与分值
+    Diff {
+        /// 原版（年度或文件）
+        from: String,
+        /// 新版（年度或文件）
+        to: String,
+        /// 以 JSON 输出
+        #[arg(long)]
+        json: bool,
+    },
     /// 显示细则的方面、节、条款与分值
     Show {
         /// 年度（内置细则，如 2022）或细则文件路径
@@ -281,6 +296,8 @@ fn main() -> ExitCode {
         Command::Score(args) => score_cmd::run(&args),
         Command::Rubric { command } => match command {
             RubricCommand::Check { file } => score_cmd::rubric_check(&file),
+            RubricCommand::Import { file } => score_cmd::rubric_import(&file),
+            RubricCommand::Diff { from, to, json } => score_cmd::rubric_diff(&from, &to, json),
             RubricCommand::Show { rubric, json } => score_cmd::rubric_show(&rubric, json),
         },
         other => return run_service(other),

@@ -73,6 +73,9 @@ fn refuse(errs: &InputErrors) -> Refusal {
 
 pub fn run(args: &ScoreArgs) -> Result<String, Refusal> {
     let rubric = load_rubric(&args.rubric)?;
+    if let Some(why) = rubric.pending_review() {
+        return Err(Refusal::input(why));
+    }
     // Open every file before reading any, so a missing file is reported without work.
     open(&args.records)?;
     for p in [&args.units, &args.assessments, &args.metrics]
@@ -125,6 +128,18 @@ pub fn run(args: &ScoreArgs) -> Result<String, Refusal> {
 
 pub fn rubric_check(file: &Path) -> Result<String, Refusal> {
     let r = load_rubric(&file.display().to_string())?;
+    if r.pending_review().is_some() {
+        let label = file.display();
+        return Err(Refusal::input(format!(
+            "{}\n{label}：细则草稿尚有 {} 项待人工确认，不能使用。",
+            r.review
+                .iter()
+                .map(|e| format!("{label} {e}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            r.review.len()
+        )));
+    }
     let rules = r.rules.len();
     Ok(format!(
         "细则检查通过：{}（{}，{} 年），{} 个方面，{} 个节，{} 条条款，名册 {} 个单位，总分 {}。\n",
@@ -148,5 +163,45 @@ pub fn rubric_show(which: &str, json: bool) -> Result<String, Refusal> {
         Ok(s)
     } else {
         Ok(table::rubric(&doc))
+    }
+}
+
+/// `lvzhi rubric import FILE`: the draft rubric on stdout, a summary on stderr.
+pub fn rubric_import(file: &Path) -> Result<String, Refusal> {
+    let bytes =
+        std::fs::read(file).with_context(|| format!("无法读取细则文件 {}", file.display()))?;
+    let doc = lvzhi_office::rubric_import::read_document(&bytes)
+        .map_err(|e| Refusal::input(format!("{}：{e}", file.display())))?;
+    if doc.rows.is_empty() {
+        return Err(Refusal::input(format!(
+            "{}：没有找到细则表格（需要“序号、监测指标项目、监测指标细则”各列）",
+            file.display()
+        )));
+    }
+    let draft = lvzhi_office::rubric_import::draft(&doc);
+    let toml = draft.to_toml();
+    let rules = draft.rules().len();
+    match Rubric::from_toml(&toml) {
+        Ok(_) => eprintln!(
+            "已生成草稿：{} 个方面，{rules} 条规则；待人工确认 {} 项（见 review 键与 [[unclassified]]）。\n\
+             核对后删除 review 键，再用 `lvzhi rubric check` 检查。",
+            draft.categories.len(),
+            draft.pending()
+        ),
+        Err(e) => eprintln!("已生成草稿：{rules} 条规则，但草稿本身有问题，须先修改：\n{e}"),
+    }
+    Ok(toml)
+}
+
+/// `lvzhi rubric diff FROM TO [--json]`.
+pub fn rubric_diff(from: &str, to: &str, json: bool) -> Result<String, Refusal> {
+    let (a, b) = (load_rubric(from)?, load_rubric(to)?);
+    let d = lvzhi_core::contract::RubricDiff::new(&a, &b);
+    if json {
+        let mut s = serde_json::to_string_pretty(&d).map_err(anyhow::Error::from)?;
+        s.push('\n');
+        Ok(s)
+    } else {
+        Ok(d.text())
     }
 }

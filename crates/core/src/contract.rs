@@ -117,6 +117,17 @@ pub struct RubricDoc {
     pub metrics: Vec<MetricDoc>,
     pub categories: Vec<CategoryDoc>,
     pub units: Vec<UnitDoc>,
+    /// What a draft still waits on a person for (absent for a final rubric).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub review: Vec<ReviewDoc>,
+}
+
+/// One item of a draft waiting for review: where and what.
+#[derive(Serialize, Debug, Clone)]
+pub struct ReviewDoc {
+    pub line: usize,
+    pub key: String,
+    pub message: String,
 }
 
 #[derive(Serialize, Debug, Clone)]
@@ -260,6 +271,15 @@ impl RubricDoc {
             d
         };
         RubricDoc {
+            review: r
+                .review
+                .iter()
+                .map(|e| ReviewDoc {
+                    line: e.line,
+                    key: e.key.clone(),
+                    message: e.message.clone(),
+                })
+                .collect(),
             id: r.id.clone(),
             year: r.year,
             title: r.title.clone(),
@@ -322,5 +342,125 @@ impl RubricDoc {
                 })
                 .collect(),
         }
+    }
+}
+
+/// What changed from one rubric version to another, clause by clause, for the office to circulate.
+#[derive(Serialize, Debug, Clone, Default, PartialEq, Eq)]
+pub struct RubricDiff {
+    pub from: String,
+    pub to: String,
+    /// Categories and sections whose maximum or name changed, added or removed: "3 …：20 → 25 分".
+    pub containers: Vec<String>,
+    pub added: Vec<RuleLine>,
+    pub removed: Vec<RuleLine>,
+    /// (before, after) of rules with the same code whose kind, points or text changed.
+    pub changed: Vec<(RuleLine, RuleLine)>,
+}
+
+/// One rule in a diff: its code, terms and short text.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct RuleLine {
+    pub code: String,
+    pub terms: String,
+    pub text: String,
+}
+
+impl RubricDiff {
+    pub fn new(a: &Rubric, b: &Rubric) -> Self {
+        let line = |r: &crate::rubric::Rule| RuleLine {
+            code: r.code.clone(),
+            terms: r.kind.terms(),
+            text: r.text.clone(),
+        };
+        let mut d = RubricDiff {
+            from: format!("{}（{}）", a.title, a.id),
+            to: format!("{}（{}）", b.title, b.id),
+            ..RubricDiff::default()
+        };
+        let containers = |r: &Rubric| -> Vec<(String, String, String)> {
+            r.categories
+                .iter()
+                .map(|c| (c.code.clone(), c.name.clone(), c.max.to_string()))
+                .chain(
+                    r.sections
+                        .iter()
+                        .map(|s| (s.code.clone(), s.name.clone(), s.max.to_string())),
+                )
+                .collect()
+        };
+        let (ca, cb) = (containers(a), containers(b));
+        for (code, name, max) in &ca {
+            match cb.iter().find(|x| &x.0 == code) {
+                None => d.containers.push(format!("删除 {code} {name}（{max} 分）")),
+                Some((_, n2, m2)) if n2 != name || m2 != max => d
+                    .containers
+                    .push(format!("{code} {name}（{max} 分）→ {n2}（{m2} 分）")),
+                Some(_) => {}
+            }
+        }
+        for (code, name, max) in &cb {
+            if !ca.iter().any(|x| &x.0 == code) {
+                d.containers.push(format!("新增 {code} {name}（{max} 分）"));
+            }
+        }
+        for r in &a.rules {
+            match b.rule_by_code(&r.code).map(|i| &b.rules[i]) {
+                None => d.removed.push(line(r)),
+                Some(s) if s.kind != r.kind || s.text != r.text => {
+                    d.changed.push((line(r), line(s)));
+                }
+                Some(_) => {}
+            }
+        }
+        for r in &b.rules {
+            if a.rule_by_code(&r.code).is_none() {
+                d.added.push(line(r));
+            }
+        }
+        d
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty()
+            && self.added.is_empty()
+            && self.removed.is_empty()
+            && self.changed.is_empty()
+    }
+
+    /// The diff as text, in Chinese.
+    pub fn text(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = format!("细则对比：{} → {}\n", self.from, self.to);
+        if self.is_empty() {
+            out.push_str("两版细则的方面、条款与分值相同。\n");
+            return out;
+        }
+        if !self.containers.is_empty() {
+            let _ = writeln!(out, "\n方面与小节（{}）：", self.containers.len());
+            for c in &self.containers {
+                let _ = writeln!(out, "  {c}");
+            }
+        }
+        if !self.added.is_empty() {
+            let _ = writeln!(out, "\n新增条款（{}）：", self.added.len());
+            for r in &self.added {
+                let _ = writeln!(out, "  + {} {}：{}", r.code, r.text, r.terms);
+            }
+        }
+        if !self.removed.is_empty() {
+            let _ = writeln!(out, "\n删除条款（{}）：", self.removed.len());
+            for r in &self.removed {
+                let _ = writeln!(out, "  - {} {}：{}", r.code, r.text, r.terms);
+            }
+        }
+        if !self.changed.is_empty() {
+            let _ = writeln!(out, "\n修改条款（{}）：", self.changed.len());
+            for (a, b) in &self.changed {
+                let _ = writeln!(out, "  * {} {}：{}", a.code, a.text, a.terms);
+                let _ = writeln!(out, "    → {}：{}", b.text, b.terms);
+            }
+        }
+        out
     }
 }

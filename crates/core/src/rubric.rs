@@ -78,6 +78,30 @@ impl RuleKind {
     }
 
     /// The kind's name for people.
+    /// How the rule turns into points, in words (for pages and diffs).
+    pub fn terms(&self) -> String {
+        match self {
+            RuleKind::Fixed { points } => format!("扣 {points} 分（每年一次）"),
+            RuleKind::PerCount { points, max_count } => match max_count {
+                Some(m) => format!("每次扣 {points} 分，全年至多 {m} 次"),
+                None => format!("每次扣 {points} 分"),
+            },
+            RuleKind::Range { min, max } => format!("扣 {min}–{max} 分（每年一次）"),
+            RuleKind::Graded { levels } => levels
+                .iter()
+                .map(|l| format!("{}：扣 {} 分", l.text, l.points))
+                .collect::<Vec<_>>()
+                .join("；"),
+            RuleKind::Assessed { max, assessors } => match assessors {
+                Some(n) => format!("{n} 个督导组打分，满分 {max}，扣 满分−平均分"),
+                None => format!("督导组打分，满分 {max}，扣 满分−平均分"),
+            },
+            RuleKind::MetricBelow { points, .. } => format!("低于参照值扣 {points} 分"),
+            RuleKind::Veto => "一票否决：总分记 0，并按最低等次处理".into(),
+            RuleKind::LowestGrade => "年度综合考核按最低等次处理（不扣分）".into(),
+        }
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             RuleKind::Fixed { .. } => "定额扣分",
@@ -326,7 +350,10 @@ fn reviews(raw: &RawFile, lines: &LineIndex) -> Vec<RubricError> {
             add(&r.review, format!("categories[{ci}].rules[{ri}].review"));
         }
         for (si, sec) in c.sections.iter().enumerate() {
-            add(&sec.review, format!("categories[{ci}].sections[{si}].review"));
+            add(
+                &sec.review,
+                format!("categories[{ci}].sections[{si}].review"),
+            );
             for (ri, r) in sec.rules.iter().enumerate() {
                 add(
                     &r.review,

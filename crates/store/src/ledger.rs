@@ -303,6 +303,9 @@ impl Store {
     pub async fn ensure_period(&self, rubric_text: &str, actor: &Actor) -> Result<bool> {
         let rubric = Rubric::from_toml(rubric_text)
             .map_err(|e| StoreError::invalid("rubric", e.to_string()))?;
+        if let Some(why) = rubric.pending_review() {
+            return Err(StoreError::invalid("rubric", why));
+        }
         let hash = rubric_hash(rubric_text);
         let mut tx = self.begin_write().await?;
         let exists = sqlx::query("SELECT year FROM periods WHERE year = $1")

@@ -1625,6 +1625,9 @@ impl Store {
     ) -> Result<NextPeriodPlan> {
         let rubric = Rubric::from_toml(rubric_text)
             .map_err(|e| StoreError::invalid("rubric", e.to_string()))?;
+        if let Some(why) = rubric.pending_review() {
+            return Err(StoreError::invalid("rubric", why));
+        }
         let year = i64::from(rubric.year);
         let previous = match carry_from {
             Some(y) if y == year => {

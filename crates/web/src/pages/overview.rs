@@ -282,26 +282,7 @@ pub fn record_points(rubric: &lvzhi_core::Rubric, r: &lvzhi_store::StoredRecord)
 
 /// How a rule turns into points, in words.
 pub fn rule_terms(kind: &RuleKind) -> String {
-    match kind {
-        RuleKind::Fixed { points } => format!("扣 {points} 分（每年一次）"),
-        RuleKind::PerCount { points, max_count } => match max_count {
-            Some(m) => format!("每次扣 {points} 分，全年至多 {m} 次"),
-            None => format!("每次扣 {points} 分"),
-        },
-        RuleKind::Range { min, max } => format!("扣 {min}–{max} 分（每年一次）"),
-        RuleKind::Graded { levels } => levels
-            .iter()
-            .map(|l| format!("{}：扣 {} 分", l.text, l.points))
-            .collect::<Vec<_>>()
-            .join("；"),
-        RuleKind::Assessed { max, assessors } => match assessors {
-            Some(n) => format!("{n} 个督导组打分，满分 {max}，扣 满分−平均分"),
-            None => format!("督导组打分，满分 {max}，扣 满分−平均分"),
-        },
-        RuleKind::MetricBelow { points, .. } => format!("低于参照值扣 {points} 分"),
-        RuleKind::Veto => "一票否决：总分记 0，并按最低等次处理".into(),
-        RuleKind::LowestGrade => "年度综合考核按最低等次处理（不扣分）".into(),
-    }
+    kind.terms()
 }
 
 pub async fn rubric(
