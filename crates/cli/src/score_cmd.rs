@@ -170,7 +170,7 @@ pub fn rubric_show(which: &str, json: bool) -> Result<String, Refusal> {
 pub fn rubric_import(file: &Path) -> Result<String, Refusal> {
     let bytes =
         std::fs::read(file).with_context(|| format!("无法读取细则文件 {}", file.display()))?;
-    let doc = lvzhi_office::rubric_import::read_document(&bytes)
+    let doc = lvzhi_draft::read_document(&bytes)
         .map_err(|e| Refusal::input(format!("{}：{e}", file.display())))?;
     if doc.rows.is_empty() {
         return Err(Refusal::input(format!(
@@ -178,7 +178,7 @@ pub fn rubric_import(file: &Path) -> Result<String, Refusal> {
             file.display()
         )));
     }
-    let draft = lvzhi_office::rubric_import::draft(&doc);
+    let draft = lvzhi_draft::draft(&doc);
     let toml = draft.to_toml();
     let rules = draft.rules().len();
     match Rubric::from_toml(&toml) {

@@ -670,3 +670,107 @@ fn confirm_appeal_decide_and_publish_through_the_pages() {
         .any(|c| c.to_string().contains(&format!("发布快照 SHA-256：{hash}")));
     assert!(stamped, "the ranking table carries the snapshot hash");
 }
+
+/// 细则版本: a document drafted beside its source, a draft refused until reviewed, a final rubric
+/// saved as a new version, and two versions compared.
+#[test]
+fn a_rubric_document_is_drafted_reviewed_saved_and_compared() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let server = start(&data, true);
+    let port = server.port;
+    let bearer = format!("Bearer {}", token(&data));
+    let seed = std::fs::read(common::repo().join("docs/spec/seed-rubric-2022.txt")).expect("seed");
+    let (ct, body) = multipart(&[("file", Some("细则.txt"), &seed)]);
+    let body = String::from_utf8(body).expect("utf-8 body");
+    let (status, _, html) = raw(
+        port,
+        "POST",
+        "/rubrics/import",
+        &[
+            ("Authorization", &bearer),
+            ("Content-Type", &ct),
+            ("HX-Request", "true"),
+        ],
+        &body,
+    );
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("待人工确认 10 项") && html.contains("生产安全事故方面（30分）"),
+        "the draft beside its source: {html}"
+    );
+    let form = |toml: &str| format!("toml={}", lvzhi_web::pages::encode_component(toml));
+    let post = |path: &str, body: &str| {
+        raw(
+            port,
+            "POST",
+            path,
+            &[
+                ("Authorization", &bearer),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("HX-Request", "true"),
+            ],
+            body,
+        )
+    };
+    // The draft as drafted: refused, with what waits for review.
+    let draft = std::process::Command::new(env!("CARGO_BIN_EXE_lvzhi"))
+        .args(["rubric", "import"])
+        .arg(common::repo().join("docs/spec/seed-rubric-2022.txt"))
+        .output()
+        .expect("rubric import");
+    let draft = String::from_utf8(draft.stdout).expect("utf-8");
+    let (status, _, html) = post("/rubrics/check", &form(&draft));
+    assert_eq!(status, 200);
+    assert!(html.contains("尚有 10 项待人工确认"), "{html}");
+    let (status, _, html) = post("/rubrics/save", &form(&draft));
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("未保存"), "{html}");
+    // A final rubric for 2023 (one clause's points changed) is saved as a new version.
+    let rubric = std::fs::read_to_string(common::repo().join("rubrics/2022.toml")).expect("rubric");
+    let next = rubric
+        .replacen("id = \"zjg-2022\"", "id = \"zjg-2023\"", 1)
+        .replacen("year = 2022", "year = 2023", 1)
+        .replacen(
+            "code = \"2.4\"\nkind = \"fixed\"\npoints = 1\n",
+            "code = \"2.4\"\nkind = \"fixed\"\npoints = 1.5\n",
+            1,
+        );
+    assert!(next.contains("points = 1.5"));
+    let (status, head, html) = post("/rubrics/save", &form(&next));
+    assert_eq!(status, 204, "{head}{html}");
+    assert!(head.contains("/rubrics?saved="), "{head}");
+    let (_, _, page) = raw(port, "GET", "/rubrics", &[("Authorization", &bearer)], "");
+    assert!(
+        page.contains("zjg-2023") && page.contains("zjg-2022"),
+        "{page}"
+    );
+    let hashes: Vec<String> = page
+        .split("href=\"/rubrics/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|h| h.len() == 64)
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(hashes.len(), 2, "{page}");
+    // Newest first: compare the 2022 version with the 2023 one.
+    let (status, _, diff) = raw(
+        port,
+        "GET",
+        &format!("/rubrics/diff?from={}&to={}", hashes[1], hashes[0]),
+        &[("Authorization", &bearer)],
+        "",
+    );
+    assert_eq!(status, 200, "{diff}");
+    assert!(
+        diff.contains("修改条款（1）") && diff.contains("扣 1.5 分（每年一次）"),
+        "{diff}"
+    );
+    // Only the office manages rubric versions.
+    add_unit_user(&data, "fgw", "发改委", "Unit-Pass-2022!");
+    let (cookie, _) = login(port, "fgw", "Unit-Pass-2022!");
+    assert_eq!(
+        raw(port, "GET", "/rubrics", &[("Cookie", &cookie)], "").0,
+        403
+    );
+}

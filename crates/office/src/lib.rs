@@ -10,7 +10,6 @@
 
 pub mod csv_input;
 pub mod report;
-pub mod rubric_import;
 pub mod xlsx_input;
 pub mod xlsx_output;
 

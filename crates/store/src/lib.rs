@@ -30,8 +30,9 @@ pub use ledger::{
     StoredUnit,
 };
 pub use lifecycle::{
-    Basis, Checklist, Decision, NextPeriodPlan, Notice, Notices, PublicationInfo, StoredAppeal,
-    UnitChange, WhatIf, WhatIfRow, appeal_deadline, canonical_json, sha256_hex, status_label,
+    Basis, Checklist, Decision, NextPeriodPlan, Notice, Notices, PublicationInfo, RubricVersion,
+    StoredAppeal, UnitChange, WhatIf, WhatIfRow, appeal_deadline, canonical_json, sha256_hex,
+    status_label,
 };
 
 /// Who makes a change, and from where (an address, or `cli`).

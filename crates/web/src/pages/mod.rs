@@ -14,6 +14,7 @@ mod imports;
 mod ledger;
 mod lifecycle;
 mod overview;
+mod rubrics;
 
 pub use overview::record_points;
 
@@ -57,6 +58,23 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("records.html", include_str!("../../templates/records.html")),
     ("notices.html", include_str!("../../templates/notices.html")),
     ("publish.html", include_str!("../../templates/publish.html")),
+    ("rubrics.html", include_str!("../../templates/rubrics.html")),
+    (
+        "rubric_editor.html",
+        include_str!("../../templates/rubric_editor.html"),
+    ),
+    (
+        "rubric_check.html",
+        include_str!("../../templates/rubric_check.html"),
+    ),
+    (
+        "rubric_edit.html",
+        include_str!("../../templates/rubric_edit.html"),
+    ),
+    (
+        "rubric_diff.html",
+        include_str!("../../templates/rubric_diff.html"),
+    ),
     (
         "publication.html",
         include_str!("../../templates/publication.html"),
@@ -192,6 +210,17 @@ pub fn routes() -> Router<AppState> {
         .route("/publish/reopen", post(lifecycle::reopen))
         .route("/publish/windows", post(lifecycle::windows))
         .route("/publish/{seq}", get(lifecycle::publication))
+        .route("/rubrics", get(rubrics::list))
+        .route(
+            "/rubrics/import",
+            post(rubrics::import).layer(axum::extract::DefaultBodyLimit::max(
+                lvzhi_draft::MAX_DOCUMENT + (64 << 10),
+            )),
+        )
+        .route("/rubrics/check", post(rubrics::check))
+        .route("/rubrics/save", post(rubrics::save))
+        .route("/rubrics/diff", get(rubrics::diff))
+        .route("/rubrics/{hash}", get(rubrics::edit))
         .route(
             "/records/{id}/correct",
             get(ledger::correct_form).post(ledger::correct),
@@ -470,6 +499,7 @@ impl Viewer {
         items.push(("/notifications", "通知", "notices"));
         if self.may(Action::ManagePeriods, None) {
             items.push(("/publish", "发布", "publish"));
+            items.push(("/rubrics", "细则版本", "rubrics"));
         }
         if self.may(Action::ReadAudit, None) {
             items.push(("/audit", "审计日志", "audit"));

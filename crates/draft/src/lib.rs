@@ -1,4 +1,5 @@
-//! A year's 细则 document (the table of a `.docx`, or its text) read into a draft rubric (TOML).
+//! lvzhi-draft: a year's 细则 document (the table of a `.docx`, or its text) read into a draft rubric
+//! (TOML).
 //!
 //! The document's own language is regular: "（20分）" gives a category's or a section's maximum;
 //! "扣2分", "每1例扣0.2分", "有一起扣15分", "扣1-10分", "一票否决", "按最低等次处理", "由8个督导组…打分",

@@ -2,14 +2,14 @@
 //! style) is read, drafted, loaded, and compared rule by rule with its expected rubric.
 
 use lvzhi_core::Rubric;
-use lvzhi_office::rubric_import::{accuracy, draft, read_document};
+use lvzhi_draft::{accuracy, draft, read_document};
 
 fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// Drafts a document and compares it with the expected rubric; returns the draft.
-fn measure(doc: &str, expected: &str) -> lvzhi_office::rubric_import::Draft {
+fn measure(doc: &str, expected: &str) -> lvzhi_draft::Draft {
     let bytes = std::fs::read(root().join(doc)).expect("document");
     let d = draft(&read_document(&bytes).expect("readable"));
     let toml = d.to_toml();
@@ -59,8 +59,8 @@ fn the_2022_document() {
 #[test]
 fn a_made_up_2023_document_in_text() {
     let d = measure(
-        "crates/office/tests/fixtures/rubric-2023.txt",
-        "crates/office/tests/fixtures/rubric-2023.toml",
+        "crates/draft/tests/fixtures/rubric-2023.txt",
+        "crates/draft/tests/fixtures/rubric-2023.toml",
     );
     // A sentence with no deduction is left for a person, not turned into a rule.
     assert_eq!(d.unclassified.len(), 1);
@@ -78,8 +78,8 @@ fn a_made_up_2023_document_in_text() {
 #[test]
 fn a_made_up_2024_document_in_word() {
     let d = measure(
-        "crates/office/tests/fixtures/rubric-2024.docx",
-        "crates/office/tests/fixtures/rubric-2024.toml",
+        "crates/draft/tests/fixtures/rubric-2024.docx",
+        "crates/draft/tests/fixtures/rubric-2024.toml",
     );
     assert_eq!(d.title, "2024年安全生产委员会成员单位履职监测评分细则");
     assert!(d.unclassified.is_empty());

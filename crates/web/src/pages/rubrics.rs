@@ -1,0 +1,202 @@
+//! 细则版本 for the office: the stored rubric versions; a 细则 document uploaded and drafted
+//! (lvzhi-draft), reviewed side by side with its source text, edited, checked and saved as a new
+//! version; and the difference between two versions, clause by clause. Nothing here decides a
+//! rubric's meaning: the draft is lvzhi-draft's, the checks are the core loader's, the saving is the
+//! store's (which refuses a draft that still waits for review).
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use lvzhi_core::Rubric;
+use lvzhi_core::access::Action;
+use lvzhi_store::StoreError;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{PageError, Viewer, form_error, query, render};
+use crate::AppState;
+
+fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    saved: Option<String>,
+}
+
+/// The versions, the upload form and the comparison form.
+pub async fn list(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
+    v.check(&s, Action::ManagePeriods, None).await?;
+    let versions = s.store.rubric_versions().await?;
+    let ctx = json!({
+        "versions": versions.iter().map(|r| json!({
+            "hash": r.hash, "short": short(&r.hash), "id": r.id, "year": r.year, "title": r.title,
+            "at": r.created_at, "periods": r.periods,
+        })).collect::<Vec<_>>(),
+        "saved": q.saved,
+        "max_mb": lvzhi_draft::MAX_DOCUMENT >> 20,
+    });
+    v.page("rubrics.html", "rubrics", "细则版本", None, ctx)
+}
+
+/// The editor's context: the source rows (when drafted from a document) and the TOML text.
+fn editor(rows: &[lvzhi_draft::Row], toml: &str, pending: Option<usize>) -> Value {
+    json!({
+        "rows": rows.iter().map(|r| json!({"seq": r.seq, "item": r.item, "detail": r.detail})).collect::<Vec<_>>(),
+        "toml": toml,
+        "pending": pending,
+        "check": check_context(toml),
+    })
+}
+
+/// What the core loader says of a text: problems, items waiting for review, or a summary.
+fn check_context(toml: &str) -> Value {
+    match Rubric::from_toml(toml) {
+        Err(e) => {
+            json!({"ok": false, "errors": e.0.iter().map(ToString::to_string).collect::<Vec<_>>()})
+        }
+        Ok(r) => json!({
+            "ok": r.review.is_empty(),
+            "review": r.review.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "summary": format!(
+                "{}（{}，{} 年）：{} 个方面，{} 个小节，{} 条条款，名册 {} 个单位，总分 {}",
+                r.title, r.id, r.year, r.categories.len(), r.sections.len(), r.rules.len(),
+                r.roster.len(), r.total
+            ),
+        }),
+    }
+}
+
+/// 上传细则文件: the document drafted, shown beside its source.
+pub async fn import(
+    v: Viewer,
+    State(s): State<AppState>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, PageError> {
+    v.check(&s, Action::ManagePeriods, None).await?;
+    let (name, bytes) = crate::api::upload_bytes(multipart, lvzhi_draft::MAX_DOCUMENT)
+        .await
+        .map_err(|e| v.error(e))?;
+    let refuse = |m: String| -> Result<Response, PageError> {
+        let html = render(
+            "notice.html",
+            &json!({"kind": "error", "field": "file", "message": m}),
+        )?;
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+    };
+    if bytes.is_empty() {
+        return refuse("请选择细则文件（.docx 或文本）".into());
+    }
+    let doc = match lvzhi_draft::read_document(&bytes) {
+        Ok(d) => d,
+        Err(e) => return refuse(format!("「{name}」：{e}")),
+    };
+    if doc.rows.is_empty() {
+        return refuse(format!(
+            "「{name}」中没有找到细则表格（需要“序号、监测指标项目、监测指标细则”各列）"
+        ));
+    }
+    let draft = lvzhi_draft::draft(&doc);
+    let toml = draft.to_toml();
+    v.fragment(
+        "rubric_editor.html",
+        &editor(&doc.rows, &toml, Some(draft.pending())),
+    )
+}
+
+/// A stored version in the editor, as the start of a new one.
+pub async fn edit(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(hash): Path<String>,
+) -> Result<Response, PageError> {
+    v.check(&s, Action::ManagePeriods, None).await?;
+    let text = s.store.rubric_text(&hash).await?;
+    let ctx = json!({"editor": editor(&[], &text, None), "from": short(&hash)});
+    v.page("rubric_edit.html", "rubrics", "编辑细则", None, ctx)
+}
+
+#[derive(Deserialize)]
+pub struct TomlForm {
+    #[serde(default)]
+    toml: String,
+}
+
+/// 检查: the loader's verdict on the edited text.
+pub async fn check(
+    v: Viewer,
+    State(s): State<AppState>,
+    form: Result<axum::Form<TomlForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    v.check(&s, Action::ManagePeriods, None).await?;
+    v.fragment(
+        "rubric_check.html",
+        &json!({"check": check_context(&f.toml)}),
+    )
+}
+
+/// 保存为新版本: only a final rubric is saved.
+pub async fn save(
+    v: Viewer,
+    State(s): State<AppState>,
+    form: Result<axum::Form<TomlForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    v.check(&s, Action::ManagePeriods, None).await?;
+    match s.store.save_rubric(&f.toml, &v.authed.actor).await {
+        Ok((hash, _)) => Ok(v.redirect(&format!("/rubrics?saved={}", short(&hash)))),
+        Err(StoreError::Invalid { .. }) => {
+            let html = render(
+                "rubric_check.html",
+                &json!({"check": check_context(&f.toml), "refused": true}),
+            )?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(e) => Err(v.error(e)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct DiffQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// 版本对比: added, removed and changed clauses and points.
+pub async fn diff(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<DiffQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
+    v.check(&s, Action::ManagePeriods, None).await?;
+    let (Some(from), Some(to)) = (
+        q.from.filter(|x| !x.is_empty()),
+        q.to.filter(|x| !x.is_empty()),
+    ) else {
+        return Err(v.error(PageError::new(
+            StatusCode::BAD_REQUEST,
+            "请选择要对比的两个细则版本",
+        )));
+    };
+    let load = |text: String| {
+        Rubric::from_toml(&text).map_err(|e| {
+            PageError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("细则版本无法读取：{e}"),
+            )
+        })
+    };
+    let a = load(s.store.rubric_text(&from).await?)?;
+    let b = load(s.store.rubric_text(&to).await?)?;
+    let d = lvzhi_core::contract::RubricDiff::new(&a, &b);
+    let ctx = json!({"diff": d, "empty": d.is_empty(), "text": d.text()});
+    v.page("rubric_diff.html", "rubrics", "细则版本对比", None, ctx)
+}
