@@ -260,3 +260,91 @@ fn periods_from_the_command_line() {
     );
     assert_eq!(reopened.code, 0, "{}", reopened.stderr);
 }
+
+/// `lvzhi rubric import|check|diff`: the 2022 document drafted (every rule with its source), the
+/// draft refused by `check` for what waits for review, shown by `show --json` all the same, and a
+/// diff between two versions.
+#[test]
+fn rubric_import_check_show_and_diff() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let seed = repo().join("docs/spec/seed-rubric-2022.txt");
+    let run = lvzhi(
+        &["rubric", "import", seed.to_str().expect("path")],
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("49 条规则") && run.stderr.contains("待人工确认 10 项"),
+        "{}",
+        run.stderr
+    );
+    let draft = dir.path().join("draft.toml");
+    std::fs::write(&draft, &run.stdout).expect("write");
+    let draft_arg = draft.to_str().expect("path");
+    let check = lvzhi(&["rubric", "check", draft_arg], dir.path());
+    assert_eq!(check.code, 1);
+    assert!(
+        check.stderr.contains("次数上限 150 取自原文「150条」")
+            && check.stderr.contains("尚有 10 项待人工确认"),
+        "{}",
+        check.stderr
+    );
+    let show = lvzhi(&["rubric", "show", draft_arg, "--json"], dir.path());
+    assert_eq!(show.code, 0, "{}", show.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&show.stdout).expect("json");
+    assert_eq!(doc["review"].as_array().map(Vec::len), Some(10));
+    // A draft cannot be used to score.
+    let score = lvzhi(
+        &[
+            "score",
+            "--rubric",
+            draft_arg,
+            "--records",
+            repo()
+                .join("examples/2022/records.csv")
+                .to_str()
+                .expect("path"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(score.code, 1);
+    assert!(score.stderr.contains("待人工确认"), "{}", score.stderr);
+    // The diff between the shipped rubric and one with a changed clause.
+    let changed = std::fs::read_to_string(repo().join("rubrics/2022.toml"))
+        .expect("rubric")
+        .replacen(
+            "code = \"2.4\"\nkind = \"fixed\"\npoints = 1\n",
+            "code = \"2.4\"\nkind = \"fixed\"\npoints = 1.5\n",
+            1,
+        );
+    let file = dir.path().join("changed.toml");
+    std::fs::write(&file, changed).expect("write");
+    let diff = lvzhi(
+        &["rubric", "diff", "2022", file.to_str().expect("path")],
+        dir.path(),
+    );
+    assert_eq!(diff.code, 0, "{}", diff.stderr);
+    assert!(
+        diff.stdout.contains("修改条款（1）")
+            && diff
+                .stdout
+                .contains("→ 未纳入党委（组）理论学习中心组学习内容：扣 1.5 分（每年一次）"),
+        "{}",
+        diff.stdout
+    );
+    let same = lvzhi(&["rubric", "diff", "2022", "2022"], dir.path());
+    assert!(same.stdout.contains("相同"), "{}", same.stdout);
+    // Not a rubric document: refused with the reason.
+    let bad = dir.path().join("x.doc");
+    std::fs::write(&bad, [0xD0, 0xCF, 0x11, 0xE0, 0, 0]).expect("write");
+    let refused = lvzhi(
+        &["rubric", "import", bad.to_str().expect("path")],
+        dir.path(),
+    );
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("另存为 .docx"),
+        "{}",
+        refused.stderr
+    );
+}
