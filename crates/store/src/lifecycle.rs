@@ -443,6 +443,18 @@ pub(crate) async fn notify(
     Ok(())
 }
 
+/// A conditional update of record `id` must have changed exactly one row; otherwise someone else
+/// changed the record first.
+fn one_row(n: &sqlx::any::AnyQueryResult, id: i64) -> Result<()> {
+    if n.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "记录 #{id} 已被他人修改，请刷新后重试"
+        )))
+    }
+}
+
 fn rule_label(rubric: &Rubric, code: &str) -> String {
     rubric
         .rules
@@ -580,11 +592,7 @@ impl Store {
             .bind(old.version)
             .execute(&mut **tx)
             .await?;
-            if n.rows_affected() != 1 {
-                return Err(StoreError::Conflict(format!(
-                    "记录 #{id} 已被他人修改，请刷新后重试"
-                )));
-            }
+            one_row(&n, id)?;
             let mut new = old.clone();
             new.status = "confirmed".into();
             new.confirmed_at = Some(at.clone());
@@ -737,11 +745,7 @@ impl Store {
         .bind(old.version)
         .execute(&mut **tx)
         .await?;
-        if n.rows_affected() != 1 {
-            return Err(StoreError::Conflict(format!(
-                "记录 #{id} 已被他人修改，请刷新后重试"
-            )));
-        }
+        one_row(&n, id)?;
         let mut new = old.clone();
         new.status = "appealed".into();
         new.version += 1;
@@ -851,11 +855,7 @@ impl Store {
         .bind(old.version)
         .execute(&mut **tx)
         .await?;
-        if n.rows_affected() != 1 {
-            return Err(StoreError::Conflict(format!(
-                "记录 #{id} 已被他人修改，请刷新后重试"
-            )));
-        }
+        one_row(&n, id)?;
         let mut new = old.clone();
         new.status = status.into();
         if ends {

@@ -265,6 +265,22 @@ pub async fn seen(
     Ok(v.redirect("/notifications"))
 }
 
+/// The period and the form of an office write on the 发布 page, once the user may manage periods.
+async fn office_form<F>(
+    v: &Viewer,
+    s: &AppState,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+    form: Result<axum::Form<F>, axum::extract::rejection::FormRejection>,
+) -> Result<(super::Year, F), PageError> {
+    let q = query(q).map_err(|e| v.error(e))?;
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    v.check(s, Action::ManagePeriods, None).await?;
+    let y = year_of(s, q.year.as_deref())
+        .await
+        .map_err(|e| v.error(e))?;
+    Ok((y, f))
+}
+
 /// 发布: the check list, the appeal windows, publish and reopen, and the publications.
 pub async fn publish_page(
     v: Viewer,
@@ -313,12 +329,7 @@ pub async fn publish(
     q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
     form: Result<axum::Form<PublishForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
-    let q = query(q).map_err(|e| v.error(e))?;
-    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
-    v.check(&s, Action::ManagePeriods, None).await?;
-    let y = year_of(&s, q.year.as_deref())
-        .await
-        .map_err(|e| v.error(e))?;
+    let (y, f) = office_form(&v, &s, q, form).await?;
     match s
         .store
         .publish(y.year, &f.reason, f.acknowledge.is_some(), &v.authed.actor)
@@ -341,12 +352,7 @@ pub async fn reopen(
     q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
     form: Result<axum::Form<ReasonForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
-    let q = query(q).map_err(|e| v.error(e))?;
-    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
-    v.check(&s, Action::ManagePeriods, None).await?;
-    let y = year_of(&s, q.year.as_deref())
-        .await
-        .map_err(|e| v.error(e))?;
+    let (y, f) = office_form(&v, &s, q, form).await?;
     match s.store.reopen(y.year, &f.reason, &v.authed.actor).await {
         Ok(()) => Ok(v.redirect(&format!("/publish?year={}", y.year))),
         Err(e) => answer(&v, e),
@@ -367,12 +373,7 @@ pub async fn windows(
     q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
     form: Result<axum::Form<WindowsForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
-    let q = query(q).map_err(|e| v.error(e))?;
-    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
-    v.check(&s, Action::ManagePeriods, None).await?;
-    let y = year_of(&s, q.year.as_deref())
-        .await
-        .map_err(|e| v.error(e))?;
+    let (y, f) = office_form(&v, &s, q, form).await?;
     let (Ok(a), Ok(d)) = (
         f.appeal_days.trim().parse::<i64>(),
         f.decision_days.trim().parse::<i64>(),
