@@ -766,6 +766,25 @@ fn a_rubric_document_is_drafted_reviewed_saved_and_compared() {
         diff.contains("修改条款（1）") && diff.contains("扣 1.5 分（每年一次）"),
         "{diff}"
     );
+    // The new version opens 2023 after the roster is reviewed.
+    let (status, _, plan) = raw(
+        port,
+        "GET",
+        &format!("/rubrics/{}/open", hashes[0]),
+        &[("Authorization", &bearer)],
+        "",
+    );
+    assert_eq!(status, 200, "{plan}");
+    assert!(
+        plan.contains("2023 年度（细则 zjg-2023），名册 41 个单位，自 2022 年度结转"),
+        "{plan}"
+    );
+    let (status, head, _) = post(&format!("/rubrics/{}/open", hashes[0]), "");
+    assert_eq!(status, 204, "{head}");
+    assert!(head.contains("/overview?year=2023"), "{head}");
+    let (status, _, again) = post(&format!("/rubrics/{}/open", hashes[0]), "");
+    assert_eq!(status, 422, "{again}");
+    assert!(again.contains("已经存在"), "{again}");
     // Only the office manages rubric versions.
     add_unit_user(&data, "fgw", "发改委", "Unit-Pass-2022!");
     let (cookie, _) = login(port, "fgw", "Unit-Pass-2022!");

@@ -76,6 +76,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/rubric_diff.html"),
     ),
     (
+        "rubric_open.html",
+        include_str!("../../templates/rubric_open.html"),
+    ),
+    (
         "publication.html",
         include_str!("../../templates/publication.html"),
     ),
@@ -221,6 +225,10 @@ pub fn routes() -> Router<AppState> {
         .route("/rubrics/save", post(rubrics::save))
         .route("/rubrics/diff", get(rubrics::diff))
         .route("/rubrics/{hash}", get(rubrics::edit))
+        .route(
+            "/rubrics/{hash}/open",
+            get(rubrics::open_plan).post(rubrics::open),
+        )
         .route(
             "/records/{id}/correct",
             get(ledger::correct_form).post(ledger::correct),

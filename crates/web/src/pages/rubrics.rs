@@ -200,3 +200,58 @@ pub async fn diff(
     let ctx = json!({"diff": d, "empty": d.is_empty(), "text": d.text()});
     v.page("rubric_diff.html", "rubrics", "细则版本对比", None, ctx)
 }
+
+/// The period a new year's roster is carried from: the latest one before the rubric's year.
+async fn carry_from(s: &AppState, text: &str) -> Result<Option<i64>, PageError> {
+    let year = Rubric::from_toml(text).map_or(i64::MAX, |r| i64::from(r.year));
+    Ok(s.store
+        .periods()
+        .await?
+        .iter()
+        .map(|p| p.year)
+        .filter(|y| *y < year)
+        .max())
+}
+
+/// 以此版本创建年度: what opening the version's year would do to the roster (carried from the latest
+/// period), for review; the form below confirms.
+pub async fn open_plan(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(hash): Path<String>,
+) -> Result<Response, PageError> {
+    v.check(&s, Action::ManagePeriods, None).await?;
+    let text = s.store.rubric_text(&hash).await?;
+    let carry = carry_from(&s, &text).await?;
+    let ctx = match s.store.plan_next_period(&text, carry).await {
+        Ok(plan) => json!({"plan": plan, "hash": hash, "carry": carry}),
+        Err(StoreError::Invalid { message, .. } | StoreError::Conflict(message)) => {
+            json!({"refused": message, "hash": hash})
+        }
+        Err(e) => return Err(v.error(e)),
+    };
+    v.page("rubric_open.html", "rubrics", "创建考核年度", None, ctx)
+}
+
+/// Opens the period of a saved version, the roster carried from the latest period.
+pub async fn open(
+    v: Viewer,
+    State(s): State<AppState>,
+    Path(hash): Path<String>,
+) -> Result<Response, PageError> {
+    v.check(&s, Action::ManagePeriods, None).await?;
+    let text = s.store.rubric_text(&hash).await.map_err(|e| v.error(e))?;
+    let carry = carry_from(&s, &text).await.map_err(|e| v.error(e))?;
+    match s
+        .store
+        .open_next_period(&text, carry, &v.authed.actor)
+        .await
+    {
+        Ok(plan) => Ok(v.redirect(&format!("/overview?year={}", plan.year))),
+        Err(StoreError::Invalid { message, .. } | StoreError::Conflict(message)) => {
+            let html = render("notice.html", &json!({"kind": "error", "message": message}))?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(e) => Err(v.error(e)),
+    }
+}
