@@ -793,3 +793,51 @@ fn a_rubric_document_is_drafted_reviewed_saved_and_compared() {
         403
     );
 }
+
+/// 假设分析: a hypothetical record changes 发改委's score on the page and nothing is stored.
+#[test]
+fn what_if_through_the_page_stores_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let server = start(&data, true);
+    let port = server.port;
+    let bearer = format!("Bearer {}", token(&data));
+    let count = || {
+        let (_, _, body) = raw(
+            port,
+            "GET",
+            "/api/v1/periods/2022/records",
+            &[("Authorization", &bearer)],
+            "",
+        );
+        body.matches("\"id\":").count()
+    };
+    let before = count();
+    let post = |form: &str| {
+        raw(
+            port,
+            "POST",
+            "/whatif?year=2022",
+            &[
+                ("Authorization", &bearer),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("HX-Request", "true"),
+            ],
+            form,
+        )
+    };
+    let unit = lvzhi_web::pages::encode_component("发改委");
+    let (status, _, html) = post(&format!("unit1={unit}&rule1=2.5&count1=3&leave_out="));
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("发改委") && html.contains("假设后"), "{html}");
+    assert_eq!(count(), before, "a what-if stores nothing");
+    let (status, _, html) = post("leave_out=abc");
+    assert_eq!(status, 422);
+    assert!(html.contains("记录编号「abc」无效"), "{html}");
+    let (status, _, html) = post(&format!("unit1={unit}&rule1=9.9"));
+    assert_eq!(status, 422, "{html}");
+    assert_eq!(
+        raw(port, "GET", "/whatif", &[("Authorization", &bearer)], "").0,
+        200
+    );
+}

@@ -426,3 +426,93 @@ pub async fn publication(
         ctx,
     )
 }
+
+/// 假设分析: hypothetical records (and records left out) scored without storing anything.
+pub async fn what_if_page(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
+    v.check(&s, Action::ReadResults, None).await?;
+    let y = year_of(&s, q.year.as_deref()).await?;
+    let rubric = &y.state.rubric;
+    let ctx = json!({
+        "rows": (1..=WHAT_IF_ROWS).collect::<Vec<_>>(),
+        "units": y.state.units.iter().map(|u| u.name.clone()).collect::<Vec<_>>(),
+        "rules": rubric.rules.iter().filter(|r| r.kind.is_recorded()).map(|r| json!({"code": r.code, "label": format!("{} {}（{}）", r.code, r.text, r.kind.terms())})).collect::<Vec<_>>(),
+    });
+    v.page("whatif.html", "whatif", "假设分析", Some(&y), ctx)
+}
+
+/// How many hypothetical records the form offers.
+const WHAT_IF_ROWS: usize = 3;
+
+pub async fn what_if(
+    v: Viewer,
+    State(s): State<AppState>,
+    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+    form: Result<
+        axum::Form<std::collections::HashMap<String, String>>,
+        axum::extract::rejection::FormRejection,
+    >,
+) -> Result<Response, PageError> {
+    let q = query(q).map_err(|e| v.error(e))?;
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    v.check(&s, Action::ReadResults, None).await?;
+    let y = year_of(&s, q.year.as_deref())
+        .await
+        .map_err(|e| v.error(e))?;
+    // Fields `unit1`, `rule1`, `count1`, `points1`, … and `leave_out`.
+    let field = |name: &str, i: usize| {
+        f.get(&format!("{name}{i}"))
+            .map(|x| x.trim().to_owned())
+            .filter(|x| !x.is_empty())
+    };
+    let records: Vec<NewRecord> = (1..=WHAT_IF_ROWS)
+        .filter(|&i| field("unit", i).is_some() || field("rule", i).is_some())
+        .map(|i| NewRecord {
+            unit: field("unit", i).unwrap_or_default(),
+            rule: field("rule", i).unwrap_or_default(),
+            count: field("count", i),
+            points: field("points", i),
+            ..NewRecord::default()
+        })
+        .collect();
+    let leave_text = f.get("leave_out").cloned().unwrap_or_default();
+    let mut leave_out = Vec::new();
+    for part in leave_text
+        .split([',', '，', ' ', '、'])
+        .filter(|p| !p.trim().is_empty())
+    {
+        match part.trim().trim_start_matches('#').parse::<i64>() {
+            Ok(id) => leave_out.push(id),
+            Err(_) => return refused(&format!("记录编号「{part}」无效"), "leave_out"),
+        }
+    }
+    if records.is_empty() && leave_out.is_empty() {
+        return refused("请至少填写一条假设的扣分记录，或要去掉的记录编号", "unit");
+    }
+    match s.store.what_if(y.year, &records, &leave_out, None).await {
+        Ok(w) => {
+            let rows: Vec<&lvzhi_store::WhatIfRow> = w
+                .rows
+                .iter()
+                .filter(|r| r.before_total != r.after_total || r.before_rank != r.after_rank)
+                .collect();
+            v.fragment(
+                "whatif_result.html",
+                &json!({"rows": rows, "changed": w.changed}),
+            )
+        }
+        Err(StoreError::Rows(problems)) => refused(
+            &problems
+                .iter()
+                .map(|p| p.message.clone())
+                .collect::<Vec<_>>()
+                .join("；"),
+            "",
+        ),
+        Err(e) => answer(&v, e),
+    }
+}

@@ -58,6 +58,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("records.html", include_str!("../../templates/records.html")),
     ("notices.html", include_str!("../../templates/notices.html")),
     ("publish.html", include_str!("../../templates/publish.html")),
+    ("whatif.html", include_str!("../../templates/whatif.html")),
+    (
+        "whatif_result.html",
+        include_str!("../../templates/whatif_result.html"),
+    ),
     ("rubrics.html", include_str!("../../templates/rubrics.html")),
     (
         "rubric_editor.html",
@@ -214,6 +219,10 @@ pub fn routes() -> Router<AppState> {
         .route("/publish/reopen", post(lifecycle::reopen))
         .route("/publish/windows", post(lifecycle::windows))
         .route("/publish/{seq}", get(lifecycle::publication))
+        .route(
+            "/whatif",
+            get(lifecycle::what_if_page).post(lifecycle::what_if),
+        )
         .route("/rubrics", get(rubrics::list))
         .route(
             "/rubrics/import",
@@ -504,6 +513,9 @@ impl Viewer {
             items.push(("/import", "导入", "import"));
         }
         items.push(("/rubric", "细则", "rubric"));
+        if self.may(Action::ReadResults, None) {
+            items.push(("/whatif", "假设分析", "whatif"));
+        }
         items.push(("/notifications", "通知", "notices"));
         if self.may(Action::ManagePeriods, None) {
             items.push(("/publish", "发布", "publish"));
