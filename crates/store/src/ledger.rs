@@ -145,6 +145,8 @@ pub struct PeriodState {
     pub appeals: Vec<crate::StoredAppeal>,
     /// The official result (confirmed records only), computed on first use.
     pub(crate) confirmed: std::sync::OnceLock<Arc<ScoreSheets>>,
+    /// The provisional sheets at each month-end of the year, computed on first use (the trend).
+    pub(crate) months: std::sync::OnceLock<Arc<Vec<(String, ScoreSheets)>>>,
 }
 
 impl PeriodState {
@@ -1273,6 +1275,7 @@ pub(crate) fn compute(
         results_json,
         appeals: Vec::new(),
         confirmed: std::sync::OnceLock::new(),
+        months: std::sync::OnceLock::new(),
     })
 }
 

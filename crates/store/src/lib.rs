@@ -193,11 +193,7 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 
 /// The current time as RFC 3339 UTC text with milliseconds (sorts as text).
 pub fn now() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    let f = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    t.format(&f).unwrap_or_default()
+    lifecycle::format_time(time::OffsetDateTime::now_utc())
 }
 
 impl Store {

@@ -299,7 +299,8 @@ fn parse_time(t: &str) -> Option<time::OffsetDateTime> {
     time::OffsetDateTime::parse(t, &Rfc3339).ok()
 }
 
-fn format_time(t: time::OffsetDateTime) -> String {
+/// A time as the store writes it: RFC 3339 UTC with milliseconds (sorts as text).
+pub(crate) fn format_time(t: time::OffsetDateTime) -> String {
     let f = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
@@ -1014,19 +1015,33 @@ impl Store {
                 "{year} 年度名册中没有 {unit}"
             )));
         }
-        let mut out = Vec::new();
-        for month in 1..=12u8 {
-            let last = (28..=31u8)
-                .rev()
-                .find(|d| lvzhi_core::Date::parse(&format!("{year}-{month:02}-{d:02}")).is_some())
-                .unwrap_or(28);
-            let day = format!("{year}-{month:02}-{last:02}");
-            let sheets = sheets_of(&state, Basis::InForce, Some(&day))?;
-            if let Some(s) = sheets.sheets.iter().find(|s| s.name == unit) {
-                out.push((day, s.total.to_fixed2(), s.rank));
+        // Twelve scorings of the whole period, once per version, shared by every unit's trend.
+        let months = if let Some(m) = state.months.get() {
+            m.clone()
+        } else {
+            let mut all = Vec::new();
+            for month in 1..=12u8 {
+                let last = (28..=31u8)
+                    .rev()
+                    .find(|d| {
+                        lvzhi_core::Date::parse(&format!("{year}-{month:02}-{d:02}")).is_some()
+                    })
+                    .unwrap_or(28);
+                let day = format!("{year}-{month:02}-{last:02}");
+                let sheets = sheets_of(&state, Basis::InForce, Some(&day))?;
+                all.push((day, sheets));
             }
-        }
-        Ok(out)
+            let all = Arc::new(all);
+            let _ = state.months.set(all.clone());
+            all
+        };
+        Ok(months
+            .iter()
+            .filter_map(|(day, sheets)| {
+                let s = sheets.sheets.iter().find(|s| s.name == unit)?;
+                Some((day.clone(), s.total.to_fixed2(), s.rank))
+            })
+            .collect())
     }
 
     /// What the period's results would be with hypothetical records added, some records left out,
