@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
+use lvzhi_core::NewRecord;
 use lvzhi_office::{Table, read_table};
-use lvzhi_store::{Actor, NewRecord, Role, Store, generate_password};
+use lvzhi_store::{Actor, Batch, Role, Store, generate_password};
 
 /// Where the store is.
 #[derive(Args, Clone, Debug)]
@@ -148,7 +149,7 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
         .state(2022)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if !state.records.is_empty() {
+    if state.counts().total() > 0 {
         eprintln!("示例年度未载入：2022 年度已有记录。");
         return Ok(());
     }
@@ -181,16 +182,15 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
         .into_iter()
         .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
         .collect();
+    let batch = Batch {
+        label: "示例年度 examples/2022".to_owned(),
+        tags,
+        records,
+        assessments,
+        metrics,
+    };
     let n = store
-        .import_batch(
-            2022,
-            "示例年度 examples/2022",
-            &tags,
-            &records,
-            &assessments,
-            &metrics,
-            &cli_actor(),
-        )
+        .import(2022, &batch, &cli_actor(), false)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     eprintln!("已载入 2022 示例年度：{n} 条数据。");
@@ -475,7 +475,7 @@ pub async fn user_list(store: &StoreArgs) -> anyhow::Result<()> {
         println!(
             "{:<16} {:<9} {:<18} {:<12} {state}",
             u.name,
-            u.role.as_str(),
+            u.role.code(),
             u.unit.as_deref().unwrap_or("-"),
             u.group.as_deref().unwrap_or("-")
         );
@@ -540,7 +540,7 @@ pub async fn import(
     dry_run: bool,
     errors_out: Option<&Path>,
 ) -> anyhow::Result<bool> {
-    let Some(t) = lvzhi_web::exchange::table_of(table) else {
+    let Some(t) = lvzhi_exchange::table_of(table) else {
         bail!("不能导入「{table}」，可选 records、assessments、metrics、units");
     };
     // Three stages on a bar (hidden when stderr is not a terminal).
@@ -554,11 +554,11 @@ pub async fn import(
     let label = file.display().to_string();
     bar.set_message(format!("读取 {label}"));
     let bytes = std::fs::read(file).with_context(|| format!("无法打开 {}", file.display()))?;
-    let parsed = match lvzhi_web::exchange::parse(bytes, &label, t) {
+    let parsed = match lvzhi_exchange::parse(bytes, &label, t) {
         Ok(p) => p,
         Err(e) => {
             bar.finish_and_clear();
-            eprintln!("{}", lvzhi_web::exchange::ImportError::Input(e));
+            eprintln!("{}", lvzhi_exchange::ImportError::Input(e));
             return Ok(false);
         }
     };
@@ -587,8 +587,8 @@ pub async fn import(
             println!("已导入 {n} 行（{year} 年度），并记入审计日志。");
             Ok(true)
         }
-        Err(lvzhi_web::exchange::ImportError::Input(e)) => {
-            eprintln!("{}", lvzhi_web::exchange::ImportError::Input(e.clone()));
+        Err(lvzhi_exchange::ImportError::Input(e)) => {
+            eprintln!("{}", lvzhi_exchange::ImportError::Input(e.clone()));
             if let Some(out) = errors_out {
                 let bytes = parsed.annotated(&e).map_err(|x| anyhow::anyhow!("{x}"))?;
                 write_new(out, &bytes)?;
@@ -611,17 +611,16 @@ pub async fn export(
     format: &str,
     out: &Path,
 ) -> anyhow::Result<()> {
-    let Some(w) = lvzhi_web::exchange::Export::parse(what) else {
+    let Some(w) = lvzhi_exchange::Export::parse(what) else {
         bail!("没有「{what}」这种导出，可选 results、ledger、sheets、report");
     };
-    let Some(f) = lvzhi_web::exchange::Format::parse(format).filter(|f| w.formats().contains(f))
-    else {
+    let Some(f) = lvzhi_exchange::Format::parse(format).filter(|f| w.formats().contains(f)) else {
         bail!(
             "「{what}」没有「{format}」格式：results、ledger、sheets 为 xlsx，report 为 docx 或 pdf"
         );
     };
     let store = open_with_period(store).await?;
-    let bytes = lvzhi_web::exchange::export(&store, year, w, f)
+    let bytes = lvzhi_exchange::export(&store, year, w, f)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     write_new(out, &bytes)?;
@@ -635,11 +634,11 @@ pub async fn export(
 
 /// `lvzhi template TABLE --year Y --out FILE`.
 pub async fn template(store: &StoreArgs, table: &str, year: i64, out: &Path) -> anyhow::Result<()> {
-    let Some(t) = lvzhi_web::exchange::table_of(table) else {
+    let Some(t) = lvzhi_exchange::table_of(table) else {
         bail!("没有「{table}」模板，可选 records、assessments、metrics、units");
     };
     let store = open_with_period(store).await?;
-    let bytes = lvzhi_web::exchange::template(&store, year, t)
+    let bytes = lvzhi_exchange::template(&store, year, t)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     write_new(out, &bytes)?;
@@ -652,11 +651,7 @@ pub async fn period_list(store: &StoreArgs) -> anyhow::Result<()> {
     let store = open_with_period(store).await?;
     println!("年度  状态    细则            申诉期  决定期限  细则哈希");
     for p in store.periods().await.map_err(|e| anyhow::anyhow!("{e}"))? {
-        let status = if p.status == "open" {
-            "进行中"
-        } else {
-            "已发布"
-        };
+        let status = p.status.label();
         println!(
             "{}  {status}  {:<14}  {:>3} 天  {:>5} 天  {}",
             p.year,

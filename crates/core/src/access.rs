@@ -7,14 +7,62 @@
 //! appealing is a unit's, for its own records only. The unit or the supervised units of a user come from its account, never from a request.
 //! This module knows nothing of HTTP or storage; handlers call it before every operation.
 
+use crate::lifecycle::RecordStatus;
+
 /// A role of an account.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
     Recorder,
     Assessor,
     Unit,
     Leader,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Recorder,
+        Role::Assessor,
+        Role::Unit,
+        Role::Leader,
+    ];
+
+    /// The role by its code (`admin`, …) or its name in Chinese.
+    pub fn parse(s: &str) -> Option<Role> {
+        let s = s.trim();
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == s || r.label() == s)
+    }
+
+    /// The role's code, as stored, on the command line and in the JSON API.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Recorder => "recorder",
+            Role::Assessor => "assessor",
+            Role::Unit => "unit",
+            Role::Leader => "leader",
+        }
+    }
+
+    /// The role's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "安委办管理员",
+            Role::Recorder => "录入员",
+            Role::Assessor => "督导组",
+            Role::Unit => "成员单位",
+            Role::Leader => "领导",
+        }
+    }
+
+    /// Every role's code, for messages that say what is allowed.
+    pub fn codes() -> String {
+        Role::ALL.map(Role::code).join("、")
+    }
 }
 
 /// An operation a handler is about to perform.
@@ -52,10 +100,12 @@ pub enum Action {
     DecideAppeals,
     /// Publish, reopen, set the appeal windows, open the next year.
     ManagePeriods,
+    /// Revoke or correct a record the office has confirmed (outside the appeal path).
+    ReviseConfirmed,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::ReadPeriods,
         Action::ReadResults,
         Action::ReadSheet,
@@ -72,7 +122,18 @@ impl Action {
         Action::Appeal,
         Action::DecideAppeals,
         Action::ManagePeriods,
+        Action::ReviseConfirmed,
     ];
+
+    /// What revoking or correcting a record in `status` takes: recording rights while the office
+    /// has not confirmed it; once confirmed, only the office (or the appeal path) changes it.
+    pub fn revise(status: RecordStatus) -> Action {
+        if status.open_to_recorders() {
+            Action::WriteRecords
+        } else {
+            Action::ReviseConfirmed
+        }
+    }
 
     /// What a refusal says the user may not do.
     pub fn label(self) -> &'static str {
@@ -93,6 +154,7 @@ impl Action {
             Action::Appeal => "对该记录提出申诉",
             Action::DecideAppeals => "对申诉作出决定",
             Action::ManagePeriods => "发布或重新开放考核年度",
+            Action::ReviseConfirmed => "撤销或更正安委办已确认的记录",
         }
     }
 }

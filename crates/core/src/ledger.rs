@@ -9,6 +9,7 @@
 //! number (a file line, a database id). This module does no IO and keeps no text it does not need.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 use std::fmt;
@@ -132,6 +133,7 @@ pub enum Field {
     Tags,
     Source,
     Note,
+    Reason,
 }
 
 impl Field {
@@ -152,6 +154,7 @@ impl Field {
             Field::Tags => "tags",
             Field::Source => "source",
             Field::Note => "note",
+            Field::Reason => "reason",
         }
     }
 }
@@ -230,6 +233,10 @@ pub enum Problem {
     UnknownClass { given: String, known: String },
     #[error("单位「{name}」重复（第 {first} 行）")]
     DuplicateUnit { name: String, first: u64 },
+    #[error("不能超过 {max} 字（实为 {got} 字）")]
+    TooLong { max: usize, got: usize },
+    #[error("含有不可见的控制字符")]
+    ControlCharacter,
 }
 
 impl Problem {
@@ -397,6 +404,7 @@ pub struct Assessment {
     pub id: u64,
     pub unit: u32,
     pub rule: u16,
+    /// Index of the assessor's name ([`Ledger::assessor_name`]).
     pub assessor: u32,
     pub score: Points,
 }
@@ -410,23 +418,17 @@ pub struct MetricValue {
     pub value: Decimal,
 }
 
-/// The validated ledger of a year under one rubric.
-#[derive(Clone, Debug)]
-pub struct Ledger {
-    pub(crate) rubric_id: String,
-    pub(crate) rule_count: usize,
-    pub(crate) year: i32,
-    pub(crate) roster: Roster,
-    pub(crate) records: Vec<Record>,
-    pub(crate) assessments: Vec<Assessment>,
-    pub(crate) assessors: Vec<String>,
-    pub(crate) metrics: Vec<MetricValue>,
+/// One unit's part of the ledger: its records in input order, its scores (by rule, then row) and
+/// its metric values (by metric). Every rule across rows binds one unit only, so a unit's book is
+/// checked, changed and scored on its own.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UnitBook {
+    records: Vec<Record>,
+    assessments: Vec<Assessment>,
+    metrics: Vec<MetricValue>,
 }
 
-impl Ledger {
-    pub fn roster(&self) -> &Roster {
-        &self.roster
-    }
+impl UnitBook {
     pub fn records(&self) -> &[Record] {
         &self.records
     }
@@ -436,16 +438,64 @@ impl Ledger {
     pub fn metrics(&self) -> &[MetricValue] {
         &self.metrics
     }
+    fn sort(&mut self) {
+        self.assessments.sort_by_key(|a| (a.rule, a.id));
+        self.metrics.sort_by_key(|m| m.metric);
+    }
+}
+
+/// The validated ledger of a year under one rubric, kept unit by unit. Books are shared (`Arc`)
+/// between versions of a ledger: a change to one unit copies that unit's book only.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    pub(crate) rubric_id: String,
+    pub(crate) rule_count: usize,
+    pub(crate) year: i32,
+    pub(crate) roster: Arc<Roster>,
+    pub(crate) books: Vec<Arc<UnitBook>>,
+    pub(crate) assessors: Vec<String>,
+}
+
+impl Ledger {
+    pub fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
+    /// The book of the unit at `unit` in the roster.
+    pub fn book(&self, unit: usize) -> &UnitBook {
+        &self.books[unit]
+    }
+
+    /// Every record, unit by unit (each unit's in input order).
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.books.iter().flat_map(|b| b.records.iter())
+    }
+
+    pub fn record_count(&self) -> usize {
+        self.books.iter().map(|b| b.records.len()).sum()
+    }
+
+    /// Every assessor's score, unit by unit.
+    pub fn assessments(&self) -> impl Iterator<Item = &Assessment> {
+        self.books.iter().flat_map(|b| b.assessments.iter())
+    }
+
+    /// Every metric value, unit by unit.
+    pub fn metrics(&self) -> impl Iterator<Item = &MetricValue> {
+        self.books.iter().flat_map(|b| b.metrics.iter())
+    }
+
     /// The name of an assessor by its index in [`Assessment::assessor`].
     pub fn assessor_name(&self, i: u32) -> &str {
         self.assessors.get(i as usize).map_or("", String::as_str)
     }
+
     /// The records of one unit, in input order, grouped by rule index: what stands behind each line
-    /// of the unit's score sheet. One pass over the ledger.
+    /// of the unit's score sheet.
     pub fn records_of(&self, unit: usize) -> std::collections::BTreeMap<usize, Vec<&Record>> {
         let mut out: std::collections::BTreeMap<usize, Vec<&Record>> =
             std::collections::BTreeMap::new();
-        for r in self.records.iter().filter(|r| r.unit as usize == unit) {
+        for r in self.books.get(unit).map_or(&[][..], |b| &b.records[..]) {
             out.entry(usize::from(r.rule)).or_default().push(r);
         }
         out
@@ -459,14 +509,619 @@ impl Ledger {
             Date::from_ordinal(self.year, r.day)
         }
     }
+
+    fn matches(&self, rubric: &Rubric) -> bool {
+        self.rubric_id == rubric.id && self.rule_count == rubric.rules.len()
+    }
+
+    /// The row checks of one record (unit, rule, applicability, count, points, date), as
+    /// [`LedgerBuilder::check_record`] makes them, against this ledger's roster.
+    pub fn check_record(
+        &self,
+        rubric: &Rubric,
+        row: u64,
+        f: &RecordFields<'_>,
+    ) -> Result<Record, LedgerError> {
+        let unit = resolve_unit(row, f.unit, |t| {
+            std::str::from_utf8(t)
+                .ok()
+                .and_then(|n| self.roster.find(n))
+                .map(|u| u as u32)
+        })?;
+        let rule = resolve_rule(row, f.rule, |t| {
+            std::str::from_utf8(t)
+                .ok()
+                .and_then(|c| rubric.rule_by_code(c))
+                .map(|r| r as u16)
+        })?;
+        check_fields(rubric, &self.roster, row, unit, rule, f)
+    }
+
+    /// The rules across rows (once a year, alternatives, `max_count`) for `r` against the records
+    /// of its unit, leaving out the records whose ids are in `without`.
+    pub fn admits(&self, rubric: &Rubric, r: &Record, without: &[u64]) -> Result<(), LedgerError> {
+        let mut cells = vec![Cell::default(); rubric.rules.len()];
+        for x in &self.books[r.unit as usize].records {
+            if !without.contains(&x.id) {
+                let c = &mut cells[usize::from(x.rule)];
+                c.count += u64::from(x.count);
+                c.first.get_or_insert(x.id);
+            }
+        }
+        cross_check(rubric, &cells, r).map(|_| ())
+    }
+
+    /// Adds a checked record after the rules across rows ([`Self::admits`]).
+    pub fn add_record(&mut self, rubric: &Rubric, r: Record) -> Result<(), LedgerError> {
+        self.admits(rubric, &r, &[])?;
+        Arc::make_mut(&mut self.books[r.unit as usize])
+            .records
+            .push(r);
+        Ok(())
+    }
+
+    /// Removes records of `unit` by id (taking records away never breaks a rule).
+    pub fn remove_records(&mut self, unit: usize, ids: &[u64]) {
+        if self.books[unit].records.iter().any(|r| ids.contains(&r.id)) {
+            Arc::make_mut(&mut self.books[unit])
+                .records
+                .retain(|r| !ids.contains(&r.id));
+        }
+    }
+
+    /// A unit's records replaced by `records` (in their order), checked against each other by the
+    /// rules across rows. The records must be row-checked ones of this ledger's roster and rubric.
+    pub fn set_records(
+        &mut self,
+        rubric: &Rubric,
+        unit: usize,
+        records: Vec<Record>,
+    ) -> Result<(), LedgerError> {
+        let book = self.checked_book(rubric, unit, records)?;
+        self.books[unit] = Arc::new(book);
+        Ok(())
+    }
+
+    /// The book `unit` would have with `records` instead of its own (scores and metric values
+    /// kept), checked by the rules across rows; the ledger is not changed.
+    pub fn checked_book(
+        &self,
+        rubric: &Rubric,
+        unit: usize,
+        records: Vec<Record>,
+    ) -> Result<UnitBook, LedgerError> {
+        let mut cells = vec![Cell::default(); rubric.rules.len()];
+        for r in &records {
+            if r.unit as usize != unit {
+                return Err(LedgerError {
+                    row: r.id,
+                    field: Field::Unit,
+                    problem: Problem::UnknownUnit(format!("#{}", r.unit)),
+                });
+            }
+            let (rule, total) = cross_check(rubric, &cells, r)?;
+            let c = &mut cells[rule];
+            c.count = total;
+            c.first.get_or_insert(r.id);
+        }
+        let old = &self.books[unit];
+        Ok(UnitBook {
+            records,
+            assessments: old.assessments.clone(),
+            metrics: old.metrics.clone(),
+        })
+    }
+
+    /// A copy of the ledger keeping only the records for which `keep` holds (a part of a valid
+    /// ledger is valid: every rule across rows only limits how much may be recorded).
+    pub fn filtered(&self, keep: impl Fn(&Record) -> bool) -> Ledger {
+        let mut out = self.clone();
+        for (u, book) in out.books.iter_mut().enumerate() {
+            if self.books[u].records.iter().any(|r| !keep(r)) {
+                Arc::make_mut(book).records.retain(|r| keep(r));
+            }
+        }
+        out
+    }
+
+    /// Sets (adds or replaces) one assessor's score for a unit, with the checks of
+    /// [`LedgerBuilder::add_assessment`] but the duplicate one: the given score replaces the stored.
+    pub fn set_assessment(
+        &mut self,
+        rubric: &Rubric,
+        row: u64,
+        unit: &str,
+        rule: &str,
+        assessor: &str,
+        score: &str,
+    ) -> Result<(), LedgerError> {
+        if !self.matches(rubric) {
+            return Err(mismatch(row));
+        }
+        let (unit, rule, name, score) =
+            check_assessment(rubric, &self.roster, row, unit, rule, assessor, score)?;
+        let a = if let Some(a) = self.assessors.iter().position(|x| *x == name) {
+            a as u32
+        } else {
+            self.assessors.push(name);
+            (self.assessors.len() - 1) as u32
+        };
+        let book = Arc::make_mut(&mut self.books[unit as usize]);
+        book.assessments
+            .retain(|x| !(x.rule == rule && x.assessor == a));
+        book.assessments.push(Assessment {
+            id: row,
+            unit,
+            rule,
+            assessor: a,
+            score,
+        });
+        book.sort();
+        Ok(())
+    }
+
+    /// Removes one assessor's score (back to "not scored"); whether there was one.
+    pub fn remove_assessment(
+        &mut self,
+        rubric: &Rubric,
+        unit: &str,
+        rule: &str,
+        assessor: &str,
+    ) -> bool {
+        let (Some(u), Some(r), Some(a)) = (
+            self.roster.find(unit.trim()),
+            rubric.rule_by_code(rule.trim()),
+            self.assessors.iter().position(|x| x == assessor.trim()),
+        ) else {
+            return false;
+        };
+        let had = self.books[u]
+            .assessments
+            .iter()
+            .any(|x| usize::from(x.rule) == r && x.assessor as usize == a);
+        if had {
+            Arc::make_mut(&mut self.books[u])
+                .assessments
+                .retain(|x| !(usize::from(x.rule) == r && x.assessor as usize == a));
+        }
+        had
+    }
+
+    /// Sets (adds or replaces) a unit's value of a metric, with the checks of
+    /// [`LedgerBuilder::add_metric`] but the duplicate one.
+    pub fn set_metric(
+        &mut self,
+        rubric: &Rubric,
+        row: u64,
+        unit: &str,
+        metric: &str,
+        value: &str,
+    ) -> Result<(), LedgerError> {
+        if !self.matches(rubric) {
+            return Err(mismatch(row));
+        }
+        let (unit, metric, value) = check_metric(rubric, &self.roster, row, unit, metric, value)?;
+        let book = Arc::make_mut(&mut self.books[unit as usize]);
+        book.metrics.retain(|m| m.metric != metric);
+        book.metrics.push(MetricValue {
+            id: row,
+            unit,
+            metric,
+            value,
+        });
+        book.sort();
+        Ok(())
+    }
+
+    /// Removes a unit's value of a metric; whether there was one.
+    pub fn remove_metric(&mut self, rubric: &Rubric, unit: &str, metric: &str) -> bool {
+        let (Some(u), Some(m)) = (
+            self.roster.find(unit.trim()),
+            rubric.metric_by_code(metric.trim()),
+        ) else {
+            return false;
+        };
+        let had = self.books[u]
+            .metrics
+            .iter()
+            .any(|x| usize::from(x.metric) == m);
+        if had {
+            Arc::make_mut(&mut self.books[u])
+                .metrics
+                .retain(|x| usize::from(x.metric) != m);
+        }
+        had
+    }
+
+    /// Gives a unit new tags: refused when one of its records or scores is for a rule the new tags
+    /// do not bind (`applies_to`).
+    pub fn set_tags(
+        &mut self,
+        rubric: &Rubric,
+        unit: usize,
+        tags: Vec<String>,
+    ) -> Result<(), LedgerError> {
+        let mut roster = (*self.roster).clone();
+        roster.units[unit].tags = tags;
+        let book = &self.books[unit];
+        let rules = book
+            .records
+            .iter()
+            .map(|r| (r.id, r.rule))
+            .chain(book.assessments.iter().map(|a| (a.id, a.rule)));
+        for (id, rule) in rules {
+            check_applies(rubric, &roster, id, unit as u32, rule)?;
+        }
+        self.roster = Arc::new(roster);
+        Ok(())
+    }
+}
+
+fn mismatch(row: u64) -> LedgerError {
+    LedgerError {
+        row,
+        field: Field::Rule,
+        problem: Problem::UnknownRule("（账册与细则不一致）".to_owned()),
+    }
 }
 
 /// Per unit and rule: the first row recorded and the count so far.
 #[derive(Clone, Copy, Default)]
 struct Cell {
     first: Option<u64>,
-
     count: u64,
+}
+
+/// The rules across rows for `r`, given the cells of its unit (indexed by rule): once a year,
+/// alternatives, `max_count`. Answers the rule's index and its count with `r`.
+fn cross_check(rubric: &Rubric, cells: &[Cell], r: &Record) -> Result<(usize, u64), LedgerError> {
+    let rule = &rubric.rules[r.rule as usize];
+    let err = |field, problem| LedgerError {
+        row: r.id,
+        field,
+        problem,
+    };
+    let cell = cells[r.rule as usize];
+    if let Some(first) = cell.first
+        && rule.kind.once_a_year()
+    {
+        return Err(err(
+            Field::Rule,
+            Problem::OnceAYear {
+                rule: rule.code.clone(),
+                first,
+            },
+        ));
+    }
+    for &other in &rule.excludes {
+        if let Some(first) = cells[other].first {
+            return Err(err(
+                Field::Rule,
+                Problem::Excluded {
+                    rule: rule.code.clone(),
+                    other: rubric.rules[other].code.clone(),
+                    first,
+                },
+            ));
+        }
+    }
+    let total = cell.count + u64::from(r.count);
+    if let Some(max) = rule.kind.max_count()
+        && total > u64::from(max)
+    {
+        return Err(err(
+            Field::Count,
+            Problem::CountOverMax {
+                rule: rule.code.clone(),
+                total,
+                max,
+            },
+        ));
+    }
+    Ok((r.rule as usize, total))
+}
+
+fn resolve_unit(
+    row: u64,
+    raw: &[u8],
+    find: impl Fn(&[u8]) -> Option<u32>,
+) -> Result<u32, LedgerError> {
+    let t = trim(raw);
+    if t.is_empty() {
+        return Err(LedgerError {
+            row,
+            field: Field::Unit,
+            problem: Problem::Missing,
+        });
+    }
+    find(t).ok_or_else(|| LedgerError {
+        row,
+        field: Field::Unit,
+        problem: Problem::UnknownUnit(String::from_utf8_lossy(t).into_owned()),
+    })
+}
+
+fn resolve_rule(
+    row: u64,
+    raw: &[u8],
+    find: impl Fn(&[u8]) -> Option<u16>,
+) -> Result<u16, LedgerError> {
+    let t = trim(raw);
+    if t.is_empty() {
+        return Err(LedgerError {
+            row,
+            field: Field::Rule,
+            problem: Problem::Missing,
+        });
+    }
+    find(t).ok_or_else(|| LedgerError {
+        row,
+        field: Field::Rule,
+        problem: Problem::UnknownRule(String::from_utf8_lossy(t).into_owned()),
+    })
+}
+
+fn check_applies(
+    rubric: &Rubric,
+    roster: &Roster,
+    row: u64,
+    unit: u32,
+    rule: u16,
+) -> Result<(), LedgerError> {
+    let r = &rubric.rules[rule as usize];
+    if let Some(tag) = &r.applies_to
+        && !roster.units[unit as usize].tags.iter().any(|t| t == tag)
+    {
+        return Err(LedgerError {
+            row,
+            field: Field::Rule,
+            problem: Problem::NotApplicable {
+                rule: r.code.clone(),
+                tag: tag.clone(),
+            },
+        });
+    }
+    Ok(())
+}
+
+/// The checks of one record that need no other record, once unit and rule are resolved.
+fn check_fields(
+    rubric: &Rubric,
+    roster: &Roster,
+    row: u64,
+    unit: u32,
+    rule_i: u16,
+    f: &RecordFields<'_>,
+) -> Result<Record, LedgerError> {
+    let err = |field, problem| LedgerError {
+        row,
+        field,
+        problem,
+    };
+    let rule = &rubric.rules[rule_i as usize];
+    match rule.kind {
+        RuleKind::MetricBelow { .. } => {
+            return Err(err(Field::Rule, Problem::ComputedRule(rule.code.clone())));
+        }
+        RuleKind::Assessed { .. } => {
+            return Err(err(Field::Rule, Problem::AssessedRule(rule.code.clone())));
+        }
+        _ => {}
+    }
+    check_applies(rubric, roster, row, unit, rule_i)?;
+
+    let count_text = trim(f.count);
+    let count: u32 = if count_text.is_empty() {
+        1
+    } else {
+        parse_count(count_text).ok_or_else(|| {
+            err(
+                Field::Count,
+                Problem::BadCount(String::from_utf8_lossy(count_text).into_owned()),
+            )
+        })?
+    };
+    if count != 1 && rule.kind.once_a_year() {
+        return Err(err(
+            Field::Count,
+            Problem::CountMustBeOne(rule.code.clone()),
+        ));
+    }
+
+    let points_text = trim(f.points);
+    let points: i32 = match &rule.kind {
+        RuleKind::Range { min, max } => {
+            if points_text.is_empty() {
+                return Err(err(
+                    Field::Points,
+                    Problem::PointsRequired {
+                        rule: rule.code.clone(),
+                        min: *min,
+                        max: *max,
+                    },
+                ));
+            }
+            let p = parse_points(points_text).map_err(|e| err(Field::Points, e))?;
+            if p < *min || p > *max {
+                return Err(err(
+                    Field::Points,
+                    Problem::PointsOutOfRange {
+                        rule: rule.code.clone(),
+                        got: p,
+                        min: *min,
+                        max: *max,
+                    },
+                ));
+            }
+            p.hundredths() as i32
+        }
+        RuleKind::Graded { levels } => {
+            let levels_text = || {
+                levels
+                    .iter()
+                    .map(|l| format!("{}（{}）", l.points, l.text))
+                    .collect::<Vec<_>>()
+                    .join("、")
+            };
+            if points_text.is_empty() {
+                return Err(err(
+                    Field::Points,
+                    Problem::NotALevel {
+                        rule: rule.code.clone(),
+                        levels: levels_text(),
+                    },
+                ));
+            }
+            let p = parse_points(points_text).map_err(|e| err(Field::Points, e))?;
+            if !levels.iter().any(|l| l.points == p) {
+                return Err(err(
+                    Field::Points,
+                    Problem::NotALevel {
+                        rule: rule.code.clone(),
+                        levels: levels_text(),
+                    },
+                ));
+            }
+            p.hundredths() as i32
+        }
+        _ if !points_text.is_empty() => {
+            return Err(err(
+                Field::Points,
+                Problem::PointsNotAllowed(rule.code.clone()),
+            ));
+        }
+        _ => 0,
+    };
+
+    let date_text = trim(f.date);
+    let day = if date_text.is_empty() {
+        0
+    } else {
+        let date = Date::parse_bytes(date_text).ok_or_else(|| {
+            err(
+                Field::Date,
+                Problem::BadDate(String::from_utf8_lossy(date_text).into_owned()),
+            )
+        })?;
+        if date.year != rubric.year {
+            return Err(err(
+                Field::Date,
+                Problem::DateOutsideYear {
+                    date,
+                    year: rubric.year,
+                },
+            ));
+        }
+        date.ordinal()
+    };
+
+    Ok(Record {
+        id: row,
+        unit,
+        count,
+        points,
+        rule: rule_i,
+        day,
+    })
+}
+
+/// The checks of one score: unit, an assessed rule that binds the unit, an assessor, a score
+/// within `[0, max]` with at most two decimals.
+#[allow(clippy::too_many_arguments)] // each is one field of the row
+fn check_assessment(
+    rubric: &Rubric,
+    roster: &Roster,
+    row: u64,
+    unit: &str,
+    rule: &str,
+    assessor: &str,
+    score: &str,
+) -> Result<(u32, u16, String, Points), LedgerError> {
+    let err = |field, problem| LedgerError {
+        row,
+        field,
+        problem,
+    };
+    let unit = resolve_unit(row, unit.as_bytes(), |t| {
+        std::str::from_utf8(t)
+            .ok()
+            .and_then(|n| roster.find(n))
+            .map(|u| u as u32)
+    })?;
+    let rule_i = resolve_rule(row, rule.as_bytes(), |t| {
+        std::str::from_utf8(t)
+            .ok()
+            .and_then(|c| rubric.rule_by_code(c))
+            .map(|r| r as u16)
+    })?;
+    let r = &rubric.rules[rule_i as usize];
+    let RuleKind::Assessed { max, .. } = r.kind else {
+        return Err(err(Field::Rule, Problem::NotAssessedRule(r.code.clone())));
+    };
+    check_applies(rubric, roster, row, unit, rule_i)?;
+    let assessor = assessor.trim();
+    if assessor.is_empty() {
+        return Err(err(Field::Assessor, Problem::Missing));
+    }
+    let score_text = score.trim();
+    if score_text.is_empty() {
+        return Err(err(Field::Score, Problem::Missing));
+    }
+    let score = parse_points(score_text.as_bytes()).map_err(|e| err(Field::Score, e))?;
+    if score.is_negative() || score > max {
+        return Err(err(
+            Field::Score,
+            Problem::ScoreOutOfRange { got: score, max },
+        ));
+    }
+    Ok((unit, rule_i, assessor.to_owned(), score))
+}
+
+/// The checks of one metric value: unit, a metric of the rubric, a plain decimal number.
+fn check_metric(
+    rubric: &Rubric,
+    roster: &Roster,
+    row: u64,
+    unit: &str,
+    metric: &str,
+    value: &str,
+) -> Result<(u32, u16, Decimal), LedgerError> {
+    let err = |field, problem| LedgerError {
+        row,
+        field,
+        problem,
+    };
+    let unit = resolve_unit(row, unit.as_bytes(), |t| {
+        std::str::from_utf8(t)
+            .ok()
+            .and_then(|n| roster.find(n))
+            .map(|u| u as u32)
+    })?;
+    let name = metric.trim();
+    if name.is_empty() {
+        return Err(err(Field::Metric, Problem::Missing));
+    }
+    let m = rubric.metric_by_code(name).ok_or_else(|| {
+        err(
+            Field::Metric,
+            Problem::UnknownMetric {
+                name: name.to_owned(),
+                known: rubric
+                    .metrics
+                    .iter()
+                    .map(|m| m.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            },
+        )
+    })? as u16;
+    let value_text = value.trim();
+    if value_text.is_empty() {
+        return Err(err(Field::Value, Problem::Missing));
+    }
+    let value = parse_decimal(value_text)
+        .ok_or_else(|| err(Field::Value, Problem::BadValue(value_text.to_owned())))?;
+    Ok((unit, m, value))
 }
 
 /// Builds a [`Ledger`], checking each row as it arrives.
@@ -476,12 +1131,10 @@ pub struct LedgerBuilder<'r> {
     unit_index: FastMap<Box<[u8]>, u32>,
     rule_index: FastMap<Box<[u8]>, u16>,
     cells: Vec<Cell>,
-    records: Vec<Record>,
-    assessments: Vec<Assessment>,
+    books: Vec<UnitBook>,
     assessed: HashMap<(u32, u16, u32), u64>,
     assessors: Vec<String>,
     assessor_index: HashMap<String, u32>,
-    metrics: Vec<MetricValue>,
     metric_rows: HashMap<(u32, u16), u64>,
 }
 
@@ -511,77 +1164,27 @@ impl<'r> LedgerBuilder<'r> {
             .map(|(i, r)| (r.code.as_bytes().into(), i as u16))
             .collect();
         let cells = vec![Cell::default(); roster.len() * rubric.rules.len()];
+        let books = vec![UnitBook::default(); roster.len()];
         LedgerBuilder {
             rubric,
             roster,
             unit_index,
             rule_index,
             cells,
-            records: Vec::new(),
-            assessments: Vec::new(),
+            books,
             assessed: HashMap::new(),
             assessors: Vec::new(),
             assessor_index: HashMap::new(),
-            metrics: Vec::new(),
             metric_rows: HashMap::new(),
         }
     }
 
-    /// Reserves room for `n` more records.
+    /// Reserves room for about `n` more records (spread evenly over the units).
     pub fn reserve_records(&mut self, n: usize) {
-        self.records.reserve(n);
-    }
-
-    fn unit(&self, row: u64, raw: &[u8]) -> Result<u32, LedgerError> {
-        let t = trim(raw);
-        if t.is_empty() {
-            return Err(LedgerError {
-                row,
-                field: Field::Unit,
-                problem: Problem::Missing,
-            });
+        let per = n / self.books.len().max(1) + 1;
+        for b in &mut self.books {
+            b.records.reserve(per);
         }
-        self.unit_index.get(t).copied().ok_or_else(|| LedgerError {
-            row,
-            field: Field::Unit,
-            problem: Problem::UnknownUnit(String::from_utf8_lossy(t).into_owned()),
-        })
-    }
-
-    fn rule(&self, row: u64, raw: &[u8]) -> Result<u16, LedgerError> {
-        let t = trim(raw);
-        if t.is_empty() {
-            return Err(LedgerError {
-                row,
-                field: Field::Rule,
-                problem: Problem::Missing,
-            });
-        }
-        self.rule_index.get(t).copied().ok_or_else(|| LedgerError {
-            row,
-            field: Field::Rule,
-            problem: Problem::UnknownRule(String::from_utf8_lossy(t).into_owned()),
-        })
-    }
-
-    fn check_applies(&self, row: u64, unit: u32, rule: u16) -> Result<(), LedgerError> {
-        let r = &self.rubric.rules[rule as usize];
-        if let Some(tag) = &r.applies_to
-            && !self.roster.units[unit as usize]
-                .tags
-                .iter()
-                .any(|t| t == tag)
-        {
-            return Err(LedgerError {
-                row,
-                field: Field::Rule,
-                problem: Problem::NotApplicable {
-                    rule: r.code.clone(),
-                    tag: tag.clone(),
-                },
-            });
-        }
-        Ok(())
     }
 
     /// Checks and adds one deduction record: [`Self::check_record`] then [`Self::push_record`].
@@ -593,230 +1196,30 @@ impl<'r> LedgerBuilder<'r> {
     /// The checks of one record that need no other record: known unit and rule, applicability,
     /// count, points, date. Takes `&self`, so that several threads can check rows at once.
     pub fn check_record(&self, row: u64, f: &RecordFields<'_>) -> Result<Record, LedgerError> {
-        let err = |field, problem| LedgerError {
-            row,
-            field,
-            problem,
-        };
-        let unit = self.unit(row, f.unit)?;
-        let rule_i = self.rule(row, f.rule)?;
-        let rubric = self.rubric;
-        let rule = &rubric.rules[rule_i as usize];
-        match rule.kind {
-            RuleKind::MetricBelow { .. } => {
-                return Err(err(Field::Rule, Problem::ComputedRule(rule.code.clone())));
-            }
-            RuleKind::Assessed { .. } => {
-                return Err(err(Field::Rule, Problem::AssessedRule(rule.code.clone())));
-            }
-            _ => {}
-        }
-        self.check_applies(row, unit, rule_i)?;
-
-        let count_text = trim(f.count);
-        let count: u32 = if count_text.is_empty() {
-            1
-        } else {
-            parse_count(count_text).ok_or_else(|| {
-                err(
-                    Field::Count,
-                    Problem::BadCount(String::from_utf8_lossy(count_text).into_owned()),
-                )
-            })?
-        };
-        if count != 1 && rule.kind.once_a_year() {
-            return Err(err(
-                Field::Count,
-                Problem::CountMustBeOne(rule.code.clone()),
-            ));
-        }
-
-        let points_text = trim(f.points);
-        let points: i32 = match &rule.kind {
-            RuleKind::Range { min, max } => {
-                if points_text.is_empty() {
-                    return Err(err(
-                        Field::Points,
-                        Problem::PointsRequired {
-                            rule: rule.code.clone(),
-                            min: *min,
-                            max: *max,
-                        },
-                    ));
-                }
-                let p = parse_points(points_text).map_err(|e| err(Field::Points, e))?;
-                if p < *min || p > *max {
-                    return Err(err(
-                        Field::Points,
-                        Problem::PointsOutOfRange {
-                            rule: rule.code.clone(),
-                            got: p,
-                            min: *min,
-                            max: *max,
-                        },
-                    ));
-                }
-                p.hundredths() as i32
-            }
-            RuleKind::Graded { levels } => {
-                let levels_text = || {
-                    levels
-                        .iter()
-                        .map(|l| format!("{}（{}）", l.points, l.text))
-                        .collect::<Vec<_>>()
-                        .join("、")
-                };
-                if points_text.is_empty() {
-                    return Err(err(
-                        Field::Points,
-                        Problem::NotALevel {
-                            rule: rule.code.clone(),
-                            levels: levels_text(),
-                        },
-                    ));
-                }
-                let p = parse_points(points_text).map_err(|e| err(Field::Points, e))?;
-                if !levels.iter().any(|l| l.points == p) {
-                    return Err(err(
-                        Field::Points,
-                        Problem::NotALevel {
-                            rule: rule.code.clone(),
-                            levels: levels_text(),
-                        },
-                    ));
-                }
-                p.hundredths() as i32
-            }
-            _ if !points_text.is_empty() => {
-                return Err(err(
-                    Field::Points,
-                    Problem::PointsNotAllowed(rule.code.clone()),
-                ));
-            }
-            _ => 0,
-        };
-
-        let date_text = trim(f.date);
-        let day = if date_text.is_empty() {
-            0
-        } else {
-            let date = Date::parse_bytes(date_text).ok_or_else(|| {
-                err(
-                    Field::Date,
-                    Problem::BadDate(String::from_utf8_lossy(date_text).into_owned()),
-                )
-            })?;
-            if date.year != rubric.year {
-                return Err(err(
-                    Field::Date,
-                    Problem::DateOutsideYear {
-                        date,
-                        year: rubric.year,
-                    },
-                ));
-            }
-            date.ordinal()
-        };
-
-        Ok(Record {
-            id: row,
-            unit,
-            count,
-            points,
-            rule: rule_i,
-            day,
-        })
+        let unit = resolve_unit(row, f.unit, |t| self.unit_index.get(t).copied())?;
+        let rule = resolve_rule(row, f.rule, |t| self.rule_index.get(t).copied())?;
+        check_fields(self.rubric, &self.roster, row, unit, rule, f)
     }
 
     /// The checks of a checked record against what the ledger already holds (once a year,
     /// alternatives, `max_count`), then adds it. Records must be pushed in their input order.
     pub fn push_record(&mut self, r: Record) -> Result<(), LedgerError> {
-        self.admit(r)?;
-        self.records.push(r);
-        Ok(())
-    }
-
-    /// The cross-row checks of [`Self::push_record`] and the bookkeeping, without storing `r`.
-    fn admit(&mut self, r: Record) -> Result<(), LedgerError> {
-        let rubric = self.rubric;
-        let rule = &rubric.rules[r.rule as usize];
-        let err = |field, problem| LedgerError {
-            row: r.id,
-            field,
-            problem,
-        };
-        let nrules = rubric.rules.len();
+        let nrules = self.rubric.rules.len();
         let base = r.unit as usize * nrules;
-        let cell = self.cells[base + r.rule as usize];
-        if let Some(first) = cell.first
-            && rule.kind.once_a_year()
-        {
-            return Err(err(
-                Field::Rule,
-                Problem::OnceAYear {
-                    rule: rule.code.clone(),
-                    first,
-                },
-            ));
-        }
-        for &other in &rule.excludes {
-            if let Some(first) = self.cells[base + other].first {
-                return Err(err(
-                    Field::Rule,
-                    Problem::Excluded {
-                        rule: rule.code.clone(),
-                        other: rubric.rules[other].code.clone(),
-                        first,
-                    },
-                ));
-            }
-        }
-        let total = cell.count + u64::from(r.count);
-        if let RuleKind::PerCount {
-            max_count: Some(max),
-            ..
-        } = rule.kind
-            && total > u64::from(max)
-        {
-            return Err(err(
-                Field::Count,
-                Problem::CountOverMax {
-                    rule: rule.code.clone(),
-                    total,
-                    max,
-                },
-            ));
-        }
-        let c = &mut self.cells[base + r.rule as usize];
+        let (rule, total) = cross_check(self.rubric, &self.cells[base..base + nrules], &r)?;
+        let c = &mut self.cells[base + rule];
         c.count = total;
         c.first.get_or_insert(r.id);
+        self.books[r.unit as usize].records.push(r);
         Ok(())
     }
 
-    /// Pushes checked records in order (see [`Self::push_record`]), returning the refusals. When the
-    /// ledger holds no record yet, `records` itself becomes its storage: no copy is made.
-    pub fn push_records(&mut self, mut records: Vec<Record>) -> Vec<LedgerError> {
+    /// Pushes checked records in order (see [`Self::push_record`]), returning the refusals.
+    pub fn push_records(&mut self, records: Vec<Record>) -> Vec<LedgerError> {
         let mut errors = Vec::new();
-        if self.records.is_empty() {
-            let mut kept = 0;
-            for i in 0..records.len() {
-                let r = records[i];
-                match self.admit(r) {
-                    Ok(()) => {
-                        records[kept] = r;
-                        kept += 1;
-                    }
-                    Err(e) => errors.push(e),
-                }
-            }
-            records.truncate(kept);
-            self.records = records;
-        } else {
-            self.records.reserve(records.len());
-            for r in records {
-                if let Err(e) = self.push_record(r) {
-                    errors.push(e);
-                }
+        for r in records {
+            if let Err(e) = self.push_record(r) {
+                errors.push(e);
             }
         }
         errors
@@ -831,53 +1234,29 @@ impl<'r> LedgerBuilder<'r> {
         assessor: &str,
         score: &str,
     ) -> Result<(), LedgerError> {
-        let err = |field, problem| LedgerError {
-            row,
-            field,
-            problem,
-        };
-        let unit = self.unit(row, unit.as_bytes())?;
-        let rule_i = self.rule(row, rule.as_bytes())?;
-        let r = &self.rubric.rules[rule_i as usize];
-        let RuleKind::Assessed { max, .. } = r.kind else {
-            return Err(err(Field::Rule, Problem::NotAssessedRule(r.code.clone())));
-        };
-        self.check_applies(row, unit, rule_i)?;
-        let assessor = assessor.trim();
-        if assessor.is_empty() {
-            return Err(err(Field::Assessor, Problem::Missing));
-        }
-        let score_text = score.trim();
-        if score_text.is_empty() {
-            return Err(err(Field::Score, Problem::Missing));
-        }
-        let score = parse_points(score_text.as_bytes()).map_err(|e| err(Field::Score, e))?;
-        if score.is_negative() || score > max {
-            return Err(err(
-                Field::Score,
-                Problem::ScoreOutOfRange { got: score, max },
-            ));
-        }
-        let a = if let Some(&a) = self.assessor_index.get(assessor) {
+        let (unit, rule_i, name, score) =
+            check_assessment(self.rubric, &self.roster, row, unit, rule, assessor, score)?;
+        let a = if let Some(&a) = self.assessor_index.get(&name) {
             a
         } else {
             let a = self.assessors.len() as u32;
-            self.assessors.push(assessor.to_owned());
-            self.assessor_index.insert(assessor.to_owned(), a);
+            self.assessors.push(name.clone());
+            self.assessor_index.insert(name.clone(), a);
             a
         };
         if let Some(&first) = self.assessed.get(&(unit, rule_i, a)) {
-            return Err(err(
-                Field::Assessor,
-                Problem::DuplicateAssessment {
-                    assessor: assessor.to_owned(),
-                    rule: r.code.clone(),
+            return Err(LedgerError {
+                row,
+                field: Field::Assessor,
+                problem: Problem::DuplicateAssessment {
+                    assessor: name,
+                    rule: self.rubric.rules[rule_i as usize].code.clone(),
                     first,
                 },
-            ));
+            });
         }
         self.assessed.insert((unit, rule_i, a), row);
-        self.assessments.push(Assessment {
+        self.books[unit as usize].assessments.push(Assessment {
             id: row,
             unit,
             rule: rule_i,
@@ -895,48 +1274,19 @@ impl<'r> LedgerBuilder<'r> {
         metric: &str,
         value: &str,
     ) -> Result<(), LedgerError> {
-        let err = |field, problem| LedgerError {
-            row,
-            field,
-            problem,
-        };
-        let unit = self.unit(row, unit.as_bytes())?;
-        let name = metric.trim();
-        if name.is_empty() {
-            return Err(err(Field::Metric, Problem::Missing));
-        }
-        let m = self.rubric.metric_by_code(name).ok_or_else(|| {
-            err(
-                Field::Metric,
-                Problem::UnknownMetric {
-                    name: name.to_owned(),
-                    known: self
-                        .rubric
-                        .metrics
-                        .iter()
-                        .map(|m| m.code.as_str())
-                        .collect::<Vec<_>>()
-                        .join("、"),
-                },
-            )
-        })? as u16;
-        let value_text = value.trim();
-        if value_text.is_empty() {
-            return Err(err(Field::Value, Problem::Missing));
-        }
-        let value = parse_decimal(value_text)
-            .ok_or_else(|| err(Field::Value, Problem::BadValue(value_text.to_owned())))?;
+        let (unit, m, value) = check_metric(self.rubric, &self.roster, row, unit, metric, value)?;
         if let Some(&first) = self.metric_rows.get(&(unit, m)) {
-            return Err(err(
-                Field::Metric,
-                Problem::DuplicateMetric {
-                    metric: name.to_owned(),
+            return Err(LedgerError {
+                row,
+                field: Field::Metric,
+                problem: Problem::DuplicateMetric {
+                    metric: metric.trim().to_owned(),
                     first,
                 },
-            ));
+            });
         }
         self.metric_rows.insert((unit, m), row);
-        self.metrics.push(MetricValue {
+        self.books[unit as usize].metrics.push(MetricValue {
             id: row,
             unit,
             metric: m,
@@ -945,19 +1295,22 @@ impl<'r> LedgerBuilder<'r> {
         Ok(())
     }
 
-    /// The finished ledger. Records stay in input order.
+    /// The finished ledger. Each unit's records stay in input order.
     pub fn finish(self) -> Ledger {
-        let mut assessments = self.assessments;
-        assessments.sort_by_key(|a| (a.unit, a.rule, a.id));
         Ledger {
             rubric_id: self.rubric.id.clone(),
             rule_count: self.rubric.rules.len(),
             year: self.rubric.year,
-            roster: self.roster,
-            records: self.records,
-            assessments,
+            roster: Arc::new(self.roster),
+            books: self
+                .books
+                .into_iter()
+                .map(|mut b| {
+                    b.sort();
+                    Arc::new(b)
+                })
+                .collect(),
             assessors: self.assessors,
-            metrics: self.metrics,
         }
     }
 }

@@ -8,17 +8,22 @@
 
 pub mod access;
 pub mod contract;
+pub mod input;
 pub mod ledger;
+pub mod lifecycle;
 pub mod points;
 pub mod rubric;
 pub mod score;
 
+pub use input::NewRecord;
 pub use ledger::{
     Date, Field, Ledger, LedgerBuilder, LedgerError, Problem, Record, RecordFields, Roster, Unit,
+    UnitBook,
 };
+pub use lifecycle::{Basis, Decision, PeriodStatus, RecordStatus};
 pub use points::{Points, PointsError};
 pub use rubric::{CategoryMode, Rubric, RubricError, RubricErrors, RuleKind};
-pub use score::{ScoreSheets, UnitSheet, score};
+pub use score::{ScoreSheets, UnitSheet, score, score_book, score_unit};
 
 /// The shipped 2022 rubric of 张家港市 (`rubrics/2022.toml`), as text.
 pub const RUBRIC_2022: &str = include_str!("../../../rubrics/2022.toml");

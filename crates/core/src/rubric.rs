@@ -127,6 +127,14 @@ impl RuleKind {
         )
     }
 
+    /// The most instances a unit may have of this rule in a year, where the rubric bounds it.
+    pub fn max_count(&self) -> Option<u32> {
+        match self {
+            RuleKind::PerCount { max_count, .. } => *max_count,
+            _ => None,
+        }
+    }
+
     /// Whether records of this rule are entered in the ledger (not scored by assessors or computed).
     pub fn is_recorded(&self) -> bool {
         !matches!(
@@ -283,6 +291,29 @@ impl Rubric {
 
     pub fn metric_by_code(&self, code: &str) -> Option<usize> {
         self.metrics.iter().position(|m| m.code == code)
+    }
+
+    /// What one record of rule `rule` carries: the points it was given (range, graded), or what the
+    /// rule gives for its count; `None` for the flags (veto, lowest grade) and unknown rules.
+    pub fn record_points(&self, rule: usize, count: u32, given: Points) -> Option<Points> {
+        match &self.rules.get(rule)?.kind {
+            RuleKind::Fixed { points } => Some(*points),
+            RuleKind::PerCount { points, .. } => Some(points.times(u64::from(count))),
+            RuleKind::Range { .. } | RuleKind::Graded { .. } => Some(given),
+            _ => None,
+        }
+    }
+
+    /// [`Self::record_points`] as people read it: two decimals, or the flag's name.
+    pub fn record_points_text(&self, rule: usize, count: u32, given: Points) -> String {
+        match (
+            self.record_points(rule, count, given),
+            self.rules.get(rule).map(|r| &r.kind),
+        ) {
+            (Some(p), _) => p.to_fixed2(),
+            (None, Some(k)) => k.label().to_owned(),
+            (None, None) => String::new(),
+        }
     }
 
     /// The cap that bounds a rule's deduction: its section's max, else its category's.

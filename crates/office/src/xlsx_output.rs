@@ -39,8 +39,7 @@ pub struct LedgerRow {
     pub date: String,
     pub source: String,
     pub note: String,
-    /// 有效 / 已撤销…
-    pub status: String,
+    pub status: lvzhi_core::RecordStatus,
     pub created_by: String,
     pub created_at: String,
     pub revoked_reason: String,
@@ -243,11 +242,11 @@ pub fn ledger_xlsx(rubric: &Rubric, rows: &[LedgerRow]) -> Result<Vec<u8>, XlsxE
             Ok(p) => ws.write_number(r, 5, p)?,
             Err(_) => ws.write_string(r, 5, &rec.points)?,
         };
+        ws.write_string(r, 9, rec.status.label())?;
         for (c, v) in [
             (6u16, &rec.date),
             (7, &rec.source),
             (8, &rec.note),
-            (9, &rec.status),
             (10, &rec.created_by),
             (11, &rec.created_at),
             (12, &rec.revoked_reason),
@@ -277,7 +276,7 @@ pub fn sheets_xlsx(
     let mut wb = Workbook::new();
     let mut by_unit: std::collections::HashMap<(&str, &str), Vec<&LedgerRow>> =
         std::collections::HashMap::new();
-    for r in records.iter().filter(|r| r.status != "已撤销") {
+    for r in records.iter().filter(|r| r.status.in_force()) {
         by_unit
             .entry((r.unit.as_str(), r.rule.as_str()))
             .or_default()

@@ -61,7 +61,7 @@ fn both(path: &std::path::Path) -> [(String, usize, String); 2] {
             let _ = write!(acc, "{}={} ", s.name, s.total);
             acc
         });
-        (errs.to_string(), ledger.records().len(), totals)
+        (errs.to_string(), ledger.record_count(), totals)
     };
     [run(false), run(true)]
 }

@@ -13,40 +13,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::{Actor, Result, Store, StoreError, audit, now};
-
-/// What a user may do (the full permission matrix comes with the roles work).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Recorder,
-    Assessor,
-    Unit,
-    Leader,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Option<Role> {
-        Some(match s {
-            "admin" => Role::Admin,
-            "recorder" => Role::Recorder,
-            "assessor" => Role::Assessor,
-            "unit" => Role::Unit,
-            "leader" => Role::Leader,
-            _ => return None,
-        })
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Recorder => "recorder",
-            Role::Assessor => "assessor",
-            Role::Unit => "unit",
-            Role::Leader => "leader",
-        }
-    }
-}
+use crate::{Actor, Result, Role, Store, StoreError, audit};
 
 /// A user as the service sees it (never with its password hash).
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -172,6 +139,16 @@ impl Store {
         if name.is_empty() || name.chars().count() > 64 {
             return Err(StoreError::invalid("username", "用户名须为 1 到 64 个字符"));
         }
+        let unit = unit.map(str::trim).filter(|u| !u.is_empty());
+        let group = group.map(str::trim).filter(|g| !g.is_empty());
+        if role == Role::Unit && unit.is_none() {
+            return Err(StoreError::invalid("unit", "成员单位账号须指定所属单位"));
+        }
+        if role == Role::Assessor && group.is_none() {
+            return Err(StoreError::invalid("group", "督导组账号须指定所属督导组"));
+        }
+        let unit = unit.filter(|_| role == Role::Unit);
+        let group = group.filter(|_| role == Role::Assessor);
         check_password_policy(password).map_err(|m| StoreError::invalid("password", m))?;
         let hash = hash_password(password)?;
         let mut tx = self.begin_write().await?;
@@ -182,13 +159,13 @@ impl Store {
         if exists.is_some() {
             return Err(StoreError::Conflict(format!("用户「{name}」已存在")));
         }
-        let at = now();
+        let at = self.now();
         sqlx::query(
             "INSERT INTO users (name, role, unit, grp, password_hash, must_change_password, disabled, \
              password_changed_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
         )
         .bind(name)
-        .bind(role.as_str())
+        .bind(role.code())
         .bind(unit)
         .bind(group)
         .bind(&hash)
@@ -267,7 +244,7 @@ impl Store {
         .bind(u.id)
         .bind(sha256_hex(&token))
         .bind(label)
-        .bind(now())
+        .bind(self.now())
         .execute(&mut **tx)
         .await?;
         let after = serde_json::json!({"user": u.name, "label": label});
@@ -427,7 +404,7 @@ impl Store {
         let mut raw = [0u8; 32];
         OsRng.fill_bytes(&mut raw);
         let id = hex::encode(raw);
-        let at = now();
+        let at = self.now();
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL, must_change_password = $1 WHERE id = $2")
             .bind(i64::from(user.must_change_password || expired))
@@ -478,7 +455,7 @@ impl Store {
             "UPDATE users SET password_hash = $1, password_changed_at = $2, must_change_password = 0 WHERE name = $3",
         )
         .bind(&hash)
-        .bind(now())
+        .bind(self.now())
         .bind(name)
         .execute(&mut **tx)
         .await?;
@@ -524,7 +501,7 @@ impl Store {
         }
         if now_t - seen > time::Duration::minutes(1) {
             sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id_hash = $2")
-                .bind(now())
+                .bind(self.now())
                 .bind(&key)
                 .execute(&self.pool)
                 .await?;
@@ -584,6 +561,24 @@ impl Store {
         let group = group.trim();
         if group.is_empty() {
             return Err(StoreError::invalid("group", "督导组名称不能为空"));
+        }
+        // Only units of some period's roster can be supervised.
+        let known: std::collections::BTreeSet<String> =
+            sqlx::query("SELECT DISTINCT name FROM period_units")
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<std::result::Result<_, _>>()?;
+        if let Some(u) = units
+            .iter()
+            .map(|u| u.trim())
+            .find(|u| !u.is_empty() && !known.contains(*u))
+        {
+            return Err(StoreError::invalid(
+                "units",
+                format!("名册中没有单位「{u}」"),
+            ));
         }
         let before = self.group_units(group).await?;
         let mut tx = self.begin_write().await?;
@@ -683,7 +678,7 @@ impl Store {
              failed_logins = 0, locked_until = NULL WHERE name = $4",
         )
         .bind(&hash)
-        .bind(now())
+        .bind(self.now())
         .bind(i64::from(must_change))
         .bind(name)
         .execute(&mut **tx)
@@ -710,7 +705,7 @@ impl Store {
         let done = sqlx::query(
             "UPDATE sessions SET revoked_at = $1 WHERE id_hash = $2 AND revoked_at IS NULL",
         )
-        .bind(now())
+        .bind(self.now())
         .bind(sha256_hex(id))
         .execute(&mut **tx)
         .await?;

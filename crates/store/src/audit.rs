@@ -7,9 +7,9 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
-use crate::{Actor, Result, Store, StoreError, now};
+use crate::{Actor, Result, Store, StoreError};
 
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -67,7 +67,7 @@ fn entry_hash(
 
 /// Appends an entry inside the caller's write transaction.
 pub(crate) async fn append(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut crate::WriteTx,
     actor: &Actor,
     action: &str,
     entity: &str,
@@ -75,12 +75,12 @@ pub(crate) async fn append(
     after: Option<&serde_json::Value>,
 ) -> Result<()> {
     let prev: Option<String> = sqlx::query("SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut ***tx)
         .await?
         .map(|r| r.try_get(0))
         .transpose()?;
     let prev = prev.unwrap_or_else(|| GENESIS.to_owned());
-    let at = now();
+    let at = tx.now();
     let before = before.map(serde_json::Value::to_string);
     let after = after.map(serde_json::Value::to_string);
     let hash = entry_hash(
@@ -105,14 +105,14 @@ pub(crate) async fn append(
     .bind(after)
     .bind(&prev)
     .bind(&hash)
-    .execute(&mut **tx)
+    .execute(&mut ***tx)
     .await?;
     Ok(())
 }
 
 /// Appends an entry recording a change from `before` (absent for a creation) to `after`.
 pub(crate) async fn change<B: Serialize, A: Serialize>(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut crate::WriteTx,
     actor: &Actor,
     action: &str,
     entity: &str,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::{Actor, Result, Store, StoreError, audit, now};
+use crate::{Actor, Result, Store, StoreError, audit};
 
 /// The largest attachment accepted.
 pub const MAX_ATTACHMENT: usize = 20 << 20;
@@ -110,12 +110,12 @@ impl Store {
         })?;
         let hash = hex::encode(Sha256::digest(data));
         let (mut tx, state) = self.write_period(year).await?;
-        if !state.records.iter().any(|r| r.id == record_id) {
+        if state.locate(record_id).is_none() {
             return Err(StoreError::NotFound(format!(
                 "{year} 年度没有记录 #{record_id}"
             )));
         }
-        let at = now();
+        let at = self.now();
         let known = sqlx::query("SELECT hash FROM blobs WHERE hash = $1")
             .bind(&hash)
             .fetch_optional(&mut **tx)

@@ -9,10 +9,20 @@
 //! This crate knows SQL; it must not know HTTP, HTML or file formats.
 
 mod accounts;
+mod appeals;
 mod audit;
+mod cells;
+pub mod clock;
 mod evidence;
-mod ledger;
-mod lifecycle;
+mod imports;
+mod model;
+mod notices;
+mod periods;
+mod publication;
+mod records;
+mod results;
+mod rubrics;
+mod state;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -20,20 +30,23 @@ use std::sync::Arc;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
-pub use accounts::{
-    Role, SESSION_IDLE, SESSION_MAX, User, check_password_policy, generate_password,
-};
+pub use accounts::{SESSION_IDLE, SESSION_MAX, User, check_password_policy, generate_password};
+pub use appeals::appeal_deadline;
 pub use audit::{AuditEntry, AuditVerdict};
+pub use clock::{Clock, ClockFn};
 pub use evidence::{MAX_ATTACHMENT, StoredAttachment, sniff};
-pub use ledger::{
-    NewRecord, PeriodInfo, PeriodState, RecordFilter, StoredAssessment, StoredMetric, StoredRecord,
-    StoredUnit,
+pub use imports::Batch;
+pub use lvzhi_core::access::Role;
+pub use model::{
+    PeriodInfo, StoredAppeal, StoredAssessment, StoredMetric, StoredRecord, StoredUnit,
 };
-pub use lifecycle::{
-    Basis, Checklist, Decision, NextPeriodPlan, Notice, Notices, PublicationInfo, RubricVersion,
-    StoredAppeal, UnitChange, WhatIf, WhatIfRow, appeal_deadline, canonical_json, sha256_hex,
-    status_label,
-};
+pub use notices::{Notice, NoticeKind, Notices};
+pub use periods::NextPeriodPlan;
+pub use publication::{Checklist, PublicationInfo, UnitChange, canonical_json, sha256_hex};
+pub use records::{RecordPage, RecordQuery, RecordSort};
+pub use results::{TrendPoint, WhatIf, WhatIfRow, incomplete_items, to_next_rank};
+pub use rubrics::RubricVersion;
+pub use state::{FRESH, PeriodState, RecordRow, StatusCounts, UnitState};
 
 /// Who makes a change, and from where (an address, or `cli`).
 #[derive(Clone, Debug)]
@@ -138,6 +151,7 @@ pub enum Backend {
 pub(crate) struct WriteTx {
     tx: Transaction<'static, Any>,
     _guard: tokio::sync::OwnedMutexGuard<()>,
+    clock: Clock,
 }
 
 impl std::ops::Deref for WriteTx {
@@ -154,6 +168,11 @@ impl std::ops::DerefMut for WriteTx {
 }
 
 impl WriteTx {
+    /// The current time by the store's clock.
+    pub(crate) fn now(&self) -> String {
+        self.clock.now()
+    }
+
     pub(crate) async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
         Ok(())
@@ -177,23 +196,35 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     url: String,
-    cache: Arc<ledger::Cache>,
+    cache: Arc<state::Cache>,
     write_lock: Arc<tokio::sync::Mutex<()>>,
     /// Token hash → (user, when checked); see `accounts::TOKEN_TTL`.
     tokens: Arc<std::sync::Mutex<TokenCache>>,
-    /// The lifecycle's clock (appeal windows and deadlines); the system clock unless set.
-    clock: Option<Clock>,
+    /// The one clock of every time the store writes or compares: the system's unless set.
+    clock: Clock,
 }
-
-/// A clock for the lifecycle: the current time as RFC 3339 UTC text.
-pub type Clock = Arc<dyn Fn() -> String + Send + Sync>;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// The current time as RFC 3339 UTC text with milliseconds (sorts as text).
-pub fn now() -> String {
-    lifecycle::format_time(time::OffsetDateTime::now_utc())
+/// Up to ten record ids as `#1、#2 等`.
+pub(crate) fn ids_text(ids: &[i64]) -> String {
+    let shown: Vec<String> = ids.iter().take(10).map(|i| format!("#{i}")).collect();
+    if ids.len() > 10 {
+        format!("{} 等", shown.join("、"))
+    } else {
+        shown.join("、")
+    }
+}
+
+/// The first `n` items joined with `；`, and 等 when there are more.
+pub(crate) fn first_of(items: &[String], n: usize) -> String {
+    let shown = items.iter().take(n).cloned().collect::<Vec<_>>().join("；");
+    if items.len() > n {
+        format!("{shown} 等")
+    } else {
+        shown
+    }
 }
 
 impl Store {
@@ -248,10 +279,10 @@ impl Store {
             pool,
             backend,
             url: url.to_owned(),
-            cache: Arc::new(ledger::Cache::default()),
+            cache: Arc::new(state::Cache::default()),
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
             tokens: Arc::default(),
-            clock: None,
+            clock: Clock::default(),
         };
         store.assert_settings().await?;
         Ok(store)
@@ -310,7 +341,11 @@ impl Store {
                 tx
             }
         };
-        Ok(WriteTx { tx, _guard: guard })
+        Ok(WriteTx {
+            tx,
+            _guard: guard,
+            clock: self.clock.clone(),
+        })
     }
 
     /// A consistent copy of a SQLite database into `out` while the service runs (`VACUUM INTO`).
@@ -336,6 +371,18 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// The same store with another clock, for tests that walk through a year (appeal windows,
+    /// deadlines, overdue appeals), and for nothing else.
+    pub fn with_clock(mut self, clock: ClockFn) -> Store {
+        self.clock = Clock::set(clock);
+        self
+    }
+
+    /// The current time by the store's clock, as the store writes it.
+    pub fn now(&self) -> String {
+        self.clock.now()
     }
 
     /// Whether the database answers.

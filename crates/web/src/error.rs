@@ -54,7 +54,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m),
             StoreError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, m),
             other => {
-                let id = lvzhi_store::now();
+                let id = incident_id();
                 tracing::error!(error = %other, incident = %id, "internal error");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -70,4 +70,24 @@ impl IntoResponse for ApiError {
         let body = json!({"error": {"message": self.message, "field": self.field}});
         (self.status, Json(body)).into_response()
     }
+}
+
+/// An id to quote for an internal error: the time, to the millisecond, and a random tail.
+pub(crate) fn incident_id() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{}{:03}-{:04x}",
+        now.unix_timestamp(),
+        now.millisecond(),
+        rand_tail()
+    )
+}
+
+fn rand_tail() -> u16 {
+    let mut b = [0u8; 2];
+    // Not a secret: any value tells incidents of one millisecond apart.
+    let h = std::collections::hash_map::RandomState::new();
+    let v = std::hash::BuildHasher::hash_one(&h, std::time::Instant::now());
+    b.copy_from_slice(&v.to_le_bytes()[..2]);
+    u16::from_le_bytes(b)
 }

@@ -1,18 +1,22 @@
 //! lvzhi-web: the HTTP face of the assessment. `app(state)` builds the whole router, with no global
 //! state, so tests drive it with `oneshot` and the binary serves it on a socket.
 //!
-//! This crate is the only one that knows HTTP: the JSON API under `/api/v1` (the results object is
-//! the core's published contract, passed through unchanged) and the pages in Chinese ([`pages`]).
-//! Every call but `/healthz`, `/login` and `/static/` needs a session or a token; API refusals are
-//! `{"error": {"message": "…", "field": "…"}}` in Chinese, page refusals a page or a fragment, with a
-//! 4xx status, and change nothing. It must not contain SQL or rubric rules.
+//! This crate is the only one that knows HTTP. It is built in layers: a floor that both audiences
+//! stand on — [`auth`] (who is asking, sessions, CSRF, the one login), [`extract`] (typed bodies,
+//! path ids, the record a request is about), [`view`] (Beijing time, encodings, downloads), `sheet`
+//! (the explained sheet as JSON) and [`error`] — and above it the JSON API under `/api/v1` (by
+//! resource, in `api/`) and the pages in Chinese (by page, in `pages/`), which never import each
+//! other. Every call but `/healthz`, `/login` and `/static/` needs a session or a token; API refusals
+//! are `{"error": {"message": "…", "field": "…"}}` in Chinese, page refusals a page or a fragment,
+//! with a 4xx status, and change nothing. It must not contain SQL or rubric rules.
 
 mod api;
-mod error;
-pub mod exchange;
-mod lifecycle;
+pub mod auth;
+pub mod error;
+pub mod extract;
 pub mod pages;
 mod sheet;
+pub mod view;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -120,7 +124,7 @@ pub fn app(state: AppState) -> Router {
     ];
     let mut router = api::routes()
         .merge(pages::routes())
-        .fallback(api::not_found)
+        .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     for (name, value) in headers {
@@ -130,4 +134,13 @@ pub fn app(state: AppState) -> Router {
         ));
     }
     router
+}
+
+/// What answers an unknown address: JSON under `/api/`, a page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    if uri.path().starts_with("/api/") {
+        api::not_found()
+    } else {
+        pages::not_found(uri.path())
+    }
 }

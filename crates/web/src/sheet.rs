@@ -1,20 +1,42 @@
-//! The explained score sheet of one unit as JSON: each category and section with its cap and what the
-//! cap absorbed, each line with its clause, its points and the records (or scores, or figures) behind
-//! it, what is incomplete and why, the flags with the record that raised them, and the unit's revoked
-//! records as history. Presentation only: every figure comes from the core's `UnitSheet`.
+//! The explained score sheet of one unit as JSON, shared by the API and the pages: each category and
+//! section with its cap and what the cap absorbed, each line with its clause, its points and the
+//! records (or scores, or figures) behind it, what is incomplete and why, the flags with the record
+//! that raised them, the official result beside the provisional one and what separates them, and
+//! the unit's records no longer in force as history. Presentation only: every figure comes from the
+//! core's `UnitSheet`s.
 
 use std::collections::HashMap;
 
 use lvzhi_core::score::{Line, LineDetail, Missing};
-use lvzhi_core::{Points, Rubric};
+use lvzhi_core::{Points, Rubric, UnitBook, UnitSheet};
 use lvzhi_store::{PeriodState, StoredRecord};
 use serde_json::{Value, json};
 
+/// A record as a sheet and a list show it: the stored fields, its state's name and its points.
+pub fn record_json(rubric: &Rubric, r: &StoredRecord) -> Value {
+    let mut v = serde_json::to_value(r).unwrap_or_default();
+    let rule = rubric.rule_by_code(&r.rule);
+    v["status_label"] = json!(r.status.label());
+    v["rule_text"] = json!(rule.map(|i| rubric.rules[i].text.clone()));
+    v["points_text"] = json!(rule.map(|i| {
+        rubric.record_points_text(
+            i,
+            u32::try_from(r.count).unwrap_or(0),
+            r.points
+                .as_deref()
+                .and_then(|p| Points::parse(p).ok())
+                .unwrap_or_default(),
+        )
+    }));
+    v
+}
+
 fn line_json(
     rubric: &Rubric,
-    state: &PeriodState,
+    book: &UnitBook,
+    assessor: &dyn Fn(u32) -> String,
     line: &Line,
-    records: &HashMap<usize, Vec<&StoredRecord>>,
+    records: &HashMap<&str, Vec<Value>>,
 ) -> Value {
     let rule = &rubric.rules[line.rule];
     let mut v = json!({
@@ -28,12 +50,12 @@ fn line_json(
         LineDetail::Records { count, each, .. } => {
             v["count"] = json!(count);
             v["each"] = json!(each.map(|p| p.to_string()));
-            v["records"] = json!(records.get(&line.rule).cloned().unwrap_or_default());
+            v["records"] = json!(records.get(rule.code.as_str()).cloned().unwrap_or_default());
         }
         LineDetail::Assessed { scores, mean, max } => {
-            let given: Vec<Value> = state.ledger.assessments()[scores.clone()]
+            let given: Vec<Value> = book.assessments()[scores.clone()]
                 .iter()
-                .map(|a| json!({"assessor": state.ledger.assessor_name(a.assessor), "score": a.score.to_string()}))
+                .map(|a| json!({"assessor": assessor(a.assessor), "score": a.score.to_string()}))
                 .collect();
             v["assessed"] =
                 json!({"scores": given, "mean": mean.to_string(), "max": max.to_string()});
@@ -52,28 +74,30 @@ fn flag_json(rubric: &Rubric, f: Option<&lvzhi_core::score::Flag>) -> Value {
     )
 }
 
-/// The sheet of `unit`, or `None` when the unit is not in the period's roster.
-pub fn sheet_json(state: &PeriodState, unit: &str) -> Option<Value> {
+fn totals_json(s: &UnitSheet) -> Value {
+    json!({
+        "subtotal": s.subtotal.to_fixed2(), "total": s.total.to_fixed2(),
+        "converted": s.converted.to_fixed2(), "rank": s.rank,
+    })
+}
+
+/// The sheet of `unit` (provisional: every record in force), with the official result beside it;
+/// `records` are the unit's records as stored. `None` when the unit is not in the period's roster.
+pub fn sheet_json(state: &PeriodState, unit: &str, records: &[StoredRecord]) -> Option<Value> {
     let rubric = &state.rubric;
-    let sheet = state.sheets.sheets.iter().find(|s| s.name == unit)?;
-    let by_id: HashMap<i64, &StoredRecord> = state.records.iter().map(|r| (r.id, &**r)).collect();
-    let records: HashMap<usize, Vec<&StoredRecord>> = state
-        .ledger
-        .records_of(sheet.unit)
-        .into_iter()
-        .map(|(rule, rs)| {
-            let mut list: Vec<&StoredRecord> = rs
-                .iter()
-                .filter_map(|r| {
-                    i64::try_from(r.id)
-                        .ok()
-                        .and_then(|id| by_id.get(&id).copied())
-                })
-                .collect();
-            list.sort_by_key(|r| r.id);
-            (rule, list)
-        })
-        .collect();
+    let u = state.unit_index(unit)?;
+    let sheet = state.sheets.of_unit(u)?;
+    let official = state.official_sheets.of_unit(u)?;
+    let book = state.provisional.book(u);
+    let ledger = &state.provisional;
+    let assessor = |i: u32| ledger.assessor_name(i).to_owned();
+    let mut by_rule: HashMap<&str, Vec<Value>> = HashMap::new();
+    for r in records.iter().filter(|r| r.status.in_force()) {
+        by_rule
+            .entry(r.rule.as_str())
+            .or_default()
+            .push(record_json(rubric, r));
+    }
     let categories: Vec<Value> = sheet
         .categories
         .iter()
@@ -83,16 +107,17 @@ pub fn sheet_json(state: &PeriodState, unit: &str) -> Option<Value> {
                 "code": cat.code, "name": cat.name, "mode": c.mode, "max": c.max.to_string(),
                 "raw": c.raw.to_string(), "deducted": c.deducted.to_string(),
                 "absorbed": c.absorbed.to_string(), "score": c.score.to_string(),
+                "lost": c.lost().to_string(),
                 "sections": c.sections.iter().map(|s| {
                     let sec = &rubric.sections[s.section];
                     json!({
                         "code": sec.code, "name": sec.name, "max": s.max.to_string(),
                         "raw": s.raw.to_string(), "deducted": s.deducted.to_string(),
                         "absorbed": s.absorbed.to_string(), "score": s.score.to_string(),
-                        "lines": s.lines.iter().map(|l| line_json(rubric, state, l, &records)).collect::<Vec<_>>(),
+                        "lines": s.lines.iter().map(|l| line_json(rubric, book, &assessor, l, &by_rule)).collect::<Vec<_>>(),
                     })
                 }).collect::<Vec<_>>(),
-                "lines": c.lines.iter().map(|l| line_json(rubric, state, l, &records)).collect::<Vec<_>>(),
+                "lines": c.lines.iter().map(|l| line_json(rubric, book, &assessor, l, &by_rule)).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -105,16 +130,20 @@ pub fn sheet_json(state: &PeriodState, unit: &str) -> Option<Value> {
                 Missing::Assessment => json!({"rule": rule.code, "text": rule.text, "missing": "assessment",
                     "message": "尚无督导组打分，该项暂不扣分"}),
                 Missing::Metrics(m) => json!({"rule": rule.code, "text": rule.text, "missing": "metrics",
-                    "metrics": m.iter().map(|&k| rubric.metrics[k].code.clone()).collect::<Vec<_>>(),
+                    "metrics": m.iter().map(|&k| rubric.metrics[k].name.clone()).collect::<Vec<_>>(),
                     "message": "指标数据不全，该项暂不比较"}),
             }
         })
         .collect();
-    let history: Vec<&StoredRecord> = state
-        .records
+    let pending: Vec<i64> = records
         .iter()
-        .filter(|r| r.unit == unit && r.status == "revoked")
-        .map(|r| &**r)
+        .filter(|r| r.status.in_force() && !r.status.official())
+        .map(|r| r.id)
+        .collect();
+    let history: Vec<Value> = records
+        .iter()
+        .filter(|r| !r.status.in_force())
+        .map(|r| record_json(rubric, r))
         .collect();
     Some(json!({
         "rubric": {"id": rubric.id, "year": rubric.year, "title": rubric.title},
@@ -125,9 +154,13 @@ pub fn sheet_json(state: &PeriodState, unit: &str) -> Option<Value> {
         "total": sheet.total.to_fixed2(),
         "converted": sheet.converted.to_fixed2(),
         "rank": sheet.rank,
+        "lost": sheet.lost().to_fixed2(),
         "veto": flag_json(rubric, sheet.veto.as_ref()),
         "lowest_grade": flag_json(rubric, sheet.lowest_grade.as_ref()),
         "incomplete": incomplete,
+        "official": totals_json(official),
+        "provisional": totals_json(sheet),
+        "pending_records": pending,
         "history": history,
         "total_max": Points::to_string(&rubric.total),
     }))

@@ -67,19 +67,19 @@ async fn users_context(s: &AppState) -> Result<Value, PageError> {
     let groups = s.store.groups().await?;
     let mut units: Vec<String> = Vec::new();
     for p in s.store.periods().await? {
-        for u in &s.store.state(p.year).await?.units {
+        for u in s.store.state(p.year).await?.units.iter() {
             if !units.contains(&u.name) {
                 units.push(u.name.clone());
             }
         }
     }
-    let roles: Vec<Value> = ["admin", "recorder", "assessor", "unit", "leader"]
+    let roles: Vec<Value> = Role::ALL
         .iter()
-        .map(|r| json!({"value": r, "label": Role::parse(r).map_or("", super::role_label)}))
+        .map(|r| json!({"value": r.code(), "label": r.label()}))
         .collect();
     Ok(json!({
         "users": users.iter().map(|u| json!({
-            "name": u.name, "role": u.role.as_str(), "role_label": super::role_label(u.role),
+            "name": u.name, "role": u.role.code(), "role_label": u.role.label(),
             "unit": u.unit, "group": u.group, "disabled": u.disabled,
             "must_change": u.must_change_password, "href": format!("/users/{}", encode_component(&u.name)),
         })).collect::<Vec<_>>(),
@@ -133,22 +133,14 @@ pub async fn create_user(
     let Some(role) = Role::parse(f.role.trim()) else {
         return bad("role", "请选择角色");
     };
-    let unit = Some(f.unit.trim()).filter(|u| !u.is_empty());
-    let group = Some(f.group.trim()).filter(|g| !g.is_empty());
-    if role == Role::Unit && unit.is_none() {
-        return bad("unit", "成员单位账号须选择所属单位");
-    }
-    if role == Role::Assessor && group.is_none() {
-        return bad("group", "督导组账号须填写所属督导组");
-    }
     let password = lvzhi_store::generate_password();
     match s
         .store
         .create_user(
             f.username.trim(),
             role,
-            unit.filter(|_| role == Role::Unit),
-            group.filter(|_| role == Role::Assessor),
+            Some(f.unit.as_str()),
+            Some(f.group.as_str()),
             &password,
             true,
             &v.authed.actor,

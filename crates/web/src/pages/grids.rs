@@ -25,12 +25,21 @@ pub struct AssessQuery {
 /// The group whose scores a page shows and saves: an assessor's own; for an admin the one asked for.
 fn group_for(v: &Viewer, asked: Option<&str>) -> Result<Option<String>, PageError> {
     match v.user().role {
-        Role::Assessor => v.user().group.clone().map(Some).ok_or_else(|| {
-            v.error(PageError::new(
-                StatusCode::FORBIDDEN,
-                "该账号未绑定督导组，请联系管理员",
-            ))
-        }),
+        Role::Assessor => {
+            let own = v.user().group.clone().ok_or_else(|| {
+                v.error(PageError::new(
+                    StatusCode::FORBIDDEN,
+                    "该账号未绑定督导组，请联系管理员",
+                ))
+            })?;
+            match asked.map(str::trim).filter(|g| !g.is_empty()) {
+                Some(g) if g != own => Err(v.error(PageError::new(
+                    StatusCode::FORBIDDEN,
+                    format!("督导组账号只能查看和填写本组（{own}）的打分表"),
+                ))),
+                _ => Ok(Some(own)),
+            }
+        }
         Role::Admin => Ok(asked
             .map(str::trim)
             .filter(|g| !g.is_empty())
@@ -78,26 +87,25 @@ pub async fn assess(
             _ => None,
         })
         .collect();
-    // The rows: an assessor's supervised units; for an admin the chosen group's (all when none).
-    let units: Vec<String> = if v.user().role == Role::Assessor {
+    // The rows, in roster order: an assessor's supervised units; for an admin the chosen group's
+    // (all when none).
+    let chosen: Vec<String> = if v.user().role == Role::Assessor {
         v.user().supervises.clone()
     } else {
-        {
-            let of_group = groups
-                .iter()
-                .find(|(g, _)| Some(g) == group.as_ref())
-                .map(|(_, u)| u.clone())
-                .unwrap_or_default();
-            if of_group.is_empty() {
-                st.units.iter().map(|u| u.name.clone()).collect()
-            } else {
-                of_group
-            }
-        }
+        groups
+            .iter()
+            .find(|(g, _)| Some(g) == group.as_ref())
+            .map(|(_, u)| u.clone())
+            .unwrap_or_default()
     };
-    let given: HashMap<(&str, &str), (&str, i64)> = st
-        .assessments
+    let units: Vec<String> = st
+        .units
         .iter()
+        .filter(|u| chosen.contains(&u.name) || (chosen.is_empty() && v.user().role == Role::Admin))
+        .map(|u| u.name.clone())
+        .collect();
+    let given: HashMap<(&str, &str), (&str, i64)> = st
+        .assessments()
         .filter(|a| Some(&a.assessor) == group.as_ref())
         .map(|a| {
             (
@@ -109,7 +117,6 @@ pub async fn assess(
     let mut missing = 0;
     let rows: Vec<Value> = units
         .iter()
-        .filter(|u| st.units.iter().any(|x| &x.name == *u))
         .map(|u| {
             let cells: Vec<Value> = rules
                 .iter()
@@ -234,8 +241,7 @@ pub async fn metrics(
     let y = year_of(&s, q.year.as_deref()).await?;
     let st = &y.state;
     let given: HashMap<(&str, &str), (&str, i64)> = st
-        .metrics
-        .iter()
+        .metrics()
         .map(|m| {
             (
                 (m.unit.as_str(), m.metric.as_str()),

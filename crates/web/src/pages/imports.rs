@@ -1,6 +1,6 @@
 //! 导入: upload a workbook or CSV, check it whole (a preview of the rows, or every refused row with
 //! its row number and column), then import it in one transaction. The checks and the import are
-//! `crate::exchange`'s, the same as the API's and the command line's.
+//! `lvzhi_exchange`'s, the same as the API's and the command line's.
 
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::{PageError, Viewer, YearQuery, query, render, year_of};
 use crate::AppState;
-use crate::exchange::{ImportError, parse, table_of};
+use lvzhi_exchange::{ImportError, parse, table_of};
 
 fn tables(v: &Viewer) -> Vec<serde_json::Value> {
     let mut t = Vec::new();
@@ -100,7 +100,7 @@ pub async fn submit(
         let href = annotated.map(|b| {
             format!(
                 "data:{};base64,{}",
-                crate::exchange::XLSX,
+                lvzhi_exchange::XLSX,
                 base64::engine::general_purpose::STANDARD.encode(b)
             )
         });
@@ -115,7 +115,7 @@ pub async fn submit(
         Ok(p) => p,
         Err(e) => return errors(e, None),
     };
-    crate::api::check_import(&v.authed, &s, &parsed)
+    crate::auth::check_import(&v.authed, &s, &parsed)
         .await
         .map_err(|e| v.error(e))?;
     match parsed

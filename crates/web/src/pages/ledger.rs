@@ -2,33 +2,26 @@
 //! chosen clause's kind; one record with its evidence, history and revocation. Every check of a
 //! record is the store's (and through it the core's); refusals come back next to their field.
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lvzhi_core::access::Action;
 use lvzhi_core::rubric::RuleKind;
-use lvzhi_store::{NewRecord, StoreError, StoredRecord};
+use lvzhi_core::{NewRecord, RecordStatus};
+use lvzhi_store::{RecordQuery, RecordSort, StoreError, StoredRecord};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::overview::{record_points, rule_terms};
-use super::{PageError, Viewer, YearQuery, encode_component, form_error, query, render, year_of};
-use crate::AppState;
+use super::{PageError, Viewer, encode_component, form_error, query, render, year_of};
+use crate::extract::{AddEvidence, ReadRecord, RecordTarget, ReviseRecord};
+use crate::{ApiError, AppState};
 
-/// The period and the record that a write on `/records/{id}/…` is about, once the user's right to
-/// `action` on the record's unit is checked; errors shaped for the caller (fragment or page).
-pub(super) async fn target(
+/// The record a page request is about, or the refusal shaped for the caller (fragment or page).
+pub(super) fn target<A>(
     v: &Viewer,
-    s: &AppState,
-    raw_id: &str,
-    year: Option<&str>,
-    action: Action,
-) -> Result<(super::Year, std::sync::Arc<StoredRecord>), PageError> {
-    let y = year_of(s, year).await.map_err(|e| v.error(e))?;
-    let id = id_of(raw_id).map_err(|e| v.error(e))?;
-    let rec = find(&y, id).map_err(|e| v.error(e))?;
-    v.check(s, action, Some(&rec.unit)).await?;
-    Ok((y, rec))
+    t: Result<RecordTarget<A>, ApiError>,
+) -> Result<RecordTarget<A>, PageError> {
+    t.map_err(|e| v.error(e))
 }
 
 /// Records per page.
@@ -43,25 +36,16 @@ pub struct ListQuery {
     q: Option<String>,
     sort: Option<String>,
     page: Option<String>,
+    /// How many records the last confirmation confirmed (shown once, after it).
+    confirmed: Option<usize>,
 }
 
+/// A record as the pages show it: the shared shape, with its points and its unit's page.
 pub(super) fn record_row(rubric: &lvzhi_core::Rubric, r: &StoredRecord) -> Value {
-    let text = rubric
-        .rule_by_code(&r.rule)
-        .map(|i| rubric.rules[i].text.clone())
-        .unwrap_or_default();
-    json!({
-        "id": r.id, "unit": r.unit, "rule": r.rule, "rule_text": text, "count": r.count,
-        "points": record_points(rubric, r), "date": r.date, "source": r.source, "note": r.note,
-        "status": r.status, "status_label": status_label(&r.status), "created_by": r.created_by,
-        "created_at": r.created_at, "revoked_reason": r.revoked_reason, "revoked_by": r.revoked_by,
-        "revoked_at": r.revoked_at, "replaces": r.replaces, "version": r.version,
-        "unit_href": format!("/units/{}", encode_component(&r.unit)),
-    })
-}
-
-fn status_label(s: &str) -> &'static str {
-    lvzhi_store::status_label(s)
+    let mut v = crate::sheet::record_json(rubric, r);
+    v["points"] = v["points_text"].clone();
+    v["unit_href"] = json!(format!("/units/{}", encode_component(&r.unit)));
+    v
 }
 
 /// The clauses a record can be entered for, grouped by category (and section): for the form.
@@ -104,43 +88,33 @@ pub async fn list(
     let status = q.status.clone().filter(|r| !r.is_empty());
     let needle = q.q.clone().unwrap_or_default();
     let needle = needle.trim();
-    let mut rows: Vec<&StoredRecord> = y
-        .state
-        .records
-        .iter()
-        .map(|r| &**r)
-        .filter(|r| all || v.may(Action::ReadRecords, Some(&r.unit)))
-        .filter(|r| unit.as_ref().is_none_or(|u| &r.unit == u))
-        .filter(|r| rule.as_ref().is_none_or(|x| &r.rule == x))
-        .filter(|r| status.as_ref().is_none_or(|x| &r.status == x))
-        .filter(|r| {
-            needle.is_empty()
-                || r.source.contains(needle)
-                || r.note.contains(needle)
-                || r.unit.contains(needle)
-        })
-        .collect();
     let sort = q.sort.clone().unwrap_or_else(|| "-id".into());
     let (desc, key) = match sort.strip_prefix('-') {
         Some(k) => (true, k),
         None => (false, sort.as_str()),
     };
-    match key {
-        "unit" => rows.sort_by(|a, b| a.unit.cmp(&b.unit).then(a.id.cmp(&b.id))),
-        "rule" => rows.sort_by(|a, b| a.rule.cmp(&b.rule).then(a.id.cmp(&b.id))),
-        "date" => rows.sort_by(|a, b| a.date.cmp(&b.date).then(a.id.cmp(&b.id))),
-        "points" => rows.sort_by_cached_key(|r| {
-            (
-                lvzhi_core::Points::parse(&record_points(rubric, r)).unwrap_or_default(),
-                r.id,
-            )
+    let query = RecordQuery {
+        unit: unit.clone(),
+        visible: (!all).then(|| {
+            y.state
+                .units
+                .iter()
+                .filter(|u| v.may(Action::ReadRecords, Some(&u.name)))
+                .map(|u| u.name.clone())
+                .collect()
         }),
-        _ => rows.sort_by_key(|r| r.id),
-    }
-    if desc {
-        rows.reverse();
-    }
-    let total = rows.len();
+        rule: rule.clone(),
+        status: match status.as_deref() {
+            Some(st) => Some(RecordStatus::parse(st).ok_or_else(|| {
+                PageError::new(StatusCode::BAD_REQUEST, format!("没有「{st}」这种状态"))
+            })?),
+            None => None,
+        },
+        q: Some(needle.to_owned()).filter(|n| !n.is_empty()),
+        sort: RecordSort::parse(key).unwrap_or_default(),
+        desc,
+    };
+    let total = s.store.matching_ids(y.year, &query).await?.len();
     let pages = total.div_ceil(PAGE).max(1);
     let page = q
         .page
@@ -148,24 +122,31 @@ pub async fn list(
         .and_then(|p| p.parse::<usize>().ok())
         .unwrap_or(1)
         .clamp(1, pages);
-    let shown: Vec<Value> = rows
+    let shown_records = s
+        .store
+        .records_page(y.year, &query, (page - 1) * PAGE, PAGE)
+        .await?
+        .records;
+    let shown: Vec<Value> = shown_records
         .iter()
-        .skip((page - 1) * PAGE)
-        .take(PAGE)
         .map(|r| record_row(rubric, r))
         .collect();
-    // The pending records this page shows, for the office's 确认 button.
-    let pending_ids: Vec<i64> =
-        if v.may(Action::ConfirmRecords, None) && y.state.info.status == "open" {
-            rows.iter()
-                .skip((page - 1) * PAGE)
-                .take(PAGE)
-                .filter(|r| r.status == "recorded")
-                .map(|r| r.id)
-                .collect()
-        } else {
-            Vec::new()
-        };
+    let can_confirm = v.may(Action::ConfirmRecords, None) && y.state.info.is_open();
+    // How many of the records the filter shows wait for the office (every page of them).
+    let pending_total = if can_confirm {
+        s.store
+            .matching_ids(
+                y.year,
+                &RecordQuery {
+                    status: Some(RecordStatus::Recorded),
+                    ..query.clone()
+                },
+            )
+            .await?
+            .len()
+    } else {
+        0
+    };
     // The query string without `page` and `sort`, for the pager and the column links.
     let mut base = vec![format!("year={}", y.year)];
     for (k, val) in [
@@ -193,8 +174,10 @@ pub async fn list(
         "rules": rubric.rules.iter().filter(|r| r.kind.is_recorded()).map(|r| json!({"code": r.code, "label": format!("{} {}", r.code, r.text)})).collect::<Vec<_>>(),
         "can_write": v.may(Action::WriteRecords, None),
         "can_export": all,
-        "states": crate::api::RECORD_STATES.iter().map(|s| (*s, lvzhi_store::status_label(s))).collect::<Vec<_>>(),
-        "pending_ids": pending_ids,
+        "states": RecordStatus::ALL.iter().map(|s| (s.code(), s.label())).collect::<Vec<_>>(),
+        "can_confirm": can_confirm,
+        "pending_total": pending_total,
+        "confirmed": q.confirmed,
         "appeal_days": y.state.info.appeal_days,
     });
     v.page("records.html", "records", "扣分记录", Some(&y), ctx)
@@ -255,7 +238,7 @@ fn fields_context(rubric: &lvzhi_core::Rubric, code: &str) -> Value {
     let r = &rubric.rules[i];
     let mut v = json!({
         "code": r.code, "text": r.text, "source": r.source, "kind": r.kind.name(),
-        "kind_label": r.kind.label(), "terms": rule_terms(&r.kind), "applies_to": r.applies_to,
+        "kind_label": r.kind.label(), "terms": r.kind.terms(), "applies_to": r.applies_to,
         "once": r.kind.once_a_year(),
     });
     match &r.kind {
@@ -360,15 +343,6 @@ pub async fn create(
     }
     v.check(&s, Action::WriteRecords, Some(f.unit.trim()))
         .await?;
-    let mut errors = serde_json::Map::new();
-    for (field, text, max) in [("source", &f.source, 500), ("note", &f.note, 2000)] {
-        if text.chars().count() > max {
-            errors.insert(field.into(), json!(format!("至多 {max} 字")));
-        }
-    }
-    if !errors.is_empty() {
-        return again(Value::Object(errors), "请按提示修改后再提交");
-    }
     let rec = f.new_record();
     match s.store.add_record(y.year, &rec, &v.authed.actor).await {
         Ok(stored) => Ok(v.redirect(&format!("/records/{}?year={}&created=1", stored.id, y.year))),
@@ -382,48 +356,26 @@ pub async fn create(
 
 #[derive(Deserialize, Default)]
 pub struct DetailQuery {
-    year: Option<String>,
     created: Option<String>,
-}
-
-fn id_of(raw: &str) -> Result<i64, PageError> {
-    raw.parse()
-        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, format!("记录编号「{raw}」无效")))
-}
-
-/// The record (404 when the period has none with this id).
-fn find(y: &super::Year, id: i64) -> Result<std::sync::Arc<StoredRecord>, PageError> {
-    y.state
-        .records
-        .iter()
-        .find(|r| r.id == id)
-        .cloned()
-        .ok_or_else(|| {
-            PageError::new(
-                StatusCode::NOT_FOUND,
-                format!("{} 年度没有记录 #{id}", y.year),
-            )
-        })
 }
 
 pub async fn detail(
     v: Viewer,
+    t: Result<RecordTarget<ReadRecord>, ApiError>,
     State(s): State<AppState>,
-    Path(id): Path<String>,
     q: Result<Query<DetailQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
+    let t = target(&v, t)?;
     let q = query(q)?;
-    let y = year_of(&s, q.year.as_deref()).await?;
-    let id = id_of(&id)?;
-    let rec = find(&y, id)?;
-    v.check(&s, Action::ReadRecords, Some(&rec.unit)).await?;
+    let y = year_of(&s, Some(&t.year.to_string())).await?;
+    let rec = s.store.record(t.year, t.id).await?;
+    let id = rec.id;
     let rubric = &y.state.rubric;
-    let replaced_by: Vec<i64> = y
+    let replaced_by: Vec<i64> = t
         .state
-        .records
-        .iter()
-        .filter(|r| r.replaces == Some(id))
-        .map(|r| r.id)
+        .rows()
+        .filter(|(_, r)| r.replaces == Some(id))
+        .map(|(_, r)| r.id)
         .collect();
     let attachments = if v.may(Action::ReadEvidence, Some(&rec.unit)) {
         attachments_json(&s, y.year, id).await?
@@ -433,12 +385,13 @@ pub async fn detail(
     let rule = rubric.rule_by_code(&rec.rule).map(|i| &rubric.rules[i]);
     let ctx = json!({
         "record": record_row(rubric, &rec),
-        "rule": rule.map(|r| json!({"text": r.text, "source": r.source, "kind": r.kind.label(), "terms": rule_terms(&r.kind)})),
+        "rule": rule.map(|r| json!({"text": r.text, "source": r.source, "kind": r.kind.label(), "terms": r.kind.terms()})),
         "replaced_by": replaced_by,
         "attachments": attachments,
-        "can_revoke": rec.in_force() && rec.status != "appealed" && v.may(Action::WriteRecords, Some(&rec.unit)),
-        "lifecycle": super::lifecycle::record_context(&v, &y, &rec),
-        "can_upload": v.may(Action::AddEvidence, Some(&rec.unit)),
+        "can_revoke": y.state.info.is_open() && rec.status.in_force() && rec.status != RecordStatus::Appealed
+            && v.may(Action::revise(rec.status), Some(&rec.unit)),
+        "lifecycle": super::lifecycle::record_context(&v, &s, &y, &rec),
+        "can_upload": y.state.info.is_open() && v.may(Action::AddEvidence, Some(&rec.unit)),
         "created": q.created.is_some(),
         "max_mb": lvzhi_store::MAX_ATTACHMENT >> 20,
     });
@@ -469,15 +422,13 @@ pub struct RevokeForm {
 
 pub async fn revoke(
     v: Viewer,
+    t: Result<RecordTarget<ReviseRecord>, ApiError>,
     State(s): State<AppState>,
-    Path(id): Path<String>,
-    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
     form: Result<axum::Form<RevokeForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
-    let q = query(q).map_err(|e| v.error(e))?;
+    let t = target(&v, t)?;
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
-    let (y, rec) = target(&v, &s, &id, q.year.as_deref(), Action::WriteRecords).await?;
-    let id = rec.id;
+    let (year, id) = (t.year, t.id);
     let notice = |message: &str| -> Result<Response, PageError> {
         let html = render(
             "notice.html",
@@ -488,10 +439,10 @@ pub async fn revoke(
     let version = f.version.trim().parse::<i64>().ok();
     match s
         .store
-        .revoke_record(y.year, id, f.reason.trim(), version, None, &v.authed.actor)
+        .revoke_record(year, id, f.reason.trim(), version, None, &v.authed.actor)
         .await
     {
-        Ok(_) => Ok(v.redirect(&format!("/records/{id}?year={}", y.year))),
+        Ok(_) => Ok(v.redirect(&format!("/records/{id}?year={year}"))),
         Err(StoreError::Invalid { message, .. } | StoreError::Conflict(message)) => {
             notice(&message)
         }
@@ -502,14 +453,12 @@ pub async fn revoke(
 /// Uploads evidence (htmx, multipart field `file`); answers the record's attachment list.
 pub async fn upload(
     v: Viewer,
+    t: Result<RecordTarget<AddEvidence>, ApiError>,
     State(s): State<AppState>,
-    Path(id): Path<String>,
-    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, PageError> {
-    let q = query(q).map_err(|e| v.error(e))?;
-    let (y, rec) = target(&v, &s, &id, q.year.as_deref(), Action::AddEvidence).await?;
-    let id = rec.id;
+    let t = target(&v, t)?;
+    let (year, id) = (t.year, t.id);
     let list = |message: Option<(&str, &str)>, attachments: Vec<Value>| {
         let html = render(
             "attachments.html",
@@ -545,7 +494,7 @@ pub async fn upload(
         }
         outcome = Some(
             s.store
-                .add_attachment(y.year, id, &name, &data, &v.authed.actor)
+                .add_attachment(year, id, &name, &data, &v.authed.actor)
                 .await
                 .map(|a| a.name)
                 .map_err(|e| match e {
@@ -555,7 +504,7 @@ pub async fn upload(
         );
         break;
     }
-    let attachments = attachments_json(&s, y.year, id).await?;
+    let attachments = attachments_json(&s, year, id).await?;
     match outcome {
         Some(Ok(name)) => {
             Ok(list(Some(("ok", &format!("已上传「{name}」"))), attachments)?.into_response())
@@ -577,22 +526,17 @@ pub async fn upload(
 /// the reason, the new one says which it replaces; both stay in the history).
 pub async fn correct_form(
     v: Viewer,
+    t: Result<RecordTarget<ReviseRecord>, ApiError>,
     State(s): State<AppState>,
-    Path(id): Path<String>,
-    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
-    let q = query(q)?;
-    let y = year_of(&s, q.year.as_deref()).await?;
-    let id = id_of(&id)?;
-    let rec = find(&y, id)?;
-    v.check(&s, Action::WriteRecords, Some(&rec.unit)).await?;
-    if !rec.in_force() || rec.status == "appealed" {
+    let t = target(&v, t)?;
+    let y = year_of(&s, Some(&t.year.to_string())).await?;
+    let id = t.id;
+    let rec = s.store.record(t.year, id).await?;
+    if !rec.status.in_force() || rec.status == RecordStatus::Appealed {
         return Err(v.error(PageError::new(
             StatusCode::CONFLICT,
-            format!(
-                "记录 #{id} 的状态是「{}」，不能再更正",
-                lvzhi_store::status_label(&rec.status)
-            ),
+            format!("记录 #{id} 的状态是「{}」，不能再更正", rec.status.label()),
         )));
     }
     let form = RecordForm {
@@ -620,15 +564,16 @@ pub async fn correct_form(
 /// Revokes a record with a reason and records its replacement, in one transaction.
 pub async fn correct(
     v: Viewer,
+    t: Result<RecordTarget<ReviseRecord>, ApiError>,
     State(s): State<AppState>,
-    Path(id): Path<String>,
-    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
     form: Result<axum::Form<RecordForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
-    let q = query(q).map_err(|e| v.error(e))?;
+    let t = target(&v, t)?;
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
-    let (y, rec) = target(&v, &s, &id, q.year.as_deref(), Action::WriteRecords).await?;
-    let id = rec.id;
+    let y = year_of(&s, Some(&t.year.to_string()))
+        .await
+        .map_err(|e| v.error(e))?;
+    let id = t.id;
     v.check(&s, Action::WriteRecords, Some(f.unit.trim()))
         .await?;
     let again = |errors: Value, message: &str| -> Result<Response, PageError> {

@@ -8,45 +8,55 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lvzhi_core::access::Action;
-use lvzhi_store::{Decision, NewRecord, StoreError, StoredRecord};
+use lvzhi_core::{Decision, NewRecord, RecordStatus};
+use lvzhi_store::{RecordQuery, StoreError, StoredRecord};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{PageError, Viewer, YearQuery, form_error, query, render, year_of};
-use crate::AppState;
+use super::ledger::target;
+use super::{PageError, Viewer, YearQuery, encode_component, form_error, query, render, year_of};
+use crate::extract::{AppealRecord, ConfirmRecord, DecideRecord, RecordTarget};
+use crate::{ApiError, AppState};
 
-/// What the record page offers for the record's lifecycle, and its appeal.
-pub(super) fn record_context(v: &Viewer, y: &super::Year, rec: &StoredRecord) -> Value {
+/// What the record page offers for the record's lifecycle, and its appeal: only what the viewer
+/// may do now.
+pub(super) fn record_context(
+    v: &Viewer,
+    s: &AppState,
+    y: &super::Year,
+    rec: &StoredRecord,
+) -> Value {
     let state = &y.state;
     let appeal = state.appeals.iter().find(|a| a.record_id == rec.id);
-    let now = lvzhi_store::now();
+    let now = s.store.now();
     let deadline = lvzhi_store::appeal_deadline(rec, state.info.appeal_days);
     let window_open = deadline.as_deref().is_some_and(|d| d >= now.as_str());
-    let open = state.info.status == "open";
+    let open = state.info.is_open();
+    // The replacement of a changed decision is final: no appeal window to speak of.
     let final_change = rec.replaces.is_some_and(|p| {
         state
-            .records
-            .iter()
-            .any(|r| r.id == p && r.status == "changed")
+            .locate(p)
+            .is_some_and(|(_, r)| r.status == RecordStatus::Changed)
     });
+    let appealable = rec.status == RecordStatus::Confirmed && appeal.is_none() && !final_change;
     json!({
-        "status_label": lvzhi_store::status_label(&rec.status),
+        "status_label": rec.status.label(),
         "confirmed_by": rec.confirmed_by,
         "confirmed_at": rec.confirmed_at,
-        "appeal_deadline": deadline,
+        "appeal_deadline": deadline.filter(|_| appealable),
         "appeal_days": state.info.appeal_days,
+        "final": final_change,
         "appeal": appeal.map(|a| json!({
             "reason": a.reason, "by": a.appealed_by, "at": a.appealed_at, "deadline": a.deadline,
             "overdue": a.is_overdue(&now),
-            "decision": a.decision.as_deref().and_then(Decision::parse).map(Decision::label),
+            "decision": a.decision.map(Decision::label),
             "decision_reason": a.decision_reason, "decided_by": a.decided_by, "decided_at": a.decided_at,
             "replacement": a.replacement,
         })),
-        "can_confirm": open && rec.status == "recorded" && v.may(Action::ConfirmRecords, Some(&rec.unit)),
-        "can_appeal": open && rec.status == "confirmed" && appeal.is_none() && window_open
-            && !final_change && v.may(Action::Appeal, Some(&rec.unit)),
-        "window_closed": rec.status == "confirmed" && appeal.is_none() && !window_open,
-        "can_decide": open && rec.status == "appealed" && v.may(Action::DecideAppeals, Some(&rec.unit)),
+        "can_confirm": open && rec.status == RecordStatus::Recorded && v.may(Action::ConfirmRecords, Some(&rec.unit)),
+        "can_appeal": open && appealable && window_open && v.may(Action::Appeal, Some(&rec.unit)),
+        "window_closed": appealable && !window_open && v.may(Action::Appeal, Some(&rec.unit)),
+        "can_decide": open && rec.status == RecordStatus::Appealed && v.may(Action::DecideAppeals, Some(&rec.unit)),
         "published": !open,
     })
 }
@@ -71,31 +81,33 @@ fn answer(v: &Viewer, e: StoreError) -> Result<Response, PageError> {
 /// 确认: one record.
 pub async fn confirm(
     v: Viewer,
+    t: Result<RecordTarget<ConfirmRecord>, ApiError>,
     State(s): State<AppState>,
-    Path(id): Path<String>,
-    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
-    let q = query(q).map_err(|e| v.error(e))?;
-    let (y, rec) =
-        super::ledger::target(&v, &s, &id, q.year.as_deref(), Action::ConfirmRecords).await?;
+    let t = target(&v, t)?;
     match s
         .store
-        .confirm_records(y.year, &[rec.id], None, &v.authed.actor)
+        .confirm_records(t.year, &[t.id], None, &v.authed.actor)
         .await
     {
-        Ok(_) => Ok(v.redirect(&format!("/records/{}?year={}", rec.id, y.year))),
+        Ok(_) => Ok(v.redirect(&format!("/records/{}?year={}", t.id, t.year))),
         Err(e) => answer(&v, e),
     }
 }
 
 #[derive(Deserialize)]
 pub struct ConfirmAllForm {
-    /// Record ids, comma-separated: the pending records the list showed.
+    /// The filter of the list the button was on.
     #[serde(default)]
-    ids: String,
+    unit: String,
+    #[serde(default)]
+    rule: String,
+    #[serde(default)]
+    q: String,
 }
 
-/// 确认所列: every pending record the list showed, in one transaction.
+/// 确认筛选出的记录: every pending record the list's filter shows, in one transaction; the list
+/// then shows again with the count confirmed.
 pub async fn confirm_all(
     v: Viewer,
     State(s): State<AppState>,
@@ -108,22 +120,30 @@ pub async fn confirm_all(
     let y = year_of(&s, q.year.as_deref())
         .await
         .map_err(|e| v.error(e))?;
-    let ids: Vec<i64> = f
-        .ids
-        .split(',')
-        .filter_map(|x| x.trim().parse().ok())
-        .collect();
+    let some = |x: &str| Some(x.trim().to_owned()).filter(|x| !x.is_empty());
+    let filter = RecordQuery {
+        unit: some(&f.unit),
+        rule: some(&f.rule),
+        q: some(&f.q),
+        ..RecordQuery::default()
+    };
     match s
         .store
-        .confirm_records(y.year, &ids, None, &v.authed.actor)
+        .confirm_matching(y.year, &filter, &v.authed.actor)
         .await
     {
-        Ok(done) => {
-            let html = render(
-                "notice.html",
-                &json!({"kind": "ok", "message": format!("已确认 {} 条记录，已通知相关单位。刷新页面可见新状态。", done.len())}),
-            )?;
-            Ok(html.into_response())
+        Ok(n) => {
+            let mut to = format!("/records?year={}&status=recorded&confirmed={n}", y.year);
+            for (k, val) in [
+                ("unit", &filter.unit),
+                ("rule", &filter.rule),
+                ("q", &filter.q),
+            ] {
+                if let Some(val) = val {
+                    to = format!("{to}&{k}={}", encode_component(val));
+                }
+            }
+            Ok(v.redirect(&to))
         }
         Err(e) => answer(&v, e),
     }
@@ -138,14 +158,12 @@ pub struct AppealForm {
 /// 申诉: a unit's appeal of its own confirmed record.
 pub async fn appeal(
     v: Viewer,
+    t: Result<RecordTarget<AppealRecord>, ApiError>,
     State(s): State<AppState>,
-    Path(id): Path<String>,
-    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
     form: Result<axum::Form<AppealForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
-    let q = query(q).map_err(|e| v.error(e))?;
+    let t = target(&v, t)?;
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
-    let (y, rec) = super::ledger::target(&v, &s, &id, q.year.as_deref(), Action::Appeal).await?;
     let Some(unit) = v.authed.user.unit.clone() else {
         return Err(v.error(PageError::new(
             StatusCode::FORBIDDEN,
@@ -154,10 +172,10 @@ pub async fn appeal(
     };
     match s
         .store
-        .appeal(y.year, rec.id, &unit, &f.reason, &v.authed.actor)
+        .appeal(t.year, t.id, &unit, &f.reason, &v.authed.actor)
         .await
     {
-        Ok(_) => Ok(v.redirect(&format!("/records/{}?year={}", rec.id, y.year))),
+        Ok(_) => Ok(v.redirect(&format!("/records/{}?year={}", t.id, t.year))),
         Err(e) => answer(&v, e),
     }
 }
@@ -182,15 +200,14 @@ pub struct DecisionForm {
 /// 申诉决定: the office upholds, revokes or changes an appealed record.
 pub async fn decide(
     v: Viewer,
+    t: Result<RecordTarget<DecideRecord>, ApiError>,
     State(s): State<AppState>,
-    Path(id): Path<String>,
-    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
     form: Result<axum::Form<DecisionForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
-    let q = query(q).map_err(|e| v.error(e))?;
+    let t = target(&v, t)?;
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
-    let (y, rec) =
-        super::ledger::target(&v, &s, &id, q.year.as_deref(), Action::DecideAppeals).await?;
+    let rec = s.store.record(t.year, t.id).await.map_err(|e| v.error(e))?;
+    let year = t.year;
     let Some(decision) = Decision::parse(&f.decision) else {
         return refused("请选择决定：维持、撤销或改判", "decision");
     };
@@ -207,7 +224,7 @@ pub async fn decide(
     match s
         .store
         .decide(
-            y.year,
+            year,
             rec.id,
             decision,
             &f.reason,
@@ -216,8 +233,8 @@ pub async fn decide(
         )
         .await
     {
-        Ok((_, Some(new))) => Ok(v.redirect(&format!("/records/{}?year={}", new.id, y.year))),
-        Ok((_, None)) => Ok(v.redirect(&format!("/records/{}?year={}", rec.id, y.year))),
+        Ok((_, Some(new))) => Ok(v.redirect(&format!("/records/{}?year={year}", new.id))),
+        Ok((_, None)) => Ok(v.redirect(&format!("/records/{}?year={year}", rec.id))),
         Err(e) => answer(&v, e),
     }
 }
@@ -235,10 +252,10 @@ pub async fn notices(
     let ctx = json!({
         "unread": n.unread,
         "items": n.items.iter().map(|x| json!({
-            "message": x.message, "at": x.at, "unread": x.unread,
+            "message": x.message, "at": x.at, "unread": x.unread, "kind": x.kind_label,
             "href": x.entity.strip_prefix("record:").map(|id| format!("/records/{id}?year={}", x.year)),
         })).collect::<Vec<_>>(),
-        "reminders": n.reminders.iter().map(|x| json!({"message": x.message, "kind": x.kind})).collect::<Vec<_>>(),
+        "reminders": n.reminders.iter().map(|x| json!({"message": x.message, "kind": x.kind_label})).collect::<Vec<_>>(),
         "last": last,
     });
     v.page("notices.html", "notices", "通知", Some(&y), ctx)
@@ -296,7 +313,7 @@ pub async fn publish_page(
         .state
         .appeals
         .iter()
-        .filter(|a| a.is_overdue(&lvzhi_store::now()))
+        .filter(|a| a.is_overdue(&s.store.now()))
         .count();
     let ctx = json!({
         "status": y.state.info.status,

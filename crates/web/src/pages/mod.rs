@@ -2,11 +2,12 @@
 //! page that update in place and ECharts (vendored) for charts. Every asset is compiled into the
 //! binary and served from `/static/`, so the pages work on an intranet with no internet.
 //!
-//! Pages authenticate like the API (session cookie or bearer token) through [`Viewer`], check the
-//! core's permission matrix before every operation, and call the store; they hold no rule of the
-//! rubric and compute no score. A write from a page carries the session's CSRF token in the
-//! `X-CSRF-Token` header (htmx adds it from `<body hx-headers>`), on top of the same-site check of
-//! every cookie-carried write. This module must not contain SQL.
+//! Pages authenticate on the floor the API shares (session cookie or bearer token) through
+//! [`Viewer`], check the core's permission matrix before every operation, and call the store; they
+//! hold no rule of the rubric and compute no figure. A write from a page carries the session's CSRF
+//! token in the `X-CSRF-Token` header (htmx adds it from `<body hx-headers>`), on top of the
+//! same-site check of every cookie-carried write. This module must not contain SQL and must not
+//! import the JSON API.
 
 mod admin;
 mod grids;
@@ -15,8 +16,6 @@ mod ledger;
 mod lifecycle;
 mod overview;
 mod rubrics;
-
-pub use overview::record_points;
 
 use std::sync::LazyLock;
 
@@ -32,9 +31,10 @@ use minijinja::Environment;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
-use crate::api::{Authed, caller, source_of};
+use crate::auth::{self, Authed, caller, csrf_of, safe_next, source_of};
+use crate::view::localtime;
+pub use crate::view::{chart_json, encode_component};
 use crate::{ApiError, AppState};
 
 /// The templates, compiled into the binary.
@@ -130,26 +130,9 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
-/// `stamp | localtime`: a stored UTC time (RFC 3339) as Beijing time, `2022-06-01 08:30:00`; other
-/// text unchanged.
-pub(crate) fn localtime(stamp: &str) -> String {
-    time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .and_then(|t| {
-            let local = t.to_offset(time::UtcOffset::from_hms(8, 0, 0).ok()?);
-            let f =
-                time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-            local.format(&f).ok()
-        })
-        .unwrap_or_else(|| stamp.to_owned())
-}
-
 /// `text | truncate(n)`: at most `n` characters, with "…" when cut.
 fn truncate(text: &str, n: usize) -> String {
-    match text.char_indices().nth(n) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
-    }
+    crate::view::truncate(text, n)
 }
 
 /// Compiles every template (at start-up, so that a broken one stops the server, not a page).
@@ -300,7 +283,7 @@ impl From<lvzhi_store::StoreError> for PageError {
 
 impl From<minijinja::Error> for PageError {
     fn from(e: minijinja::Error) -> Self {
-        let id = lvzhi_store::now();
+        let id = crate::error::incident_id();
         tracing::error!(error = %e, incident = %id, "template error");
         PageError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -336,6 +319,11 @@ impl IntoResponse for PageError {
     }
 }
 
+/// What answers an unknown address outside `/api/`: a page.
+pub fn not_found(path: &str) -> Response {
+    PageError::new(StatusCode::NOT_FOUND, format!("没有这个页面：{path}")).into_response()
+}
+
 fn status_title(status: StatusCode) -> &'static str {
     match status.as_u16() {
         400 | 422 => "请求有误",
@@ -355,13 +343,6 @@ pub struct Viewer {
     pub csrf: String,
     /// Whether the request came from htmx (answers are fragments; redirects are `HX-Redirect`).
     pub htmx: bool,
-}
-
-/// The CSRF token of a session: derived from the session id, which only the browser holds (the
-/// cookie is HttpOnly), so a page of another site can neither read nor compute it.
-fn csrf_of(session: &str) -> String {
-    let digest = Sha256::digest(format!("lvzhi-csrf\0{session}").as_bytes());
-    hex::encode(&digest[..16])
 }
 
 impl FromRequestParts<AppState> for Viewer {
@@ -416,14 +397,12 @@ impl FromRequestParts<AppState> for Viewer {
                 }
             }
         }
-        Ok(Viewer {
-            authed: Authed {
-                actor: Actor::new(c.user.name.clone(), source_of(parts)),
-                user: c.user,
-            },
-            csrf,
-            htmx,
-        })
+        let authed = Authed {
+            actor: Actor::new(c.user.name.clone(), source_of(parts)),
+            user: c.user,
+        };
+        parts.extensions.insert(authed.clone());
+        Ok(Viewer { authed, csrf, htmx })
     }
 }
 
@@ -549,7 +528,7 @@ impl Viewer {
             "nav": self.nav(),
             "csrf": self.csrf,
             "user": {
-                "name": u.name, "role": u.role.as_str(), "role_label": role_label(u.role),
+                "name": u.name, "role": u.role.code(), "role_label": u.role.label(),
                 "unit": u.unit, "group": u.group,
             },
             "year": year.map(|y| y.year),
@@ -586,36 +565,12 @@ pub fn render(template: &str, ctx: &Value) -> Result<Html<String>, PageError> {
     Ok(Html(ENV.get_template(template)?.render(Serde(ctx))?))
 }
 
-fn role_label(r: Role) -> &'static str {
-    match r {
-        Role::Admin => "安委办管理员",
-        Role::Recorder => "记录员",
-        Role::Assessor => "督导组",
-        Role::Unit => "成员单位",
-        Role::Leader => "领导",
-    }
-}
-
 fn landing(u: &User) -> String {
     match (u.role, &u.unit) {
         (Role::Unit, Some(unit)) => format!("/units/{}", encode_component(unit)),
         (Role::Assessor, _) => "/assess".into(),
         _ => "/overview".into(),
     }
-}
-
-/// Percent-encodes a path segment, query value or RFC 5987 file name (UTF-8).
-pub fn encode_component(s: &str) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
 }
 
 /// The period a page shows: `?year=`, or the latest.
@@ -634,7 +589,7 @@ pub async fn year_of(s: &AppState, raw: Option<&str>) -> Result<Year, PageError>
     let mut years: Vec<i64> = s.store.periods().await?.iter().map(|p| p.year).collect();
     years.sort_unstable();
     let year = match raw.filter(|r| !r.is_empty()) {
-        Some(r) => crate::api::year_of(r)?,
+        Some(r) => crate::extract::year_of(r)?,
         None => *years
             .last()
             .ok_or_else(|| PageError::new(StatusCode::NOT_FOUND, "还没有考核年度"))?,
@@ -678,12 +633,6 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// Only a local path may be a post-login destination (never another site).
-fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .map(str::to_owned)
-}
-
 async fn login_page(
     q: Result<Query<NextQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
@@ -721,41 +670,21 @@ async fn login_submit(
         )?;
         Ok((status, html).into_response())
     };
-    if !crate::api::same_site(&parts) {
+    if !auth::same_site(&parts) {
         return again(StatusCode::FORBIDDEN, "跨站提交：请从本系统页面登录");
     }
-    let source = source_of(&parts);
-    if let Err(e) = s.count_login_attempt(&source) {
-        return again(e.status, &e.message);
-    }
-    let found = s
-        .store
-        .login(
-            f.username.trim(),
-            &f.password,
-            &source,
-            s.password_max_age_days,
-        )
-        .await?;
-    let Some((user, id)) = found else {
-        return again(
-            StatusCode::UNAUTHORIZED,
-            "用户名或密码错误，或账号已被暂时锁定（连续 5 次失败将锁定 15 分钟）",
-        );
+    let done = match auth::login(&s, &source_of(&parts), &f.username, &f.password).await {
+        Ok(d) => d,
+        Err(e) if e.status.is_client_error() => return again(e.status, &e.message),
+        Err(e) => return Err(e.into()),
     };
-    let cookie = format!(
-        "{}={id}; {}; Max-Age={}",
-        s.cookie_name(),
-        s.cookie_attributes(),
-        lvzhi_store::SESSION_MAX.whole_seconds()
-    );
-    let to = if user.must_change_password {
+    let to = if done.user.must_change_password {
         "/password".to_owned()
     } else {
-        safe_next(f.next.as_deref()).unwrap_or_else(|| landing(&user))
+        safe_next(f.next.as_deref()).unwrap_or_else(|| landing(&done.user))
     };
     let mut r = Redirect::to(&to).into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
+    if let Ok(v) = HeaderValue::from_str(&done.cookie) {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(r)
@@ -766,12 +695,8 @@ async fn logout(
     State(s): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let id = crate::api::cookie_in(&headers, s.cookie_name());
-    if let Some(id) = id {
-        s.store.logout(&id, &v.authed.actor).await?;
-    }
+    let clear = auth::logout(&s, &headers, &v.authed).await?;
     let mut r = v.redirect("/login");
-    let clear = format!("{}=; {}; Max-Age=0", s.cookie_name(), s.cookie_attributes());
     if let Ok(h) = HeaderValue::from_str(&clear) {
         r.headers_mut().insert(header::SET_COOKIE, h);
     }
@@ -844,15 +769,6 @@ pub fn form_error(e: &axum::extract::rejection::FormRejection) -> PageError {
         StatusCode::BAD_REQUEST,
         format!("表单内容无法读取：{}", e.body_text()),
     )
-}
-
-/// Chart options as text to embed in `<script type="application/json">`: `<`, `>` and `&` are
-/// escaped (they can only occur inside JSON strings), so no name can close the element.
-pub fn chart_json(v: &Value) -> String {
-    v.to_string()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
 }
 
 /// A row of a select list.

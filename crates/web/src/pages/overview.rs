@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use lvzhi_core::Points;
 use lvzhi_core::access::Action;
-use lvzhi_core::rubric::{CategoryMode, RuleKind};
-use lvzhi_core::score::UnitSheet;
+use lvzhi_core::rubric::CategoryMode;
+use lvzhi_core::score::{UnitSheet, mean_lost};
+use lvzhi_core::{PeriodStatus, RecordStatus};
 use serde_json::{Value, json};
 
 use super::{PageError, Viewer, YearQuery, chart_json, encode_component, query, year_of};
@@ -36,21 +36,22 @@ pub async fn overview(
     let st = &y.state;
     let rubric = &st.rubric;
     // The official result (confirmed records only), beside the provisional one.
-    let (_, official) = s
-        .store
-        .sheets(y.year, lvzhi_store::Basis::Confirmed, None)
-        .await?;
-    let official_of = |name: &str| {
+    let official = &st.official_sheets;
+    let official_of = |unit: usize| {
         official
-            .sheets
-            .iter()
-            .find(|o| o.name == name)
+            .of_unit(unit)
             .map(|o| (o.total.to_fixed2(), o.rank))
     };
     // Rankings by class, flagged units first, then by rank.
     let mut classes = Vec::new();
     for (ci, class) in rubric.classes.iter().enumerate() {
-        let mut rows: Vec<&UnitSheet> = st.sheets.sheets.iter().filter(|s| s.class == ci).collect();
+        let mut rows: Vec<&UnitSheet> = st
+            .sheets
+            .sheets
+            .iter()
+            .filter(|s| s.class == ci)
+            .map(|s| &**s)
+            .collect();
         rows.sort_by_key(|s| (flag_note(s).is_none(), s.rank, s.name.clone()));
         let rows: Vec<Value> = rows
             .iter()
@@ -59,18 +60,19 @@ pub async fn overview(
                     "unit": s.name, "href": format!("/units/{}?year={}", encode_component(&s.name), y.year),
                     "total": s.total.to_fixed2(), "converted": s.converted.to_fixed2(), "rank": s.rank,
                     "flag": flag_note(s), "incomplete": !s.incomplete.is_empty(),
-                    "deducted": (rubric.total - s.subtotal).to_fixed2(),
-                    "official": official_of(&s.name).map(|(t, r)| json!({"total": t, "rank": r})),
+                    "deducted": s.lost().to_fixed2(),
+                    "official": official_of(s.unit).map(|(t, r)| json!({"total": t, "rank": r})),
                 })
             })
             .collect();
         classes.push(json!({"code": class.code, "name": class.name, "weight": class.weight.to_string(), "rows": rows}));
     }
     // Counts.
-    let in_force = st.records.iter().filter(|r| r.in_force()).count();
-    let revoked = st.records.len() - in_force;
-    let pending = st.records.iter().filter(|r| r.status == "recorded").count();
-    let now = lvzhi_store::now();
+    let counts = st.counts();
+    let in_force = counts.in_force();
+    let revoked = counts.total() - in_force;
+    let pending = counts.get(RecordStatus::Recorded);
+    let now = s.store.now();
     let open_appeals = st.appeals.iter().filter(|a| a.is_open()).count();
     let overdue = st.appeals.iter().filter(|a| a.is_overdue(&now)).count();
     let incomplete_units = st
@@ -133,23 +135,9 @@ pub async fn overview(
         .iter()
         .enumerate()
         .map(|(ci, class)| {
-            let sheets: Vec<&UnitSheet> =
-                st.sheets.sheets.iter().filter(|s| s.class == ci).collect();
             let data: Vec<String> = cats
                 .iter()
-                .map(|&c| {
-                    let lost: i64 = sheets
-                        .iter()
-                        .filter_map(|s| s.categories.iter().find(|x| x.category == c))
-                        .map(|x| x.max.hundredths() - x.score.hundredths())
-                        .sum();
-                    let n = sheets.len().max(1) as i64;
-                    Points::from_hundredths(lvzhi_core::points::div_half_up(
-                        i128::from(lost),
-                        i128::from(n),
-                    ) as i64)
-                    .to_fixed2()
-                })
+                .map(|&c| mean_lost(&st.sheets, ci, c).to_fixed2())
                 .collect();
             json!({"name": format!("{}类", class.code), "type": "bar", "data": data})
         })
@@ -168,7 +156,8 @@ pub async fn overview(
         Some(&y),
         json!({
             "rubric": {"title": rubric.title, "total": rubric.total.to_string(), "divisors": rubric.classes.iter().map(|c| format!("{}类 {}", c.code, c.weight)).collect::<Vec<_>>()},
-            "period": {"status": y.state.info.status, "version": y.state.info.version},
+            "period": {"status": y.state.info.status, "status_label": y.state.info.status.label(),
+                       "published": y.state.info.status == PeriodStatus::Published, "version": y.state.info.version},
             "classes": classes,
             "counts": {"units": st.sheets.sheets.len(), "records": in_force, "revoked": revoked,
                        "incomplete_units": incomplete_units, "missing": missing, "flagged": flagged,
@@ -187,11 +176,18 @@ pub async fn sheet(
     let q = query(q)?;
     v.check(&s, Action::ReadSheet, Some(&name)).await?;
     let y = year_of(&s, q.year.as_deref()).await?;
-    let Some(mut sheet) = crate::sheet::sheet_json(&y.state, &name) else {
-        return Err(v.error(PageError::new(
+    let not_here = || {
+        v.error(PageError::new(
             StatusCode::NOT_FOUND,
             format!("{} 年度名册中没有单位「{name}」", y.year),
-        )));
+        ))
+    };
+    if y.state.unit_index(&name).is_none() {
+        return Err(not_here());
+    }
+    let records = s.store.unit_records(y.year, &name).await?;
+    let Some(mut sheet) = crate::sheet::sheet_json(&y.state, &name, &records) else {
+        return Err(not_here());
     };
     // Evidence of the unit's records, in one query.
     let mut evidence: HashMap<String, Vec<Value>> = HashMap::new();
@@ -203,13 +199,6 @@ pub async fn sheet(
         }
     }
     sheet["evidence"] = json!(evidence);
-    let rubric = &y.state.rubric;
-    // Points of each record, as the rubric counts them.
-    let mut points: HashMap<String, String> = HashMap::new();
-    for r in y.state.records.iter().filter(|r| r.unit == name) {
-        points.insert(r.id.to_string(), record_points(rubric, r));
-    }
-    sheet["record_points"] = json!(points);
     let cats = sheet["categories"].as_array().cloned().unwrap_or_default();
     let chart = json!({
         "tooltip": {"trigger": "axis"}, "legend": {},
@@ -218,26 +207,23 @@ pub async fn sheet(
         "xAxis": {"type": "value", "name": "分"},
         "series": [
             {"name": "得分", "type": "bar", "stack": "t", "data": cats.iter().map(|c| c["score"].clone()).collect::<Vec<_>>()},
-            {"name": "失分", "type": "bar", "stack": "t", "data": cats.iter().map(|c| {
-                let max: f64 = c["max"].as_str().and_then(|m| m.parse().ok()).unwrap_or(0.0);
-                let score: f64 = c["score"].as_str().and_then(|m| m.parse().ok()).unwrap_or(0.0);
-                if c["mode"] == "deduct" { format!("{:.2}", max - score) } else { "0".into() }
-            }).collect::<Vec<_>>()},
+            {"name": "失分", "type": "bar", "stack": "t", "data": cats.iter().map(|c| c["lost"].clone()).collect::<Vec<_>>()},
         ],
     });
     // The year month by month, the distance to the next rank, and the unit's appeals.
     let months = s.store.trend(y.year, &name).await?;
     let trend = json!({
         "tooltip": {"trigger": "axis"},
-        "xAxis": {"type": "category", "data": months.iter().map(|m| format!("{}月", m.0[5..7].trim_start_matches('0'))).collect::<Vec<_>>()},
+        "legend": {"data": ["监测得分", "排名"]},
+        "xAxis": {"type": "category", "data": months.iter().map(|m| format!("{}月", m.month)).collect::<Vec<_>>()},
         "yAxis": [{"type": "value", "name": "监测得分", "scale": true}, {"type": "value", "name": "排名", "inverse": true, "minInterval": 1}],
         "series": [
-            {"name": "监测得分", "type": "line", "data": months.iter().map(|m| m.1.clone()).collect::<Vec<_>>()},
-            {"name": "排名", "type": "line", "yAxisIndex": 1, "data": months.iter().map(|m| m.2).collect::<Vec<_>>()},
+            {"name": "监测得分", "type": "line", "data": months.iter().map(|m| m.total.clone()).collect::<Vec<_>>()},
+            {"name": "排名", "type": "line", "yAxisIndex": 1, "data": months.iter().map(|m| m.rank).collect::<Vec<_>>()},
         ],
     });
     let gap = s.store.distances(y.year).await?.remove(&name).flatten();
-    let now = lvzhi_store::now();
+    let now = s.store.now();
     let appeals: Vec<Value> = y
         .state
         .appeals
@@ -246,7 +232,7 @@ pub async fn sheet(
         .map(|a| {
             json!({
                 "record": a.record_id, "at": a.appealed_at, "reason": a.reason,
-                "decision": a.decision.as_deref().and_then(lvzhi_store::Decision::parse).map(lvzhi_store::Decision::label),
+                "decision": a.decision.map(lvzhi_core::Decision::label),
                 "deadline": a.deadline, "overdue": a.is_overdue(&now),
             })
         })
@@ -266,25 +252,6 @@ pub async fn sheet(
     )
 }
 
-/// The points a record carries, as text: what it was given, or what its rule gives per instance.
-pub fn record_points(rubric: &lvzhi_core::Rubric, r: &lvzhi_store::StoredRecord) -> String {
-    let Some(i) = rubric.rule_by_code(&r.rule) else {
-        return r.points.clone().unwrap_or_default();
-    };
-    match &rubric.rules[i].kind {
-        RuleKind::Fixed { points } => points.to_fixed2(),
-        RuleKind::PerCount { points, .. } => points.times(r.count.max(0) as u64).to_fixed2(),
-        RuleKind::Veto => "一票否决".into(),
-        RuleKind::LowestGrade => "最低等次".into(),
-        _ => r.points.clone().unwrap_or_default(),
-    }
-}
-
-/// How a rule turns into points, in words.
-pub fn rule_terms(kind: &RuleKind) -> String {
-    kind.terms()
-}
-
 pub async fn rubric(
     v: Viewer,
     State(s): State<AppState>,
@@ -297,7 +264,7 @@ pub async fn rubric(
     let rule_json = |i: usize| {
         let rule = &r.rules[i];
         json!({
-            "code": rule.code, "kind": rule.kind.label(), "terms": rule_terms(&rule.kind),
+            "code": rule.code, "kind": rule.kind.label(), "terms": rule.kind.terms(),
             "text": rule.text, "source": rule.source, "applies_to": rule.applies_to,
             "excludes": rule.excludes.iter().map(|&e| r.rules[e].code.clone()).collect::<Vec<_>>(),
         })

@@ -80,7 +80,7 @@ pub async fn import(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, PageError> {
     v.check(&s, Action::ManagePeriods, None).await?;
-    let (name, bytes) = crate::api::upload_bytes(multipart, lvzhi_draft::MAX_DOCUMENT)
+    let (name, bytes) = crate::extract::upload_bytes(multipart, lvzhi_draft::MAX_DOCUMENT)
         .await
         .map_err(|e| v.error(e))?;
     let refuse = |m: String| -> Result<Response, PageError> {

@@ -1,12 +1,14 @@
-//! The documents the office exchanges, from the store: exports (ranking table, ledger, every unit's
-//! sheet), import templates, and imports of records, 督导组 scores, metrics and the roster's tags from
-//! `.xlsx` or CSV, all-or-nothing. The API routes, the pages and the command line (`lvzhi export`,
-//! `lvzhi import`) all call these functions, so they cannot differ. Permission checks are the
-//! callers'; this module must not contain SQL or compute a score.
+//! lvzhi-exchange: the documents the office exchanges, over the store: exports (ranking table,
+//! ledger, every unit's sheet, the 通报), import templates, and imports of records, 督导组 scores,
+//! metrics and the roster's tags from `.xlsx` or CSV, all-or-nothing. The API routes, the pages and
+//! the command line (`lvzhi export`, `lvzhi import`) all call these functions, so they cannot differ,
+//! and the command line does not need the web framework for them. Permission checks are the
+//! callers'; this crate must not contain SQL, know HTTP, or compute a score.
 
+use lvzhi_core::{Basis, NewRecord, Points};
 use lvzhi_office::xlsx_output::{self, LedgerRow};
 use lvzhi_office::{InputError, InputErrors, InputFile, Table};
-use lvzhi_store::{Actor, NewRecord, PeriodState, Store, StoreError};
+use lvzhi_store::{Actor, Batch, PeriodState, Store, StoreError, StoredRecord};
 
 /// What can be exported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,31 +93,32 @@ impl Export {
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-fn status_label(s: &str) -> &'static str {
-    if s == "revoked" {
-        "已撤销"
-    } else {
-        "有效"
-    }
-}
-
-/// The period's records as the ledger export shows them.
-pub fn ledger_rows(state: &PeriodState) -> Vec<LedgerRow> {
-    state
-        .records
+/// Records as the ledger export shows them.
+pub fn ledger_rows(state: &PeriodState, records: &[StoredRecord]) -> Vec<LedgerRow> {
+    let rubric = &state.rubric;
+    records
         .iter()
         .map(|r| LedgerRow {
             id: r.id,
             unit: r.unit.clone(),
             rule: r.rule.clone(),
             count: r.count,
-            points: crate::pages::record_points(&state.rubric, r),
+            points: rubric.rule_by_code(&r.rule).map_or_else(String::new, |i| {
+                rubric.record_points_text(
+                    i,
+                    u32::try_from(r.count).unwrap_or(0),
+                    r.points
+                        .as_deref()
+                        .and_then(|p| Points::parse(p).ok())
+                        .unwrap_or_default(),
+                )
+            }),
             date: r.date.clone().unwrap_or_default(),
             source: r.source.clone(),
             note: r.note.clone(),
-            status: status_label(&r.status).to_owned(),
+            status: r.status,
             created_by: r.created_by.clone(),
-            created_at: r.created_at.clone(),
+            created_at: lvzhi_store::clock::beijing_minute(&r.created_at),
             revoked_reason: r.revoked_reason.clone().unwrap_or_default(),
         })
         .collect()
@@ -123,13 +126,6 @@ pub fn ledger_rows(state: &PeriodState) -> Vec<LedgerRow> {
 
 fn xlsx_failed(e: &rust_xlsxwriter::XlsxError) -> StoreError {
     StoreError::Corrupt(format!("无法生成工作簿：{e}"))
-}
-
-/// Today in China (UTC+8), as a notice dates itself: `2026年11月28日`.
-fn today() -> String {
-    let now = time::OffsetDateTime::now_utc()
-        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
-    format!("{}年{}月{}日", now.year(), u8::from(now.month()), now.day())
 }
 
 /// Writes an export of the period `year`. The caller has checked that `format` is one of
@@ -143,32 +139,35 @@ pub async fn export(
     let state = store.state(year).await?;
     // A published period exports its official result with the snapshot's hash; an open one its
     // provisional result, said to be so.
-    let (sheets, stamp) = match store.current_publication(year).await? {
+    let (basis, stamp) = match store.current_publication(year).await? {
         Some(p) => (
-            store
-                .sheets(year, lvzhi_store::Basis::Confirmed, None)
-                .await?
-                .1,
+            Basis::Official,
             format!(
                 "正式结果：{year} 年度第 {} 次发布（{}），发布快照 SHA-256：{}",
                 p.seq,
-                crate::pages::localtime(&p.published_at),
+                lvzhi_store::clock::beijing_minute(&p.published_at),
                 p.hash
             ),
         ),
         None => (
-            std::sync::Arc::new(state.sheets.clone()),
+            Basis::Provisional,
             "暂定结果：尚未发布，含待确认的扣分记录".to_owned(),
         ),
     };
+    let sheets = state.sheets_of(basis);
     let xlsx = match what {
-        Export::Results => xlsx_output::results_xlsx(&state.rubric, &sheets, Some(&stamp)),
-        Export::Ledger => xlsx_output::ledger_xlsx(&state.rubric, &ledger_rows(&state)),
+        Export::Results => xlsx_output::results_xlsx(&state.rubric, sheets, Some(&stamp)),
+        Export::Ledger => {
+            let records = store.all_records(year).await?;
+            xlsx_output::ledger_xlsx(&state.rubric, &ledger_rows(&state, &records))
+        }
         Export::Sheets => {
-            xlsx_output::sheets_xlsx(&state.rubric, &state.sheets, &ledger_rows(&state))
+            let records = store.all_records(year).await?;
+            xlsx_output::sheets_xlsx(&state.rubric, sheets, &ledger_rows(&state, &records))
         }
         Export::Report => {
-            let mut data = lvzhi_office::report::report_data(&state.rubric, &sheets, &today());
+            let today = lvzhi_store::clock::beijing_today(&store.now());
+            let mut data = lvzhi_office::report::report_data(&state.rubric, sheets, &today);
             data.notes.push(stamp);
             // Typesetting takes a few hundred milliseconds: off the async threads.
             return tokio::task::spawn_blocking(move || match format {
@@ -252,10 +251,10 @@ impl Parsed {
         actor: &Actor,
         dry_run: bool,
     ) -> Result<usize, ImportError> {
-        let mut tags = Vec::new();
-        let mut records = Vec::new();
-        let mut assessments = Vec::new();
-        let mut metrics = Vec::new();
+        let mut batch = Batch {
+            label: format!("导入 {}", self.label),
+            ..Batch::default()
+        };
         match self.table {
             Table::Units => {
                 let state = store.state(year).await?;
@@ -279,14 +278,14 @@ impl Parsed {
                         .filter(|t| !t.is_empty())
                         .map(str::to_owned)
                         .collect();
-                    tags.push((r[0].clone(), t));
+                    batch.tags.push((r[0].clone(), t));
                 }
                 if !errs.is_empty() {
                     return Err(ImportError::Input(errs));
                 }
             }
             Table::Records => {
-                records = self
+                batch.records = self
                     .rows
                     .iter()
                     .map(|r| NewRecord {
@@ -301,32 +300,22 @@ impl Parsed {
                     .collect();
             }
             Table::Assessments => {
-                assessments = self
+                batch.assessments = self
                     .rows
                     .iter()
                     .map(|r| (r[0].clone(), r[1].clone(), r[2].clone(), r[3].clone()))
                     .collect();
             }
             Table::Metrics => {
-                metrics = self
+                batch.metrics = self
                     .rows
                     .iter()
                     .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
                     .collect();
             }
         }
-        let label = format!("导入 {}", self.label);
         store
-            .import(
-                year,
-                &label,
-                &tags,
-                &records,
-                &assessments,
-                &metrics,
-                actor,
-                dry_run,
-            )
+            .import(year, &batch, actor, dry_run)
             .await
             .map_err(|e| match e {
                 StoreError::Rows(rows) => {

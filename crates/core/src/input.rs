@@ -1,0 +1,113 @@
+//! What a person writes into the year's ledger, parsed once at the edge: a new record as entered (its
+//! figures go to the ledger's checks, its texts are checked here), the reasons every decision must
+//! carry, and the limits of each text. The API, the pages, the imports and the command line all call
+//! these, so a limit is written once. This module does no IO.
+
+use crate::ledger::{Field, LedgerError, Problem, RecordFields};
+
+/// The most characters of a record's 依据 (source).
+pub const SOURCE_MAX: usize = 500;
+/// The most characters of a record's 备注 (note).
+pub const NOTE_MAX: usize = 2000;
+/// The most characters of a reason (revocation, appeal, decision, publication, reopening).
+pub const REASON_MAX: usize = 2000;
+
+/// A record as entered (a form, a JSON body, a row of a file): figures as text, for the ledger's
+/// checks, and the texts that travel with it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewRecord {
+    pub unit: String,
+    pub rule: String,
+    pub count: Option<String>,
+    pub points: Option<String>,
+    pub date: Option<String>,
+    pub source: String,
+    pub note: String,
+}
+
+impl NewRecord {
+    /// The figures, for [`crate::Ledger::check_record`] or [`crate::LedgerBuilder::check_record`].
+    pub fn fields(&self) -> RecordFields<'_> {
+        fn opt(s: Option<&String>) -> &[u8] {
+            s.map_or(&b""[..], |x| x.as_bytes())
+        }
+        RecordFields {
+            unit: self.unit.as_bytes(),
+            rule: self.rule.as_bytes(),
+            count: opt(self.count.as_ref()),
+            points: opt(self.points.as_ref()),
+            date: opt(self.date.as_ref()),
+        }
+    }
+
+    /// The texts' checks (length, no control characters); `row` names the row in a refusal.
+    pub fn check_texts(&self, row: u64) -> Result<(), LedgerError> {
+        for (field, text, max) in [
+            (Field::Source, &self.source, SOURCE_MAX),
+            (Field::Note, &self.note, NOTE_MAX),
+        ] {
+            check_text(text, max).map_err(|problem| LedgerError {
+                row,
+                field,
+                problem,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The source as stored: trimmed.
+    pub fn source(&self) -> &str {
+        self.source.trim()
+    }
+
+    /// The note as stored: trimmed.
+    pub fn note(&self) -> &str {
+        self.note.trim()
+    }
+}
+
+/// A free text within `max` characters, without control characters other than line breaks and tabs.
+pub fn check_text(text: &str, max: usize) -> Result<(), Problem> {
+    let n = text.trim().chars().count();
+    if n > max {
+        return Err(Problem::TooLong { max, got: n });
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(Problem::ControlCharacter);
+    }
+    Ok(())
+}
+
+/// A reason, required: trimmed, not empty, within [`REASON_MAX`].
+pub fn reason(text: &str) -> Result<&str, Problem> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(Problem::Missing);
+    }
+    check_text(t, REASON_MAX)?;
+    Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_and_reasons() {
+        let mut r = NewRecord {
+            source: "甲".repeat(SOURCE_MAX),
+            ..NewRecord::default()
+        };
+        assert!(r.check_texts(1).is_ok());
+        r.source.push('乙');
+        let e = r.check_texts(7).expect_err("too long");
+        assert_eq!((e.row, e.field), (7, Field::Source));
+        assert_eq!(reason("  "), Err(Problem::Missing));
+        assert_eq!(reason(" 经核实 "), Ok("经核实"));
+        assert!(reason("a\u{0}b").is_err());
+        assert!(check_text("第一行\n第二行", 10).is_ok());
+    }
+}

@@ -1,0 +1,429 @@
+//! Imports: a whole batch (roster tags, records, 督导组 scores, metric values) loaded into a period in
+//! one transaction, all or nothing. Every row is checked by the core against the period and the rest
+//! of the batch first; a refused batch lists every refused row and stores nothing. Records go in
+//! many to a statement, with their ids given, so the next state is derived in memory without
+//! reading the period back. This module knows SQL; it must not know HTTP or file formats.
+
+use std::collections::{BTreeMap, HashSet};
+
+use lvzhi_core::{LedgerBuilder, LedgerError, NewRecord, Points, RecordStatus};
+use sqlx::Row;
+
+use crate::notices::{Audience, NoticeKind, notify};
+use crate::state::{Next, RecordRow, ledger_message};
+use crate::{Actor, Backend, Result, RowProblem, Store, StoreError, WriteTx, audit, clock};
+
+/// What a batch holds.
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    /// A person's name for the batch (a file name), for the audit trail.
+    pub label: String,
+    /// Roster tags: unit, its tags.
+    pub tags: Vec<(String, Vec<String>)>,
+    pub records: Vec<NewRecord>,
+    /// Scores: unit, clause, assessor, score.
+    pub assessments: Vec<(String, String, String, String)>,
+    /// Metric values: unit, metric, value.
+    pub metrics: Vec<(String, String, String)>,
+}
+
+impl Batch {
+    pub fn len(&self) -> usize {
+        self.tags.len() + self.records.len() + self.assessments.len() + self.metrics.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Refusals of a batch, with the core's message read in the batch's terms: a row number that is
+/// another row of this batch is said so, one that is a stored record is its number.
+struct Problems {
+    rows: Vec<RowProblem>,
+    /// Ids from here on belong to the batch's records (in order).
+    first_new: u64,
+}
+
+impl Problems {
+    fn push(&mut self, table: &'static str, index: usize, e: &LedgerError) {
+        if self.rows.len() >= RowProblem::KEEP {
+            return;
+        }
+        let mut p = e.problem.clone();
+        let text = p.to_string();
+        let message = match p.other_row_mut() {
+            Some(n) if *n >= self.first_new => text.replace(
+                &format!("第 {n} 行"),
+                &format!("本次导入的第 {} 条", *n - self.first_new + 1),
+            ),
+            Some(n) => text.replace(&format!("第 {n} 行"), &format!("记录 #{n}")),
+            None => text,
+        };
+        self.rows.push(RowProblem {
+            table,
+            index,
+            field: e.field.column().to_owned(),
+            message,
+        });
+    }
+
+    fn say(&mut self, table: &'static str, index: usize, field: &str, message: String) {
+        if self.rows.len() < RowProblem::KEEP {
+            self.rows.push(RowProblem {
+                table,
+                index,
+                field: field.to_owned(),
+                message,
+            });
+        }
+    }
+}
+
+/// Inserts checked records with the ids given, many to a statement.
+async fn insert_records(
+    tx: &mut WriteTx,
+    backend: Backend,
+    year: i64,
+    rows: &[serde_json::Value],
+    by: &str,
+    at: &str,
+) -> Result<()> {
+    let sql = match backend {
+        Backend::Sqlite => {
+            "INSERT INTO records (id, year, unit, rule, count, points, date, source, note, status, created_by, created_at, version) \
+             SELECT json_extract(value, '$[0]'), $1, json_extract(value, '$[1]'), json_extract(value, '$[2]'), \
+             json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), \
+             json_extract(value, '$[6]'), json_extract(value, '$[7]'), 'recorded', $3, $4, 1 FROM json_each($2)"
+        }
+        Backend::Postgres => {
+            "INSERT INTO records (id, year, unit, rule, count, points, date, source, note, status, created_by, created_at, version) \
+             SELECT (e->>0)::bigint, $1, e->>1, e->>2, (e->>3)::bigint, (e->>4)::bigint, e->>5, e->>6, e->>7, \
+             'recorded', $3, $4, 1 FROM json_array_elements($2::json) AS e"
+        }
+    };
+    for chunk in rows.chunks(20_000) {
+        let text = serde_json::to_string(chunk).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(sql)
+            .bind(year)
+            .bind(text)
+            .bind(by)
+            .bind(at)
+            .execute(&mut ***tx)
+            .await?;
+    }
+    if backend == Backend::Postgres && !rows.is_empty() {
+        sqlx::query(
+            "SELECT setval(pg_get_serial_sequence('records', 'id'), (SELECT MAX(id) FROM records))",
+        )
+        .execute(&mut ***tx)
+        .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Loads a whole batch into a period in one transaction, or with `dry_run` only checks it. Every
+    /// refused row is listed ([`StoreError::Rows`]) and nothing is written when one is refused. One
+    /// audit entry names the batch and its counts. Answers how many rows were checked (or loaded).
+    pub async fn import(
+        &self,
+        year: i64,
+        batch: &Batch,
+        actor: &Actor,
+        dry_run: bool,
+    ) -> Result<usize> {
+        let (mut tx, state) = self.write_period(year).await?;
+        let rubric = state.rubric.clone();
+        let max_id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM records")
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+        let first_new = max_id as u64 + 1;
+        let mut problems = Problems {
+            rows: Vec::new(),
+            first_new,
+        };
+        let mut next = Next::new(&state);
+
+        // Tags first: the batch's records are checked against the new roster.
+        for (i, (name, tags)) in batch.tags.iter().enumerate() {
+            let Some(u) = state.unit_index(name) else {
+                problems.say("units", i, "name", format!("名册中没有单位「{name}」"));
+                continue;
+            };
+            let tags = match crate::cells::clean_tags(tags) {
+                Ok(t) => t,
+                Err(e) => {
+                    problems.say("units", i, "tags", e.to_string());
+                    continue;
+                }
+            };
+            let (rubric, provisional, official) = next.ledgers();
+            let done = provisional
+                .set_tags(rubric, u, tags.clone())
+                .and_then(|()| official.set_tags(rubric, u, tags.clone()));
+            match done {
+                Ok(()) => {
+                    let unit = &mut next.units()[u];
+                    if unit.tags != tags {
+                        unit.tags = tags;
+                        unit.version += 1;
+                    }
+                    next.unit(u);
+                }
+                Err(e) => problems.say(
+                    "units",
+                    i,
+                    "tags",
+                    format!("修改后已有数据不再符合细则：{}", ledger_message(&e)),
+                ),
+            }
+        }
+
+        // Everything in force plus the batch must make one valid ledger. A batch's score or metric
+        // replaces the stored one for the same unit, clause (or metric) and group.
+        let given_scores: HashSet<(&str, &str, &str)> = batch
+            .assessments
+            .iter()
+            .map(|(u, r, a, _)| (u.trim(), r.trim(), a.trim()))
+            .collect();
+        let given_metrics: HashSet<(&str, &str)> = batch
+            .metrics
+            .iter()
+            .map(|(u, m, _)| (u.trim(), m.trim()))
+            .collect();
+        let mut b = LedgerBuilder::new(&rubric, next.state().roster().clone());
+        b.reserve_records(state.provisional.record_count() + batch.records.len());
+        for r in state.provisional.records() {
+            b.push_record(*r)
+                .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
+        }
+        for a in state.assessments() {
+            if !given_scores.contains(&(a.unit.as_str(), a.rule.as_str(), a.assessor.as_str())) {
+                b.add_assessment(0, &a.unit, &a.rule, &a.assessor, &a.score)
+                    .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
+            }
+        }
+        for m in state.metrics() {
+            if !given_metrics.contains(&(m.unit.as_str(), m.metric.as_str())) {
+                b.add_metric(0, &m.unit, &m.metric, &m.value)
+                    .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
+            }
+        }
+        let mut checked = Vec::with_capacity(batch.records.len());
+        for (i, r) in batch.records.iter().enumerate() {
+            let id = first_new + i as u64;
+            let done = r.check_texts(id).and_then(|()| {
+                let rec = b.check_record(id, &r.fields())?;
+                b.push_record(rec)?;
+                Ok(rec)
+            });
+            match done {
+                Ok(rec) => checked.push(rec),
+                Err(e) => problems.push("records", i, &e),
+            }
+        }
+        for (i, (u, rule, a, s)) in batch.assessments.iter().enumerate() {
+            if let Err(e) = b.add_assessment(i as u64, u, rule, a, s) {
+                problems.push("assessments", i, &e);
+            }
+        }
+        for (i, (u, m, v)) in batch.metrics.iter().enumerate() {
+            if let Err(e) = b.add_metric(i as u64, u, m, v) {
+                problems.push("metrics", i, &e);
+            }
+        }
+        drop(b);
+        if !problems.rows.is_empty() {
+            return Err(StoreError::Rows(problems.rows));
+        }
+        if dry_run {
+            return Ok(batch.len());
+        }
+
+        let at = tx.now();
+        let ms = clock::millis(&at);
+        for (u, unit) in next.state().units.iter().enumerate() {
+            if unit.version != state.units[u].version {
+                sqlx::query(
+                    "UPDATE period_units SET tags = $1, version = $2 WHERE year = $3 AND name = $4",
+                )
+                .bind(unit.tags.join(";"))
+                .bind(unit.version)
+                .bind(year)
+                .bind(&unit.name)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        let mut rows = Vec::with_capacity(checked.len());
+        let mut per_unit = BTreeMap::<usize, usize>::new();
+        for (rec, r) in checked.iter().zip(&batch.records) {
+            let entered = matches!(
+                rubric.rules[usize::from(rec.rule)].kind,
+                lvzhi_core::RuleKind::Range { .. } | lvzhi_core::RuleKind::Graded { .. }
+            );
+            let date = (rec.day != 0)
+                .then(|| lvzhi_core::Date::from_ordinal(rubric.year, rec.day))
+                .flatten()
+                .map(|d| d.to_string());
+            rows.push(serde_json::json!([
+                rec.id,
+                state.units[rec.unit as usize].name,
+                rubric.rules[usize::from(rec.rule)].code,
+                rec.count,
+                entered.then_some(rec.points),
+                date,
+                r.source(),
+                r.note(),
+            ]));
+            *per_unit.entry(rec.unit as usize).or_default() += 1;
+            next.unit(rec.unit as usize).rows.push(RecordRow {
+                id: rec.id as i64,
+                rule: rec.rule,
+                count: rec.count,
+                points: rec.points,
+                day: rec.day,
+                status: RecordStatus::Recorded,
+                replaces: None,
+                created: ms,
+                confirmed: None,
+                revoked: None,
+            });
+        }
+        insert_records(&mut tx, self.backend, year, &rows, &actor.name, &at).await?;
+        drop(rows);
+        for (u, rule, a, s) in &batch.assessments {
+            let (u, rule, a) = (u.trim(), rule.trim(), a.trim());
+            let score =
+                Points::parse(s).map_err(|e| StoreError::invalid("score", e.to_string()))?;
+            let ui = state
+                .unit_index(u)
+                .ok_or_else(|| StoreError::invalid("unit", format!("未知单位「{u}」")))?;
+            let version = next
+                .state()
+                .unit(ui)
+                .assessments
+                .iter()
+                .find(|x| x.rule == rule && x.assessor == a)
+                .map_or(0, |x| x.version)
+                + 1;
+            sqlx::query(
+                "INSERT INTO assessments (year, unit, rule, assessor, score, updated_by, updated_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (year, unit, rule, assessor) DO UPDATE \
+                 SET score = excluded.score, updated_by = excluded.updated_by, updated_at = excluded.updated_at, \
+                 version = excluded.version",
+            )
+            .bind(year)
+            .bind(u)
+            .bind(rule)
+            .bind(a)
+            .bind(score.hundredths())
+            .bind(&actor.name)
+            .bind(&at)
+            .bind(version)
+            .execute(&mut **tx)
+            .await?;
+            {
+                let (rubric, provisional, official) = next.ledgers();
+                for ledger in [provisional, official] {
+                    ledger
+                        .set_assessment(rubric, 0, u, rule, a, s)
+                        .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
+                }
+            }
+            let list = &mut next.unit(ui).assessments;
+            list.retain(|x| !(x.rule == rule && x.assessor == a));
+            list.push(crate::model::StoredAssessment {
+                unit: u.to_owned(),
+                rule: rule.to_owned(),
+                assessor: a.to_owned(),
+                score: score.to_string(),
+                updated_by: actor.name.clone(),
+                updated_at: at.clone(),
+                version,
+            });
+            list.sort_by(|x, y| (&x.rule, &x.assessor).cmp(&(&y.rule, &y.assessor)));
+        }
+        for (u, m, v) in &batch.metrics {
+            let (u, m, v) = (u.trim(), m.trim(), v.trim());
+            let ui = state
+                .unit_index(u)
+                .ok_or_else(|| StoreError::invalid("unit", format!("未知单位「{u}」")))?;
+            let version = next
+                .state()
+                .unit(ui)
+                .metrics
+                .iter()
+                .find(|x| x.metric == m)
+                .map_or(0, |x| x.version)
+                + 1;
+            sqlx::query(
+                "INSERT INTO metrics (year, unit, metric, value, updated_by, updated_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (year, unit, metric) DO UPDATE \
+                 SET value = excluded.value, updated_by = excluded.updated_by, updated_at = excluded.updated_at, \
+                 version = excluded.version",
+            )
+            .bind(year)
+            .bind(u)
+            .bind(m)
+            .bind(v)
+            .bind(&actor.name)
+            .bind(&at)
+            .bind(version)
+            .execute(&mut **tx)
+            .await?;
+            {
+                let (rubric, provisional, official) = next.ledgers();
+                for ledger in [provisional, official] {
+                    ledger
+                        .set_metric(rubric, 0, u, m, v)
+                        .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
+                }
+            }
+            let list = &mut next.unit(ui).metrics;
+            list.retain(|x| x.metric != m);
+            list.push(crate::model::StoredMetric {
+                unit: u.to_owned(),
+                metric: m.to_owned(),
+                value: v.to_owned(),
+                updated_by: actor.name.clone(),
+                updated_at: at.clone(),
+                version,
+            });
+            list.sort_by(|x, y| x.metric.cmp(&y.metric));
+        }
+        for (&u, &n) in &per_unit {
+            notify(
+                &mut tx,
+                year,
+                Audience::Unit(&state.units[u].name),
+                NoticeKind::RecordAdded,
+                &format!("导入了 {n} 条本单位的扣分记录（待安委办确认）"),
+                &format!("unit:{}", state.units[u].name),
+            )
+            .await?;
+        }
+        let ids = checked
+            .first()
+            .zip(checked.last())
+            .map(|(a, b)| [a.id, b.id]);
+        let after = serde_json::json!({
+            "label": batch.label, "tags": batch.tags.len(), "records": batch.records.len(),
+            "record_ids": ids, "assessments": batch.assessments.len(), "metrics": batch.metrics.len()
+        });
+        audit::append(
+            &mut tx,
+            actor,
+            "import.batch",
+            &format!("period:{year}"),
+            None,
+            Some(&after),
+        )
+        .await?;
+        Self::bump(&mut tx, year).await?;
+        self.commit_with(tx, year, Some(next)).await?;
+        Ok(batch.len() - batch.tags.len())
+    }
+}

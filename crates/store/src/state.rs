@@ -1,0 +1,894 @@
+//! A period's state in memory: the roster, every record in compact form (with what its lifecycle
+//! needs), the scores and metric values, the appeals, the two ledgers (provisional: every record in
+//! force; official: confirmed records) and their score sheets, all kept unit by unit.
+//!
+//! The state is loaded once per period and version and shared (`Arc`) by every reader. A write
+//! derives the next version from the one it started from through [`Next`]: it copies the touched
+//! units only, re-checks and re-scores them and re-ranks (ranks are per class), so a write costs its
+//! unit, not the year. The texts of records (source, note, who, when) are not kept: pages and exports
+//! read them from the database, a page or a unit at a time. Another instance's write is seen within
+//! [`FRESH`]. This module knows SQL and the core; it must not know HTTP.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use lvzhi_core::contract::ResultsDoc;
+use lvzhi_core::{
+    Basis, Ledger, LedgerBuilder, LedgerError, PeriodStatus, Points, Record, RecordStatus, Roster,
+    Rubric, ScoreSheets, UnitSheet, score, score_book, score_unit,
+};
+use sqlx::{AnyConnection, Row};
+
+use crate::clock;
+use crate::model::{PeriodInfo, StoredAppeal, StoredAssessment, StoredMetric, StoredUnit};
+use crate::{Backend, Result, Store, StoreError, WriteTx};
+
+/// How long a period state's version check is trusted on the read path.
+pub const FRESH: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Computed period states by year (one per version), and parsed rubrics by hash.
+#[derive(Default)]
+pub(crate) struct Cache {
+    /// Per year: the state, and when its version was last checked against the database.
+    periods: Mutex<HashMap<i64, (Arc<PeriodState>, std::time::Instant)>>,
+    pub(crate) rubrics: Mutex<HashMap<String, Arc<Rubric>>>,
+}
+
+/// One record in compact form: its figures as the ledger checked them, and its lifecycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordRow {
+    pub id: i64,
+    /// Index into [`Rubric::rules`].
+    pub rule: u16,
+    pub count: u32,
+    /// Entered points in hundredths (range and graded rules), else 0.
+    pub points: i32,
+    /// Day of the rubric year, 1-based; 0 when the record has no date.
+    pub day: u16,
+    pub status: RecordStatus,
+    pub replaces: Option<i64>,
+    /// When it was recorded, confirmed and revoked (or replaced): milliseconds since 1970.
+    pub created: i64,
+    pub confirmed: Option<i64>,
+    pub revoked: Option<i64>,
+}
+
+impl RecordRow {
+    /// The ledger's record of this row, for the unit at `unit` in the roster.
+    pub fn record(&self, unit: usize) -> Record {
+        Record {
+            id: self.id as u64,
+            unit: unit as u32,
+            count: self.count,
+            points: self.points,
+            rule: self.rule,
+            day: self.day,
+        }
+    }
+
+    /// What the record carries, as people read it (points, or the flag it raises).
+    pub fn points_text(&self, rubric: &Rubric) -> String {
+        rubric.record_points_text(
+            usize::from(self.rule),
+            self.count,
+            Points::from_hundredths(i64::from(self.points)),
+        )
+    }
+
+    /// When the unit's appeal window closes (milliseconds), for a confirmed record.
+    pub fn appeal_deadline(&self, appeal_days: i64) -> Option<i64> {
+        self.confirmed.map(|c| c + appeal_days * 86_400_000)
+    }
+}
+
+/// How many of a unit's records are in each state (indexed like [`RecordStatus::ALL`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatusCounts(pub [usize; 6]);
+
+impl StatusCounts {
+    fn of(rows: &[RecordRow]) -> StatusCounts {
+        let mut c = StatusCounts::default();
+        for r in rows {
+            c.0[r.status as usize] += 1;
+        }
+        c
+    }
+
+    pub fn get(&self, s: RecordStatus) -> usize {
+        self.0[s as usize]
+    }
+
+    pub fn in_force(&self) -> usize {
+        RecordStatus::ALL
+            .into_iter()
+            .filter(|s| s.in_force())
+            .map(|s| self.get(s))
+            .sum()
+    }
+
+    pub fn total(&self) -> usize {
+        self.0.iter().sum()
+    }
+
+    fn add(&mut self, o: &StatusCounts) {
+        for (a, b) in self.0.iter_mut().zip(o.0) {
+            *a += b;
+        }
+    }
+}
+
+/// One unit's part of the period: every record of it (by id, revoked ones included), its scores
+/// and metric values as stored.
+#[derive(Clone, Debug, Default)]
+pub struct UnitState {
+    pub rows: Vec<RecordRow>,
+    pub assessments: Vec<StoredAssessment>,
+    pub metrics: Vec<StoredMetric>,
+    pub counts: StatusCounts,
+    /// The unit's provisional total and converted score at the end of each month (the trend),
+    /// computed on first use.
+    months: OnceLock<Vec<(Points, Points)>>,
+}
+
+impl UnitState {
+    /// The row of record `id`.
+    pub fn row(&self, id: i64) -> Option<&RecordRow> {
+        self.rows
+            .binary_search_by_key(&id, |r| r.id)
+            .ok()
+            .map(|i| &self.rows[i])
+    }
+
+    fn row_mut(&mut self, id: i64) -> Option<&mut RecordRow> {
+        self.rows
+            .binary_search_by_key(&id, |r| r.id)
+            .ok()
+            .map(|i| &mut self.rows[i])
+    }
+}
+
+/// Everything known about a period at one version, with its computed results.
+pub struct PeriodState {
+    pub info: PeriodInfo,
+    pub rubric: Arc<Rubric>,
+    /// The roster as stored, in roster order.
+    pub units: Arc<Vec<StoredUnit>>,
+    unit_states: Vec<Arc<UnitState>>,
+    /// Every appeal of the period, oldest first.
+    pub appeals: Arc<Vec<StoredAppeal>>,
+    /// The ledger of every record in force, and the one of confirmed records only.
+    pub provisional: Ledger,
+    pub official: Ledger,
+    /// The provisional (暂定) and official (正式) results.
+    pub sheets: ScoreSheets,
+    pub official_sheets: ScoreSheets,
+    /// `lvzhi score --json`'s object for the provisional sheets, serialized on first use.
+    results_json: OnceLock<Arc<[u8]>>,
+    /// For each record that replaced another: when the one it replaced stopped counting.
+    took_over: OnceLock<HashMap<i64, i64>>,
+}
+
+impl PeriodState {
+    pub fn roster(&self) -> &Roster {
+        self.provisional.roster()
+    }
+
+    /// The position of a unit in the roster.
+    pub fn unit_index(&self, name: &str) -> Option<usize> {
+        self.roster().find(name.trim())
+    }
+
+    /// A unit's part of the period, by its position in the roster.
+    pub fn unit(&self, u: usize) -> &UnitState {
+        &self.unit_states[u]
+    }
+
+    /// Every record row with its unit's position, unit by unit.
+    pub fn rows(&self) -> impl Iterator<Item = (usize, &RecordRow)> {
+        self.unit_states
+            .iter()
+            .enumerate()
+            .flat_map(|(u, s)| s.rows.iter().map(move |r| (u, r)))
+    }
+
+    /// Where record `id` is: its unit's position and its row.
+    pub fn locate(&self, id: i64) -> Option<(usize, &RecordRow)> {
+        self.unit_states
+            .iter()
+            .enumerate()
+            .find_map(|(u, s)| s.row(id).map(|r| (u, r)))
+    }
+
+    /// The unit's name of record `id`.
+    pub fn unit_of(&self, id: i64) -> Option<&str> {
+        self.locate(id).map(|(u, _)| self.units[u].name.as_str())
+    }
+
+    /// How many records are in each state, over the period.
+    pub fn counts(&self) -> StatusCounts {
+        let mut c = StatusCounts::default();
+        for s in &self.unit_states {
+            c.add(&s.counts);
+        }
+        c
+    }
+
+    /// Every score, unit by unit.
+    pub fn assessments(&self) -> impl Iterator<Item = &StoredAssessment> {
+        self.unit_states.iter().flat_map(|s| s.assessments.iter())
+    }
+
+    /// Every metric value, unit by unit.
+    pub fn metrics(&self) -> impl Iterator<Item = &StoredMetric> {
+        self.unit_states.iter().flat_map(|s| s.metrics.iter())
+    }
+
+    /// The sheets of a basis.
+    pub fn sheets_of(&self, basis: Basis) -> &ScoreSheets {
+        match basis {
+            Basis::Provisional => &self.sheets,
+            Basis::Official => &self.official_sheets,
+        }
+    }
+
+    /// The ledger of a basis.
+    pub fn ledger_of(&self, basis: Basis) -> &Ledger {
+        match basis {
+            Basis::Provisional => &self.provisional,
+            Basis::Official => &self.official,
+        }
+    }
+
+    /// The provisional results as the `lvzhi score --json` object, serialized once per version.
+    pub fn results_json(&self) -> Result<Arc<[u8]>> {
+        if let Some(b) = self.results_json.get() {
+            return Ok(b.clone());
+        }
+        let bytes: Arc<[u8]> = serde_json::to_vec(&ResultsDoc::new(&self.rubric, &self.sheets))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?
+            .into();
+        let _ = self.results_json.set(bytes.clone());
+        Ok(bytes)
+    }
+
+    /// For each record that replaced another: when the one it replaced stopped counting (ms).
+    pub(crate) fn took_over(&self) -> &HashMap<i64, i64> {
+        self.took_over.get_or_init(|| {
+            let stopped: HashMap<i64, i64> = self
+                .rows()
+                .filter_map(|(_, r)| r.revoked.map(|t| (r.id, t)))
+                .collect();
+            self.rows()
+                .filter_map(|(_, r)| r.replaces.and_then(|p| stopped.get(&p)).map(|&t| (r.id, t)))
+                .collect()
+        })
+    }
+
+    /// The records of unit `u` that counted on the Beijing date `day` (days since 1970) on `basis`:
+    /// a record counts once it took effect (its date, or the day it was recorded; a replacement
+    /// from the day its predecessor stopped counting), was confirmed by then for the official
+    /// basis, and had not been revoked or replaced by then.
+    pub(crate) fn counted_on(&self, u: usize, basis: Basis, day: i64) -> Vec<Record> {
+        let year = self.rubric.year;
+        let took_over = self.took_over();
+        self.unit_states[u]
+            .rows
+            .iter()
+            .filter(|r| {
+                let mut effective = if r.day == 0 {
+                    clock_day(r.created)
+                } else {
+                    days_of_year_day(year, r.day)
+                };
+                if let Some(&t) = took_over.get(&r.id) {
+                    effective = effective.max(clock_day(t));
+                }
+                if effective > day {
+                    return false;
+                }
+                match r.revoked {
+                    Some(t) if clock_day(t) <= day => return false,
+                    None if !r.status.in_force() => return false,
+                    _ => {}
+                }
+                match basis {
+                    Basis::Provisional => true,
+                    Basis::Official => r.confirmed.is_some_and(|c| clock_day(c) <= day),
+                }
+            })
+            .map(|r| r.record(u))
+            .collect()
+    }
+
+    /// Every unit's sheet as it stood on the Beijing date `day` (days since 1970) on `basis`.
+    pub(crate) fn sheets_on(&self, basis: Basis, day: i64) -> Result<ScoreSheets> {
+        let ledger = self.ledger_of(basis);
+        let mut sheets = Vec::with_capacity(self.unit_states.len());
+        for (u, unit) in self.roster().units().iter().enumerate() {
+            let book = ledger
+                .checked_book(&self.rubric, u, self.counted_on(u, basis, day))
+                .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
+            sheets.push(Arc::new(score_book(&self.rubric, u, unit, &book)));
+        }
+        let mut sheets = ScoreSheets { sheets };
+        sheets.rank();
+        Ok(sheets)
+    }
+
+    /// Unit `u`'s provisional total and converted score at each month's end (computed once per
+    /// version of the unit).
+    pub(crate) fn months_of(&self, u: usize) -> Result<&[(Points, Points)]> {
+        let st = &self.unit_states[u];
+        if let Some(m) = st.months.get() {
+            return Ok(m);
+        }
+        let unit = &self.roster().units()[u];
+        let mut out = Vec::with_capacity(12);
+        for end in month_ends(self.rubric.year) {
+            let book = self
+                .provisional
+                .checked_book(&self.rubric, u, self.counted_on(u, Basis::Provisional, end))
+                .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
+            let s = score_book(&self.rubric, u, unit, &book);
+            out.push((s.total, s.converted));
+        }
+        let _ = st.months.set(out);
+        Ok(st.months.get().map_or(&[], Vec::as_slice))
+    }
+}
+
+/// The Beijing date (days since 1970) of a time in milliseconds.
+pub(crate) fn clock_day(ms: i64) -> i64 {
+    (ms + 8 * 3_600_000).div_euclid(86_400_000)
+}
+
+/// Days since 1970 of a civil date (proleptic Gregorian).
+pub(crate) fn days_from_civil(y: i32, m: u8, d: u8) -> i64 {
+    let y = i64::from(y) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Days since 1970 of a day of the rubric's year (1-based).
+fn days_of_year_day(year: i32, day: u16) -> i64 {
+    days_from_civil(year, 1, 1) + i64::from(day) - 1
+}
+
+/// Days since 1970 of a `YYYY-MM-DD` date.
+pub(crate) fn day_of_text(text: &str) -> Option<i64> {
+    lvzhi_core::Date::parse(text).map(|d| days_from_civil(d.year, d.month, d.day))
+}
+
+/// The last day of each month of `year`, in days since 1970.
+pub(crate) fn month_ends(year: i32) -> Vec<i64> {
+    (1..=12u8)
+        .map(|m| {
+            if m == 12 {
+                days_from_civil(year + 1, 1, 1) - 1
+            } else {
+                days_from_civil(year, m + 1, 1) - 1
+            }
+        })
+        .collect()
+}
+
+/// The core's message, with "row N" read as "record #N" (row numbers are record ids here).
+pub(crate) fn ledger_message(e: &LedgerError) -> String {
+    let mut p = e.problem.clone();
+    let text = p.to_string();
+    match p.other_row_mut() {
+        Some(n) => text.replace(&format!("第 {n} 行"), &format!("记录 #{n}")),
+        None => text,
+    }
+}
+
+/// A refusal of the core as the store's: the field and the message.
+pub(crate) fn invalid(e: &LedgerError) -> StoreError {
+    StoreError::invalid(e.field.column(), ledger_message(e))
+}
+
+pub(crate) fn roster_of(rubric: &Rubric, units: &[StoredUnit]) -> Roster {
+    let mut roster = Roster::default();
+    for (i, u) in units.iter().enumerate() {
+        // Stored units were checked when written; a unit refused now is left out, and the
+        // period's results would then say so by its absence.
+        let _ = roster.add(rubric, i as u64 + 1, &u.name, &u.class, &u.tags.join(";"));
+    }
+    roster
+}
+
+/// The next version of a period's state, derived from the one a write started from: the write
+/// changes the units it touches (through [`Next::unit`] and the ledgers), then [`Next::finish`]
+/// re-checks and re-scores those units only.
+pub(crate) struct Next {
+    state: PeriodState,
+    touched: BTreeSet<usize>,
+}
+
+impl Next {
+    pub(crate) fn new(old: &PeriodState) -> Next {
+        Next {
+            state: PeriodState {
+                info: PeriodInfo {
+                    version: old.info.version + 1,
+                    ..old.info.clone()
+                },
+                rubric: old.rubric.clone(),
+                units: old.units.clone(),
+                unit_states: old.unit_states.clone(),
+                appeals: old.appeals.clone(),
+                provisional: old.provisional.clone(),
+                official: old.official.clone(),
+                sheets: old.sheets.clone(),
+                official_sheets: old.official_sheets.clone(),
+                results_json: OnceLock::new(),
+                took_over: OnceLock::new(),
+            },
+            touched: BTreeSet::new(),
+        }
+    }
+
+    pub(crate) fn state(&self) -> &PeriodState {
+        &self.state
+    }
+
+    /// Unit `u`'s part, to change (copied once).
+    pub(crate) fn unit(&mut self, u: usize) -> &mut UnitState {
+        self.touched.insert(u);
+        let st = Arc::make_mut(&mut self.state.unit_states[u]);
+        st.months = OnceLock::new();
+        st
+    }
+
+    /// A record row of unit `u` to change.
+    pub(crate) fn row(&mut self, u: usize, id: i64) -> Option<&mut RecordRow> {
+        self.unit(u).row_mut(id)
+    }
+
+    /// Both ledgers, to set scores or metric values on (the caller touches the unit).
+    pub(crate) fn ledgers(&mut self) -> (&Rubric, &mut Ledger, &mut Ledger) {
+        (
+            &self.state.rubric,
+            &mut self.state.provisional,
+            &mut self.state.official,
+        )
+    }
+
+    pub(crate) fn appeals(&mut self) -> &mut Vec<StoredAppeal> {
+        Arc::make_mut(&mut self.state.appeals)
+    }
+
+    /// Replaces the roster's stored units (tags); the ledgers' roster is the caller's.
+    pub(crate) fn units(&mut self) -> &mut Vec<StoredUnit> {
+        Arc::make_mut(&mut self.state.units)
+    }
+
+    pub(crate) fn info(&mut self) -> &mut PeriodInfo {
+        &mut self.state.info
+    }
+
+    /// The next state: the touched units' records set into both ledgers (checked again by the rules
+    /// across rows) and their sheets re-scored and re-ranked.
+    pub(crate) fn finish(mut self) -> Result<PeriodState> {
+        let st = &mut self.state;
+        let mut provisional = Vec::with_capacity(self.touched.len());
+        let mut official = Vec::with_capacity(self.touched.len());
+        for &u in &self.touched {
+            let unit = Arc::make_mut(&mut st.unit_states[u]);
+            unit.rows.sort_by_key(|r| r.id);
+            unit.counts = StatusCounts::of(&unit.rows);
+            let rows = &st.unit_states[u].rows;
+            for (basis, ledger) in [
+                (Basis::Provisional, &mut st.provisional),
+                (Basis::Official, &mut st.official),
+            ] {
+                let records: Vec<Record> = rows
+                    .iter()
+                    .filter(|r| r.status.counts(basis))
+                    .map(|r| r.record(u))
+                    .collect();
+                ledger
+                    .set_records(&st.rubric, u, records)
+                    .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
+            }
+            let corrupt = |e: lvzhi_core::score::RubricMismatch| StoreError::Corrupt(e.to_string());
+            provisional.push(score_unit(&st.rubric, &st.provisional, u).map_err(corrupt)?);
+            official.push(score_unit(&st.rubric, &st.official, u).map_err(corrupt)?);
+        }
+        replace_all(&mut st.sheets, provisional);
+        replace_all(&mut st.official_sheets, official);
+        Ok(self.state)
+    }
+}
+
+/// Puts new unit sheets in place and ranks once.
+fn replace_all(sheets: &mut ScoreSheets, new: Vec<UnitSheet>) {
+    if new.is_empty() {
+        return;
+    }
+    let mut by_unit: HashMap<usize, UnitSheet> = new.into_iter().map(|s| (s.unit, s)).collect();
+    for s in &mut sheets.sheets {
+        if let Some(n) = by_unit.remove(&s.unit) {
+            *s = Arc::new(n);
+        }
+    }
+    sheets.sheets.extend(by_unit.into_values().map(Arc::new));
+    sheets.rank();
+}
+
+/// One record as the compact query gives it.
+#[derive(serde::Deserialize)]
+struct RowTuple<'a>(
+    i64,
+    &'a str,
+    &'a str,
+    i64,
+    Option<i64>,
+    Option<&'a str>,
+    &'a str,
+    Option<i64>,
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+);
+
+const ROW_COLUMNS: &str =
+    "id, unit, rule, count, points, date, status, replaces, created_at, confirmed_at, revoked_at";
+
+impl Store {
+    /// The period's state at its current version (loaded once per version, then kept). A state
+    /// whose version was checked within [`FRESH`] is trusted without asking the database again: this
+    /// process's own writes replace it at once; another process's are seen within that time.
+    pub async fn state(&self, year: i64) -> Result<Arc<PeriodState>> {
+        if let Some((s, at)) = self
+            .cache
+            .periods
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&year)
+            && at.elapsed() < FRESH
+        {
+            return Ok(s.clone());
+        }
+        let mut conn = self.pool.acquire().await?;
+        self.state_on(&mut conn, year).await
+    }
+
+    pub(crate) async fn state_on(
+        &self,
+        conn: &mut AnyConnection,
+        year: i64,
+    ) -> Result<Arc<PeriodState>> {
+        // The version (and status) first: everything else is only read when the cache is stale.
+        let head = sqlx::query("SELECT version, status FROM periods WHERE year = $1")
+            .bind(year)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("没有 {year} 年度的考核")))?;
+        let version: i64 = head.try_get("version")?;
+        let status: String = head.try_get("status")?;
+        if let Some((s, at)) = self
+            .cache
+            .periods
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get_mut(&year)
+            && s.info.version == version
+            && s.info.status.code() == status
+        {
+            *at = std::time::Instant::now();
+            return Ok(s.clone());
+        }
+        let state = Arc::new(self.load(conn, year).await?);
+        self.cache
+            .periods
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(year, (state.clone(), std::time::Instant::now()));
+        Ok(state)
+    }
+
+    /// Reads a period whole from the database.
+    async fn load(&self, conn: &mut AnyConnection, year: i64) -> Result<PeriodState> {
+        let row = sqlx::query(
+            "SELECT p.year, r.rubric_id, p.rubric_hash, r.body, p.status, p.version, p.created_at, \
+             p.appeal_days, p.decision_days FROM periods p JOIN rubrics r ON r.hash = p.rubric_hash WHERE p.year = $1",
+        )
+        .bind(year)
+        .fetch_one(&mut *conn)
+        .await?;
+        let hash: String = row.try_get("rubric_hash")?;
+        let body: String = row.try_get("body")?;
+        let rubric = self.parsed_rubric(&hash, &body)?;
+        let status: String = row.try_get("status")?;
+        let info = PeriodInfo {
+            year,
+            rubric_id: row.try_get("rubric_id")?,
+            rubric_hash: hash,
+            title: rubric.title.clone(),
+            status: PeriodStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("年度状态「{status}」无法识别")))?,
+            version: row.try_get("version")?,
+            created_at: row.try_get("created_at")?,
+            appeal_days: row.try_get("appeal_days")?,
+            decision_days: row.try_get("decision_days")?,
+        };
+        let units = load_units(conn, year).await?;
+        let roster = roster_of(&rubric, &units);
+        let mut unit_states: Vec<UnitState> = vec![UnitState::default(); units.len()];
+        // The records in compact form, as one JSON array in one row: reading a million rows one by
+        // one through the Any driver costs seconds; one text value and serde far less.
+        let sql = match self.backend {
+            Backend::Sqlite => format!(
+                "SELECT json_group_array(json_array({ROW_COLUMNS})) FROM \
+                 (SELECT {ROW_COLUMNS} FROM records WHERE year = $1 ORDER BY id)"
+            ),
+            Backend::Postgres => format!(
+                "SELECT coalesce(json_agg(json_build_array({ROW_COLUMNS}) ORDER BY id), '[]')::text \
+                 FROM records WHERE year = $1"
+            ),
+        };
+        let text: String = sqlx::query(&sql)
+            .bind(year)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        let tuples: Vec<RowTuple<'_>> = serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("扣分记录无法读取：{e}")))?;
+        let mut unit_of: HashMap<&str, usize> = HashMap::new();
+        for (i, u) in units.iter().enumerate() {
+            unit_of.insert(u.name.as_str(), i);
+        }
+        let mut rule_of: HashMap<&str, u16> = HashMap::new();
+        for (i, r) in rubric.rules.iter().enumerate() {
+            rule_of.insert(r.code.as_str(), i as u16);
+        }
+        let corrupt = |id: i64, what: &str| StoreError::Corrupt(format!("记录 #{id}：{what}"));
+        for t in &tuples {
+            let u = *unit_of
+                .get(t.1)
+                .ok_or_else(|| corrupt(t.0, "单位不在名册中"))?;
+            let rule = *rule_of
+                .get(t.2)
+                .ok_or_else(|| corrupt(t.0, "条款不在细则中"))?;
+            let day = match t.5 {
+                Some(d) => lvzhi_core::Date::parse(d)
+                    .filter(|d| d.year == rubric.year)
+                    .map(lvzhi_core::Date::ordinal)
+                    .ok_or_else(|| corrupt(t.0, "日期无效"))?,
+                None => 0,
+            };
+            unit_states[u].rows.push(RecordRow {
+                id: t.0,
+                rule,
+                count: u32::try_from(t.3).map_err(|_| corrupt(t.0, "数量无效"))?,
+                points: t
+                    .4
+                    .map_or(Ok(0), i32::try_from)
+                    .map_err(|_| corrupt(t.0, "分值无效"))?,
+                day,
+                status: RecordStatus::parse(t.6).ok_or_else(|| corrupt(t.0, "状态无效"))?,
+                replaces: t.7,
+                created: clock::millis(t.8),
+                confirmed: t.9.map(clock::millis),
+                revoked: t.10.map(clock::millis),
+            });
+        }
+        drop(tuples);
+        drop(text);
+        for (i, a) in load_assessments(conn, year).await?.into_iter().enumerate() {
+            let u = *unit_of
+                .get(a.unit.as_str())
+                .ok_or_else(|| StoreError::Corrupt(format!("打分 #{i}：单位不在名册中")))?;
+            unit_states[u].assessments.push(a);
+        }
+        for (i, m) in load_metrics(conn, year).await?.into_iter().enumerate() {
+            let u = *unit_of
+                .get(m.unit.as_str())
+                .ok_or_else(|| StoreError::Corrupt(format!("指标 #{i}：单位不在名册中")))?;
+            unit_states[u].metrics.push(m);
+        }
+        let appeals = crate::appeals::load_appeals(conn, year).await?;
+        drop(unit_of);
+        build_state(info, rubric, units, &roster, unit_states, appeals)
+    }
+
+    /// Starts a write on an open period: the transaction and the period's current state.
+    pub(crate) async fn write_period(&self, year: i64) -> Result<(WriteTx, Arc<PeriodState>)> {
+        let mut tx = self.begin_write().await?;
+        let state = self.state_on(&mut tx, year).await?;
+        if !state.info.is_open() {
+            return Err(StoreError::Conflict(format!(
+                "{year} 年度已发布，不能再修改（须由管理员说明理由后重新开放）"
+            )));
+        }
+        Ok((tx, state))
+    }
+
+    /// Moves the period to its next version (every write does, in its transaction).
+    pub(crate) async fn bump(tx: &mut WriteTx, year: i64) -> Result<()> {
+        sqlx::query("UPDATE periods SET version = version + 1 WHERE year = $1")
+            .bind(year)
+            .execute(&mut ***tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Commits a write and installs its next state (derived in memory); without one, the next read
+    /// reloads. The writer slot is held until the state is installed.
+    pub(crate) async fn commit_with(
+        &self,
+        tx: WriteTx,
+        year: i64,
+        next: Option<Next>,
+    ) -> Result<()> {
+        // Derived before the commit: a derivation that fails (it should not) leaves a reload.
+        let next = match next {
+            Some(n) => match n.finish() {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::error!(error = %e, "next state not derived; the period reloads");
+                    None
+                }
+            },
+            None => None,
+        };
+        tx.commit_then(|| self.install(year, next)).await
+    }
+
+    /// Puts a committed write's next state in the cache; without one, the next read reloads.
+    pub(crate) fn install(&self, year: i64, next: Option<PeriodState>) {
+        let mut cache = self
+            .cache
+            .periods
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match next {
+            Some(state) => {
+                cache.insert(year, (Arc::new(state), std::time::Instant::now()));
+            }
+            None => {
+                cache.remove(&year);
+            }
+        }
+    }
+}
+
+/// A period's state from its parts: both ledgers (checked), both sets of sheets.
+fn build_state(
+    info: PeriodInfo,
+    rubric: Arc<Rubric>,
+    units: Vec<StoredUnit>,
+    roster: &Roster,
+    mut unit_states: Vec<UnitState>,
+    appeals: Vec<StoredAppeal>,
+) -> Result<PeriodState> {
+    for st in &mut unit_states {
+        st.counts = StatusCounts::of(&st.rows);
+    }
+    let ledger_of = |basis: Basis| -> Result<Ledger> {
+        let mut b = LedgerBuilder::new(&rubric, roster.clone());
+        for (u, st) in unit_states.iter().enumerate() {
+            for r in st.rows.iter().filter(|r| r.status.counts(basis)) {
+                b.push_record(r.record(u))
+                    .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
+            }
+            for (i, a) in st.assessments.iter().enumerate() {
+                b.add_assessment(i as u64 + 1, &a.unit, &a.rule, &a.assessor, &a.score)
+                    .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
+            }
+            for (i, m) in st.metrics.iter().enumerate() {
+                b.add_metric(i as u64 + 1, &m.unit, &m.metric, &m.value)
+                    .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
+            }
+        }
+        Ok(b.finish())
+    };
+    let provisional = ledger_of(Basis::Provisional)?;
+    let official = ledger_of(Basis::Official)?;
+    let corrupt = |e: lvzhi_core::score::RubricMismatch| StoreError::Corrupt(e.to_string());
+    let sheets = score(&rubric, &provisional).map_err(corrupt)?;
+    let official_sheets = score(&rubric, &official).map_err(corrupt)?;
+    Ok(PeriodState {
+        info,
+        rubric,
+        units: Arc::new(units),
+        unit_states: unit_states.into_iter().map(Arc::new).collect(),
+        appeals: Arc::new(appeals),
+        provisional,
+        official,
+        sheets,
+        official_sheets,
+        results_json: OnceLock::new(),
+        took_over: OnceLock::new(),
+    })
+}
+
+pub(crate) async fn load_units(conn: &mut AnyConnection, year: i64) -> Result<Vec<StoredUnit>> {
+    sqlx::query("SELECT name, class, tags, version FROM period_units WHERE year = $1 ORDER BY ord")
+        .bind(year)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            let tags: String = r.try_get("tags")?;
+            Ok(StoredUnit {
+                name: r.try_get("name")?,
+                class: r.try_get("class")?,
+                tags: tags
+                    .split(';')
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                version: r.try_get("version")?,
+            })
+        })
+        .collect()
+}
+
+async fn load_assessments(conn: &mut AnyConnection, year: i64) -> Result<Vec<StoredAssessment>> {
+    sqlx::query(
+        "SELECT unit, rule, assessor, score, updated_by, updated_at, version FROM assessments \
+         WHERE year = $1 ORDER BY unit, rule, assessor",
+    )
+    .bind(year)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(StoredAssessment {
+            unit: r.try_get("unit")?,
+            rule: r.try_get("rule")?,
+            assessor: r.try_get("assessor")?,
+            score: Points::from_hundredths(r.try_get("score")?).to_string(),
+            updated_by: r.try_get("updated_by")?,
+            updated_at: r.try_get("updated_at")?,
+            version: r.try_get("version")?,
+        })
+    })
+    .collect()
+}
+
+async fn load_metrics(conn: &mut AnyConnection, year: i64) -> Result<Vec<StoredMetric>> {
+    sqlx::query(
+        "SELECT unit, metric, value, updated_by, updated_at, version FROM metrics WHERE year = $1 \
+         ORDER BY unit, metric",
+    )
+    .bind(year)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(StoredMetric {
+            unit: r.try_get("unit")?,
+            metric: r.try_get("metric")?,
+            value: r.try_get("value")?,
+            updated_by: r.try_get("updated_by")?,
+            updated_at: r.try_get("updated_at")?,
+            version: r.try_get("version")?,
+        })
+    })
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_days() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2022, 1, 1), 18_993);
+        assert_eq!(days_of_year_day(2022, 365), days_from_civil(2022, 12, 31));
+        assert_eq!(month_ends(2024)[1], days_from_civil(2024, 2, 29));
+        // 2022-07-01T16:30Z is 2022-07-02 in Beijing.
+        assert_eq!(
+            clock_day(clock::millis("2022-07-01T16:30:00.000Z")),
+            days_from_civil(2022, 7, 2)
+        );
+    }
+}

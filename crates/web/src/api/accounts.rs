@@ -1,0 +1,275 @@
+//! Accounts and what belongs to a person: logging in and out, one's own password, the users and
+//! groups (the office), the audit trail, and one's notifications.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post, put};
+use axum::{Json, Router};
+use lvzhi_core::access::{Action, Role};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::bad_query;
+use crate::auth::{self, Authed, source_of};
+use crate::extract::{Body, year_of};
+use crate::{ApiError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/session", post(login).delete(logout))
+        .route("/api/v1/session/password", post(change_password))
+        .route("/api/v1/users", get(list_users).post(create_user))
+        .route("/api/v1/users/{name}", patch(patch_user))
+        .route("/api/v1/groups/{name}", put(put_group))
+        .route("/api/v1/audit", get(audit))
+        .route("/api/v1/notifications", get(notifications))
+        .route("/api/v1/notifications/seen", post(seen))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    username: String,
+    password: String,
+}
+
+/// Logs in with a password; answers the user and sets the session cookie.
+async fn login(
+    State(s): State<AppState>,
+    parts: axum::http::request::Parts,
+    Body(body): Body<LoginBody>,
+) -> Result<Response, ApiError> {
+    let done = auth::login(&s, &source_of(&parts), &body.username, &body.password).await?;
+    Ok((
+        [(header::SET_COOKIE, done.cookie)],
+        Json(json!({"user": done.user})),
+    )
+        .into_response())
+}
+
+/// Logs out: ends the session on the server and clears the cookie.
+async fn logout(
+    a: Authed,
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let clear = auth::logout(&s, &headers, &a).await?;
+    Ok((
+        [(header::SET_COOKIE, clear)],
+        Json(json!({"logged_out": true})),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    old_password: String,
+    new_password: String,
+}
+
+/// Changes the logged-in user's own password.
+async fn change_password(
+    a: Authed,
+    State(s): State<AppState>,
+    Body(body): Body<PasswordBody>,
+) -> Result<Json<Value>, ApiError> {
+    s.store
+        .change_password(
+            &a.user.name,
+            &body.old_password,
+            &body.new_password,
+            &a.actor,
+        )
+        .await?;
+    Ok(Json(json!({"changed": true})))
+}
+
+async fn list_users(a: Authed, State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+    a.check(&s, Action::ManageAccounts, None).await?;
+    Ok(Json(json!({"users": s.store.users().await?})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUserBody {
+    username: String,
+    role: String,
+    #[serde(default)]
+    unit: Option<String>,
+    #[serde(default)]
+    group: Option<String>,
+    /// When absent, a password is generated and returned once. Either way it must be changed at
+    /// the first login: it was set by someone else.
+    #[serde(default)]
+    password: Option<String>,
+}
+
+async fn create_user(
+    a: Authed,
+    State(s): State<AppState>,
+    Body(b): Body<NewUserBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    a.check(&s, Action::ManageAccounts, None).await?;
+    let role = Role::parse(&b.role).ok_or_else(|| {
+        ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "role",
+            format!("角色只能是 {}", Role::codes()),
+        )
+    })?;
+    let (password, generated) = match b.password {
+        Some(p) => (p, false),
+        None => (lvzhi_store::generate_password(), true),
+    };
+    let user = s
+        .store
+        .create_user(
+            &b.username,
+            role,
+            b.unit.as_deref(),
+            b.group.as_deref(),
+            &password,
+            true,
+            &a.actor,
+        )
+        .await?;
+    let shown = generated.then_some(password);
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"user": user, "initial_password": shown})),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchUserBody {
+    #[serde(default)]
+    disabled: Option<bool>,
+    /// `true`: set a generated password (returned once, to be changed at the next login).
+    #[serde(default)]
+    reset_password: bool,
+}
+
+async fn patch_user(
+    a: Authed,
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    Body(b): Body<PatchUserBody>,
+) -> Result<Json<Value>, ApiError> {
+    a.check(&s, Action::ManageAccounts, None).await?;
+    if b.disabled == Some(true) && name == a.user.name {
+        return Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "disabled",
+            "不能停用自己的账号",
+        ));
+    }
+    if let Some(d) = b.disabled {
+        s.store.set_disabled(&name, d, &a.actor).await?;
+    }
+    let mut shown = None;
+    if b.reset_password {
+        let pw = lvzhi_store::generate_password();
+        s.store.reset_password(&name, &pw, true, &a.actor).await?;
+        shown = Some(pw);
+    }
+    let user = s
+        .store
+        .user_by_name(&name)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("用户「{name}」不存在")))?;
+    Ok(Json(json!({"user": user, "initial_password": shown})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupBody {
+    units: Vec<String>,
+}
+
+async fn put_group(
+    a: Authed,
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    Body(b): Body<GroupBody>,
+) -> Result<Json<Value>, ApiError> {
+    a.check(&s, Action::ManageAccounts, None).await?;
+    s.store.set_group_units(&name, &b.units, &a.actor).await?;
+    Ok(Json(
+        json!({"group": name, "units": s.store.group_units(&name).await?}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn audit(
+    a: Authed,
+    State(s): State<AppState>,
+    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    a.check(&s, Action::ReadAudit, None).await?;
+    let Query(q) = q.map_err(|e| bad_query(&e, "before、limit"))?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::field(
+            StatusCode::BAD_REQUEST,
+            "limit",
+            "limit 须在 1 到 500 之间",
+        ));
+    }
+    let entries = s.store.audit_page(q.before, limit).await?;
+    let next = entries
+        .last()
+        .map(|e| e.id)
+        .filter(|_| entries.len() as i64 == limit);
+    Ok(Json(json!({"entries": entries, "next_before": next})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoticeQuery {
+    year: Option<String>,
+}
+
+async fn notifications(
+    a: Authed,
+    State(s): State<AppState>,
+    q: Result<Query<NoticeQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q.map_err(|e| bad_query(&e, "year"))?;
+    let year = match q.year.as_deref() {
+        Some(y) => year_of(y)?,
+        None => s.store.current_year().await?.unwrap_or_default(),
+    };
+    Ok(Json(json!(s.store.notices(&a.user, year).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeenBody {
+    #[serde(deserialize_with = "crate::extract::version")]
+    last_id: Option<i64>,
+}
+
+async fn seen(
+    a: Authed,
+    State(s): State<AppState>,
+    Body(body): Body<SeenBody>,
+) -> Result<Json<Value>, ApiError> {
+    let last = body.last_id.ok_or_else(|| {
+        ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "last_id",
+            "last_id 须为不小于 0 的整数",
+        )
+    })?;
+    s.store.mark_seen(&a.user.name, last).await?;
+    Ok(Json(json!({"last_id": last})))
+}

@@ -1,0 +1,154 @@
+//! Files the office exchanges: exports (ranking, ledger, sheets, the 通报), import templates, and
+//! imports (checked whole, then all or nothing; a refused file can come back annotated).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use lvzhi_core::access::Action;
+use lvzhi_exchange::{Export, Format, ImportError, XLSX};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::bad_query;
+use crate::auth::Authed;
+use crate::extract::{upload_bytes, year_of};
+use crate::{ApiError, AppState, view};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/periods/{year}/export/{file}", get(export_file))
+        .route(
+            "/api/v1/periods/{year}/templates/{file}",
+            get(template_file),
+        )
+        .route(
+            "/api/v1/periods/{year}/import/{table}",
+            post(import_file).layer(axum::extract::DefaultBodyLimit::max(
+                lvzhi_office::xlsx_input::MAX_WORKBOOK as usize + (64 << 10),
+            )),
+        )
+}
+
+/// `GET …/export/{results|ledger|sheets}.xlsx`, `…/export/report.{docx|pdf}`.
+async fn export_file(
+    a: Authed,
+    State(s): State<AppState>,
+    Path((year, file)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let year = year_of(&year)?;
+    let known = "可用 results.xlsx、ledger.xlsx、sheets.xlsx、report.docx、report.pdf";
+    let (what, format) = file.rsplit_once('.').unwrap_or((file.as_str(), ""));
+    let what = Export::parse(what).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("没有「{file}」这种导出（{known}）"),
+        )
+    })?;
+    let format = Format::parse(format)
+        .filter(|f| what.formats().contains(f))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("「{file}」没有这种格式（{known}）"),
+            )
+        })?;
+    match what {
+        Export::Ledger => a.check(&s, Action::ReadRecords, None).await?,
+        _ => a.check(&s, Action::ReadResults, None).await?,
+    }
+    let bytes = lvzhi_exchange::export(&s.store, year, what, format).await?;
+    Ok(view::download(
+        bytes,
+        format.mime(),
+        &what.file_name(year, format),
+    ))
+}
+
+/// `GET …/templates/{records|assessments|metrics|units}.xlsx`.
+async fn template_file(
+    a: Authed,
+    State(s): State<AppState>,
+    Path((year, file)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let year = year_of(&year)?;
+    a.check(&s, Action::ReadPeriods, None).await?;
+    let table = file
+        .strip_suffix(".xlsx")
+        .and_then(lvzhi_exchange::table_of)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("没有「{file}」模板（可用 records、assessments、metrics、units 的 .xlsx）"),
+            )
+        })?;
+    let bytes = lvzhi_exchange::template(&s.store, year, table).await?;
+    Ok(view::download(
+        bytes,
+        XLSX,
+        &format!("{year}年度导入模板-{file}"),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    dry_run: Option<bool>,
+    /// `true`: a refused file comes back as the annotated workbook (422, xlsx) instead of JSON.
+    annotated: Option<bool>,
+}
+
+/// `POST …/import/{table}[?dry_run=true]`, multipart field `file` (.xlsx or CSV): all or nothing.
+async fn import_file(
+    a: Authed,
+    State(s): State<AppState>,
+    Path((year, table)): Path<(String, String)>,
+    q: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let year = year_of(&year)?;
+    let Query(q) = q.map_err(|e| bad_query(&e, "dry_run、annotated"))?;
+    let table = lvzhi_exchange::table_of(&table).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("不能导入「{table}」（可用 records、assessments、metrics、units）"),
+        )
+    })?;
+    let (name, bytes) =
+        upload_bytes(multipart, lvzhi_office::xlsx_input::MAX_WORKBOOK as usize).await?;
+    let name = if name.is_empty() {
+        "上传文件".to_owned()
+    } else {
+        name
+    };
+    let parsed = lvzhi_exchange::parse(bytes, &name, table).map_err(|e| {
+        ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "file",
+            format!("{}", ImportError::Input(e)),
+        )
+    })?;
+    crate::auth::check_import(&a, &s, &parsed).await?;
+    let dry = q.dry_run.unwrap_or(false);
+    match parsed.import(&s.store, year, &a.actor, dry).await {
+        Ok(n) => Ok(Json(json!({"imported": if dry { 0 } else { n }, "checked": n, "dry_run": dry})).into_response()),
+        Err(ImportError::Input(e)) if q.annotated == Some(true) => {
+            let bytes = parsed.annotated(&e)?;
+            let mut r = view::download(bytes, XLSX, &format!("{name}-检查结果.xlsx"));
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(ImportError::Input(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"error": {
+                "message": format!("{}", ImportError::Input(e.clone())),
+                "field": "file",
+                "rows": e.errors.iter().map(|x| json!({"line": x.line, "field": x.field, "message": x.message})).collect::<Vec<_>>(),
+                "total": e.total,
+            }})),
+        )
+            .into_response()),
+        Err(ImportError::Store(e)) => Err(e.into()),
+    }
+}

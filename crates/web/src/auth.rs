@@ -1,0 +1,267 @@
+//! Who is asking, on the floor that the JSON API and the pages both stand on: the caller of a request
+//! (bearer token or session cookie), the same-site proof every cookie-carried write needs, the CSRF
+//! token of a session, the one login and logout, and [`Authed`], the authenticated user with its
+//! permission check against the core's matrix (refusals audited).
+//!
+//! The unit or supervised units of a user come from its account, never from a request. This module
+//! must not know a page or a JSON body shape beyond the login's.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use lvzhi_core::access::{self, Action, Subject};
+use lvzhi_store::{Actor, User};
+use sha2::{Digest, Sha256};
+
+use crate::{ApiError, AppState};
+
+/// The value of the cookie `name` in a request's headers.
+pub(crate) fn cookie_in(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Where a request came from (the peer address), for the audit trail and the login limit.
+pub(crate) fn source_of(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+}
+
+/// A state-changing request carried by a cookie must come from this site: a browser says so with
+/// `Sec-Fetch-Site`, and with `Origin` matching `Host`.
+pub(crate) fn same_site(parts: &Parts) -> bool {
+    let header = |n: header::HeaderName| parts.headers.get(n).and_then(|v| v.to_str().ok());
+    if let Some(site) = parts
+        .headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
+    }
+    match (header(header::ORIGIN), header(header::HOST)) {
+        (Some(origin), Some(host)) => origin.split("://").nth(1) == Some(host),
+        (Some(_), None) => false,
+        (None, _) => true,
+    }
+}
+
+/// The CSRF token of a session: derived from the session id, which only the browser holds (the
+/// cookie is HttpOnly), so a page of another site can neither read nor compute it.
+pub(crate) fn csrf_of(session: &str) -> String {
+    let digest = Sha256::digest(format!("lvzhi-csrf\0{session}").as_bytes());
+    hex::encode(&digest[..16])
+}
+
+/// Who is asking: the user of a bearer token, or of the session cookie (then with the session id).
+#[derive(Clone)]
+pub(crate) struct Caller {
+    pub user: User,
+    pub session: Option<String>,
+}
+
+/// Finds the caller of a request, without judging what it may do. A cookie-carried write from
+/// another site is refused here, before anything else. The caller found is kept in the request, so
+/// later extractors of the same request do not look it up again.
+pub(crate) async fn caller(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<Option<Caller>, ApiError> {
+    if let Some(c) = parts.extensions.get::<Caller>() {
+        return Ok(Some(c.clone()));
+    }
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let found = if let Some(token) = bearer {
+        state.store.user_for_token(token).await?.map(|user| Caller {
+            user,
+            session: None,
+        })
+    } else {
+        let Some(id) = cookie_in(&parts.headers, state.cookie_name()) else {
+            return Ok(None);
+        };
+        if !parts.method.is_safe() && !same_site(parts) {
+            return Err(ApiError::forbidden("跨站提交：请从本系统页面操作"));
+        }
+        state.store.user_for_session(&id).await?.map(|user| Caller {
+            user,
+            session: Some(id),
+        })
+    };
+    if let Some(c) = &found {
+        parts.extensions.insert(c.clone());
+    }
+    Ok(found)
+}
+
+/// The authenticated user of a request, and where it came from.
+#[derive(Clone)]
+pub struct Authed {
+    pub user: User,
+    pub actor: Actor,
+}
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(a) = parts.extensions.get::<Authed>() {
+            return Ok(a.clone());
+        }
+        let c = caller(parts, state)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        // A generated or expired password must be changed before anything else.
+        if c.session.is_some()
+            && c.user.must_change_password
+            && !parts.uri.path().starts_with("/api/v1/session")
+        {
+            return Err(ApiError::forbidden(
+                "使用系统前须先修改密码（初始密码或已过期的密码）",
+            ));
+        }
+        let a = Authed {
+            actor: Actor::new(c.user.name.clone(), source_of(parts)),
+            user: c.user,
+        };
+        parts.extensions.insert(a.clone());
+        Ok(a)
+    }
+}
+
+impl Authed {
+    fn subject(&self) -> Subject<'_> {
+        Subject {
+            role: self.user.role,
+            unit: self.user.unit.as_deref(),
+            supervises: &self.user.supervises,
+        }
+    }
+
+    /// Whether the user may do `action` (on `unit`), by the core's matrix.
+    pub fn may(&self, action: Action, unit: Option<&str>) -> bool {
+        access::allowed(&self.subject(), action, unit)
+    }
+
+    /// Refuses with 403 (and an audit entry) unless the user may do `action` on `unit`. The
+    /// refusal says what was refused, never whose it is.
+    pub async fn check(
+        &self,
+        s: &AppState,
+        action: Action,
+        unit: Option<&str>,
+    ) -> Result<(), ApiError> {
+        if self.may(action, unit) {
+            return Ok(());
+        }
+        let target = unit.map_or_else(|| "period".to_owned(), |u| format!("unit:{u}"));
+        if let Err(e) = s
+            .store
+            .audit_refusal(&self.actor, action.label(), &target)
+            .await
+        {
+            tracing::error!(error = %e, "could not audit a refusal");
+        }
+        Err(ApiError::forbidden(action.label()))
+    }
+}
+
+/// A session begun: the user and the cookie that carries it.
+pub(crate) struct LoggedIn {
+    pub user: User,
+    pub cookie: String,
+}
+
+/// The message of every failed login: it never says which part was wrong.
+pub(crate) const LOGIN_FAILED: &str =
+    "用户名或密码错误，或账号已被暂时锁定（连续 5 次失败将锁定 15 分钟）";
+
+/// Logs in with a password (the one login of the API and the pages): the attempt is counted per
+/// source address, then checked by the store.
+pub(crate) async fn login(
+    s: &AppState,
+    source: &str,
+    username: &str,
+    password: &str,
+) -> Result<LoggedIn, ApiError> {
+    s.count_login_attempt(source)?;
+    let found = s
+        .store
+        .login(username.trim(), password, source, s.password_max_age_days)
+        .await?;
+    let Some((user, id)) = found else {
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, LOGIN_FAILED));
+    };
+    let cookie = format!(
+        "{}={id}; {}; Max-Age={}",
+        s.cookie_name(),
+        s.cookie_attributes(),
+        lvzhi_store::SESSION_MAX.whole_seconds()
+    );
+    Ok(LoggedIn { user, cookie })
+}
+
+/// Ends the request's session (if it has one) and answers the cookie that clears it.
+pub(crate) async fn logout(
+    s: &AppState,
+    headers: &HeaderMap,
+    who: &Authed,
+) -> Result<String, ApiError> {
+    if let Some(id) = cookie_in(headers, s.cookie_name()) {
+        s.store.logout(&id, &who.actor).await?;
+    }
+    Ok(format!(
+        "{}=; {}; Max-Age=0",
+        s.cookie_name(),
+        s.cookie_attributes()
+    ))
+}
+
+/// Only a local path may be a destination after login (never another site, never a header break).
+pub(crate) fn safe_next(next: Option<&str>) -> Option<String> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .map(str::to_owned)
+}
+
+/// Whether the caller may import these rows: every row's unit is checked like a single write; an
+/// assessor's rows must all be its own group's.
+pub(crate) async fn check_import(
+    a: &Authed,
+    s: &AppState,
+    parsed: &lvzhi_exchange::Parsed,
+) -> Result<(), ApiError> {
+    use lvzhi_core::access::Role;
+    use lvzhi_office::Table;
+    let action = match parsed.table {
+        Table::Records => Action::WriteRecords,
+        Table::Assessments => Action::WriteAssessment,
+        Table::Metrics => Action::WriteMetric,
+        Table::Units => Action::EditRoster,
+    };
+    if parsed.table == Table::Assessments && a.user.role == Role::Assessor {
+        let own = a.user.group.clone().unwrap_or_default();
+        if parsed.rows.iter().any(|r| r[2] != own) {
+            return Err(ApiError::forbidden("导入其他督导组的打分"));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &parsed.rows {
+        if seen.insert(r[0].as_str()) {
+            a.check(s, action, Some(&r[0])).await?;
+        }
+    }
+    Ok(())
+}
