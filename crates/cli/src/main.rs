@@ -197,7 +197,7 @@ enum PeriodCommand {
     Open {
         #[command(flatten)]
         store: service::StoreArgs,
-        /// 新年度的细则文件（TOML）
+        /// 新年度的细则：TOML 文件，或随程序提供的细则名（如 2022）
         rubric: PathBuf,
         /// 从哪一年度结转名册（类别、标签；账号本就通用）
         #[arg(long)]

@@ -238,13 +238,22 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("无法打开数据库 {}", redact(&cfg.database_url)))?;
-    store
-        .ensure_period(lvzhi_core::RUBRIC_2022, &cli_actor())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
     first_admin(&store).await?;
     if args.demo {
+        store
+            .ensure_period(lvzhi_core::RUBRIC_2022, &cli_actor())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         load_demo(&store).await?;
+    } else if store
+        .periods()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .is_empty()
+    {
+        println!(
+            "尚无考核年度：请以管理员登录后在“细则版本”页面开设第一个年度，或运行 lvzhi period open 2022 --yes（随附的 2022 年细则）。"
+        );
     }
     let addr: SocketAddr = cfg
         .bind
@@ -509,13 +518,9 @@ pub async fn user_passwd(store: &StoreArgs, name: &str) -> anyhow::Result<()> {
 }
 
 /// Opens the store as `serve` does: the shipped 2022 period exists afterwards.
-async fn open_with_period(store: &StoreArgs) -> anyhow::Result<Store> {
-    let (_, store) = store.open().await?;
-    store
-        .ensure_period(lvzhi_core::RUBRIC_2022, &cli_actor())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(store)
+/// The store for one command of the command line (writes keep no period state in memory).
+async fn open_store(store: &StoreArgs) -> anyhow::Result<Store> {
+    Ok(store.open().await?.1.one_shot())
 }
 
 /// Writes `bytes` to a new file (never over an existing one).
@@ -554,7 +559,7 @@ pub async fn import(
     let label = file.display().to_string();
     bar.set_message(format!("读取 {label}"));
     let bytes = std::fs::read(file).with_context(|| format!("无法打开 {}", file.display()))?;
-    let parsed = match lvzhi_exchange::parse(bytes, &label, t) {
+    let mut parsed = match lvzhi_exchange::parse(bytes, &label, t) {
         Ok(p) => p,
         Err(e) => {
             bar.finish_and_clear();
@@ -564,7 +569,7 @@ pub async fn import(
     };
     bar.inc(1);
     bar.set_message(format!("检查 {} 行", parsed.rows.len()));
-    let store = open_with_period(store).await?;
+    let store = open_store(store).await?;
     bar.inc(1);
     bar.set_message(
         if dry_run {
@@ -619,7 +624,7 @@ pub async fn export(
             "「{what}」没有「{format}」格式：results、ledger、sheets 为 xlsx，report 为 docx 或 pdf"
         );
     };
-    let store = open_with_period(store).await?;
+    let store = open_store(store).await?;
     let bytes = lvzhi_exchange::export(&store, year, w, f)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -637,7 +642,7 @@ pub async fn template(store: &StoreArgs, table: &str, year: i64, out: &Path) -> 
     let Some(t) = lvzhi_exchange::table_of(table) else {
         bail!("没有「{table}」模板，可选 records、assessments、metrics、units");
     };
-    let store = open_with_period(store).await?;
+    let store = open_store(store).await?;
     let bytes = lvzhi_exchange::template(&store, year, t)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -648,7 +653,7 @@ pub async fn template(store: &StoreArgs, table: &str, year: i64, out: &Path) -> 
 
 /// `lvzhi period list`.
 pub async fn period_list(store: &StoreArgs) -> anyhow::Result<()> {
-    let store = open_with_period(store).await?;
+    let store = open_store(store).await?;
     println!("年度  状态    细则            申诉期  决定期限  细则哈希");
     for p in store.periods().await.map_err(|e| anyhow::anyhow!("{e}"))? {
         let status = p.status.label();
@@ -671,9 +676,13 @@ pub async fn period_open(
     carry_from: Option<i64>,
     yes: bool,
 ) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(rubric)
-        .with_context(|| format!("无法读取细则文件 {}", rubric.display()))?;
-    let store = open_with_period(store).await?;
+    // A rubric shipped with the program by its name (`2022`), or a file.
+    let text = match rubric.to_str().and_then(lvzhi_core::shipped_rubric) {
+        Some(t) => t.to_owned(),
+        None => std::fs::read_to_string(rubric)
+            .with_context(|| format!("无法读取细则文件 {}", rubric.display()))?,
+    };
+    let store = open_store(store).await?;
     let plan = if yes {
         store
             .open_next_period(&text, carry_from, &cli_actor())
@@ -715,7 +724,7 @@ pub async fn period_publish(
     reason: &str,
     acknowledge: bool,
 ) -> anyhow::Result<bool> {
-    let store = open_with_period(store).await?;
+    let store = open_store(store).await?;
     match store.publish(year, reason, acknowledge, &cli_actor()).await {
         Ok((p, changes, list)) => {
             println!("已发布 {year} 年度第 {} 次结果。", p.seq);
@@ -747,7 +756,7 @@ pub async fn period_publish(
 
 /// `lvzhi period reopen --year Y --reason R`.
 pub async fn period_reopen(store: &StoreArgs, year: i64, reason: &str) -> anyhow::Result<()> {
-    let store = open_with_period(store).await?;
+    let store = open_store(store).await?;
     store
         .reopen(year, reason, &cli_actor())
         .await

@@ -154,6 +154,7 @@ fn periods_from_the_command_line() {
     let dir = tempfile::tempdir().expect("tmp");
     let data = dir.path().join("data");
     let data_arg = data.to_str().expect("path");
+    common::open_2022(&data);
     let rubric = std::fs::read_to_string(common::repo().join("rubrics/2022.toml")).expect("rubric");
     let next = rubric
         .replacen("id = \"zjg-2022\"", "id = \"zjg-2023\"", 1)

@@ -330,8 +330,7 @@ fn import_is_all_or_nothing_and_exports_neutralise_formulas() {
     let data = d.join("data");
     let data_s = data.to_str().expect("path");
     // A fresh store with the 2022 period (the first admin is created by serve; import needs none).
-    let init = lvzhi(&["user", "list", "--data", data_s], d);
-    assert_eq!(init.code, 0, "{}", init.stderr);
+    common::open_2022(&data);
     let count = |name: &str| -> usize {
         let out = d.join(format!("{name}.xlsx"));
         let run = lvzhi(
@@ -489,6 +488,7 @@ fn the_ranking_table_opens_in_libreoffice_with_the_same_figures() {
     let d = dir.path();
     let data = d.join("data");
     let data_s = data.to_str().expect("path");
+    common::open_2022(&data);
     let files = ["units", "records", "assessments", "metrics"];
     for t in files {
         let f = sample(&format!("{t}.csv"));
@@ -585,6 +585,7 @@ fn the_notice_lists_every_unit_in_pdf_and_docx() {
     let d = dir.path();
     let data = d.join("data");
     let data_s = data.to_str().expect("path");
+    common::open_2022(&data);
     let files = ["units", "records", "assessments", "metrics"];
     for t in files {
         let f = sample(&format!("{t}.csv"));

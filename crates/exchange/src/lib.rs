@@ -245,7 +245,7 @@ impl Parsed {
     /// Loads the rows into the period (`dry_run`: checks only). Refusals name the file, the row and
     /// the column.
     pub async fn import(
-        &self,
+        &mut self,
         store: &Store,
         year: i64,
         actor: &Actor,
@@ -285,17 +285,20 @@ impl Parsed {
                 }
             }
             Table::Records => {
+                // The texts move into the batch and back afterwards (a million rows are not
+                // copied); a refused file is then annotated from its rows as read.
+                let take = |s: &mut String| Some(std::mem::take(s)).filter(|c| !c.is_empty());
                 batch.records = self
                     .rows
-                    .iter()
+                    .iter_mut()
                     .map(|r| NewRecord {
-                        unit: r[0].clone(),
-                        rule: r[1].clone(),
-                        count: Some(r[2].clone()).filter(|c| !c.is_empty()),
-                        points: Some(r[3].clone()).filter(|c| !c.is_empty()),
-                        date: Some(r[4].clone()).filter(|c| !c.is_empty()),
-                        source: r[5].clone(),
-                        note: r[6].clone(),
+                        unit: std::mem::take(&mut r[0]),
+                        rule: std::mem::take(&mut r[1]),
+                        count: take(&mut r[2]),
+                        points: take(&mut r[3]),
+                        date: take(&mut r[4]),
+                        source: std::mem::take(&mut r[5]),
+                        note: std::mem::take(&mut r[6]),
                     })
                     .collect();
             }
@@ -314,24 +317,31 @@ impl Parsed {
                     .collect();
             }
         }
-        store
-            .import(year, &batch, actor, dry_run)
-            .await
-            .map_err(|e| match e {
-                StoreError::Rows(rows) => {
-                    let mut errs = InputErrors::default();
-                    for p in rows {
-                        errs.push(InputError {
-                            file: self.label.clone(),
-                            line: self.line_of(p.index),
-                            field: p.field,
-                            message: p.message,
-                        });
-                    }
-                    ImportError::Input(errs)
+        let outcome = store.import(year, &batch, actor, dry_run).await;
+        for (r, rec) in self.rows.iter_mut().zip(batch.records) {
+            r[0] = rec.unit;
+            r[1] = rec.rule;
+            r[2] = rec.count.unwrap_or_default();
+            r[3] = rec.points.unwrap_or_default();
+            r[4] = rec.date.unwrap_or_default();
+            r[5] = rec.source;
+            r[6] = rec.note;
+        }
+        outcome.map_err(|e| match e {
+            StoreError::Rows(rows) => {
+                let mut errs = InputErrors::default();
+                for p in rows {
+                    errs.push(InputError {
+                        file: self.label.clone(),
+                        line: self.line_of(p.index),
+                        field: p.field,
+                        message: p.message,
+                    });
                 }
-                other => ImportError::Store(other),
-            })
+                ImportError::Input(errs)
+            }
+            other => ImportError::Store(other),
+        })
     }
 }
 

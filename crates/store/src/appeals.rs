@@ -5,47 +5,13 @@
 //! HTTP.
 
 use lvzhi_core::{Decision, NewRecord, RecordStatus};
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 use crate::model::{StoredAppeal, StoredRecord};
 use crate::notices::{Audience, NoticeKind, notify};
 use crate::records::{insert_record, one_row, rule_text, set_row_status, stored_record};
 use crate::state::Next;
 use crate::{Actor, Result, Store, StoreError, audit, clock};
-
-pub(crate) async fn load_appeals(conn: &mut AnyConnection, year: i64) -> Result<Vec<StoredAppeal>> {
-    sqlx::query(
-        "SELECT id, record_id, unit, reason, appealed_by, appealed_at, deadline, decision, decision_reason, \
-         decided_by, decided_at, replacement FROM appeals WHERE year = $1 ORDER BY id",
-    )
-    .bind(year)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| {
-        let decision: Option<String> = r.try_get("decision")?;
-        Ok(StoredAppeal {
-            id: r.try_get("id")?,
-            record_id: r.try_get("record_id")?,
-            unit: r.try_get("unit")?,
-            reason: r.try_get("reason")?,
-            appealed_by: r.try_get("appealed_by")?,
-            appealed_at: r.try_get("appealed_at")?,
-            deadline: r.try_get("deadline")?,
-            decision: match decision {
-                Some(d) => Some(Decision::parse(&d).ok_or_else(|| {
-                    StoreError::Corrupt(format!("申诉决定「{d}」无法识别"))
-                })?),
-                None => None,
-            },
-            decision_reason: r.try_get("decision_reason")?,
-            decided_by: r.try_get("decided_by")?,
-            decided_at: r.try_get("decided_at")?,
-            replacement: r.try_get("replacement")?,
-        })
-    })
-    .collect()
-}
 
 /// When a confirmed record's appeal window closes.
 pub fn appeal_deadline(r: &StoredRecord, appeal_days: i64) -> Option<String> {

@@ -57,6 +57,47 @@ pub(crate) fn plus_days(t: &str, days: i64) -> String {
 
 /// Milliseconds since 1970 of a stored time (0 when it cannot be read).
 pub(crate) fn millis(t: &str) -> i64 {
+    // The store's own format, `YYYY-MM-DDTHH:MM:SS.mmmZ`, read directly (a period holds a million).
+    if let [
+        y0,
+        y1,
+        y2,
+        y3,
+        b'-',
+        m0,
+        m1,
+        b'-',
+        d0,
+        d1,
+        b'T',
+        h0,
+        h1,
+        b':',
+        i0,
+        i1,
+        b':',
+        s0,
+        s1,
+        b'.',
+        f0,
+        f1,
+        f2,
+        b'Z',
+    ] = *t.as_bytes()
+    {
+        let digits = [
+            y0, y1, y2, y3, m0, m1, d0, d1, h0, h1, i0, i1, s0, s1, f0, f1, f2,
+        ];
+        if digits.iter().all(u8::is_ascii_digit) {
+            let n = |a: &[u8]| a.iter().fold(0i64, |acc, c| acc * 10 + i64::from(c - b'0'));
+            let (y, m, d) = (n(&[y0, y1, y2, y3]), n(&[m0, m1]), n(&[d0, d1]));
+            if (1..=12).contains(&m) && (1..=31).contains(&d) {
+                let days = days_from_civil(y as i32, m as u8, d as u8);
+                let secs = n(&[h0, h1]) * 3600 + n(&[i0, i1]) * 60 + n(&[s0, s1]);
+                return (days * 86_400 + secs) * 1000 + n(&[f0, f1, f2]);
+            }
+        }
+    }
     parse_time(t).map_or(0, |x| (x.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
@@ -104,6 +145,45 @@ pub fn beijing_today(now: &str) -> String {
     })
 }
 
+/// The Beijing date (days since 1970) of a time in milliseconds.
+pub(crate) fn clock_day(ms: i64) -> i64 {
+    (ms + 8 * 3_600_000).div_euclid(86_400_000)
+}
+
+/// Days since 1970 of a civil date (proleptic Gregorian).
+pub(crate) fn days_from_civil(y: i32, m: u8, d: u8) -> i64 {
+    let y = i64::from(y) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Days since 1970 of a day of the rubric's year (1-based).
+pub(crate) fn days_of_year_day(year: i32, day: u16) -> i64 {
+    days_from_civil(year, 1, 1) + i64::from(day) - 1
+}
+
+/// Days since 1970 of a `YYYY-MM-DD` date.
+pub(crate) fn day_of_text(text: &str) -> Option<i64> {
+    lvzhi_core::Date::parse(text).map(|d| days_from_civil(d.year, d.month, d.day))
+}
+
+/// The last day of each month of `year`, in days since 1970.
+pub(crate) fn month_ends(year: i32) -> Vec<i64> {
+    (1..=12u8)
+        .map(|m| {
+            if m == 12 {
+                days_from_civil(year + 1, 1, 1) - 1
+            } else {
+                days_from_civil(year, m + 1, 1) - 1
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +195,22 @@ mod tests {
         assert_eq!(beijing_minute(t), "2022-07-02 00:30");
         assert_eq!(plus_days(t, 7), "2022-07-08T16:30:00.000Z");
         assert_eq!(from_millis(millis(t)), t);
+        // The fast path and the general parser agree.
+        let other = "2024-02-29T23:59:59.999+00:00";
+        assert_eq!(millis("2024-02-29T23:59:59.999Z"), millis(other));
+        assert_eq!(millis("1970-01-01T00:00:00.000Z"), 0);
         assert_eq!(beijing_today(t), "2022年7月2日");
+    }
+    #[test]
+    fn civil_days() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2022, 1, 1), 18_993);
+        assert_eq!(days_of_year_day(2022, 365), days_from_civil(2022, 12, 31));
+        assert_eq!(month_ends(2024)[1], days_from_civil(2024, 2, 29));
+        // 2022-07-01T16:30Z is 2022-07-02 in Beijing.
+        assert_eq!(
+            clock_day(millis("2022-07-01T16:30:00.000Z")),
+            days_from_civil(2022, 7, 2)
+        );
     }
 }

@@ -80,28 +80,48 @@ impl Problems {
     }
 }
 
+/// A checked record as it is inserted: id, unit, clause, count, entered points (hundredths), date,
+/// source, note.
+type NewRow<'a> = (
+    u64,
+    &'a str,
+    &'a str,
+    u32,
+    Option<i32>,
+    Option<String>,
+    &'a str,
+    &'a str,
+);
+
 /// Inserts checked records with the ids given, many to a statement.
 async fn insert_records(
     tx: &mut WriteTx,
     backend: Backend,
     year: i64,
-    rows: &[serde_json::Value],
+    rows: &[NewRow<'_>],
     by: &str,
     at: &str,
 ) -> Result<()> {
     let sql = match backend {
+        // Each row is read from text once (into JSONB), then its fields without parsing again.
         Backend::Sqlite => {
-            "INSERT INTO records (id, year, unit, rule, count, points, date, source, note, status, created_by, created_at, version) \
-             SELECT json_extract(value, '$[0]'), $1, json_extract(value, '$[1]'), json_extract(value, '$[2]'), \
-             json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), \
-             json_extract(value, '$[6]'), json_extract(value, '$[7]'), 'recorded', $3, $4, 1 FROM json_each($2)"
+            "WITH r AS MATERIALIZED (SELECT jsonb(value) AS b FROM json_each($2)) \
+             INSERT INTO records (id, year, unit, rule, count, points, date, source, note, status, created_by, created_at, version) \
+             SELECT b->>0, $1, b->>1, b->>2, b->>3, b->>4, b->>5, b->>6, b->>7, 'recorded', $3, $4, 1 FROM r"
         }
         Backend::Postgres => {
             "INSERT INTO records (id, year, unit, rule, count, points, date, source, note, status, created_by, created_at, version) \
              SELECT (e->>0)::bigint, $1, e->>1, e->>2, (e->>3)::bigint, (e->>4)::bigint, e->>5, e->>6, e->>7, \
-             'recorded', $3, $4, 1 FROM json_array_elements($2::json) AS e"
+             'recorded', $3, $4, 1 FROM jsonb_array_elements($2::jsonb) AS e"
         }
     };
+    // SQLite keeps the pages the inserts touch in its page cache for the length of the import
+    // (the default of 2 MB would evict and re-read them), then goes back to its default.
+    if backend == Backend::Sqlite && rows.len() > 10_000 {
+        sqlx::query("PRAGMA cache_size = -262144")
+            .execute(&mut ***tx)
+            .await?;
+    }
     for chunk in rows.chunks(20_000) {
         let text = serde_json::to_string(chunk).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(sql)
@@ -109,6 +129,11 @@ async fn insert_records(
             .bind(text)
             .bind(by)
             .bind(at)
+            .execute(&mut ***tx)
+            .await?;
+    }
+    if backend == Backend::Sqlite && rows.len() > 10_000 {
+        sqlx::query("PRAGMA cache_size = -2000")
             .execute(&mut ***tx)
             .await?;
     }
@@ -133,7 +158,12 @@ impl Store {
         actor: &Actor,
         dry_run: bool,
     ) -> Result<usize> {
-        let (mut tx, state) = self.write_period(year).await?;
+        // A batch of scores and metric values checks nothing against the records.
+        let (mut tx, state) = if batch.records.is_empty() && batch.tags.is_empty() {
+            self.write_period_cells(year).await?
+        } else {
+            self.write_period(year).await?
+        };
         let rubric = state.rubric.clone();
         let max_id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM records")
             .fetch_one(&mut **tx)
@@ -194,10 +224,13 @@ impl Store {
             .map(|(u, m, _)| (u.trim(), m.trim()))
             .collect();
         let mut b = LedgerBuilder::new(&rubric, next.state().roster().clone());
-        b.reserve_records(state.provisional.record_count() + batch.records.len());
-        for r in state.provisional.records() {
-            b.push_record(*r)
-                .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
+        // New records are checked against the ones in force; scores and values need no record.
+        if !batch.records.is_empty() {
+            b.reserve_records(state.provisional.record_count() + batch.records.len());
+            for r in state.provisional.records() {
+                b.push_record(*r)
+                    .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
+            }
         }
         for a in state.assessments() {
             if !given_scores.contains(&(a.unit.as_str(), a.rule.as_str(), a.assessor.as_str())) {
@@ -268,17 +301,20 @@ impl Store {
                 .then(|| lvzhi_core::Date::from_ordinal(rubric.year, rec.day))
                 .flatten()
                 .map(|d| d.to_string());
-            rows.push(serde_json::json!([
+            rows.push((
                 rec.id,
-                state.units[rec.unit as usize].name,
-                rubric.rules[usize::from(rec.rule)].code,
+                state.units[rec.unit as usize].name.as_str(),
+                rubric.rules[usize::from(rec.rule)].code.as_str(),
                 rec.count,
                 entered.then_some(rec.points),
                 date,
                 r.source(),
                 r.note(),
-            ]));
+            ));
             *per_unit.entry(rec.unit as usize).or_default() += 1;
+            if !self.keep_state {
+                continue;
+            }
             next.unit(rec.unit as usize).rows.push(RecordRow {
                 id: rec.id as i64,
                 rule: rec.rule,

@@ -202,6 +202,9 @@ pub struct Store {
     tokens: Arc<std::sync::Mutex<TokenCache>>,
     /// The one clock of every time the store writes or compares: the system's unless set.
     clock: Clock,
+    /// Whether a write derives and keeps the period's next state (a service); a process that
+    /// runs one command and exits does not need it.
+    pub(crate) keep_state: bool,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -283,6 +286,7 @@ impl Store {
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
             tokens: Arc::default(),
             clock: Clock::default(),
+            keep_state: true,
         };
         store.assert_settings().await?;
         Ok(store)
@@ -377,6 +381,13 @@ impl Store {
     /// deadlines, overdue appeals), and for nothing else.
     pub fn with_clock(mut self, clock: ClockFn) -> Store {
         self.clock = Clock::set(clock);
+        self
+    }
+
+    /// The same store for a process that runs one command and exits: a write does not derive the
+    /// period's next state (nobody would read it).
+    pub fn one_shot(mut self) -> Store {
+        self.keep_state = false;
         self
     }
 

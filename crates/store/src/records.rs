@@ -611,18 +611,20 @@ impl Store {
         self.records_by_id(&mut conn, year, ids).await
     }
 
-    /// Every record of one unit, revoked ones included, oldest first.
+    /// Every record of one unit, revoked ones included, oldest first (by id, from the period's
+    /// state: no index by unit is needed).
     pub async fn unit_records(&self, year: i64, unit: &str) -> Result<Vec<StoredRecord>> {
-        sqlx::query(&format!(
-            "SELECT {RECORD_COLUMNS} FROM records WHERE year = $1 AND unit = $2 ORDER BY id"
-        ))
-        .bind(year)
-        .bind(unit)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(record_from_row)
-        .collect()
+        let state = self.state(year).await?;
+        let Some(u) = state.unit_index(unit) else {
+            return Err(StoreError::NotFound(format!(
+                "{year} 年度名册中没有单位「{unit}」"
+            )));
+        };
+        let ids: Vec<i64> = state.unit(u).rows.iter().map(|r| r.id).collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.records_with_ids(year, &ids).await
     }
 
     /// Every record of the year, revoked ones included, oldest first (for exports and

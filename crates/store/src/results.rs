@@ -12,7 +12,8 @@ use lvzhi_core::{
 };
 use serde::Serialize;
 
-use crate::state::{PeriodState, day_of_text, ledger_message, month_ends, roster_of};
+use crate::clock::{day_of_text, month_ends};
+use crate::state::{PeriodState, ledger_message, roster_of};
 use crate::{Result, RowProblem, Store, StoreError};
 
 /// One unit in a what-if: before, after, and its distance to the next rank.

@@ -14,12 +14,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use lvzhi_core::contract::ResultsDoc;
 use lvzhi_core::{
-    Basis, Ledger, LedgerBuilder, LedgerError, PeriodStatus, Points, Record, RecordStatus, Roster,
-    Rubric, ScoreSheets, UnitSheet, score, score_book, score_unit,
+    Basis, Decision, Ledger, LedgerBuilder, LedgerError, PeriodStatus, Points, Record,
+    RecordStatus, Roster, Rubric, ScoreSheets, UnitSheet, score, score_book, score_unit,
 };
 use sqlx::{AnyConnection, Row};
 
-use crate::clock;
+use crate::clock::{self, clock_day, days_of_year_day, month_ends};
 use crate::model::{PeriodInfo, StoredAppeal, StoredAssessment, StoredMetric, StoredUnit};
 use crate::{Backend, Result, Store, StoreError, WriteTx};
 
@@ -337,45 +337,6 @@ impl PeriodState {
     }
 }
 
-/// The Beijing date (days since 1970) of a time in milliseconds.
-pub(crate) fn clock_day(ms: i64) -> i64 {
-    (ms + 8 * 3_600_000).div_euclid(86_400_000)
-}
-
-/// Days since 1970 of a civil date (proleptic Gregorian).
-pub(crate) fn days_from_civil(y: i32, m: u8, d: u8) -> i64 {
-    let y = i64::from(y) - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Days since 1970 of a day of the rubric's year (1-based).
-fn days_of_year_day(year: i32, day: u16) -> i64 {
-    days_from_civil(year, 1, 1) + i64::from(day) - 1
-}
-
-/// Days since 1970 of a `YYYY-MM-DD` date.
-pub(crate) fn day_of_text(text: &str) -> Option<i64> {
-    lvzhi_core::Date::parse(text).map(|d| days_from_civil(d.year, d.month, d.day))
-}
-
-/// The last day of each month of `year`, in days since 1970.
-pub(crate) fn month_ends(year: i32) -> Vec<i64> {
-    (1..=12u8)
-        .map(|m| {
-            if m == 12 {
-                days_from_civil(year + 1, 1, 1) - 1
-            } else {
-                days_from_civil(year, m + 1, 1) - 1
-            }
-        })
-        .collect()
-}
-
 /// The core's message, with "row N" read as "record #N" (row numbers are record ids here).
 pub(crate) fn ledger_message(e: &LedgerError) -> String {
     let mut p = e.problem.clone();
@@ -539,7 +500,71 @@ struct RowTuple<'a>(
 const ROW_COLUMNS: &str =
     "id, unit, rule, count, points, date, status, replaces, created_at, confirmed_at, revoked_at";
 
+/// How many id ranges a large period is read in, at once.
+const LOAD_PARTS: i64 = 2;
+
+/// The compact rows of one JSON array of [`ROW_COLUMNS`], with each row's unit position.
+fn rows_of(
+    text: &str,
+    unit_of: &HashMap<&str, usize>,
+    rule_of: &HashMap<&str, u16>,
+    year: i32,
+) -> Result<Vec<(usize, RecordRow)>> {
+    let tuples: Vec<RowTuple<'_>> = serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("扣分记录无法读取：{e}")))?;
+    let corrupt = |id: i64, what: &str| StoreError::Corrupt(format!("记录 #{id}：{what}"));
+    let mut out = Vec::with_capacity(tuples.len());
+    for t in &tuples {
+        let u = *unit_of
+            .get(t.1)
+            .ok_or_else(|| corrupt(t.0, "单位不在名册中"))?;
+        let rule = *rule_of
+            .get(t.2)
+            .ok_or_else(|| corrupt(t.0, "条款不在细则中"))?;
+        let day = match t.5 {
+            Some(d) => lvzhi_core::Date::parse(d)
+                .filter(|d| d.year == year)
+                .map(lvzhi_core::Date::ordinal)
+                .ok_or_else(|| corrupt(t.0, "日期无效"))?,
+            None => 0,
+        };
+        out.push((
+            u,
+            RecordRow {
+                id: t.0,
+                rule,
+                count: u32::try_from(t.3).map_err(|_| corrupt(t.0, "数量无效"))?,
+                points: t
+                    .4
+                    .map_or(Ok(0), i32::try_from)
+                    .map_err(|_| corrupt(t.0, "分值无效"))?,
+                day,
+                status: RecordStatus::parse(t.6).ok_or_else(|| corrupt(t.0, "状态无效"))?,
+                replaces: t.7,
+                created: clock::millis(t.8),
+                confirmed: t.9.map(clock::millis),
+                revoked: t.10.map(clock::millis),
+            },
+        ));
+    }
+    Ok(out)
+}
+
 impl Store {
+    /// The compact rows of a period's id range as one JSON array (`$1` year, `$2`–`$3` ids).
+    fn rows_sql(&self) -> String {
+        match self.backend {
+            Backend::Sqlite => format!(
+                "SELECT json_group_array(json_array({ROW_COLUMNS})) FROM \
+                 (SELECT {ROW_COLUMNS} FROM records WHERE year = $1 AND id BETWEEN $2 AND $3 ORDER BY id)"
+            ),
+            Backend::Postgres => format!(
+                "SELECT coalesce(json_agg(json_build_array({ROW_COLUMNS})), '[]')::text FROM \
+                 (SELECT {ROW_COLUMNS} FROM records WHERE year = $1 AND id BETWEEN $2 AND $3 ORDER BY id) r"
+            ),
+        }
+    }
+
     /// The period's state at its current version (loaded once per version, then kept). A state
     /// whose version was checked within [`FRESH`] is trusted without asking the database again: this
     /// process's own writes replace it at once; another process's are seen within that time.
@@ -568,7 +593,11 @@ impl Store {
             .bind(year)
             .fetch_optional(&mut *conn)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("没有 {year} 年度的考核")))?;
+            .ok_or_else(|| {
+                StoreError::NotFound(format!(
+                    "没有 {year} 年度的考核（可先开设该年度：细则版本页面，或 lvzhi period open）"
+                ))
+            })?;
         let version: i64 = head.try_get("version")?;
         let status: String = head.try_get("status")?;
         if let Some((s, at)) = self
@@ -583,7 +612,7 @@ impl Store {
             *at = std::time::Instant::now();
             return Ok(s.clone());
         }
-        let state = Arc::new(self.load(conn, year).await?);
+        let state = Arc::new(self.load(conn, year, true).await?);
         self.cache
             .periods
             .lock()
@@ -592,8 +621,14 @@ impl Store {
         Ok(state)
     }
 
-    /// Reads a period whole from the database.
-    async fn load(&self, conn: &mut AnyConnection, year: i64) -> Result<PeriodState> {
+    /// Reads a period from the database: whole, or (`with_records` false) all but its records.
+    async fn load(
+        &self,
+        conn: &mut AnyConnection,
+        year: i64,
+        with_records: bool,
+    ) -> Result<PeriodState> {
+        let started = std::time::Instant::now();
         let row = sqlx::query(
             "SELECT p.year, r.rubric_id, p.rubric_hash, r.body, p.status, p.version, p.created_at, \
              p.appeal_days, p.decision_days FROM periods p JOIN rubrics r ON r.hash = p.rubric_hash WHERE p.year = $1",
@@ -620,25 +655,6 @@ impl Store {
         let units = load_units(conn, year).await?;
         let roster = roster_of(&rubric, &units);
         let mut unit_states: Vec<UnitState> = vec![UnitState::default(); units.len()];
-        // The records in compact form, as one JSON array in one row: reading a million rows one by
-        // one through the Any driver costs seconds; one text value and serde far less.
-        let sql = match self.backend {
-            Backend::Sqlite => format!(
-                "SELECT json_group_array(json_array({ROW_COLUMNS})) FROM \
-                 (SELECT {ROW_COLUMNS} FROM records WHERE year = $1 ORDER BY id)"
-            ),
-            Backend::Postgres => format!(
-                "SELECT coalesce(json_agg(json_build_array({ROW_COLUMNS}) ORDER BY id), '[]')::text \
-                 FROM records WHERE year = $1"
-            ),
-        };
-        let text: String = sqlx::query(&sql)
-            .bind(year)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get(0)?;
-        let tuples: Vec<RowTuple<'_>> = serde_json::from_str(&text)
-            .map_err(|e| StoreError::Corrupt(format!("扣分记录无法读取：{e}")))?;
         let mut unit_of: HashMap<&str, usize> = HashMap::new();
         for (i, u) in units.iter().enumerate() {
             unit_of.insert(u.name.as_str(), i);
@@ -647,39 +663,63 @@ impl Store {
         for (i, r) in rubric.rules.iter().enumerate() {
             rule_of.insert(r.code.as_str(), i as u16);
         }
-        let corrupt = |id: i64, what: &str| StoreError::Corrupt(format!("记录 #{id}：{what}"));
-        for t in &tuples {
-            let u = *unit_of
-                .get(t.1)
-                .ok_or_else(|| corrupt(t.0, "单位不在名册中"))?;
-            let rule = *rule_of
-                .get(t.2)
-                .ok_or_else(|| corrupt(t.0, "条款不在细则中"))?;
-            let day = match t.5 {
-                Some(d) => lvzhi_core::Date::parse(d)
-                    .filter(|d| d.year == rubric.year)
-                    .map(lvzhi_core::Date::ordinal)
-                    .ok_or_else(|| corrupt(t.0, "日期无效"))?,
-                None => 0,
-            };
-            unit_states[u].rows.push(RecordRow {
-                id: t.0,
-                rule,
-                count: u32::try_from(t.3).map_err(|_| corrupt(t.0, "数量无效"))?,
-                points: t
-                    .4
-                    .map_or(Ok(0), i32::try_from)
-                    .map_err(|_| corrupt(t.0, "分值无效"))?,
-                day,
-                status: RecordStatus::parse(t.6).ok_or_else(|| corrupt(t.0, "状态无效"))?,
-                replaces: t.7,
-                created: clock::millis(t.8),
-                confirmed: t.9.map(clock::millis),
-                revoked: t.10.map(clock::millis),
+        // The records in compact form, as JSON arrays read in parallel by id range: reading a
+        // million rows one by one through the Any driver costs seconds; a text value per range,
+        // parsed on its own thread, far less.
+        let (lo, hi): (Option<i64>, Option<i64>) = if with_records {
+            let r = sqlx::query("SELECT MIN(id), MAX(id) FROM records WHERE year = $1")
+                .bind(year)
+                .fetch_one(&mut *conn)
+                .await?;
+            (r.try_get(0)?, r.try_get(1)?)
+        } else {
+            (None, None)
+        };
+        let mut texts: Vec<String> = Vec::new();
+        if let (Some(lo), Some(hi)) = (lo, hi) {
+            let parts: i64 = if hi - lo > 50_000 { LOAD_PARTS } else { 1 };
+            let step = (hi - lo) / parts + 1;
+            let ranges: Vec<(i64, i64)> = (0..parts)
+                .map(|k| (lo + k * step, (lo + (k + 1) * step - 1).min(hi)))
+                .collect();
+            let reads = ranges.iter().map(|&(a, b)| async move {
+                let mut c = self.pool.acquire().await?;
+                let t: String = sqlx::query(&self.rows_sql())
+                    .bind(year)
+                    .bind(a)
+                    .bind(b)
+                    .fetch_one(&mut *c)
+                    .await?
+                    .try_get(0)?;
+                Ok::<String, StoreError>(t)
             });
+            texts = futures::future::try_join_all(reads).await?;
         }
-        drop(tuples);
-        drop(text);
+        let queried = started.elapsed();
+        let year_of_rubric = rubric.year;
+        let parts: Vec<Result<Vec<(usize, RecordRow)>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = texts
+                .iter()
+                .map(|t| {
+                    let (unit_of, rule_of) = (&unit_of, &rule_of);
+                    scope.spawn(move || rows_of(t, unit_of, rule_of, year_of_rubric))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(StoreError::Corrupt("记录读取中断".to_owned())))
+                })
+                .collect()
+        });
+        drop(texts);
+        let parsed = started.elapsed();
+        for part in parts {
+            for (u, row) in part? {
+                unit_states[u].rows.push(row);
+            }
+        }
         for (i, a) in load_assessments(conn, year).await?.into_iter().enumerate() {
             let u = *unit_of
                 .get(a.unit.as_str())
@@ -692,15 +732,47 @@ impl Store {
                 .ok_or_else(|| StoreError::Corrupt(format!("指标 #{i}：单位不在名册中")))?;
             unit_states[u].metrics.push(m);
         }
-        let appeals = crate::appeals::load_appeals(conn, year).await?;
+        let appeals = load_appeals(conn, year).await?;
         drop(unit_of);
-        build_state(info, rubric, units, &roster, unit_states, appeals)
+        drop(rule_of);
+        let read = started.elapsed();
+        let state = build_state(info, rubric, units, &roster, unit_states, appeals)?;
+        tracing::debug!(
+            year,
+            records = state.counts().total(),
+            query_ms = queried.as_millis(),
+            rows_ms = parsed.saturating_sub(queried).as_millis(),
+            cells_ms = read.saturating_sub(parsed).as_millis(),
+            score_ms = started.elapsed().saturating_sub(read).as_millis(),
+            "period loaded"
+        );
+        Ok(state)
     }
 
     /// Starts a write on an open period: the transaction and the period's current state.
     pub(crate) async fn write_period(&self, year: i64) -> Result<(WriteTx, Arc<PeriodState>)> {
         let mut tx = self.begin_write().await?;
         let state = self.state_on(&mut tx, year).await?;
+        if !state.info.is_open() {
+            return Err(StoreError::Conflict(format!(
+                "{year} 年度已发布，不能再修改（须由管理员说明理由后重新开放）"
+            )));
+        }
+        Ok((tx, state))
+    }
+
+    /// Starts a write that touches no record (scores, metric values) from a process that keeps no
+    /// state: the period is read without its records, which such a write neither checks nor
+    /// changes, and the state read is not kept. A service starts it like any write.
+    pub(crate) async fn write_period_cells(
+        &self,
+        year: i64,
+    ) -> Result<(WriteTx, Arc<PeriodState>)> {
+        if self.keep_state {
+            return self.write_period(year).await;
+        }
+        let mut tx = self.begin_write().await?;
+        let state = Arc::new(self.load(&mut tx, year, false).await?);
         if !state.info.is_open() {
             return Err(StoreError::Conflict(format!(
                 "{year} 年度已发布，不能再修改（须由管理员说明理由后重新开放）"
@@ -727,7 +799,7 @@ impl Store {
         next: Option<Next>,
     ) -> Result<()> {
         // Derived before the commit: a derivation that fails (it should not) leaves a reload.
-        let next = match next {
+        let next = match next.filter(|_| self.keep_state) {
             Some(n) => match n.finish() {
                 Ok(s) => Some(s),
                 Err(e) => {
@@ -875,20 +947,36 @@ async fn load_metrics(conn: &mut AnyConnection, year: i64) -> Result<Vec<StoredM
     .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn civil_days() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2022, 1, 1), 18_993);
-        assert_eq!(days_of_year_day(2022, 365), days_from_civil(2022, 12, 31));
-        assert_eq!(month_ends(2024)[1], days_from_civil(2024, 2, 29));
-        // 2022-07-01T16:30Z is 2022-07-02 in Beijing.
-        assert_eq!(
-            clock_day(clock::millis("2022-07-01T16:30:00.000Z")),
-            days_from_civil(2022, 7, 2)
-        );
-    }
+async fn load_appeals(conn: &mut AnyConnection, year: i64) -> Result<Vec<StoredAppeal>> {
+    sqlx::query(
+        "SELECT id, record_id, unit, reason, appealed_by, appealed_at, deadline, decision, decision_reason, \
+         decided_by, decided_at, replacement FROM appeals WHERE year = $1 ORDER BY id",
+    )
+    .bind(year)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        let decision: Option<String> = r.try_get("decision")?;
+        Ok(StoredAppeal {
+            id: r.try_get("id")?,
+            record_id: r.try_get("record_id")?,
+            unit: r.try_get("unit")?,
+            reason: r.try_get("reason")?,
+            appealed_by: r.try_get("appealed_by")?,
+            appealed_at: r.try_get("appealed_at")?,
+            deadline: r.try_get("deadline")?,
+            decision: match decision {
+                Some(d) => Some(Decision::parse(&d).ok_or_else(|| {
+                    StoreError::Corrupt(format!("申诉决定「{d}」无法识别"))
+                })?),
+                None => None,
+            },
+            decision_reason: r.try_get("decision_reason")?,
+            decided_by: r.try_get("decided_by")?,
+            decided_at: r.try_get("decided_at")?,
+            replacement: r.try_get("replacement")?,
+        })
+    })
+    .collect()
 }

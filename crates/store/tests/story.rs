@@ -1153,3 +1153,95 @@ fn assert_same_state(
         "{backend}: official sheets"
     );
 }
+
+/// Regressions of issue 11, on every backend: what one path for every rule fixed.
+#[tokio::test]
+async fn one_path_for_every_rule_on_every_backend() {
+    for (backend, store, _dir) in backends().await {
+        let t = std::sync::Arc::new(std::sync::Mutex::new("2022-04-01T02:00:00.000Z".to_owned()));
+        let store = store.with_clock(clock_at(&t));
+        let who = Actor::new("admin", "test");
+        store
+            .ensure_period(lvzhi_core::RUBRIC_2022, &who)
+            .await
+            .expect("period");
+
+        // A count the core accepts ("3.00") is stored as the core read it, not refused by a
+        // second reading of the text.
+        let mut r = rec("发改委", "2.3");
+        r.count = Some("3.00".into());
+        let stored = store
+            .add_record(2022, &r, &who)
+            .await
+            .expect("3.00 is three");
+        assert_eq!(stored.count, 3, "{backend}");
+        assert_eq!(
+            store
+                .record(2022, stored.id)
+                .await
+                .expect("read back")
+                .count,
+            3,
+            "{backend}"
+        );
+
+        // Text limits hold on every path: a record, a correction's replacement, a reason.
+        let long = "长".repeat(lvzhi_core::input::NOTE_MAX + 1);
+        let mut r = rec("发改委", "2.5");
+        r.note.clone_from(&long);
+        let e = store
+            .add_record(2022, &r, &who)
+            .await
+            .expect_err("note too long");
+        assert_eq!(field_of(&e), "note", "{backend}: {e}");
+        let e = store
+            .revoke_record(2022, stored.id, "更正", None, Some(&r), &who)
+            .await
+            .expect_err("replacement note too long");
+        assert_eq!(field_of(&e), "note", "{backend}: {e}");
+        assert_eq!(
+            store
+                .record(2022, stored.id)
+                .await
+                .expect("unchanged")
+                .status,
+            RecordStatus::Recorded,
+            "{backend}: a refused correction changes nothing"
+        );
+        let e = store
+            .revoke_record(2022, stored.id, &long, None, None, &who)
+            .await
+            .expect_err("reason too long");
+        assert_eq!(field_of(&e), "reason", "{backend}: {e}");
+        let batch = lvzhi_store::Batch {
+            label: "长说明".into(),
+            records: vec![r.clone()],
+            ..lvzhi_store::Batch::default()
+        };
+        let e = store
+            .import(2022, &batch, &who, true)
+            .await
+            .expect_err("import refuses it too");
+        assert!(
+            matches!(&e, StoreError::Rows(rows) if rows[0].field == "note"),
+            "{backend}: {e}"
+        );
+
+        // One clock: the audit trail and the lifecycle's deadlines are dated by the same one.
+        let entries = store.audit_page(None, 5).await.expect("trail");
+        assert!(
+            entries.iter().all(|e| e.at.starts_with("2022-04-01")),
+            "{backend}: {entries:?}"
+        );
+        store
+            .confirm_records(2022, &[stored.id], None, &who)
+            .await
+            .expect("confirm");
+        set(&t, "2022-05-01T02:00:00.000Z");
+        let e = store
+            .appeal(2022, stored.id, "发改委", "理由", &who)
+            .await
+            .expect_err("the window closed by the store's clock");
+        assert!(e.to_string().contains("申诉期"), "{backend}: {e}");
+    }
+}

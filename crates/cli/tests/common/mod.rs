@@ -57,6 +57,23 @@ pub fn score_sample(json: bool) -> Run {
     score_year(&repo().join("examples/2022"), json)
 }
 
+/// Opens the 2022 period from the shipped rubric in the data folder `data` (a fresh store holds no
+/// period).
+pub fn open_2022(data: &Path) {
+    let run = lvzhi(
+        &[
+            "period",
+            "open",
+            "2022",
+            "--yes",
+            "--data",
+            data.to_str().expect("path"),
+        ],
+        data.parent().unwrap_or(data),
+    );
+    assert_eq!(run.code, 0, "period open 2022: {}", run.stderr);
+}
+
 /// A server started on port 0; killed when dropped.
 pub struct Server {
     pub child: Child,
@@ -70,7 +87,17 @@ impl Drop for Server {
     }
 }
 
+/// A server on port 0 with the 2022 period: the sample year (`demo`), or empty.
 pub fn start(data: &std::path::Path, demo: bool) -> Server {
+    if !demo && !data.join("lvzhi.db").exists() {
+        std::fs::create_dir_all(data).expect("data folder");
+        open_2022(data);
+    }
+    start_store(data, demo)
+}
+
+/// A server on port 0 over the data folder as it is (`demo`: with the sample year).
+pub fn start_store(data: &std::path::Path, demo: bool) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lvzhi"));
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--data"])
         .arg(data);

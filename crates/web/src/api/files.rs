@@ -122,7 +122,7 @@ async fn import_file(
     } else {
         name
     };
-    let parsed = lvzhi_exchange::parse(bytes, &name, table).map_err(|e| {
+    let mut parsed = lvzhi_exchange::parse(bytes, &name, table).map_err(|e| {
         ApiError::field(
             StatusCode::UNPROCESSABLE_ENTITY,
             "file",

@@ -111,7 +111,7 @@ pub async fn submit(
         )?;
         Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
     };
-    let parsed = match parse(bytes, &name, t) {
+    let mut parsed = match parse(bytes, &name, t) {
         Ok(p) => p,
         Err(e) => return errors(e, None),
     };
