@@ -1,19 +1,18 @@
-//! The pages over HTTP from the real server on the sample year: the HTML of the key pages as
+//! The pages in process against the router, on the sample year: the HTML of the key pages as
 //! snapshots (insta), and the rules every page obeys: a login is needed (a redirect to the login
 //! page, never to another site), a page write needs the session's CSRF token as well as a same-site
-//! origin, and a unit account cannot reach another unit's pages.
+//! origin, and a unit account cannot reach another unit's pages. (The browser test of the command
+//! line's crate drives the real server in Chromium.)
 
 mod common;
 
 use calamine::Reader;
-use common::{raw, start, token};
+use common::App;
 
 #[test]
 fn key_pages_match_their_snapshots() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("data");
-    let server = start(&data, true);
-    let bearer = format!("Bearer {}", token(&data));
+    let app = App::demo();
+    let bearer = format!("Bearer {}", app.token());
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[time]");
     settings.add_filter(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "[local time]");
@@ -36,41 +35,17 @@ fn key_pages_match_their_snapshots() {
             ),
             ("rubric", "/rubric"),
         ] {
-            let (status, _, body) =
-                raw(server.port, "GET", path, &[("Authorization", &bearer)], "");
+            let (status, _, body) = app.raw("GET", path, &[("Authorization", &bearer)], "");
             assert_eq!(status, 200, "{path}: {body}");
             insta::assert_snapshot!(name, body);
         }
     });
 }
 
-/// Adds a unit account through the command line (password on stdin).
-fn add_unit_user(data: &std::path::Path, name: &str, unit: &str, password: &str) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lvzhi"))
-        .args([
-            "user", "add", name, "--role", "unit", "--unit", unit, "--data",
-        ])
-        .arg(data)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin
-                .take()
-                .expect("stdin")
-                .write_all(format!("{password}\n").as_bytes())?;
-            c.wait_with_output()
-        })
-        .expect("user add");
-    assert!(out.status.success(), "user add {name}");
-}
-
 /// The session cookie and the CSRF token of a browser login.
-fn login(port: u16, user: &str, password: &str) -> (String, String) {
-    let origin = format!("http://127.0.0.1:{port}");
-    let (status, head, _) = raw(
-        port,
+fn login(app: &App, user: &str, password: &str) -> (String, String) {
+    let origin = format!("http://127.0.0.1:{}", app.port);
+    let (status, head, _) = app.raw(
         "POST",
         "/login",
         &[
@@ -87,7 +62,7 @@ fn login(port: u16, user: &str, password: &str) -> (String, String) {
         .and_then(|c| c.split(';').next())
         .expect("a session cookie")
         .to_owned();
-    let (_, _, page) = raw(port, "GET", "/rubric", &[("Cookie", &cookie)], "");
+    let (_, _, page) = app.raw("GET", "/rubric", &[("Cookie", &cookie)], "");
     let csrf = page
         .split("\"X-CSRF-Token\": \"")
         .nth(1)
@@ -100,15 +75,12 @@ fn login(port: u16, user: &str, password: &str) -> (String, String) {
 
 #[test]
 fn page_writes_need_the_token_and_the_site() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("data");
-    let server = start(&data, true);
-    let port = server.port;
+    let app = App::demo();
+    let port = app.port;
     let origin = format!("http://127.0.0.1:{port}");
     let count = || {
-        let bearer = format!("Bearer {}", token(&data));
-        let (_, _, body) = raw(
-            port,
+        let bearer = format!("Bearer {}", app.token());
+        let (_, _, body) = app.raw(
             "GET",
             "/api/v1/periods/2022/records",
             &[("Authorization", &bearer)],
@@ -121,8 +93,7 @@ fn page_writes_need_the_token_and_the_site() {
     let before = count();
 
     // A login posted from another site is refused.
-    let (status, _, body) = raw(
-        port,
+    let (status, _, body) = app.raw(
         "POST",
         "/login",
         &[
@@ -135,7 +106,7 @@ fn page_writes_need_the_token_and_the_site() {
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("跨站提交"));
 
-    let (cookie, csrf) = login(port, "admin", "Admin-Pass-2022");
+    let (cookie, csrf) = login(&app, "admin", "Admin-Pass-2022");
     let form = "year=2022&unit=%E6%95%99%E8%82%B2%E5%B1%80&rule=2.5&count=1&date=2022-05-01&source=test&note=";
     let base = [
         ("Cookie", cookie.as_str()),
@@ -145,24 +116,24 @@ fn page_writes_need_the_token_and_the_site() {
         ("HX-Request", "true"),
     ];
     // Without the token: refused, nothing stored.
-    let (status, _, body) = raw(port, "POST", "/records", &base, form);
+    let (status, _, body) = app.raw("POST", "/records", &base, form);
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("页面已过期"), "{body}");
     // With a wrong token: refused.
     let mut wrong = base.to_vec();
     wrong.push(("X-CSRF-Token", "00000000000000000000000000000000"));
-    assert_eq!(raw(port, "POST", "/records", &wrong, form).0, 403);
+    assert_eq!(app.raw("POST", "/records", &wrong, form).0, 403);
     // From another site, even with the token: refused.
     let mut cross = base.to_vec();
     cross[2] = ("Origin", "http://evil.example");
     cross[3] = ("Sec-Fetch-Site", "cross-site");
     cross.push(("X-CSRF-Token", &csrf));
-    assert_eq!(raw(port, "POST", "/records", &cross, form).0, 403);
+    assert_eq!(app.raw("POST", "/records", &cross, form).0, 403);
     assert_eq!(count(), before, "no refused write stored anything");
     // With the token, from the page's own site: stored, and htmx is sent to the record.
     let mut good = base.to_vec();
     good.push(("X-CSRF-Token", &csrf));
-    let (status, head, body) = raw(port, "POST", "/records", &good, form);
+    let (status, head, body) = app.raw("POST", "/records", &good, form);
     assert_eq!(status, 204, "{head}{body}");
     assert!(
         head.to_ascii_lowercase().contains("hx-redirect: /records/"),
@@ -171,7 +142,7 @@ fn page_writes_need_the_token_and_the_site() {
     assert_eq!(count(), before + 1);
     // A refused record comes back as the form with the message next to the field.
     let bad = "year=2022&unit=%E6%95%99%E8%82%B2%E5%B1%80&rule=1.1&points=12&date=2022-05-01&source=&note=";
-    let (status, _, body) = raw(port, "POST", "/records", &good, bad);
+    let (status, _, body) = app.raw("POST", "/records", &good, bad);
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("data-field=\"points\""), "{body}");
     assert_eq!(count(), before + 1);
@@ -179,28 +150,25 @@ fn page_writes_need_the_token_and_the_site() {
 
 #[test]
 fn pages_need_a_login_and_keep_units_apart() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("data");
-    let server = start(&data, true);
-    let port = server.port;
+    let app = App::demo();
     // No login: to the login page, with the way back.
-    let (status, head, _) = raw(port, "GET", "/overview?year=2022", &[], "");
+    let (status, head, _) = app.raw("GET", "/overview?year=2022", &[], "");
     assert_eq!(status, 303);
     assert!(
         head.contains("location: /login?next=%2Foverview%3Fyear%3D2022"),
         "{head}"
     );
     // The login page never sends anyone to another site afterwards.
-    let (_, _, body) = raw(port, "GET", "/login?next=//evil.example/x", &[], "");
+    let (_, _, body) = app.raw("GET", "/login?next=//evil.example/x", &[], "");
     assert!(!body.contains("evil.example"), "{body}");
     // Static files are served without a login, with their type.
-    let (status, head, _) = raw(port, "GET", "/static/htmx.min.js", &[], "");
+    let (status, head, _) = app.raw("GET", "/static/htmx.min.js", &[], "");
     assert_eq!(status, 200);
     assert!(head.contains("text/javascript"));
     // A unit account: its own sheet, not another unit's, not the rankings; each refusal audited.
-    add_unit_user(&data, "fgw", "发改委", "Unit-Pass-2022!");
-    let (cookie, _) = login(port, "fgw", "Unit-Pass-2022!");
-    let get = |path: &str| raw(port, "GET", path, &[("Cookie", cookie.as_str())], "");
+    app.add_unit_user("fgw", "发改委", "Unit-Pass-2022!");
+    let (cookie, _) = login(&app, "fgw", "Unit-Pass-2022!");
+    let get = |path: &str| app.raw("GET", path, &[("Cookie", cookie.as_str())], "");
     assert_eq!(get("/units/%E5%8F%91%E6%94%B9%E5%A7%94").0, 200);
     let (status, _, body) = get("/units/%E6%95%99%E8%82%B2%E5%B1%80");
     assert_eq!(status, 403, "{body}");
@@ -236,15 +204,12 @@ fn multipart(fields: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
 
 #[test]
 fn exports_templates_and_imports_over_http() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("data");
-    let server = start(&data, true);
-    let port = server.port;
-    let bearer = format!("Bearer {}", token(&data));
+    let app = App::demo();
+    let port = app.port;
+    let bearer = format!("Bearer {}", app.token());
     let auth = [("Authorization", bearer.as_str())];
     for file in ["results.xlsx", "ledger.xlsx", "sheets.xlsx"] {
-        let (status, head, body) = raw(
-            port,
+        let (status, head, body) = app.raw(
             "GET",
             &format!("/api/v1/periods/2022/export/{file}"),
             &auth,
@@ -258,8 +223,7 @@ fn exports_templates_and_imports_over_http() {
         ("report.pdf", "application/pdf"),
         ("report.docx", "wordprocessingml"),
     ] {
-        let (status, head, _) = raw(
-            port,
+        let (status, head, _) = app.raw(
             "GET",
             &format!("/api/v1/periods/2022/export/{file}"),
             &auth,
@@ -268,20 +232,13 @@ fn exports_templates_and_imports_over_http() {
         assert_eq!(status, 200, "{file}: {head}");
         assert!(head.contains(mime), "{head}");
     }
-    let (status, _, body) = raw(
-        port,
-        "GET",
-        "/api/v1/periods/2022/export/report.xlsx",
-        &auth,
-        "",
-    );
+    let (status, _, body) = app.raw("GET", "/api/v1/periods/2022/export/report.xlsx", &auth, "");
     assert_eq!(status, 404, "{body}");
     assert!(
         body.contains("没有这种格式"),
         "an unknown format says what exists: {body}"
     );
-    let (status, head, _) = raw(
-        port,
+    let (status, head, _) = app.raw(
         "GET",
         "/api/v1/periods/2022/templates/records.xlsx",
         &auth,
@@ -292,7 +249,7 @@ fn exports_templates_and_imports_over_http() {
 
     // An import with a bad row: 422, the rows listed, nothing stored; a dry run stores nothing either.
     let count = || {
-        let (_, _, body) = raw(port, "GET", "/api/v1/periods/2022/records", &auth, "");
+        let (_, _, body) = app.raw("GET", "/api/v1/periods/2022/records", &auth, "");
         serde_json::from_str::<serde_json::Value>(&body).expect("json")["total"]
             .as_u64()
             .expect("total") as usize
@@ -306,8 +263,7 @@ fn exports_templates_and_imports_over_http() {
         ("Authorization", bearer.as_str()),
         ("Content-Type", ct.as_str()),
     ];
-    let (status, _, answer) = raw(
-        port,
+    let (status, _, answer) = app.raw(
         "POST",
         "/api/v1/periods/2022/import/records",
         &headers,
@@ -317,8 +273,7 @@ fn exports_templates_and_imports_over_http() {
     let v: serde_json::Value = serde_json::from_str(&answer).expect("json");
     assert_eq!(v["error"]["rows"][0]["line"], 3, "{answer}");
     // The same refusal as the annotated workbook.
-    let (status, head, _) = raw(
-        port,
+    let (status, head, _) = app.raw(
         "POST",
         "/api/v1/periods/2022/import/records?annotated=true",
         &headers,
@@ -337,8 +292,7 @@ fn exports_templates_and_imports_over_http() {
         ("Authorization", bearer.as_str()),
         ("Content-Type", ct.as_str()),
     ];
-    let (status, _, answer) = raw(
-        port,
+    let (status, _, answer) = app.raw(
         "POST",
         "/api/v1/periods/2022/import/records?dry_run=true",
         &headers,
@@ -346,8 +300,7 @@ fn exports_templates_and_imports_over_http() {
     );
     assert_eq!(status, 200, "{answer}");
     assert_eq!(count(), before, "a dry run stores nothing");
-    let (status, _, answer) = raw(
-        port,
+    let (status, _, answer) = app.raw(
         "POST",
         "/api/v1/periods/2022/import/records",
         &headers,
@@ -357,13 +310,12 @@ fn exports_templates_and_imports_over_http() {
     assert_eq!(count(), before + 1);
 
     // The import page: a preview, then the import, through the session.
-    let (cookie, csrf) = login(port, "admin", "Admin-Pass-2022");
+    let (cookie, csrf) = login(&app, "admin", "Admin-Pass-2022");
     let origin = format!("http://127.0.0.1:{port}");
     let page_post = |fields: &[(&str, Option<&str>, &[u8])]| {
         let (ct, body) = multipart(fields);
         let body = String::from_utf8(body).expect("utf-8 body");
-        raw(
-            port,
+        app.raw(
             "POST",
             "/import?year=2022",
             &[
@@ -395,8 +347,7 @@ fn exports_templates_and_imports_over_http() {
     ]);
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("import-done"), "{html}");
-    let (_, _, sheet) = raw(
-        port,
+    let (_, _, sheet) = app.raw(
         "GET",
         "/api/v1/periods/2022/units/%E6%95%99%E8%82%B2%E5%B1%80/sheet",
         &auth,
@@ -410,14 +361,11 @@ fn exports_templates_and_imports_over_http() {
 
 #[test]
 fn a_record_is_corrected_in_one_step() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("data");
-    let server = start(&data, true);
-    let port = server.port;
+    let app = App::demo();
+    let port = app.port;
     let origin = format!("http://127.0.0.1:{port}");
-    let (cookie, csrf) = login(port, "admin", "Admin-Pass-2022");
-    let (status, _, page) = raw(
-        port,
+    let (cookie, csrf) = login(&app, "admin", "Admin-Pass-2022");
+    let (status, _, page) = app.raw(
         "GET",
         "/records/2/correct",
         &[("Cookie", cookie.as_str())],
@@ -442,9 +390,8 @@ fn a_record_is_corrected_in_one_step() {
         ("HX-Request", "true"),
         ("X-CSRF-Token", csrf.as_str()),
     ];
-    let bearer = format!("Bearer {}", token(&data));
-    let (_, _, before) = raw(
-        port,
+    let bearer = format!("Bearer {}", app.token());
+    let (_, _, before) = app.raw(
         "GET",
         "/api/v1/periods/2022/records?limit=5000",
         &[("Authorization", &bearer)],
@@ -467,25 +414,17 @@ fn a_record_is_corrected_in_one_step() {
             old["date"].as_str().unwrap_or(""),
         )
     };
-    let (status, _, html) = raw(
-        port,
-        "POST",
-        "/records/2/correct?year=2022",
-        &headers,
-        &form(""),
-    );
+    let (status, _, html) = app.raw("POST", "/records/2/correct?year=2022", &headers, &form(""));
     assert_eq!(status, 422, "{html}");
     assert!(html.contains("data-field=\"reason\""), "{html}");
-    let (status, head, html) = raw(
-        port,
+    let (status, head, html) = app.raw(
         "POST",
         "/records/2/correct?year=2022",
         &headers,
         &form("%E4%BE%9D%E6%8D%AE%E6%9C%89%E8%AF%AF"),
     );
     assert_eq!(status, 204, "{head}{html}");
-    let (_, _, after) = raw(
-        port,
+    let (_, _, after) = app.raw(
         "GET",
         "/api/v1/periods/2022/records?limit=5000",
         &[("Authorization", &bearer)],
@@ -508,14 +447,12 @@ fn a_record_is_corrected_in_one_step() {
 /// decides, publishes after acknowledging the check list, and the ranking table carries the hash.
 #[test]
 fn confirm_appeal_decide_and_publish_through_the_pages() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("data");
-    let server = start(&data, true);
-    let port = server.port;
+    let app = App::demo();
+    let port = app.port;
     let origin = format!("http://127.0.0.1:{port}");
-    let bearer = format!("Bearer {}", token(&data));
+    let bearer = format!("Bearer {}", app.token());
     let api = |path: &str| -> serde_json::Value {
-        let (_, _, body) = raw(port, "GET", path, &[("Authorization", &bearer)], "");
+        let (_, _, body) = app.raw("GET", path, &[("Authorization", &bearer)], "");
         serde_json::from_str(&body).unwrap_or(serde_json::Value::Null)
     };
     let records = api("/api/v1/periods/2022/records?unit=%E5%8F%91%E6%94%B9%E5%A7%94");
@@ -527,12 +464,11 @@ fn confirm_appeal_decide_and_publish_through_the_pages() {
             .as_str()
             .map(str::to_owned)
     };
-    add_unit_user(&data, "fgw", "发改委", "Unit-Pass-2022!");
-    let (admin, admin_csrf) = login(port, "admin", "Admin-Pass-2022");
-    let (unit, unit_csrf) = login(port, "fgw", "Unit-Pass-2022!");
+    app.add_unit_user("fgw", "发改委", "Unit-Pass-2022!");
+    let (admin, admin_csrf) = login(&app, "admin", "Admin-Pass-2022");
+    let (unit, unit_csrf) = login(&app, "fgw", "Unit-Pass-2022!");
     let post = |cookie: &str, csrf: &str, path: &str, form: &str| {
-        raw(
-            port,
+        app.raw(
             "POST",
             path,
             &[
@@ -546,7 +482,7 @@ fn confirm_appeal_decide_and_publish_through_the_pages() {
             form,
         )
     };
-    let get = |cookie: &str, path: &str| raw(port, "GET", path, &[("Cookie", cookie)], "");
+    let get = |cookie: &str, path: &str| app.raw("GET", path, &[("Cookie", cookie)], "");
     // A unit cannot confirm; the office can.
     let (status, _, _) = post(
         &unit,
@@ -640,32 +576,14 @@ fn confirm_appeal_decide_and_publish_through_the_pages() {
     assert_eq!(status, 409, "{html}");
     assert!(html.contains("已发布"), "{html}");
     // The exported ranking table says which publication it is.
-    let (status, _, _) = raw(
-        port,
+    let (status, _, xlsx) = app.raw_bytes(
         "GET",
         "/api/v1/periods/2022/export/results.xlsx",
         &[("Authorization", &bearer)],
-        "",
+        Vec::new(),
     );
     assert_eq!(status, 200);
-    let out = dir.path().join("results.xlsx");
-    let run = common::lvzhi(
-        &[
-            "export",
-            "results",
-            "--year",
-            "2022",
-            "--format",
-            "xlsx",
-            "--out",
-            out.to_str().expect("path"),
-            "--data",
-            data.to_str().expect("path"),
-        ],
-        dir.path(),
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&out).expect("workbook");
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(xlsx)).expect("workbook");
     let range = wb.worksheet_range("排名").expect("sheet");
     let stamped = range
         .rows()
@@ -678,16 +596,12 @@ fn confirm_appeal_decide_and_publish_through_the_pages() {
 /// saved as a new version, and two versions compared.
 #[test]
 fn a_rubric_document_is_drafted_reviewed_saved_and_compared() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("data");
-    let server = start(&data, true);
-    let port = server.port;
-    let bearer = format!("Bearer {}", token(&data));
+    let app = App::demo();
+    let bearer = format!("Bearer {}", app.token());
     let seed = std::fs::read(common::repo().join("docs/spec/seed-rubric-2022.txt")).expect("seed");
     let (ct, body) = multipart(&[("file", Some("细则.txt"), &seed)]);
     let body = String::from_utf8(body).expect("utf-8 body");
-    let (status, _, html) = raw(
-        port,
+    let (status, _, html) = app.raw(
         "POST",
         "/rubrics/import",
         &[
@@ -704,8 +618,7 @@ fn a_rubric_document_is_drafted_reviewed_saved_and_compared() {
     );
     let form = |toml: &str| format!("toml={}", lvzhi_web::pages::encode_component(toml));
     let post = |path: &str, body: &str| {
-        raw(
-            port,
+        app.raw(
             "POST",
             path,
             &[
@@ -717,12 +630,9 @@ fn a_rubric_document_is_drafted_reviewed_saved_and_compared() {
         )
     };
     // The draft as drafted: refused, with what waits for review.
-    let draft = std::process::Command::new(env!("CARGO_BIN_EXE_lvzhi"))
-        .args(["rubric", "import"])
-        .arg(common::repo().join("docs/spec/seed-rubric-2022.txt"))
-        .output()
-        .expect("rubric import");
-    let draft = String::from_utf8(draft.stdout).expect("utf-8");
+    let draft =
+        lvzhi_draft::draft(&lvzhi_draft::read_document(&seed).expect("the seed document reads"))
+            .to_toml();
     let (status, _, html) = post("/rubrics/check", &form(&draft));
     assert_eq!(status, 200);
     assert!(html.contains("尚有 10 项待人工确认"), "{html}");
@@ -743,7 +653,7 @@ fn a_rubric_document_is_drafted_reviewed_saved_and_compared() {
     let (status, head, html) = post("/rubrics/save", &form(&next));
     assert_eq!(status, 204, "{head}{html}");
     assert!(head.contains("/rubrics?saved="), "{head}");
-    let (_, _, page) = raw(port, "GET", "/rubrics", &[("Authorization", &bearer)], "");
+    let (_, _, page) = app.raw("GET", "/rubrics", &[("Authorization", &bearer)], "");
     assert!(
         page.contains("zjg-2023") && page.contains("zjg-2022"),
         "{page}"
@@ -757,8 +667,7 @@ fn a_rubric_document_is_drafted_reviewed_saved_and_compared() {
         .collect();
     assert_eq!(hashes.len(), 2, "{page}");
     // Newest first: compare the 2022 version with the 2023 one.
-    let (status, _, diff) = raw(
-        port,
+    let (status, _, diff) = app.raw(
         "GET",
         &format!("/rubrics/diff?from={}&to={}", hashes[1], hashes[0]),
         &[("Authorization", &bearer)],
@@ -770,8 +679,7 @@ fn a_rubric_document_is_drafted_reviewed_saved_and_compared() {
         "{diff}"
     );
     // The new version opens 2023 after the roster is reviewed.
-    let (status, _, plan) = raw(
-        port,
+    let (status, _, plan) = app.raw(
         "GET",
         &format!("/rubrics/{}/open", hashes[0]),
         &[("Authorization", &bearer)],
@@ -789,10 +697,10 @@ fn a_rubric_document_is_drafted_reviewed_saved_and_compared() {
     assert_eq!(status, 422, "{again}");
     assert!(again.contains("已经存在"), "{again}");
     // Only the office manages rubric versions.
-    add_unit_user(&data, "fgw", "发改委", "Unit-Pass-2022!");
-    let (cookie, _) = login(port, "fgw", "Unit-Pass-2022!");
+    app.add_unit_user("fgw", "发改委", "Unit-Pass-2022!");
+    let (cookie, _) = login(&app, "fgw", "Unit-Pass-2022!");
     assert_eq!(
-        raw(port, "GET", "/rubrics", &[("Cookie", &cookie)], "").0,
+        app.raw("GET", "/rubrics", &[("Cookie", &cookie)], "").0,
         403
     );
 }
@@ -800,14 +708,10 @@ fn a_rubric_document_is_drafted_reviewed_saved_and_compared() {
 /// 假设分析: a hypothetical record changes 发改委's score on the page and nothing is stored.
 #[test]
 fn what_if_through_the_page_stores_nothing() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("data");
-    let server = start(&data, true);
-    let port = server.port;
-    let bearer = format!("Bearer {}", token(&data));
+    let app = App::demo();
+    let bearer = format!("Bearer {}", app.token());
     let count = || {
-        let (_, _, body) = raw(
-            port,
+        let (_, _, body) = app.raw(
             "GET",
             "/api/v1/periods/2022/records",
             &[("Authorization", &bearer)],
@@ -819,8 +723,7 @@ fn what_if_through_the_page_stores_nothing() {
     };
     let before = count();
     let post = |form: &str| {
-        raw(
-            port,
+        app.raw(
             "POST",
             "/whatif?year=2022",
             &[
@@ -842,7 +745,8 @@ fn what_if_through_the_page_stores_nothing() {
     let (status, _, html) = post(&format!("unit1={unit}&rule1=9.9"));
     assert_eq!(status, 422, "{html}");
     assert_eq!(
-        raw(port, "GET", "/whatif", &[("Authorization", &bearer)], "").0,
+        app.raw("GET", "/whatif", &[("Authorization", &bearer)], "")
+            .0,
         200
     );
 }

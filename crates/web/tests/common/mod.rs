@@ -1,0 +1,153 @@
+//! The application in process for the page tests: a fresh SQLite store in a temp folder with the
+//! sample year imported, the router of `lvzhi_web::app`, and requests sent to it with `oneshot` (no
+//! process, no socket). `raw` answers like a raw HTTP exchange: the status, the head as text (one
+//! `name: value` line per header, names in lower case) and the body.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use lvzhi_store::{Actor, Role, Store};
+use tower::ServiceExt;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub struct App {
+    pub router: axum::Router,
+    pub store: Store,
+    pub rt: tokio::runtime::Runtime,
+    /// The port the requests say they were sent to (`Host`, `Origin`).
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl App {
+    /// The sample year (`examples/2022`) in a fresh store, with the admin `admin` /
+    /// `Admin-Pass-2022` (as `serve --demo` with `LVZHI_ADMIN_PASSWORD` makes it).
+    pub fn demo() -> App {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = rt.block_on(async {
+            let store = Store::open(&Store::sqlite_url(dir.path()))
+                .await
+                .expect("store");
+            let who = Actor::new("cli:system", "cli");
+            store
+                .ensure_period(lvzhi_core::RUBRIC_2022, &who)
+                .await
+                .expect("period");
+            for table in ["units", "records", "assessments", "metrics"] {
+                let bytes = std::fs::read(repo().join(format!("examples/2022/{table}.csv")))
+                    .expect("sample file");
+                let t = lvzhi_exchange::table_of(table).expect("table");
+                let mut parsed =
+                    lvzhi_exchange::parse(bytes, &format!("{table}.csv"), t).expect("sample");
+                parsed
+                    .import(&store, 2022, &who, false)
+                    .await
+                    .unwrap_or_else(|e| panic!("sample {table}: {e}"));
+            }
+            store
+                .create_user(
+                    "admin",
+                    Role::Admin,
+                    None,
+                    None,
+                    "Admin-Pass-2022",
+                    false,
+                    &who,
+                )
+                .await
+                .expect("admin");
+            store
+        });
+        let router = lvzhi_web::app(lvzhi_web::AppState::new(store.clone()));
+        App {
+            router,
+            store,
+            rt,
+            port: 8080,
+            dir,
+        }
+    }
+
+    /// An API token of the admin.
+    pub fn token(&self) -> String {
+        self.rt
+            .block_on(
+                self.store
+                    .create_token("admin", "test", &Actor::new("admin", "test")),
+            )
+            .expect("token")
+    }
+
+    /// A unit account with a password of its own (no change required).
+    pub fn add_unit_user(&self, name: &str, unit: &str, password: &str) {
+        self.rt
+            .block_on(self.store.create_user(
+                name,
+                Role::Unit,
+                Some(unit),
+                None,
+                password,
+                false,
+                &Actor::new("admin", "test"),
+            ))
+            .expect("unit user");
+    }
+
+    /// One request; answers (status, head, body) as a raw exchange would.
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String, String) {
+        let (status, head, bytes) = self.raw_bytes(method, path, headers, body.as_bytes().to_vec());
+        (status, head, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// [`Self::raw`] with a body of bytes, answering the body's bytes.
+    pub fn raw_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (u16, String, Vec<u8>) {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", format!("127.0.0.1:{}", self.port));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(Body::from(body)).expect("request");
+        let response = self
+            .rt
+            .block_on(self.router.clone().oneshot(req))
+            .expect("infallible");
+        let status = response.status().as_u16();
+        let mut head = format!("HTTP/1.1 {status}\r\n");
+        for (k, v) in response.headers() {
+            head.push_str(&format!("{}: {}\r\n", k, v.to_str().unwrap_or("")));
+        }
+        let bytes = self
+            .rt
+            .block_on(response.into_body().collect())
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        (status, head, bytes)
+    }
+}
