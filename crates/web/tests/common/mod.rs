@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use axum::body::Body;
@@ -140,7 +141,7 @@ impl App {
         let status = response.status().as_u16();
         let mut head = format!("HTTP/1.1 {status}\r\n");
         for (k, v) in response.headers() {
-            head.push_str(&format!("{}: {}\r\n", k, v.to_str().unwrap_or("")));
+            let _ = write!(head, "{}: {}\r\n", k, v.to_str().unwrap_or(""));
         }
         let bytes = self
             .rt
