@@ -79,6 +79,9 @@ enum Command {
         /// 有错误时，把标注了错误的工作簿写到这个文件
         #[arg(long)]
         errors_out: Option<PathBuf>,
+        /// 与已有记录相同（疑似重复）的行：skip 跳过，import 仍然导入（不指定则列出并拒绝导入）
+        #[arg(long, default_value = "")]
+        duplicates: String,
     },
     /// 导出：results（排名表）、ledger（扣分记录）、sheets（各单位得分说明）为 xlsx；report（通报）为 docx 或 pdf
     Export {
@@ -394,7 +397,19 @@ fn run_service(cmd: Command) -> ExitCode {
                 year,
                 dry_run,
                 errors_out,
-            } => service::import(&store, &table, &file, year, dry_run, errors_out.as_deref()).await,
+                duplicates,
+            } => {
+                service::import(
+                    &store,
+                    &table,
+                    &file,
+                    year,
+                    dry_run,
+                    errors_out.as_deref(),
+                    &duplicates,
+                )
+                .await
+            }
             Command::Export {
                 store,
                 what,

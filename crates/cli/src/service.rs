@@ -188,12 +188,13 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
         records,
         assessments,
         metrics,
+        ..Batch::default()
     };
     let n = store
         .import(2022, &batch, &cli_actor(), false)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    eprintln!("已载入 2022 示例年度：{n} 条数据。");
+    eprintln!("已载入 2022 示例年度：{} 条数据。", n.imported);
     Ok(())
 }
 
@@ -218,7 +219,8 @@ async fn first_admin(store: &Store) -> anyhow::Result<()> {
             None,
             None,
             &password,
-            generated,
+            // Chosen by whoever set it up, not by the admin: to be changed at the first login.
+            true,
             &cli_actor(),
         )
         .await
@@ -226,7 +228,7 @@ async fn first_admin(store: &Store) -> anyhow::Result<()> {
     if generated {
         println!("已创建管理员账号 admin，初始密码（只显示这一次，首次登录后须修改）：{password}");
     } else {
-        println!("已创建管理员账号 admin（密码取自 LVZHI_ADMIN_PASSWORD）。");
+        println!("已创建管理员账号 admin（密码取自 LVZHI_ADMIN_PASSWORD，首次登录后须修改）。");
     }
     Ok(())
 }
@@ -311,25 +313,19 @@ pub async fn user_add(
     unit: Option<&str>,
     group: Option<&str>,
 ) -> anyhow::Result<()> {
-    let role = Role::parse(role).with_context(|| {
-        format!("未知角色「{role}」，可选 admin、recorder、assessor、unit、leader")
-    })?;
-    if role == Role::Unit && unit.is_none() {
-        bail!("unit 角色须用 --unit 指定所属成员单位");
-    }
-    if role == Role::Assessor && group.is_none() {
-        bail!("assessor 角色须用 --group 指定所属督导组");
-    }
+    let role =
+        Role::parse(role).with_context(|| format!("未知角色「{role}」，可选 {}", Role::codes()))?;
     let (_, store) = store.open().await?;
     let (password, generated) = password_from_stdin()?;
     store
-        .create_user(name, role, unit, group, &password, generated, &cli_actor())
+        // Set by someone else: to be changed at the first login.
+        .create_user(name, role, unit, group, &password, true, &cli_actor())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     if generated {
         println!("已创建用户 {name}，初始密码（只显示这一次，首次登录后须修改）：{password}");
     } else {
-        println!("已创建用户 {name}。");
+        println!("已创建用户 {name}（首次登录后须修改密码）。");
     }
     Ok(())
 }
@@ -544,7 +540,11 @@ pub async fn import(
     year: i64,
     dry_run: bool,
     errors_out: Option<&Path>,
+    duplicates: &str,
 ) -> anyhow::Result<bool> {
+    let Some(duplicates) = lvzhi_store::Duplicates::parse(duplicates) else {
+        bail!("--duplicates 只能是 skip（跳过疑似重复的行）或 import（仍然导入）");
+    };
     let Some(t) = lvzhi_exchange::table_of(table) else {
         bail!("不能导入「{table}」，可选 records、assessments、metrics、units");
     };
@@ -579,18 +579,64 @@ pub async fn import(
         }
         .to_owned(),
     );
-    let outcome = parsed.import(&store, year, &cli_actor(), dry_run).await;
+    let outcome = parsed
+        .import(&store, year, &cli_actor(), dry_run, duplicates)
+        .await;
     bar.inc(1);
     bar.finish_and_clear();
     eprintln!("已读取 {} 行。", parsed.rows.len());
+    let say_duplicates = |d: &[lvzhi_store::Duplicate]| {
+        for x in d.iter().take(50) {
+            eprintln!(
+                "{label} 第 {} 行：与已有记录 {} 的单位、条款、日期、数量或分值、依据相同",
+                parsed.line_of(x.index),
+                x.existing
+                    .iter()
+                    .map(|i| format!("#{i}"))
+                    .collect::<Vec<_>>()
+                    .join("、")
+            );
+        }
+        if d.len() > 50 {
+            eprintln!("……另有 {} 行未列出", d.len() - 50);
+        }
+    };
     match outcome {
-        Ok(n) if dry_run => {
-            println!("检查通过：{n} 行均可导入（未导入，去掉 --dry-run 后导入）。");
+        Ok(o) if dry_run => {
+            say_duplicates(&o.duplicates);
+            println!(
+                "检查通过：{} 行均可导入{}（未导入，去掉 --dry-run 后导入）。",
+                o.checked,
+                if o.duplicates.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "，其中 {} 行疑似重复（导入时用 --duplicates skip 跳过，或 --duplicates import 仍然导入）",
+                        o.duplicates.len()
+                    )
+                }
+            );
             Ok(true)
         }
-        Ok(n) => {
-            println!("已导入 {n} 行（{year} 年度），并记入审计日志。");
+        Ok(o) => {
+            println!(
+                "已导入 {} 行（{year} 年度）{}，并记入审计日志。",
+                o.imported,
+                if o.skipped > 0 {
+                    format!("，跳过疑似重复的 {} 行", o.skipped)
+                } else {
+                    String::new()
+                }
+            );
             Ok(true)
+        }
+        Err(lvzhi_exchange::ImportError::Store(lvzhi_store::StoreError::Duplicates(d))) => {
+            say_duplicates(&d);
+            eprintln!(
+                "{}（命令行：--duplicates skip 或 --duplicates import）。未导入任何数据。",
+                lvzhi_store::StoreError::Duplicates(d.clone())
+            );
+            Ok(false)
         }
         Err(lvzhi_exchange::ImportError::Input(e)) => {
             eprintln!("{}", lvzhi_exchange::ImportError::Input(e.clone()));

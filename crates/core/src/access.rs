@@ -1,6 +1,6 @@
 //! Who may do what: the permission matrix of the assessment as one pure function, [`allowed`].
 //!
-//! Five roles: `admin` (安委办: everything), `recorder` (records, evidence and metrics of any unit),
+//! Five roles: `admin` (安委办: everything but appealing), `recorder` (records, evidence and metrics of any unit),
 //! `assessor` (a 督导组: scores and reads only the units it supervises), `unit` (a 成员单位: reads its
 //! own sheet, records and evidence, adds evidence to its own records), `leader` (reads results, rankings
 //! and sheets). Confirming records, deciding appeals and publishing are the office's (`admin`);
@@ -176,7 +176,8 @@ pub fn allowed(who: &Subject<'_>, action: Action, unit: Option<&str>) -> bool {
     let own = unit.is_some() && unit == who.unit;
     let supervised = unit.is_some_and(|u| who.supervises.iter().any(|s| s == u));
     match who.role {
-        Role::Admin => true,
+        // The office does everything but appeal: an appeal is a unit's, against the office.
+        Role::Admin => action != A::Appeal,
         Role::Recorder => matches!(
             action,
             A::ReadPeriods

@@ -12,6 +12,9 @@ pub const NOTE_MAX: usize = 2000;
 /// The most characters of a reason (revocation, appeal, decision, publication, reopening).
 pub const REASON_MAX: usize = 2000;
 
+/// The most characters of an account's name.
+pub const USERNAME_MAX: usize = 64;
+
 /// A record as entered (a form, a JSON body, a row of a file): figures as text, for the ledger's
 /// checks, and the texts that travel with it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -53,6 +56,28 @@ impl NewRecord {
             })?;
         }
         Ok(())
+    }
+
+    /// Every required field left empty, in the form's order: the unit, the clause, and the points
+    /// when the clause takes entered points (a form lists them all at once).
+    pub fn missing(&self, rubric: &crate::Rubric) -> Vec<Field> {
+        let mut out = Vec::new();
+        if self.unit.trim().is_empty() {
+            out.push(Field::Unit);
+        }
+        match rubric.rule_by_code(self.rule.trim()) {
+            None if self.rule.trim().is_empty() => out.push(Field::Rule),
+            Some(i)
+                if matches!(
+                    rubric.rules[i].kind,
+                    crate::RuleKind::Range { .. } | crate::RuleKind::Graded { .. }
+                ) && self.points.as_deref().is_none_or(|p| p.trim().is_empty()) =>
+            {
+                out.push(Field::Points);
+            }
+            _ => {}
+        }
+        out
     }
 
     /// The source as stored: trimmed.

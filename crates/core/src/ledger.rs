@@ -137,6 +137,50 @@ pub enum Field {
 }
 
 impl Field {
+    pub const ALL: [Field; 15] = [
+        Field::Unit,
+        Field::Rule,
+        Field::Count,
+        Field::Points,
+        Field::Date,
+        Field::Assessor,
+        Field::Score,
+        Field::Metric,
+        Field::Value,
+        Field::Name,
+        Field::Class,
+        Field::Tags,
+        Field::Source,
+        Field::Note,
+        Field::Reason,
+    ];
+
+    /// The field by its column name of the file contract.
+    pub fn parse(column: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.column() == column)
+    }
+
+    /// The field's name for people (the Chinese column heading of the office's files).
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Unit => "单位",
+            Field::Rule => "条款编号",
+            Field::Count => "数量",
+            Field::Points => "扣分值",
+            Field::Date => "日期",
+            Field::Assessor => "督导组",
+            Field::Score => "得分",
+            Field::Metric => "指标",
+            Field::Value => "数值",
+            Field::Name => "单位名称",
+            Field::Class => "类别",
+            Field::Tags => "标签",
+            Field::Source => "依据",
+            Field::Note => "说明",
+            Field::Reason => "理由",
+        }
+    }
+
     /// The column name of the file contract.
     pub fn column(self) -> &'static str {
         match self {

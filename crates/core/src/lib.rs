@@ -28,10 +28,10 @@ pub use score::{ScoreSheets, UnitSheet, score, score_book, score_unit};
 /// The shipped 2022 rubric of 张家港市 (`rubrics/2022.toml`), as text.
 pub const RUBRIC_2022: &str = include_str!("../../../rubrics/2022.toml");
 
-/// Rubrics shipped inside the program, by year.
-pub fn shipped_rubric(year: &str) -> Option<&'static str> {
-    match year {
-        "2022" => Some(RUBRIC_2022),
-        _ => None,
-    }
+/// Rubrics shipped inside the program: each one's name (its year) and text.
+pub const SHIPPED: &[(&str, &str)] = &[("2022", RUBRIC_2022)];
+
+/// A rubric shipped inside the program, by its name.
+pub fn shipped_rubric(name: &str) -> Option<&'static str> {
+    SHIPPED.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }

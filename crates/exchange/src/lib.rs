@@ -8,7 +8,10 @@
 use lvzhi_core::{Basis, NewRecord, Points};
 use lvzhi_office::xlsx_output::{self, LedgerRow};
 use lvzhi_office::{InputError, InputErrors, InputFile, Table};
-use lvzhi_store::{Actor, Batch, PeriodState, Store, StoreError, StoredRecord};
+use lvzhi_store::{
+    Actor, Batch, Duplicates, FileMark, ImportOutcome, PeriodState, Store, StoreError, StoredRecord,
+};
+use sha2::{Digest, Sha256};
 
 /// What can be exported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,6 +185,75 @@ pub async fn export(
     xlsx.map_err(|e| xlsx_failed(&e))
 }
 
+/// A table's name in paths and commands.
+pub fn table_name(t: Table) -> &'static str {
+    match t {
+        Table::Records => "records",
+        Table::Assessments => "assessments",
+        Table::Metrics => "metrics",
+        Table::Units => "units",
+    }
+}
+
+/// What a unit's own download holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnitExport {
+    /// The unit's explained sheet.
+    Sheet,
+    /// Every record of the unit, with its state.
+    Records,
+}
+
+impl UnitExport {
+    pub fn parse(s: &str) -> Option<UnitExport> {
+        match s {
+            "sheet" => Some(UnitExport::Sheet),
+            "records" => Some(UnitExport::Records),
+            _ => None,
+        }
+    }
+
+    /// The file name offered for download.
+    pub fn file_name(self, year: i64, unit: &str) -> String {
+        match self {
+            UnitExport::Sheet => format!("{year}年度{unit}得分说明.xlsx"),
+            UnitExport::Records => format!("{year}年度{unit}扣分记录.xlsx"),
+        }
+    }
+}
+
+/// One unit's own download (xlsx): its sheet (provisional, the figures the unit sees) or its
+/// records with their states.
+pub async fn export_unit(
+    store: &Store,
+    year: i64,
+    unit: &str,
+    what: UnitExport,
+) -> Result<Vec<u8>, StoreError> {
+    let state = store.state(year).await?;
+    let u = state
+        .unit_index(unit)
+        .ok_or_else(|| StoreError::NotFound(format!("{year} 年度名册中没有单位「{unit}」")))?;
+    let records = store.unit_records(year, unit).await?;
+    let rows = ledger_rows(&state, &records);
+    let xlsx = match what {
+        UnitExport::Sheet => {
+            let one = lvzhi_core::ScoreSheets {
+                sheets: state
+                    .sheets
+                    .sheets
+                    .iter()
+                    .filter(|s| s.unit == u)
+                    .cloned()
+                    .collect(),
+            };
+            xlsx_output::sheets_xlsx(&state.rubric, &one, &rows)
+        }
+        UnitExport::Records => xlsx_output::ledger_xlsx(&state.rubric, &rows),
+    };
+    xlsx.map_err(|e| xlsx_failed(&e))
+}
+
 /// Which table an import or template is for, by its name in paths and commands.
 pub fn table_of(s: &str) -> Option<Table> {
     match s {
@@ -200,16 +272,19 @@ pub async fn template(store: &Store, year: i64, table: Table) -> Result<Vec<u8>,
     xlsx_output::template_xlsx(&state.rubric, table, &units).map_err(|e| xlsx_failed(&e))
 }
 
-/// A file read for import: its rows in the table's column order, and each row's line (or worksheet row).
+/// A file read for import: its rows in the table's column order, each row's line (or worksheet
+/// row), and the SHA-256 of its bytes (the same file is not imported twice into a year).
 pub struct Parsed {
     pub table: Table,
     pub rows: Vec<Vec<String>>,
     lines: Vec<u64>,
     label: String,
+    pub sha256: String,
 }
 
 /// Reads an uploaded or given file (workbook or CSV, by content) as `table`.
 pub fn parse(bytes: Vec<u8>, label: &str, table: Table) -> Result<Parsed, InputErrors> {
+    let sha256 = hex::encode(Sha256::digest(&bytes));
     let file = InputFile::from_bytes(bytes, label)?;
     let (rows, lines) = file.table(label, table)?;
     if rows.is_empty() {
@@ -227,6 +302,7 @@ pub fn parse(bytes: Vec<u8>, label: &str, table: Table) -> Result<Parsed, InputE
         rows,
         lines,
         label: label.to_owned(),
+        sha256,
     })
 }
 
@@ -242,17 +318,24 @@ impl Parsed {
         self.lines.get(index).copied().unwrap_or(0)
     }
 
-    /// Loads the rows into the period (`dry_run`: checks only). Refusals name the file, the row and
-    /// the column.
+    /// Loads the rows into the period (`dry_run`: checks only; probable duplicates are handled
+    /// as `duplicates` says). Refusals name the file, the row and the column, in Chinese.
     pub async fn import(
         &mut self,
         store: &Store,
         year: i64,
         actor: &Actor,
         dry_run: bool,
-    ) -> Result<usize, ImportError> {
+        duplicates: Duplicates,
+    ) -> Result<ImportOutcome, ImportError> {
         let mut batch = Batch {
             label: format!("导入 {}", self.label),
+            file: Some(FileMark {
+                sha256: self.sha256.clone(),
+                name: self.label.clone(),
+                kind: table_name(self.table).to_owned(),
+            }),
+            duplicates,
             ..Batch::default()
         };
         match self.table {

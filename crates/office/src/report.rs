@@ -15,7 +15,11 @@ use typst::foundations::{Dict, Str, Value};
 use typst_as_lib::TypstEngine;
 
 /// Noto Sans CJK SC Regular, subset to GB 2312 plus the characters the program and the rubric use.
-const FONT: &[u8] = include_bytes!("../fonts/NotoSansSC-Regular-GB2312.otf");
+/// The one copy of the font in the program: the reports embed it, and the pages serve it to a
+/// browser whose machine has no Chinese font.
+pub const FONT: &[u8] = include_bytes!("../fonts/NotoSansSC-Regular-GB2312.otf");
+/// The font's copyright notice and licence (SIL Open Font License 1.1), served beside it.
+pub const FONT_LICENCE: &[u8] = include_bytes!("../fonts/NotoSansCJK-COPYRIGHT-and-OFL.txt");
 const TEMPLATE: &str = include_str!("../templates/report.typ");
 
 /// One row of a class's ranking.
@@ -61,9 +65,14 @@ pub fn report_data(rubric: &Rubric, sheets: &ScoreSheets, date: &str) -> ReportD
                 let mut note = Vec::new();
                 if let Some(v) = &s.veto {
                     note.push(format!("一票否决（{}）", rubric.rules[v.rule].code));
+                    // The clause often ends with its own "一票否决": said once.
+                    let what = rubric.rules[v.rule]
+                        .text
+                        .trim_end_matches("一票否决")
+                        .trim_end_matches(['，', ',', '；', '、', ' ']);
                     flagged.push(format!(
-                        "{}：{}，实行一票否决，监测得分记 0 分，年度综合考核按最低等次处理。",
-                        s.name, rubric.rules[v.rule].text
+                        "{}：{what}，实行一票否决，监测得分记 0 分，年度综合考核按最低等次处理。",
+                        s.name
                     ));
                 } else if let Some(l) = &s.lowest_grade {
                     note.push(format!("最低等次（{}）", rubric.rules[l.rule].code));

@@ -359,6 +359,12 @@ pub fn sheets_xlsx(
             text(ws, *r, 2, &count, &f.int)?;
             ws.write_number_with_format(*r, 3, points(l.points), &f.num)?;
             text(ws, *r, 4, &detail, &f.text)?;
+            // A row of several lines is given its height: spreadsheet programs do not all measure
+            // wrapped text on opening, and the lines would overlap the next row.
+            let lines = wrapped_lines(&rule.text, 48.0).max(wrapped_lines(&detail, 50.0));
+            if lines > 1 {
+                ws.set_row_height(*r, 15.0 * lines as f64 + 2.0)?;
+            }
             *r += 1;
             Ok(())
         };
@@ -413,6 +419,21 @@ pub fn sheets_xlsx(
         wb.add_worksheet();
     }
     wb.save_to_buffer()
+}
+
+/// How many lines a text takes in a wrapped cell `width` characters wide (a Chinese character is
+/// two characters wide, as spreadsheet column widths count them).
+fn wrapped_lines(text: &str, width: f64) -> usize {
+    text.split('\n')
+        .map(|line| {
+            let w: f64 = line
+                .chars()
+                .map(|c| if c.is_ascii() { 1.0 } else { 2.0 })
+                .sum();
+            ((w / width).ceil() as usize).max(1)
+        })
+        .sum::<usize>()
+        .max(1)
 }
 
 /// An import template for `table`: the header row (the office's Chinese names), drop-down lists of

@@ -13,6 +13,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use crate::audit::AuditAction;
 use crate::{Actor, Result, Role, Store, StoreError, audit};
 
 /// A user as the service sees it (never with its password hash).
@@ -136,8 +137,11 @@ impl Store {
         actor: &Actor,
     ) -> Result<User> {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 64 {
-            return Err(StoreError::invalid("username", "用户名须为 1 到 64 个字符"));
+        if name.is_empty() || name.chars().count() > lvzhi_core::input::USERNAME_MAX {
+            return Err(StoreError::invalid(
+                "username",
+                format!("用户名须为 1 到 {} 个字符", lvzhi_core::input::USERNAME_MAX),
+            ));
         }
         let unit = unit.map(str::trim).filter(|u| !u.is_empty());
         let group = group.map(str::trim).filter(|g| !g.is_empty());
@@ -182,7 +186,7 @@ impl Store {
         audit::append(
             &mut tx,
             actor,
-            "user.create",
+            AuditAction::UserCreate,
             &format!("user:{name}"),
             None,
             Some(&after),
@@ -251,7 +255,7 @@ impl Store {
         audit::append(
             &mut tx,
             actor,
-            "token.create",
+            AuditAction::TokenCreate,
             &format!("user:{}", u.name),
             None,
             Some(&after),
@@ -325,7 +329,7 @@ impl Store {
         .await?;
         let now_t = time::OffsetDateTime::now_utc();
         let who = &actor;
-        let refuse = |action: &'static str| async move {
+        let refuse = |action: AuditAction| async move {
             let mut tx = self.begin_write().await?;
             audit::append(&mut tx, who, action, &format!("user:{name}"), None, None).await?;
             tx.commit().await?;
@@ -339,7 +343,7 @@ impl Store {
                 h.map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
             })
             .await;
-            return refuse("session.login_failed").await;
+            return refuse(AuditAction::SessionLoginFailed).await;
         };
         let locked: Option<String> = row.try_get("locked_until")?;
         if locked
@@ -347,7 +351,7 @@ impl Store {
             .and_then(parse_time)
             .is_some_and(|t| t > now_t)
         {
-            return refuse("session.login_locked").await;
+            return refuse(AuditAction::SessionLoginLocked).await;
         }
         let stored: String = row.try_get("password_hash")?;
         let pw = password.to_owned();
@@ -372,7 +376,7 @@ impl Store {
                 audit::append(
                     &mut tx,
                     &actor,
-                    "session.locked",
+                    AuditAction::SessionLocked,
                     &format!("user:{name}"),
                     None,
                     None,
@@ -387,7 +391,7 @@ impl Store {
                 audit::append(
                     &mut tx,
                     &actor,
-                    "session.login_failed",
+                    AuditAction::SessionLoginFailed,
                     &format!("user:{name}"),
                     None,
                     None,
@@ -420,7 +424,7 @@ impl Store {
         audit::append(
             &mut tx,
             &actor,
-            "session.login",
+            AuditAction::SessionLogin,
             &format!("user:{name}"),
             None,
             None,
@@ -462,7 +466,7 @@ impl Store {
         audit::append(
             &mut tx,
             actor,
-            "user.password",
+            AuditAction::UserPassword,
             &format!("user:{name}"),
             None,
             None,
@@ -603,7 +607,7 @@ impl Store {
         audit::append(
             &mut tx,
             actor,
-            "group.set",
+            AuditAction::GroupSet,
             &format!("group:{group}"),
             Some(&serde_json::json!(before)),
             Some(&serde_json::json!(clean)),
@@ -621,7 +625,15 @@ impl Store {
     pub async fn audit_refusal(&self, actor: &Actor, what: &str, target: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let after = serde_json::json!({"refused": what});
-        audit::append(&mut tx, actor, "authz.refused", target, None, Some(&after)).await?;
+        audit::append(
+            &mut tx,
+            actor,
+            AuditAction::AuthzRefused,
+            target,
+            None,
+            Some(&after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -648,9 +660,9 @@ impl Store {
             return Err(StoreError::NotFound(format!("用户「{name}」不存在")));
         }
         let action = if disabled {
-            "user.disable"
+            AuditAction::UserDisable
         } else {
-            "user.enable"
+            AuditAction::UserEnable
         };
         audit::append(&mut tx, actor, action, &format!("user:{name}"), None, None).await?;
         tx.commit().await?;
@@ -689,7 +701,7 @@ impl Store {
         audit::append(
             &mut tx,
             actor,
-            "user.password_reset",
+            AuditAction::UserPasswordReset,
             &format!("user:{name}"),
             None,
             None,
@@ -713,7 +725,7 @@ impl Store {
             audit::append(
                 &mut tx,
                 actor,
-                "session.logout",
+                AuditAction::SessionLogout,
                 &format!("user:{}", actor.name),
                 None,
                 None,

@@ -7,6 +7,7 @@
 use lvzhi_core::{Decision, NewRecord, RecordStatus};
 use sqlx::Row;
 
+use crate::audit::AuditAction;
 use crate::model::{StoredAppeal, StoredRecord};
 use crate::notices::{Audience, NoticeKind, notify};
 use crate::records::{insert_record, one_row, rule_text, set_row_status, stored_record};
@@ -108,7 +109,7 @@ impl Store {
         audit::change(
             &mut tx,
             actor,
-            "record.appeal",
+            AuditAction::RecordAppeal,
             &format!("record:{id}"),
             Some(&old),
             &appeal,
@@ -240,7 +241,7 @@ impl Store {
         audit::change(
             &mut tx,
             actor,
-            "appeal.decide",
+            AuditAction::AppealDecide,
             &format!("record:{id}"),
             Some(&open),
             &decided,

@@ -11,6 +11,149 @@ use sqlx::Row;
 
 use crate::{Actor, Result, Store, StoreError};
 
+/// What an audit entry records. Its code is what the trail stores (and hashes); its name is what
+/// people read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditAction {
+    RecordAdd,
+    RecordRevoke,
+    RecordConfirm,
+    RecordAppeal,
+    AppealDecide,
+    AssessmentPut,
+    AssessmentClear,
+    MetricPut,
+    UnitTags,
+    ImportBatch,
+    AttachmentAdd,
+    PeriodOpen,
+    PeriodPublish,
+    PeriodReopen,
+    PeriodWindows,
+    RubricSave,
+    SessionLogin,
+    SessionLoginFailed,
+    SessionLocked,
+    SessionLoginLocked,
+    SessionLogout,
+    TokenCreate,
+    UserCreate,
+    UserPassword,
+    UserPasswordReset,
+    UserDisable,
+    UserEnable,
+    GroupSet,
+    AuthzRefused,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 29] = [
+        AuditAction::RecordAdd,
+        AuditAction::RecordRevoke,
+        AuditAction::RecordConfirm,
+        AuditAction::RecordAppeal,
+        AuditAction::AppealDecide,
+        AuditAction::AssessmentPut,
+        AuditAction::AssessmentClear,
+        AuditAction::MetricPut,
+        AuditAction::UnitTags,
+        AuditAction::ImportBatch,
+        AuditAction::AttachmentAdd,
+        AuditAction::PeriodOpen,
+        AuditAction::PeriodPublish,
+        AuditAction::PeriodReopen,
+        AuditAction::PeriodWindows,
+        AuditAction::RubricSave,
+        AuditAction::SessionLogin,
+        AuditAction::SessionLoginFailed,
+        AuditAction::SessionLocked,
+        AuditAction::SessionLoginLocked,
+        AuditAction::SessionLogout,
+        AuditAction::TokenCreate,
+        AuditAction::UserCreate,
+        AuditAction::UserPassword,
+        AuditAction::UserPasswordReset,
+        AuditAction::UserDisable,
+        AuditAction::UserEnable,
+        AuditAction::GroupSet,
+        AuditAction::AuthzRefused,
+    ];
+
+    /// The code stored in the trail.
+    pub fn code(self) -> &'static str {
+        match self {
+            AuditAction::RecordAdd => "record.add",
+            AuditAction::RecordRevoke => "record.revoke",
+            AuditAction::RecordConfirm => "record.confirm",
+            AuditAction::RecordAppeal => "record.appeal",
+            AuditAction::AppealDecide => "appeal.decide",
+            AuditAction::AssessmentPut => "assessment.put",
+            AuditAction::AssessmentClear => "assessment.clear",
+            AuditAction::MetricPut => "metric.put",
+            AuditAction::UnitTags => "unit.tags",
+            AuditAction::ImportBatch => "import.batch",
+            AuditAction::AttachmentAdd => "attachment.add",
+            AuditAction::PeriodOpen => "period.open",
+            AuditAction::PeriodPublish => "period.publish",
+            AuditAction::PeriodReopen => "period.reopen",
+            AuditAction::PeriodWindows => "period.windows",
+            AuditAction::RubricSave => "rubric.save",
+            AuditAction::SessionLogin => "session.login",
+            AuditAction::SessionLoginFailed => "session.login_failed",
+            AuditAction::SessionLocked => "session.locked",
+            AuditAction::SessionLoginLocked => "session.login_locked",
+            AuditAction::SessionLogout => "session.logout",
+            AuditAction::TokenCreate => "token.create",
+            AuditAction::UserCreate => "user.create",
+            AuditAction::UserPassword => "user.password",
+            AuditAction::UserPasswordReset => "user.password_reset",
+            AuditAction::UserDisable => "user.disable",
+            AuditAction::UserEnable => "user.enable",
+            AuditAction::GroupSet => "group.set",
+            AuditAction::AuthzRefused => "authz.refused",
+        }
+    }
+
+    /// The name people read.
+    pub fn label(self) -> &'static str {
+        match self {
+            AuditAction::RecordAdd => "新增扣分记录",
+            AuditAction::RecordRevoke => "撤销扣分记录",
+            AuditAction::RecordConfirm => "确认扣分记录",
+            AuditAction::RecordAppeal => "提出申诉",
+            AuditAction::AppealDecide => "作出申诉决定",
+            AuditAction::AssessmentPut => "督导组打分",
+            AuditAction::AssessmentClear => "清除督导组打分",
+            AuditAction::MetricPut => "录入指标数据",
+            AuditAction::UnitTags => "修改单位标签",
+            AuditAction::ImportBatch => "批量导入",
+            AuditAction::AttachmentAdd => "上传证据材料",
+            AuditAction::PeriodOpen => "开设考核年度",
+            AuditAction::PeriodPublish => "发布考核结果",
+            AuditAction::PeriodReopen => "重新开放考核年度",
+            AuditAction::PeriodWindows => "设置申诉与决定期限",
+            AuditAction::RubricSave => "保存细则版本",
+            AuditAction::SessionLogin => "登录",
+            AuditAction::SessionLoginFailed => "登录失败",
+            AuditAction::SessionLocked => "账号锁定",
+            AuditAction::SessionLoginLocked => "锁定期间尝试登录",
+            AuditAction::SessionLogout => "退出登录",
+            AuditAction::TokenCreate => "创建 API 令牌",
+            AuditAction::UserCreate => "新建账号",
+            AuditAction::UserPassword => "修改密码",
+            AuditAction::UserPasswordReset => "重置密码",
+            AuditAction::UserDisable => "停用账号",
+            AuditAction::UserEnable => "启用账号",
+            AuditAction::GroupSet => "设置督导组所督导的单位",
+            AuditAction::AuthzRefused => "越权操作被拒绝",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<AuditAction> {
+        AuditAction::ALL.into_iter().find(|a| a.code() == code)
+    }
+}
+
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -69,7 +212,7 @@ fn entry_hash(
 pub(crate) async fn append(
     tx: &mut crate::WriteTx,
     actor: &Actor,
-    action: &str,
+    action: AuditAction,
     entity: &str,
     before: Option<&serde_json::Value>,
     after: Option<&serde_json::Value>,
@@ -87,7 +230,7 @@ pub(crate) async fn append(
         &prev,
         &at,
         actor,
-        action,
+        action.code(),
         entity,
         before.as_deref(),
         after.as_deref(),
@@ -99,7 +242,7 @@ pub(crate) async fn append(
     .bind(&at)
     .bind(&actor.name)
     .bind(&actor.source)
-    .bind(action)
+    .bind(action.code())
     .bind(entity)
     .bind(before)
     .bind(after)
@@ -114,7 +257,7 @@ pub(crate) async fn append(
 pub(crate) async fn change<B: Serialize, A: Serialize>(
     tx: &mut crate::WriteTx,
     actor: &Actor,
-    action: &str,
+    action: AuditAction,
     entity: &str,
     before: Option<&B>,
     after: &A,

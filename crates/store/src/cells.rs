@@ -5,6 +5,7 @@
 
 use lvzhi_core::Points;
 
+use crate::audit::AuditAction;
 use crate::model::{StoredAssessment, StoredMetric, StoredUnit};
 use crate::records::check_version;
 use crate::state::{Next, invalid};
@@ -93,7 +94,7 @@ impl Store {
         audit::change(
             &mut tx,
             actor,
-            "assessment.put",
+            AuditAction::AssessmentPut,
             &format!("assessment:{year}:{unit}:{rule}:{assessor}"),
             current.as_ref(),
             &stored,
@@ -148,7 +149,7 @@ impl Store {
         audit::change(
             &mut tx,
             actor,
-            "assessment.clear",
+            AuditAction::AssessmentClear,
             &format!("assessment:{year}:{unit}:{rule}:{assessor}"),
             Some(&current),
             &serde_json::Value::Null,
@@ -239,7 +240,7 @@ impl Store {
         audit::change(
             &mut tx,
             actor,
-            "metric.put",
+            AuditAction::MetricPut,
             &format!("metric:{year}:{unit}:{metric}"),
             current.as_ref(),
             &stored,
@@ -302,7 +303,7 @@ impl Store {
         audit::change(
             &mut tx,
             actor,
-            "unit.tags",
+            AuditAction::UnitTags,
             &format!("unit:{year}:{}", old.name),
             Some(&old),
             &new,

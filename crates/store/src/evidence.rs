@@ -7,6 +7,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use crate::audit::AuditAction;
 use crate::{Actor, Result, Store, StoreError, audit};
 
 /// The largest attachment accepted.
@@ -155,7 +156,7 @@ impl Store {
         audit::append(
             &mut tx,
             actor,
-            "attachment.add",
+            AuditAction::AttachmentAdd,
             &format!("record:{record_id}"),
             None,
             Some(&serde_json::to_value(&stored).unwrap_or_default()),

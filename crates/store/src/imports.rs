@@ -9,15 +9,75 @@ use std::collections::{BTreeMap, HashSet};
 use lvzhi_core::{LedgerBuilder, LedgerError, NewRecord, Points, RecordStatus};
 use sqlx::Row;
 
+use crate::audit::AuditAction;
 use crate::notices::{Audience, NoticeKind, notify};
 use crate::state::{Next, RecordRow, ledger_message};
 use crate::{Actor, Backend, Result, RowProblem, Store, StoreError, WriteTx, audit, clock};
+
+/// The file a batch was read from: remembered by its SHA-256, so that it is not imported twice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileMark {
+    pub sha256: String,
+    pub name: String,
+    /// Which table it held (`records`, `assessments`, `metrics`, `units`).
+    pub kind: String,
+}
+
+/// What to do with rows that look like a record already in force.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Duplicates {
+    /// Refuse the import and list them, for the person to choose.
+    #[default]
+    Ask,
+    /// Leave them out, import the rest.
+    Skip,
+    /// Import them too.
+    Import,
+}
+
+impl Duplicates {
+    pub fn parse(s: &str) -> Option<Duplicates> {
+        match s.trim() {
+            "" | "ask" => Some(Duplicates::Ask),
+            "skip" | "跳过" => Some(Duplicates::Skip),
+            "import" | "仍然导入" => Some(Duplicates::Import),
+            _ => None,
+        }
+    }
+}
+
+/// A row of a batch equal to records already in force (unit, clause, date, count or points,
+/// source): probably entered before.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Duplicate {
+    /// The row's 0-based index in the batch's records.
+    pub index: usize,
+    /// The records in force it equals.
+    pub existing: Vec<i64>,
+}
+
+/// What an import did (or, for a check, would do).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportOutcome {
+    /// Rows checked.
+    pub checked: usize,
+    /// Rows stored (none for a check).
+    pub imported: usize,
+    /// Probable duplicates among the records.
+    pub duplicates: Vec<Duplicate>,
+    /// Duplicates left out.
+    pub skipped: usize,
+}
 
 /// What a batch holds.
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
     /// A person's name for the batch (a file name), for the audit trail.
     pub label: String,
+    /// The file it was read from, when it was a file.
+    pub file: Option<FileMark>,
+    /// What to do with probable duplicates.
+    pub duplicates: Duplicates,
     /// Roster tags: unit, its tags.
     pub tags: Vec<(String, Vec<String>)>,
     pub records: Vec<NewRecord>,
@@ -149,15 +209,17 @@ async fn insert_records(
 
 impl Store {
     /// Loads a whole batch into a period in one transaction, or with `dry_run` only checks it. Every
-    /// refused row is listed ([`StoreError::Rows`]) and nothing is written when one is refused. One
-    /// audit entry names the batch and its counts. Answers how many rows were checked (or loaded).
+    /// refused row is listed ([`StoreError::Rows`]) and nothing is written when one is refused. A
+    /// file imported into the year before is refused, naming that import; records equal to records
+    /// in force are listed, and imported only as the batch says ([`Duplicates`]). One audit entry
+    /// names the batch, its file and its counts.
     pub async fn import(
         &self,
         year: i64,
         batch: &Batch,
         actor: &Actor,
         dry_run: bool,
-    ) -> Result<usize> {
+    ) -> Result<ImportOutcome> {
         // A batch of scores and metric values checks nothing against the records.
         let (mut tx, state) = if batch.records.is_empty() && batch.tags.is_empty() {
             self.write_period_cells(year).await?
@@ -165,6 +227,27 @@ impl Store {
             self.write_period(year).await?
         };
         let rubric = state.rubric.clone();
+        if let Some(file) = &batch.file {
+            let earlier = sqlx::query(
+                "SELECT name, rows, imported_by, imported_at FROM imported_files WHERE year = $1 AND sha256 = $2",
+            )
+            .bind(year)
+            .bind(&file.sha256)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if let Some(r) = earlier {
+                let (name, rows, by, at): (String, i64, String, String) = (
+                    r.try_get("name")?,
+                    r.try_get("rows")?,
+                    r.try_get("imported_by")?,
+                    r.try_get("imported_at")?,
+                );
+                return Err(StoreError::Conflict(format!(
+                    "同一文件已于 {} 由 {by} 导入 {year} 年度（「{name}」，{rows} 行），不再重复导入",
+                    clock::beijing_minute(&at)
+                )));
+            }
+        }
         let max_id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM records")
             .fetch_one(&mut **tx)
             .await?
@@ -244,16 +327,40 @@ impl Store {
                     .map_err(|e| StoreError::Corrupt(ledger_message(&e)))?;
             }
         }
-        let mut checked = Vec::with_capacity(batch.records.len());
+        // The rows' own checks first, then the probable duplicates, then the rules across rows in
+        // the file's order (leaving out the duplicates to skip).
+        let mut row_checked: Vec<Option<lvzhi_core::Record>> =
+            Vec::with_capacity(batch.records.len());
         for (i, r) in batch.records.iter().enumerate() {
             let id = first_new + i as u64;
-            let done = r.check_texts(id).and_then(|()| {
-                let rec = b.check_record(id, &r.fields())?;
-                b.push_record(rec)?;
-                Ok(rec)
-            });
-            match done {
-                Ok(rec) => checked.push(rec),
+            match r
+                .check_texts(id)
+                .and_then(|()| b.check_record(id, &r.fields()))
+            {
+                Ok(rec) => row_checked.push(Some(rec)),
+                Err(e) => {
+                    problems.push("records", i, &e);
+                    row_checked.push(None);
+                }
+            }
+        }
+        let duplicates = duplicates_of(&mut tx, self.backend, &state, batch, &row_checked).await?;
+        let skip: HashSet<usize> = match batch.duplicates {
+            Duplicates::Skip => duplicates.iter().map(|d| d.index).collect(),
+            _ => HashSet::new(),
+        };
+        let mut checked = Vec::with_capacity(batch.records.len());
+        let mut next_id = first_new;
+        for (i, rec) in row_checked.into_iter().enumerate() {
+            let Some(rec) = rec else { continue };
+            if skip.contains(&i) {
+                continue;
+            }
+            // Ids follow the rows stored, without gaps for the rows left out.
+            let rec = lvzhi_core::Record { id: next_id, ..rec };
+            next_id += 1;
+            match b.push_record(rec) {
+                Ok(()) => checked.push((i, rec)),
                 Err(e) => problems.push("records", i, &e),
             }
         }
@@ -271,8 +378,17 @@ impl Store {
         if !problems.rows.is_empty() {
             return Err(StoreError::Rows(problems.rows));
         }
+        let mut outcome = ImportOutcome {
+            checked: batch.len(),
+            imported: 0,
+            skipped: skip.len(),
+            duplicates,
+        };
         if dry_run {
-            return Ok(batch.len());
+            return Ok(outcome);
+        }
+        if batch.duplicates == Duplicates::Ask && !outcome.duplicates.is_empty() {
+            return Err(StoreError::Duplicates(outcome.duplicates));
         }
 
         let at = tx.now();
@@ -292,7 +408,8 @@ impl Store {
         }
         let mut rows = Vec::with_capacity(checked.len());
         let mut per_unit = BTreeMap::<usize, usize>::new();
-        for (rec, r) in checked.iter().zip(&batch.records) {
+        for (i, rec) in &checked {
+            let (rec, r) = (rec, &batch.records[*i]);
             let entered = matches!(
                 rubric.rules[usize::from(rec.rule)].kind,
                 lvzhi_core::RuleKind::Range { .. } | lvzhi_core::RuleKind::Graded { .. }
@@ -444,15 +561,32 @@ impl Store {
         let ids = checked
             .first()
             .zip(checked.last())
-            .map(|(a, b)| [a.id, b.id]);
+            .map(|(a, b)| [a.1.id, b.1.id]);
+        if let Some(file) = &batch.file {
+            sqlx::query(
+                "INSERT INTO imported_files (year, sha256, name, kind, rows, imported_by, imported_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(year)
+            .bind(&file.sha256)
+            .bind(&file.name)
+            .bind(&file.kind)
+            .bind(batch.len() as i64)
+            .bind(&actor.name)
+            .bind(&at)
+            .execute(&mut **tx)
+            .await?;
+        }
         let after = serde_json::json!({
-            "label": batch.label, "tags": batch.tags.len(), "records": batch.records.len(),
+            "label": batch.label,
+            "file": batch.file.as_ref().map(|f| serde_json::json!({"name": f.name, "sha256": f.sha256})),
+            "tags": batch.tags.len(), "records": checked.len(), "skipped_duplicates": skip.len(),
             "record_ids": ids, "assessments": batch.assessments.len(), "metrics": batch.metrics.len()
         });
         audit::append(
             &mut tx,
             actor,
-            "import.batch",
+            AuditAction::ImportBatch,
             &format!("period:{year}"),
             None,
             Some(&after),
@@ -460,6 +594,73 @@ impl Store {
         .await?;
         Self::bump(&mut tx, year).await?;
         self.commit_with(tx, year, Some(next)).await?;
-        Ok(batch.len() - batch.tags.len())
+        outcome.imported =
+            checked.len() + batch.assessments.len() + batch.metrics.len() + batch.tags.len();
+        Ok(outcome)
     }
+}
+
+/// The rows of a batch equal to records in force: same unit, clause, date, count, points and
+/// source. The figures are compared on the period's compact rows, the sources read for the
+/// candidates only.
+async fn duplicates_of(
+    tx: &mut WriteTx,
+    backend: Backend,
+    state: &crate::state::PeriodState,
+    batch: &Batch,
+    checked: &[Option<lvzhi_core::Record>],
+) -> Result<Vec<Duplicate>> {
+    let mut candidates: Vec<(usize, Vec<i64>)> = Vec::new();
+    for (i, rec) in checked.iter().enumerate() {
+        let Some(rec) = rec else { continue };
+        let same: Vec<i64> = state
+            .unit(rec.unit as usize)
+            .rows
+            .iter()
+            .filter(|r| {
+                r.status.in_force()
+                    && r.rule == rec.rule
+                    && r.day == rec.day
+                    && r.count == rec.count
+                    && r.points == rec.points
+            })
+            .map(|r| r.id)
+            .collect();
+        if !same.is_empty() {
+            candidates.push((i, same));
+        }
+    }
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = candidates
+        .iter()
+        .flat_map(|(_, c)| c.iter().copied())
+        .collect();
+    let mut sources: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    let sql = match backend {
+        Backend::Sqlite => {
+            "SELECT id, source FROM records WHERE id IN (SELECT value FROM json_each($1))"
+        }
+        Backend::Postgres => {
+            "SELECT id, source FROM records WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::bigint)"
+        }
+    };
+    for chunk in ids.chunks(1000) {
+        let list = serde_json::to_string(chunk).unwrap_or_default();
+        for r in sqlx::query(sql).bind(list).fetch_all(&mut ***tx).await? {
+            sources.insert(r.try_get("id")?, r.try_get("source")?);
+        }
+    }
+    Ok(candidates
+        .into_iter()
+        .filter_map(|(i, same)| {
+            let source = batch.records[i].source();
+            let existing: Vec<i64> = same
+                .into_iter()
+                .filter(|id| sources.get(id).is_some_and(|s| s.trim() == source))
+                .collect();
+            (!existing.is_empty()).then_some(Duplicate { index: i, existing })
+        })
+        .collect())
 }

@@ -32,10 +32,10 @@ use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
 pub use accounts::{SESSION_IDLE, SESSION_MAX, User, check_password_policy, generate_password};
 pub use appeals::appeal_deadline;
-pub use audit::{AuditEntry, AuditVerdict};
+pub use audit::{AuditAction, AuditEntry, AuditVerdict};
 pub use clock::{Clock, ClockFn};
 pub use evidence::{MAX_ATTACHMENT, StoredAttachment, sniff};
-pub use imports::Batch;
+pub use imports::{Batch, Duplicate, Duplicates, FileMark, ImportOutcome};
 pub use lvzhi_core::access::Role;
 pub use model::{
     PeriodInfo, StoredAppeal, StoredAssessment, StoredMetric, StoredRecord, StoredUnit,
@@ -76,6 +76,10 @@ pub enum StoreError {
     /// Bad rows of a batch, every one of them (up to a limit); nothing was stored.
     #[error("{}", RowProblem::list(.0))]
     Rows(Vec<RowProblem>),
+    /// Rows of an import equal to records in force, and no choice made about them; nothing was
+    /// stored.
+    #[error("发现 {} 条疑似重复的记录（与已有记录的单位、条款、日期、数量或分值、依据相同）：请选择跳过这些行，或仍然导入", .0.len())]
+    Duplicates(Vec<imports::Duplicate>),
     #[error("{0}")]
     NotFound(String),
     /// The user may not do this (a wrong current password, for instance).

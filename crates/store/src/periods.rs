@@ -9,6 +9,7 @@ use lvzhi_core::{PeriodStatus, Rubric};
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::audit::AuditAction;
 use crate::model::{PeriodInfo, StoredUnit};
 use crate::rubrics::{final_rubric, insert_rubric, rubric_hash};
 use crate::state::Next;
@@ -151,7 +152,7 @@ impl Store {
         audit::append(
             &mut tx,
             actor,
-            "period.open",
+            AuditAction::PeriodOpen,
             &format!("period:{year}"),
             None,
             Some(&after),
@@ -288,7 +289,7 @@ impl Store {
         audit::change(
             &mut tx,
             actor,
-            "period.open",
+            AuditAction::PeriodOpen,
             &format!("period:{}", plan.year),
             None::<&()>,
             &serde_json::json!({
@@ -329,7 +330,7 @@ impl Store {
         audit::append(
             &mut tx,
             actor,
-            "period.windows",
+            AuditAction::PeriodWindows,
             &format!("period:{year}"),
             Some(&serde_json::json!({
                 "appeal_days": state.info.appeal_days, "decision_days": state.info.decision_days

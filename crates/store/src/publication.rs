@@ -11,6 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use crate::audit::AuditAction;
 use crate::notices::{Audience, NoticeKind, notify};
 use crate::results::incomplete_items;
 use crate::state::PeriodState;
@@ -316,7 +317,7 @@ impl Store {
         audit::append(
             &mut tx,
             actor,
-            "period.publish",
+            AuditAction::PeriodPublish,
             &format!("period:{year}"),
             None,
             Some(&serde_json::json!({
@@ -369,7 +370,7 @@ impl Store {
         audit::append(
             &mut tx,
             actor,
-            "period.reopen",
+            AuditAction::PeriodReopen,
             &format!("period:{year}"),
             Some(&serde_json::json!({"status": "published"})),
             Some(&serde_json::json!({"status": "open", "reason": reason})),

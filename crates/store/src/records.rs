@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashSet};
 use lvzhi_core::{Date, NewRecord, Points, Record, RecordStatus, Rubric, RuleKind};
 use sqlx::Row;
 
+use crate::audit::AuditAction;
 use crate::model::StoredRecord;
 use crate::notices::{Audience, NoticeKind, notify};
 use crate::state::{Next, PeriodState, RecordRow, invalid};
@@ -288,7 +289,7 @@ pub(crate) async fn insert_record(
     audit::change(
         tx,
         actor,
-        "record.add",
+        AuditAction::RecordAdd,
         &format!("record:{id}"),
         None::<&()>,
         &stored,
@@ -412,7 +413,7 @@ impl Store {
         audit::change(
             &mut tx,
             actor,
-            "record.revoke",
+            AuditAction::RecordRevoke,
             &format!("record:{id}"),
             Some(&old),
             &revoked,
@@ -506,7 +507,7 @@ impl Store {
             audit::change(
                 &mut tx,
                 actor,
-                "record.confirm",
+                AuditAction::RecordConfirm,
                 &format!("record:{id}"),
                 Some(&old),
                 &new,

@@ -9,6 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use crate::audit::AuditAction;
 use crate::{Actor, Result, Store, StoreError, audit};
 
 /// A stored rubric version.
@@ -146,7 +147,7 @@ impl Store {
         audit::append(
             &mut tx,
             actor,
-            "rubric.save",
+            AuditAction::RubricSave,
             &format!("rubric:{hash}"),
             None,
             Some(&serde_json::json!({

@@ -48,6 +48,9 @@ impl From<StoreError> for ApiError {
                 ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, &field, message)
             }
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
+            e @ StoreError::Duplicates(_) => {
+                ApiError::field(StatusCode::CONFLICT, "duplicates", e.to_string())
+            }
             e @ StoreError::Rows(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
             }

@@ -64,6 +64,150 @@ pub fn chart_json(v: &Value) -> String {
         .replace('&', "\\u0026")
 }
 
+/// Who did something, as people read it: an account's name, or the command line with the system
+/// user that ran it.
+pub fn person(name: &str) -> String {
+    match name.strip_prefix("cli:") {
+        Some(user) => format!("命令行（{user}）"),
+        None => name.to_owned(),
+    }
+}
+
+/// What an audit entry or a notice is about (`record:12`, `period:2022`, …), as people read it.
+pub fn entity(e: &str) -> String {
+    let parts: Vec<&str> = e.split(':').collect();
+    match parts.as_slice() {
+        ["record", id] => format!("记录 #{id}"),
+        ["period", year] => format!("{year} 年度"),
+        ["unit", year, unit] => format!("{unit}（{year} 年度）"),
+        ["unit", unit] => (*unit).to_owned(),
+        ["user", name] => format!("账号 {name}"),
+        ["group", g] => format!("督导组 {g}"),
+        ["rubric", hash] => format!("细则版本 {}", hash.get(..12).unwrap_or(hash)),
+        ["assessment", year, unit, rule, by] => {
+            format!("{unit} 条款 {rule} 的打分（{by}，{year} 年度）")
+        }
+        ["metric", year, unit, m] => format!("{unit} 的指标 {m}（{year} 年度）"),
+        _ => e.to_owned(),
+    }
+}
+
+/// The name of a field of a stored row, as people read it: an input field by the core's label,
+/// the rest (lifecycle and bookkeeping columns) here.
+fn field_name(key: &str) -> Option<&'static str> {
+    if let Some(f) = lvzhi_core::Field::parse(key) {
+        return Some(f.label());
+    }
+    Some(match key {
+        "id" => "编号",
+        "status" => "状态",
+        "revoked_reason" => "撤销理由",
+        "revoked_by" => "撤销人",
+        "revoked_at" => "撤销时间",
+        "replaces" => "更正或改判自记录",
+        "replacement" => "改判为记录",
+        "created_by" => "录入人",
+        "created_at" => "录入时间",
+        "confirmed_by" => "确认人",
+        "confirmed_at" => "确认时间",
+        "version" => "版本",
+        "decision" => "决定",
+        "decision_reason" => "决定理由",
+        "decided_by" => "决定人",
+        "decided_at" => "决定时间",
+        "deadline" => "期限",
+        "appealed_by" => "申诉人",
+        "appealed_at" => "申诉时间",
+        "record_id" => "记录",
+        "year" => "年度",
+        "units" => "单位数",
+        "records" => "记录数",
+        "assessments" => "打分数",
+        "metrics" => "指标数",
+        "label" => "导入说明",
+        "file" => "文件",
+        "sha256" => "文件校验值",
+        "rubric" => "细则",
+        "rubric_hash" => "细则版本",
+        "hash" => "校验值",
+        "seq" => "发布次序",
+        "acknowledged" => "确认的例外",
+        "appeal_days" => "申诉期（天）",
+        "decision_days" => "决定期限（天）",
+        "refused" => "被拒绝的操作",
+        "role" => "角色",
+        "group" => "所属督导组",
+        "disabled" => "已停用",
+        "carry_from" => "名册结转自",
+        "title" => "标题",
+        _ => return None,
+    })
+}
+
+/// A stored value, as people read it: states and roles by their names, times in Beijing.
+fn value_text(key: &str, v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "—".to_owned(),
+        serde_json::Value::String(s) => match key {
+            "status" => lvzhi_core::RecordStatus::parse(s)
+                .map(|x| x.label().to_owned())
+                .or_else(|| lvzhi_core::PeriodStatus::parse(s).map(|x| x.label().to_owned()))
+                .unwrap_or_else(|| s.clone()),
+            "decision" => {
+                lvzhi_core::Decision::parse(s).map_or_else(|| s.clone(), |d| d.label().to_owned())
+            }
+            "role" => lvzhi_core::access::Role::parse(s)
+                .map_or_else(|| s.clone(), |r| r.label().to_owned()),
+            k if k.ends_with("_at") || k == "deadline" => localtime(s),
+            k if k.ends_with("_by") => person(s),
+            _ => s.clone(),
+        },
+        serde_json::Value::Bool(b) => if *b { "是" } else { "否" }.to_owned(),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .map(|x| value_text(key, x))
+            .collect::<Vec<_>>()
+            .join("、"),
+        serde_json::Value::Object(o) => o
+            .iter()
+            .map(|(k, x)| format!("{}：{}", field_name(k).unwrap_or(k), value_text(k, x)))
+            .collect::<Vec<_>>()
+            .join("；"),
+        serde_json::Value::Number(n) => n.to_string(),
+    }
+}
+
+/// A stored JSON object (an audit entry's before or after) as (field, value) pairs people read.
+pub fn describe(json: &str) -> Vec<(String, String)> {
+    match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(serde_json::Value::Object(o)) => o
+            .iter()
+            .map(|(k, v)| {
+                (
+                    field_name(k).map_or_else(|| k.clone(), str::to_owned),
+                    value_text(k, v),
+                )
+            })
+            .collect(),
+        Ok(other) => vec![(String::new(), value_text("", &other))],
+        Err(_) => vec![(String::new(), json.to_owned())],
+    }
+}
+
+/// The kind of an evidence file by its type, as people read it.
+pub fn file_kind(mime: &str) -> &'static str {
+    match mime {
+        "application/pdf" => "PDF 文件",
+        "image/png" => "PNG 图片",
+        "image/jpeg" => "JPEG 图片",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => "Word 文档",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "Excel 表格",
+        "application/ofd" => "OFD 版式文件",
+        "application/x-ole-storage" => "Office 97-2003 文档",
+        _ => "文件",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,8 +10,16 @@
       if (!data) return;
       var option = JSON.parse(data.textContent);
       option.animation = false;
+      // The canvas draws with the page's fonts (the program's own Chinese font where the machine
+      // has none), and draws again once a font has arrived.
+      option.textStyle = Object.assign({ fontFamily: getComputedStyle(document.body).fontFamily }, option.textStyle || {});
       var chart = echarts.init(el, null, { renderer: "canvas" });
       chart.setOption(option);
+      if (document.fonts) {
+        var redraw = function () { chart.setOption(option, true); };
+        document.fonts.ready.then(redraw);
+        document.fonts.addEventListener("loadingdone", redraw);
+      }
       el.dataset.ready = "1";
       window.addEventListener("resize", function () { chart.resize(); });
       window.addEventListener("beforeprint", function () { chart.resize(); });
@@ -24,10 +32,39 @@
     root.querySelectorAll("[data-print]").forEach(function (b) {
       b.addEventListener("click", function () { window.print(); });
     });
+    // The menu on a narrow screen.
+    root.querySelectorAll("[data-menu]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var nav = document.getElementById(b.getAttribute("aria-controls"));
+        if (!nav) return;
+        var open = nav.classList.toggle("open");
+        b.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+    });
+    // A chosen file's name beside its labelled button.
+    root.querySelectorAll(".file-pick input[type=file]").forEach(function (i) {
+      if (i.dataset.wired) return;
+      i.dataset.wired = "1";
+      i.addEventListener("change", function () {
+        var out = i.closest(".file-pick").querySelector(".file-name");
+        if (out) out.textContent = i.files.length ? i.files[0].name : "未选择文件";
+      });
+    });
     charts(root);
   }
   document.addEventListener("DOMContentLoaded", function () { wire(document); });
-  document.addEventListener("htmx:afterSwap", function (e) { charts(e.target); });
+  document.addEventListener("htmx:afterSwap", function (e) { charts(e.target); wireFiles(e.target); });
+  function wireFiles(root) {
+    if (!root.querySelectorAll) return;
+    root.querySelectorAll(".file-pick input[type=file]").forEach(function (i) {
+      if (i.dataset.wired) return;
+      i.dataset.wired = "1";
+      i.addEventListener("change", function () {
+        var out = i.closest(".file-pick").querySelector(".file-name");
+        if (out) out.textContent = i.files.length ? i.files[0].name : "未选择文件";
+      });
+    });
+  }
   // A field refused by the server is marked next to its input.
   document.addEventListener("htmx:afterSwap", function (e) {
     var bad = e.target.querySelector && e.target.querySelector(".field-error, .alert.error");

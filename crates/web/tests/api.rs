@@ -1787,3 +1787,79 @@ async fn lifecycle_transitions_and_refusals() {
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+/// An import through the API: multipart field `file`, query as given.
+async fn import_csv(t: &T, query: &str, csv: &str) -> (StatusCode, Value) {
+    let (ct, body) = multipart("records.csv", csv.as_bytes());
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/api/v1/periods/2022/import/records{query}"))
+        .header("authorization", format!("Bearer {}", t.admin))
+        .header("content-type", ct)
+        .body(Body::from(body))
+        .expect("request");
+    let (s, v, _) = send(t, req).await;
+    (s, v)
+}
+
+/// Issue 12: the same file imported twice is refused, naming the earlier import; rows equal to a
+/// record in force are listed as probable duplicates and imported only as the person chooses.
+#[tokio::test]
+async fn imports_are_idempotent_and_name_probable_duplicates() {
+    let t = setup().await;
+    let total = |v: &Value| v["total"].as_u64().expect("total");
+    let csv = "单位,条款编号,数量,日期,依据\n发改委,2.5,1,2022-04-01,张安办〔2022〕7号\n教育局,2.7,2,2022-04-02,张安办〔2022〕8号\n";
+    let (s, v) = import_csv(&t, "", csv).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["imported"], 2, "{v}");
+    let (_, list, _) = call(&t, "GET", REC, Some(&t.admin), None).await;
+    assert_eq!(total(&list), 2);
+    // The same bytes again: refused, naming when and by whom, and nothing imported.
+    let (s, v) = import_csv(&t, "", csv).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let m = v["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        m.contains("同一文件已于") && m.contains("admin") && m.contains("records.csv"),
+        "{m}"
+    );
+    let (s, v) = import_csv(&t, "?dry_run=true", csv).await;
+    assert_eq!(s, StatusCode::CONFLICT, "the check says so too: {v}");
+    let (_, list, _) = call(&t, "GET", REC, Some(&t.admin), None).await;
+    assert_eq!(total(&list), 2, "nothing was imported twice");
+
+    // Another file with one row equal to a record in force: listed in the check, with the row and
+    // the record; refused without a choice; skipped or imported as chosen.
+    let first_id = list["records"][0]["id"].as_i64().expect("id");
+    let again = "单位,条款编号,数量,日期,依据\n科技局,2.5,1,2022-05-01,张安办〔2022〕9号\n发改委,2.5,1,2022-04-01,张安办〔2022〕7号\n";
+    let (s, v) = import_csv(&t, "?dry_run=true", again).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["duplicates"],
+        json!([{"row": 2, "line": 3, "existing": [first_id]}]),
+        "{v}"
+    );
+    let (s, v) = import_csv(&t, "", again).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["duplicates"][0]["line"], 3, "{v}");
+    let (_, list, _) = call(&t, "GET", REC, Some(&t.admin), None).await;
+    assert_eq!(total(&list), 2, "a refused import stores nothing");
+    let (s, v) = import_csv(&t, "?duplicates=skip", again).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["imported"].as_u64(), v["skipped"].as_u64()),
+        (Some(1), Some(1)),
+        "{v}"
+    );
+    let (_, list, _) = call(&t, "GET", REC, Some(&t.admin), None).await;
+    assert_eq!(total(&list), 3);
+    // A third file, the duplicate imported anyway on purpose.
+    let third =
+        "单位,条款编号,数量,日期,依据,说明\n发改委,2.5,1,2022-04-01,张安办〔2022〕7号,确属第二次\n";
+    let (s, v) = import_csv(&t, "?duplicates=import", third).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["imported"], 1, "{v}");
+    let (_, list, _) = call(&t, "GET", REC, Some(&t.admin), None).await;
+    assert_eq!(total(&list), 4);
+    let (s, v) = import_csv(&t, "?duplicates=maybe", "x").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+}

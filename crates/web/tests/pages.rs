@@ -62,7 +62,7 @@ fn login(app: &App, user: &str, password: &str) -> (String, String) {
         .and_then(|c| c.split(';').next())
         .expect("a session cookie")
         .to_owned();
-    let (_, _, page) = app.raw("GET", "/rubric", &[("Cookie", &cookie)], "");
+    let (_, _, page) = app.raw("GET", "/password", &[("Cookie", &cookie)], "");
     let csrf = page
         .split("\"X-CSRF-Token\": \"")
         .nth(1)
@@ -165,6 +165,16 @@ fn pages_need_a_login_and_keep_units_apart() {
     let (status, head, _) = app.raw("GET", "/static/htmx.min.js", &[], "");
     assert_eq!(status, 200);
     assert!(head.contains("text/javascript"));
+    // The Chinese font the style sheet names last is served, for a machine without one.
+    let (_, _, css) = app.raw("GET", "/static/app.css", &[], "");
+    let font = css
+        .split("url(\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the style sheet names a font file");
+    let (status, head, _) = app.raw_bytes("GET", font, &[], Vec::new());
+    assert_eq!(status, 200, "{font}");
+    assert!(head.contains("font/otf"), "{head}");
     // A unit account: its own sheet, not another unit's, not the rankings; each refusal audited.
     app.add_unit_user("fgw", "发改委", "Unit-Pass-2022!");
     let (cookie, _) = login(&app, "fgw", "Unit-Pass-2022!");
@@ -748,5 +758,65 @@ fn what_if_through_the_page_stores_nothing() {
         app.raw("GET", "/whatif", &[("Authorization", &bearer)], "")
             .0,
         200
+    );
+}
+
+/// Issue 12: a fresh installation holds no period; the office is taken to opening its first year
+/// from the shipped rubric (the roster shown first), and the other pages say why they are empty.
+#[test]
+fn a_fresh_store_guides_the_office_to_its_first_year() {
+    let app = App::empty();
+    let (cookie, csrf) = login(&app, "admin", "Admin-Pass-2022");
+    let origin = format!("http://127.0.0.1:{}", app.port);
+    let get = |path: &str| app.raw("GET", path, &[("Cookie", &cookie)], "");
+    let post = |path: &str, form: &str| {
+        app.raw(
+            "POST",
+            path,
+            &[
+                ("Cookie", &cookie),
+                ("X-CSRF-Token", &csrf),
+                ("Origin", &origin),
+                ("HX-Request", "true"),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            form,
+        )
+    };
+    let (status, head, _) = get("/");
+    assert_eq!(status, 303, "{head}");
+    assert!(head.contains("location: /rubrics"), "{head}");
+    let (status, _, page) = get("/rubrics");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("开设第一个考核年度") && page.contains("open-shipped-2022"),
+        "{page}"
+    );
+    let (status, _, page) = get("/overview");
+    assert_eq!(status, 404);
+    assert!(page.contains("尚未开设考核年度"), "{page}");
+    // The shipped rubric: saved as a version, then the opening page with its roster.
+    let (status, head, _) = post("/rubrics/shipped", "name=2022");
+    assert_eq!(status, 204, "{head}");
+    let to = head
+        .lines()
+        .find_map(|l| l.strip_prefix("hx-redirect: "))
+        .expect("sent on")
+        .to_owned();
+    assert!(to.starts_with("/rubrics/") && to.ends_with("/open"), "{to}");
+    let (status, _, page) = get(&to);
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("发改委") && page.contains("41"),
+        "the roster is shown: {page}"
+    );
+    let (status, head, _) = post(&to, "");
+    assert_eq!(status, 204, "{head}");
+    assert!(head.contains("hx-redirect: /overview?year=2022"), "{head}");
+    let (status, _, _) = get("/overview?year=2022");
+    assert_eq!(status, 200);
+    assert_eq!(
+        app.rt.block_on(app.store.periods()).expect("periods").len(),
+        1
     );
 }

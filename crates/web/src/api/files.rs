@@ -8,6 +8,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use lvzhi_core::access::Action;
 use lvzhi_exchange::{Export, Format, ImportError, XLSX};
+use lvzhi_store::{Duplicates, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -19,6 +20,10 @@ use crate::{ApiError, AppState, view};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/periods/{year}/export/{file}", get(export_file))
+        .route(
+            "/api/v1/periods/{year}/units/{name}/export/{file}",
+            get(export_unit_file),
+        )
         .route(
             "/api/v1/periods/{year}/templates/{file}",
             get(template_file),
@@ -66,6 +71,32 @@ async fn export_file(
     ))
 }
 
+/// `GET …/units/{name}/export/{sheet|records}.xlsx`: a unit's own sheet or records, for whoever
+/// may read them (the unit itself among others).
+async fn export_unit_file(
+    a: Authed,
+    State(s): State<AppState>,
+    Path((year, name, file)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let year = year_of(&year)?;
+    let what = file
+        .strip_suffix(".xlsx")
+        .and_then(lvzhi_exchange::UnitExport::parse)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("没有「{file}」这种导出（可用 sheet.xlsx、records.xlsx）"),
+            )
+        })?;
+    let action = match what {
+        lvzhi_exchange::UnitExport::Sheet => Action::ReadSheet,
+        lvzhi_exchange::UnitExport::Records => Action::ReadRecords,
+    };
+    a.check(&s, action, Some(&name)).await?;
+    let bytes = lvzhi_exchange::export_unit(&s.store, year, &name, what).await?;
+    Ok(view::download(bytes, XLSX, &what.file_name(year, &name)))
+}
+
 /// `GET …/templates/{records|assessments|metrics|units}.xlsx`.
 async fn template_file(
     a: Authed,
@@ -95,6 +126,9 @@ async fn template_file(
 #[serde(deny_unknown_fields)]
 struct ImportQuery {
     dry_run: Option<bool>,
+    /// Rows equal to records in force: `skip` them, or `import` them too (without a choice the
+    /// import is refused and lists them).
+    duplicates: Option<String>,
     /// `true`: a refused file comes back as the annotated workbook (422, xlsx) instead of JSON.
     annotated: Option<bool>,
 }
@@ -108,7 +142,14 @@ async fn import_file(
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ApiError> {
     let year = year_of(&year)?;
-    let Query(q) = q.map_err(|e| bad_query(&e, "dry_run、annotated"))?;
+    let Query(q) = q.map_err(|e| bad_query(&e, "dry_run、duplicates、annotated"))?;
+    let duplicates = Duplicates::parse(q.duplicates.as_deref().unwrap_or("")).ok_or_else(|| {
+        ApiError::field(
+            StatusCode::BAD_REQUEST,
+            "duplicates",
+            "duplicates 只能是 skip（跳过疑似重复的行）或 import（仍然导入）",
+        )
+    })?;
     let table = lvzhi_exchange::table_of(&table).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -131,8 +172,28 @@ async fn import_file(
     })?;
     crate::auth::check_import(&a, &s, &parsed).await?;
     let dry = q.dry_run.unwrap_or(false);
-    match parsed.import(&s.store, year, &a.actor, dry).await {
-        Ok(n) => Ok(Json(json!({"imported": if dry { 0 } else { n }, "checked": n, "dry_run": dry})).into_response()),
+    let outcome = parsed
+        .import(&s.store, year, &a.actor, dry, duplicates)
+        .await;
+    let listed = |d: &[lvzhi_store::Duplicate]| -> Vec<serde_json::Value> {
+        d.iter()
+            .map(|x| json!({"row": x.index + 1, "line": parsed.line_of(x.index), "existing": x.existing}))
+            .collect()
+    };
+    match outcome {
+        Ok(o) => Ok(Json(json!({
+            "imported": o.imported, "checked": o.checked, "dry_run": dry,
+            "duplicates": listed(&o.duplicates), "skipped": o.skipped,
+        }))
+        .into_response()),
+        Err(ImportError::Store(StoreError::Duplicates(d))) => Ok((
+            StatusCode::CONFLICT,
+            Json(json!({"error": {
+                "message": StoreError::Duplicates(d.clone()).to_string(),
+                "field": "duplicates",
+            }, "duplicates": listed(&d)})),
+        )
+            .into_response()),
         Err(ImportError::Input(e)) if q.annotated == Some(true) => {
             let bytes = parsed.annotated(&e)?;
             let mut r = view::download(bytes, XLSX, &format!("{name}-检查结果.xlsx"));

@@ -21,6 +21,11 @@ pub struct AuditQuery {
     before: Option<String>,
 }
 
+/// An audit action's name, by its stored code.
+fn audit_label(code: &str) -> String {
+    lvzhi_store::AuditAction::parse(code).map_or_else(|| code.to_owned(), |a| a.label().to_owned())
+}
+
 pub async fn audit(
     v: Viewer,
     State(s): State<AppState>,
@@ -50,14 +55,23 @@ pub async fn audit(
     }
     let ctx = json!({
         "entries": entries.iter().map(|e| json!({
-            "id": e.id, "at": e.at, "actor": e.actor, "source": e.source, "action": e.action,
-            "entity": e.entity, "before": e.before, "after": e.after, "hash": &e.hash[..12.min(e.hash.len())],
+            "id": e.id, "at": e.at, "actor": e.actor, "source": e.source,
+            "action": audit_label(&e.action),
+            "action_code": e.action,
+            "entity": crate::view::entity(&e.entity),
+            "before": e.before.as_deref().map(crate::view::describe),
+            "after": e.after.as_deref().map(crate::view::describe),
+            "hash": &e.hash[..12.min(e.hash.len())],
         })).collect::<Vec<_>>(),
         "verdict": {"entries": verdict.entries, "head": verdict.head,
                     "ok": verdict.first_bad.is_none(),
                     "bad": verdict.first_bad.map(|(id, why)| json!({"id": id, "why": why}))},
         "filter": {"actor": actor, "action": action},
-        "actions": actions, "actors": actors, "next": next, "base": base.join("&"),
+        "actions": actions.iter().map(|a| json!({
+            "code": a,
+            "label": audit_label(a),
+        })).collect::<Vec<_>>(),
+        "actors": actors, "next": next, "base": base.join("&"),
     });
     v.page("audit.html", "audit", "审计日志", None, ctx)
 }

@@ -171,6 +171,7 @@ fn cell_answer(mut c: Value, outcome: Result<i64, String>) -> Result<Response, P
         Ok(version) => {
             c["version"] = json!(version);
             c["saved"] = json!(true);
+            c["cleared"] = json!(c["value"].as_str().is_some_and(str::is_empty));
             StatusCode::OK
         }
         Err(m) => {
@@ -211,19 +212,31 @@ pub async fn assess_cell(
         Some(f.value.trim()),
         f.version.trim().parse().ok(),
     );
-    let outcome = s
-        .store
-        .put_assessment(
-            y.year,
-            &f.unit,
-            &f.key,
-            &group,
-            f.value.trim(),
-            f.version.trim().parse().ok(),
-            &v.authed.actor,
-        )
-        .await
-        .map(|a| a.version);
+    let version = f.version.trim().parse().ok();
+    // An emptied cell clears the score: the unit is "not scored" by this group again.
+    let outcome = if f.value.trim().is_empty() {
+        match version {
+            Some(0) | None => Ok(0),
+            Some(_) => s
+                .store
+                .clear_assessment(y.year, &f.unit, &f.key, &group, version, &v.authed.actor)
+                .await
+                .map(|()| 0),
+        }
+    } else {
+        s.store
+            .put_assessment(
+                y.year,
+                &f.unit,
+                &f.key,
+                &group,
+                f.value.trim(),
+                version,
+                &v.authed.actor,
+            )
+            .await
+            .map(|a| a.version)
+    };
     let outcome = match outcome {
         Ok(x) => Ok(x),
         Err(e) => Err(store_message(e).map_err(|e| v.error(e))?),

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use lvzhi_core::access::Action;
 use lvzhi_office::Table;
 use lvzhi_store::Role;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{PageError, Viewer, YearQuery, query, render, year_of};
 use crate::AppState;
@@ -67,7 +67,7 @@ pub async fn submit(
         .map_err(|e| v.error(e))?;
     let refuse = |m: String| v.error(PageError::new(StatusCode::UNPROCESSABLE_ENTITY, m));
     let mut mp = multipart.map_err(|e| refuse(format!("上传内容无法读取：{}", e.body_text())))?;
-    let (mut table, mut commit, mut file) = (String::new(), false, None);
+    let (mut table, mut commit, mut file, mut dup) = (String::new(), false, None, String::new());
     while let Some(field) = mp
         .next_field()
         .await
@@ -76,6 +76,7 @@ pub async fn submit(
         match field.name() {
             Some("table") => table = field.text().await.unwrap_or_default(),
             Some("commit") => commit = field.text().await.unwrap_or_default() == "1",
+            Some("duplicates") => dup = field.text().await.unwrap_or_default(),
             Some("file") => {
                 let name = field.file_name().unwrap_or("上传文件").to_owned();
                 let data = field
@@ -118,17 +119,41 @@ pub async fn submit(
     crate::auth::check_import(&v.authed, &s, &parsed)
         .await
         .map_err(|e| v.error(e))?;
-    match parsed
-        .import(&s.store, y.year, &v.authed.actor, !commit)
-        .await
-    {
-        Ok(n) => {
+    let Some(duplicates) = lvzhi_store::Duplicates::parse(&dup) else {
+        return Err(refuse("请选择如何处理疑似重复的行".into()));
+    };
+    let outcome = parsed
+        .import(&s.store, y.year, &v.authed.actor, !commit, duplicates)
+        .await;
+    let listed = |d: &[lvzhi_store::Duplicate]| -> Vec<Value> {
+        d.iter()
+            .map(|x| {
+                json!({"line": parsed.line_of(x.index), "existing": x.existing,
+                       "row": parsed.rows.get(x.index)})
+            })
+            .collect()
+    };
+    match outcome {
+        Ok(o) => {
             let rows: Vec<&Vec<String>> = parsed.rows.iter().take(20).collect();
             let html = render(
                 "import_result.html",
-                &json!({"committed": commit, "count": n, "name": name, "rows": rows, "heads": heads(t)}),
+                &json!({"committed": commit, "count": if commit { o.imported } else { o.checked },
+                        "skipped": o.skipped, "duplicates": listed(&o.duplicates),
+                        "name": name, "rows": rows, "heads": heads(t), "year": y.year}),
             )?;
             Ok(html.into_response())
+        }
+        Err(ImportError::Store(lvzhi_store::StoreError::Duplicates(d))) => {
+            let html = render(
+                "import_result.html",
+                &json!({"ask": true, "duplicates": listed(&d), "name": name, "heads": heads(t), "year": y.year}),
+            )?;
+            Ok((StatusCode::CONFLICT, html).into_response())
+        }
+        Err(ImportError::Store(lvzhi_store::StoreError::Conflict(m))) => {
+            let html = render("import_result.html", &json!({"again": m}))?;
+            Ok((StatusCode::CONFLICT, html).into_response())
         }
         Err(ImportError::Input(e)) => {
             let annotated = parsed.annotated(&e).ok();

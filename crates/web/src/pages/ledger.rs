@@ -338,12 +338,22 @@ pub async fn create(
         let html = render("record_form.html", &ctx)?;
         Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
     };
-    if f.unit.trim().is_empty() {
-        return again(json!({"unit": "请选择单位"}), "请选择单位");
+    let rec = f.new_record();
+    // Every required field left empty is named at once, each next to its input.
+    let missing = rec.missing(&y.state.rubric);
+    if !missing.is_empty() {
+        let errors: serde_json::Map<String, Value> = missing
+            .iter()
+            .map(|f| (f.column().to_owned(), json!("必填")))
+            .collect();
+        let names: Vec<&str> = missing.iter().map(|f| f.label()).collect();
+        return again(
+            Value::Object(errors),
+            &format!("请填写：{}", names.join("、")),
+        );
     }
     v.check(&s, Action::WriteRecords, Some(f.unit.trim()))
         .await?;
-    let rec = f.new_record();
     match s.store.add_record(y.year, &rec, &v.authed.actor).await {
         Ok(stored) => Ok(v.redirect(&format!("/records/{}?year={}&created=1", stored.id, y.year))),
         Err(StoreError::Invalid { field, message }) => {
@@ -405,7 +415,7 @@ async fn attachments_json(s: &AppState, year: i64, id: i64) -> Result<Vec<Value>
         .await?
         .into_iter()
         .map(|a| {
-            json!({"name": a.name, "mime": a.mime, "size_kb": (a.size + 1023) / 1024,
+            json!({"name": a.name, "kind": crate::view::file_kind(&a.mime), "size_kb": (a.size + 1023) / 1024,
                "by": a.uploaded_by, "at": a.uploaded_at,
                "href": format!("/api/v1/periods/{year}/attachments/{}", a.id)})
         })

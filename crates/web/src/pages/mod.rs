@@ -123,6 +123,17 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.add_filter("truncate", truncate);
     env.add_filter("localtime", localtime);
+    env.add_filter("person", |s: &str| crate::view::person(s));
+    // The limits of what a person writes, from the one place they live.
+    env.add_global(
+        "limits",
+        minijinja::context! {
+            source => lvzhi_core::input::SOURCE_MAX,
+            note => lvzhi_core::input::NOTE_MAX,
+            reason => lvzhi_core::input::REASON_MAX,
+            username => lvzhi_core::input::USERNAME_MAX,
+        },
+    );
     for (name, source) in TEMPLATES {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("template {name}: {e}"));
@@ -172,6 +183,17 @@ const STATIC: &[(&str, &str, &[u8])] = &[
         "text/plain; charset=utf-8",
         include_bytes!("../../static/vendor/echarts-LICENSE.txt"),
     ),
+    // The reports' Chinese font, for a machine without one (app.css names it last).
+    (
+        "NotoSansSC-Regular.otf",
+        "font/otf",
+        lvzhi_office::report::FONT,
+    ),
+    (
+        "NotoSansSC-LICENSE.txt",
+        "text/plain; charset=utf-8",
+        lvzhi_office::report::FONT_LICENCE,
+    ),
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -214,6 +236,7 @@ pub fn routes() -> Router<AppState> {
             )),
         )
         .route("/rubrics/check", post(rubrics::check))
+        .route("/rubrics/shipped", post(rubrics::save_shipped))
         .route("/rubrics/save", post(rubrics::save))
         .route("/rubrics/diff", get(rubrics::diff))
         .route("/rubrics/{hash}", get(rubrics::edit))
@@ -307,7 +330,7 @@ impl IntoResponse for PageError {
                 } else {
                     (
                         "error.html",
-                        json!({"title": status_title(status), "status": status.as_u16(), "message": message}),
+                        json!({"title": status_title(status), "hint": status_hint(status), "message": message}),
                     )
                 };
                 match ENV.get_template(name).and_then(|t| t.render(Serde(&ctx))) {
@@ -322,6 +345,20 @@ impl IntoResponse for PageError {
 /// What answers an unknown address outside `/api/`: a page.
 pub fn not_found(path: &str) -> Response {
     PageError::new(StatusCode::NOT_FOUND, format!("没有这个页面：{path}")).into_response()
+}
+
+/// What a person can do about a refusal.
+fn status_hint(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "请重新登录。",
+        403 => "如确需办理，请联系安委办开通相应权限。",
+        404 => "请检查网址，或从菜单进入。",
+        409 => "数据已有变化，请刷新页面后重试。",
+        413 => "请缩小文件后重试。",
+        429 => "请稍候一分钟再试。",
+        400 | 422 => "请按提示修改后重试。",
+        _ => "",
+    }
 }
 
 fn status_title(status: StatusCode) -> &'static str {
@@ -343,6 +380,8 @@ pub struct Viewer {
     pub csrf: String,
     /// Whether the request came from htmx (answers are fragments; redirects are `HX-Redirect`).
     pub htmx: bool,
+    /// Unread notices, for the menu (counted for whole pages only).
+    pub unread: usize,
 }
 
 impl FromRequestParts<AppState> for Viewer {
@@ -402,7 +441,17 @@ impl FromRequestParts<AppState> for Viewer {
             user: c.user,
         };
         parts.extensions.insert(authed.clone());
-        Ok(Viewer { authed, csrf, htmx })
+        let unread = if parts.method == axum::http::Method::GET && !htmx {
+            state.store.unread_count(&authed.user).await.unwrap_or(0)
+        } else {
+            0
+        };
+        Ok(Viewer {
+            authed,
+            csrf,
+            htmx,
+            unread,
+        })
     }
 }
 
@@ -441,7 +490,7 @@ impl Viewer {
                     "",
                     title,
                     None,
-                    json!({"title": title, "status": status.as_u16(), "message": message}),
+                    json!({"title": title, "hint": status_hint(status), "message": message}),
                 ) {
                     Ok(mut r) => {
                         *r.status_mut() = status;
@@ -508,7 +557,10 @@ impl Viewer {
         }
         items
             .into_iter()
-            .map(|(href, label, key)| json!({"href": href, "label": label, "key": key}))
+            .map(|(href, label, key)| {
+                let count = (key == "notices" && self.unread > 0).then_some(self.unread);
+                json!({"href": href, "label": label, "key": key, "count": count})
+            })
             .collect()
     }
 
@@ -533,6 +585,8 @@ impl Viewer {
             },
             "year": year.map(|y| y.year),
             "years": year.map(|y| y.years.clone()),
+            "issuer": year.map(|y| y.state.rubric.issuer.clone()),
+            "rubric_title": year.map(|y| y.state.rubric.title.clone()),
             "path": active,
         });
         render(template, &ctx).map(IntoResponse::into_response)
@@ -590,9 +644,12 @@ pub async fn year_of(s: &AppState, raw: Option<&str>) -> Result<Year, PageError>
     years.sort_unstable();
     let year = match raw.filter(|r| !r.is_empty()) {
         Some(r) => crate::extract::year_of(r)?,
-        None => *years
-            .last()
-            .ok_or_else(|| PageError::new(StatusCode::NOT_FOUND, "还没有考核年度"))?,
+        None => *years.last().ok_or_else(|| {
+            PageError::new(
+                StatusCode::NOT_FOUND,
+                "尚未开设考核年度：安委办管理员可在“细则版本”页面开设第一个年度",
+            )
+        })?,
     };
     let state = s.store.state(year).await?;
     Ok(Year { year, years, state })
@@ -610,8 +667,12 @@ pub fn query<T: Default + for<'de> Deserialize<'de>>(
     })
 }
 
-async fn home(v: Viewer) -> Response {
-    v.redirect(&v.landing())
+async fn home(v: Viewer, State(s): State<AppState>) -> Result<Response, PageError> {
+    // A fresh installation: the office is taken to opening its first year.
+    if s.store.periods().await?.is_empty() && v.may(Action::ManagePeriods, None) {
+        return Ok(v.redirect("/rubrics"));
+    }
+    Ok(v.redirect(&v.landing()))
 }
 
 async fn static_file(Path(name): Path<String>) -> Response {
@@ -703,13 +764,22 @@ async fn logout(
     Ok(r)
 }
 
-async fn password_page(v: Viewer) -> Result<Response, PageError> {
+#[derive(Deserialize, Default)]
+struct PasswordQuery {
+    changed: Option<String>,
+}
+
+async fn password_page(
+    v: Viewer,
+    q: Result<Query<PasswordQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q)?;
     v.page(
         "password.html",
         "password",
         "修改密码",
         None,
-        json!({"must": v.user().must_change_password}),
+        json!({"must": v.user().must_change_password, "changed": q.changed.is_some(), "landing": v.landing()}),
     )
 }
 
@@ -746,17 +816,8 @@ async fn password_submit(
         )
         .await
     {
-        Ok(()) => {
-            let mut r = v.redirect(&v.landing());
-            if !v.htmx {
-                return Ok(r);
-            }
-            r.headers_mut().insert(
-                "hx-redirect",
-                HeaderValue::from_str(&v.landing()).unwrap_or(HeaderValue::from_static("/")),
-            );
-            Ok(r)
-        }
+        // The change is said so on the password page, with the way on.
+        Ok(()) => Ok(v.redirect("/password?changed=1")),
         Err(lvzhi_store::StoreError::Invalid { field, message }) => notice(&field, &message),
         Err(lvzhi_store::StoreError::Forbidden(m)) => notice("old_password", &m),
         Err(e) => Err(v.error(e)),

@@ -59,7 +59,7 @@ pub async fn overview(
                 json!({
                     "unit": s.name, "href": format!("/units/{}?year={}", encode_component(&s.name), y.year),
                     "total": s.total.to_fixed2(), "converted": s.converted.to_fixed2(), "rank": s.rank,
-                    "flag": flag_note(s), "incomplete": !s.incomplete.is_empty(),
+                    "flag": flag_note(s), "veto": s.veto.is_some(), "incomplete": !s.incomplete.is_empty(),
                     "deducted": s.lost().to_fixed2(),
                     "official": official_of(s.unit).map(|(t, r)| json!({"total": t, "rank": r})),
                 })
@@ -155,7 +155,8 @@ pub async fn overview(
         "总览",
         Some(&y),
         json!({
-            "rubric": {"title": rubric.title, "total": rubric.total.to_string(), "divisors": rubric.classes.iter().map(|c| format!("{}类 {}", c.code, c.weight)).collect::<Vec<_>>()},
+            "rubric": {"title": rubric.title, "print_title": format!("{}得分排名", rubric.title.trim_end_matches("细则")),
+                       "total": rubric.total.to_string(), "divisors": rubric.classes.iter().map(|c| format!("{}类 {}", c.code, c.weight)).collect::<Vec<_>>()},
             "period": {"status": y.state.info.status, "status_label": y.state.info.status.label(),
                        "published": y.state.info.status == PeriodStatus::Published, "version": y.state.info.version},
             "classes": classes,

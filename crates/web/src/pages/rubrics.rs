@@ -34,7 +34,19 @@ pub async fn list(
     let q = query(q)?;
     v.check(&s, Action::ManagePeriods, None).await?;
     let versions = s.store.rubric_versions().await?;
+    let first_year = s.store.periods().await?.is_empty();
+    let shipped: Vec<Value> = lvzhi_core::SHIPPED
+        .iter()
+        .filter_map(|(name, text)| {
+            Rubric::from_toml(text).ok().map(|r| {
+                json!({"name": name, "title": r.title, "year": r.year, "issuer": r.issuer,
+                       "units": r.roster.len()})
+            })
+        })
+        .collect();
     let ctx = json!({
+        "first_year": first_year,
+        "shipped": shipped,
         "versions": versions.iter().map(|r| json!({
             "hash": r.hash, "short": short(&r.hash), "id": r.id, "year": r.year, "title": r.title,
             "at": r.created_at, "periods": r.periods,
@@ -43,6 +55,35 @@ pub async fn list(
         "max_mb": lvzhi_draft::MAX_DOCUMENT >> 20,
     });
     v.page("rubrics.html", "rubrics", "细则版本", None, ctx)
+}
+
+#[derive(Deserialize)]
+pub struct ShippedForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// A rubric shipped with the program saved as a version, then its period's opening page (the
+/// roster shown for review first).
+pub async fn save_shipped(
+    v: Viewer,
+    State(s): State<AppState>,
+    form: Result<axum::Form<ShippedForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    v.check(&s, Action::ManagePeriods, None).await?;
+    let Some(text) = lvzhi_core::shipped_rubric(f.name.trim()) else {
+        return Err(v.error(PageError::new(
+            StatusCode::NOT_FOUND,
+            format!("没有随附的细则「{}」", f.name),
+        )));
+    };
+    let (hash, _) = s
+        .store
+        .save_rubric(text, &v.authed.actor)
+        .await
+        .map_err(|e| v.error(e))?;
+    Ok(v.redirect(&format!("/rubrics/{hash}/open")))
 }
 
 /// The editor's context: the source rows (when drafted from a document) and the TOML text.

@@ -30,8 +30,17 @@ pub struct App {
 
 impl App {
     /// The sample year (`examples/2022`) in a fresh store, with the admin `admin` /
-    /// `Admin-Pass-2022` (as `serve --demo` with `LVZHI_ADMIN_PASSWORD` makes it).
+    /// `Admin-Pass-2022` (as `serve --demo` makes it).
     pub fn demo() -> App {
+        App::new(true)
+    }
+
+    /// A fresh store with no period, and the admin.
+    pub fn empty() -> App {
+        App::new(false)
+    }
+
+    fn new(sample: bool) -> App {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -42,18 +51,23 @@ impl App {
                 .await
                 .expect("store");
             let who = Actor::new("cli:system", "cli");
-            store
-                .ensure_period(lvzhi_core::RUBRIC_2022, &who)
-                .await
-                .expect("period");
-            for table in ["units", "records", "assessments", "metrics"] {
+            if sample {
+                store
+                    .ensure_period(lvzhi_core::RUBRIC_2022, &who)
+                    .await
+                    .expect("period");
+            }
+            for table in ["units", "records", "assessments", "metrics"]
+                .iter()
+                .filter(|_| sample)
+            {
                 let bytes = std::fs::read(repo().join(format!("examples/2022/{table}.csv")))
                     .expect("sample file");
                 let t = lvzhi_exchange::table_of(table).expect("table");
                 let mut parsed =
                     lvzhi_exchange::parse(bytes, &format!("{table}.csv"), t).expect("sample");
                 parsed
-                    .import(&store, 2022, &who, false)
+                    .import(&store, 2022, &who, false, lvzhi_store::Duplicates::Ask)
                     .await
                     .unwrap_or_else(|e| panic!("sample {table}: {e}"));
             }
