@@ -1,9 +1,11 @@
 """Server-side render time of every page of the sample year (BENCHMARKS.md).
 
-Usage: python3 bench/pages.py PORT TOKEN [N]
+Usage: python3 bench/pages.py PORT TOKEN [N [PEER_PORT PEER_TOKEN]]
 Requests each page N times over one keep-alive connection and prints the median and the worst
 time from request to last byte. On loopback this is the server's render time plus a few tens of
-microseconds of transport.
+microseconds of transport. With a peer (another build of lvzhi serving the same sample year), the
+two are requested in turn, request by request, and the ratio of their medians is printed: the
+machine's noise then falls on both alike.
 """
 import http.client
 import statistics
@@ -13,6 +15,7 @@ import urllib.parse
 
 port, token = int(sys.argv[1]), sys.argv[2]
 n = int(sys.argv[3]) if len(sys.argv) > 3 else 50
+peer = (int(sys.argv[4]), sys.argv[5]) if len(sys.argv) > 5 else None
 unit = urllib.parse.quote("发改委")
 group = urllib.parse.quote("第一督导组")
 pages = [
@@ -30,22 +33,43 @@ pages = [
     ("用户管理", "/users"),
     ("登录", "/login"),
 ]
-conn = http.client.HTTPConnection("127.0.0.1", port)
-headers = {"Authorization": f"Bearer {token}"}
-print(f"{'page':<34} {'bytes':>8} {'median ms':>10} {'max ms':>8}")
+servers = [(http.client.HTTPConnection("127.0.0.1", port), {"Authorization": f"Bearer {token}"})]
+if peer:
+    servers.append((http.client.HTTPConnection("127.0.0.1", peer[0]), {"Authorization": f"Bearer {peer[1]}"}))
+
+
+def get(conn, headers, path):
+    t0 = time.perf_counter()
+    conn.request("GET", path, headers=headers)
+    r = conn.getresponse()
+    body = r.read()
+    assert r.status == 200, (path, r.status, body[:200])
+    return (time.perf_counter() - t0) * 1000, len(body)
+
+
+head = f"{'page':<34} {'bytes':>8} {'median ms':>10} {'max ms':>8}"
+if peer:
+    head += f" {'peer median':>12} {'ratio':>6}"
+print(head)
 worst = 0.0
+ratios = []
 for name, path in pages:
-    times = []
+    times = [[] for _ in servers]
     size = 0
     for _ in range(n):
-        t0 = time.perf_counter()
-        conn.request("GET", path, headers=headers)
-        r = conn.getresponse()
-        body = r.read()
-        times.append((time.perf_counter() - t0) * 1000)
-        assert r.status == 200, (path, r.status, body[:200])
-        size = len(body)
-    med = statistics.median(times)
+        for i, (conn, headers) in enumerate(servers):
+            t, b = get(conn, headers, path)
+            times[i].append(t)
+            if i == 0:
+                size = b
+    med = statistics.median(times[0])
     worst = max(worst, med)
-    print(f"{name:<30} {size:>8} {med:>10.2f} {max(times):>8.2f}")
+    line = f"{name:<30} {size:>8} {med:>10.2f} {max(times[0]):>8.2f}"
+    if peer:
+        pm = statistics.median(times[1])
+        ratios.append(med / pm)
+        line += f" {pm:>12.2f} {med / pm:>6.2f}"
+    print(line)
 print(f"slowest median: {worst:.2f} ms")
+if ratios:
+    print(f"median ratio this build / peer: {statistics.median(ratios):.2f} (worst page {max(ratios):.2f})")

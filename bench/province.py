@@ -13,10 +13,10 @@ over one keep-alive connection. Nothing here is a test: it prints figures for BE
 import http.client
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import uuid
@@ -27,16 +27,21 @@ ENV = dict(os.environ, LVZHI_ADMIN_PASSWORD="Bench-Pass-2022", RUST_LOG="warn")
 
 
 def run(*args, check=True):
-    """Runs the binary; answers (seconds, peak RSS in MB of this child, stdout)."""
+    """Runs the binary; answers (seconds, peak RSS in MB of this child alone, stdout)."""
     t0 = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    p = subprocess.run([BIN, *args, *DATA], env=ENV, capture_output=True, text=True)
+    p = subprocess.Popen([BIN, *args, *DATA], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    err = []
+    reader = threading.Thread(target=lambda: err.append(p.stderr.read()))
+    reader.start()
+    out = p.stdout.read()
+    reader.join()
+    # Reaped here with wait4: the child's own peak, not the largest of all children so far.
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
     dt = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if check and p.returncode != 0:
-        sys.exit(f"{args}: {p.stderr[-2000:]}")
-    # ru_maxrss of children is the largest of any child so far: report it only when it grew.
-    return dt, (peak / 1024 if peak > before else float("nan")), p.stdout
+        sys.exit(f"{args}: {err[0].decode(errors='replace')[-2000:]}")
+    return dt, usage.ru_maxrss / 1024, out.decode()
 
 
 def rss_mb(pid):

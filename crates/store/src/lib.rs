@@ -156,6 +156,7 @@ pub(crate) struct WriteTx {
     tx: Transaction<'static, Any>,
     _guard: tokio::sync::OwnedMutexGuard<()>,
     clock: Clock,
+    writes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::ops::Deref for WriteTx {
@@ -179,6 +180,8 @@ impl WriteTx {
 
     pub(crate) async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
         Ok(())
     }
 
@@ -186,6 +189,8 @@ impl WriteTx {
     /// writer sees what `after` installs).
     pub(crate) async fn commit_then(self, after: impl FnOnce()) -> Result<()> {
         self.tx.commit().await?;
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
         after();
         Ok(())
     }
@@ -209,6 +214,10 @@ pub struct Store {
     /// Whether a write derives and keeps the period's next state (a service); a process that
     /// runs one command and exits does not need it.
     pub(crate) keep_state: bool,
+    /// How many writes this process has committed (a generation for the caches below).
+    pub(crate) writes: Arc<std::sync::atomic::AtomicU64>,
+    /// Unread notice counts by user; see `notices::UNREAD_TTL`.
+    pub(crate) unread: Arc<std::sync::Mutex<notices::UnreadCache>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -291,6 +300,8 @@ impl Store {
             tokens: Arc::default(),
             clock: Clock::default(),
             keep_state: true,
+            writes: Arc::default(),
+            unread: Arc::default(),
         };
         store.assert_settings().await?;
         Ok(store)
@@ -353,6 +364,7 @@ impl Store {
             tx,
             _guard: guard,
             clock: self.clock.clone(),
+            writes: self.writes.clone(),
         })
     }
 
