@@ -162,7 +162,7 @@ pub fn rubric_show(which: &str, json: bool) -> Result<String, Refusal> {
         s.push('\n');
         Ok(s)
     } else {
-        Ok(table::rubric(&doc))
+        Ok(table::rubric(&r))
     }
 }
 

@@ -71,11 +71,13 @@ pub fn results(rubric: &Rubric, doc: &ResultsDoc) -> String {
                 let _ = write!(head, "  {}", rpad(&format!("{}({})", c.code, c.max), 7));
             }
         }
+        let graded = !rubric.grades.is_empty();
         let _ = writeln!(
             head,
-            "  {}  {}  备注",
+            "  {}  {}{}  备注",
             rpad("监测得分", 8),
-            rpad("折算得分", 8)
+            rpad("折算得分", 8),
+            if graded { "  等次  " } else { "" }
         );
         out.push_str(&head);
         for r in rows {
@@ -92,15 +94,19 @@ pub fn results(rubric: &Rubric, doc: &ResultsDoc) -> String {
             if r.veto {
                 notes.push("一票否决".to_owned());
             }
-            if r.lowest_grade {
+            if r.lowest_grade && !graded {
                 notes.push("年度综合考核按最低等次".to_owned());
             }
             if !r.incomplete.is_empty() {
                 notes.push(format!("数据不全：{}", r.incomplete.join("、")));
             }
+            let grade = r
+                .grade
+                .as_deref()
+                .map_or_else(String::new, |g| format!("  {}", pad(g, 6)));
             let _ = writeln!(
                 out,
-                "  {}  {}  {}",
+                "  {}  {}{grade}  {}",
                 rpad(&r.total, 8),
                 rpad(&r.converted, 8),
                 notes.join("；")
@@ -110,32 +116,13 @@ pub fn results(rubric: &Rubric, doc: &ResultsDoc) -> String {
     out
 }
 
-fn rule_line(out: &mut String, indent: &str, r: &RuleDoc) {
-    let numbers = match r.kind {
-        "range" => format!(
-            "扣 {}-{} 分",
-            r.min.as_deref().unwrap_or(""),
-            r.max.as_deref().unwrap_or("")
-        ),
-        "assessed" => format!("督导组打分，满分 {}", r.max.as_deref().unwrap_or("")),
-        "veto" => "一票否决".to_owned(),
-        "lowest_grade" => "年度综合考核按最低等次".to_owned(),
-        "graded" => format!(
-            "分档：{}",
-            r.levels
-                .iter()
-                .flatten()
-                .map(|l| format!("{} 分（{}）", l.points, l.text))
-                .collect::<Vec<_>>()
-                .join("、")
-        ),
-        "per_count" => format!("每次扣 {} 分", r.points.as_deref().unwrap_or("")),
-        _ => format!("扣 {} 分", r.points.as_deref().unwrap_or("")),
-    };
+fn rule_line(out: &mut String, indent: &str, rubric: &Rubric, r: &RuleDoc) {
+    // The terms as the core words them (扣, 得 or 加 by the category).
+    let terms = rubric
+        .rule_by_code(&r.code)
+        .map(|i| rubric.terms(i))
+        .unwrap_or_default();
     let mut extra = Vec::new();
-    if let Some(m) = r.max_count {
-        extra.push(format!("全年至多 {m} 次"));
-    }
     if let Some(t) = &r.applies_to {
         extra.push(format!("仅适用于「{t}」"));
     }
@@ -147,16 +134,23 @@ fn rule_line(out: &mut String, indent: &str, r: &RuleDoc) {
     } else {
         format!("（{}）", extra.join("；"))
     };
-    let _ = writeln!(out, "{indent}{}  {}  [{numbers}]{extra}", r.code, r.text);
+    let _ = writeln!(out, "{indent}{}  {}  [{terms}]{extra}", r.code, r.text);
 }
 
 /// The rubric as an indented tree.
-pub fn rubric(doc: &RubricDoc) -> String {
+pub fn rubric(rubric: &Rubric) -> String {
+    let doc = RubricDoc::new(rubric);
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{}（{}，{} 年，总分 {}）",
-        doc.title, doc.id, doc.year, doc.total
+        "{}（{}，{} 年，总分 {}{}）",
+        doc.title,
+        doc.id,
+        doc.year,
+        doc.total,
+        doc.max_total
+            .as_ref()
+            .map_or_else(String::new, |m| format!("，含加分不超过 {m}"))
     );
     let classes: Vec<String> = doc
         .classes
@@ -170,16 +164,29 @@ pub fn rubric(doc: &RubricDoc) -> String {
         doc.conversion.decimals,
         classes.join("，")
     );
-    for c in &doc.categories {
-        let _ = writeln!(out, "\n{} {}（{} 分）", c.code, c.name, c.max);
+    if !rubric.grades.is_empty() {
+        let _ = writeln!(
+            out,
+            "等次：{}；一票否决直接确定为{}",
+            rubric.grades_text(),
+            rubric.grades.last().map_or("", |g| g.name.as_str())
+        );
+    }
+    for (c, cat) in doc.categories.iter().zip(&rubric.categories) {
+        let mode = if cat.mode == lvzhi_core::rubric::CategoryMode::Deduct {
+            String::new()
+        } else {
+            format!("，{}", cat.mode.label())
+        };
+        let _ = writeln!(out, "\n{} {}（{} 分{mode}）", c.code, c.name, c.max);
         for s in &c.sections {
             let _ = writeln!(out, "  {} {}（{} 分）", s.code, s.name, s.max);
             for r in &s.rules {
-                rule_line(&mut out, "    ", r);
+                rule_line(&mut out, "    ", rubric, r);
             }
         }
         for r in &c.rules {
-            rule_line(&mut out, "  ", r);
+            rule_line(&mut out, "  ", rubric, r);
         }
     }
     let _ = writeln!(out, "\n名册：{} 个单位", doc.units.len());

@@ -44,6 +44,8 @@ pub struct UnitResult {
     pub rank: u32,
     pub veto: bool,
     pub lowest_grade: bool,
+    /// The grade band's name; `null` where the rubric has no bands.
+    pub grade: Option<String>,
     pub incomplete: Vec<String>,
 }
 
@@ -51,12 +53,15 @@ pub struct UnitResult {
 pub struct CategoryResult {
     pub code: String,
     pub max: String,
-    /// The deduction that counts (after caps); `"0"` for a bonus category.
+    /// The deduction that counts (after caps); `"0"` for an earn or bonus category.
     pub deducted: String,
     pub score: String,
     /// Present for a bonus (加分项) category only: the points added after its cap.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub added: Option<String>,
+    /// Present for an earn (得分制) category only: the points earned after its cap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earned: Option<String>,
 }
 
 impl ResultsDoc {
@@ -70,19 +75,17 @@ impl ResultsDoc {
                 categories: s
                     .categories
                     .iter()
-                    .map(|c| {
-                        let bonus = c.mode == CategoryMode::Bonus;
-                        CategoryResult {
-                            code: rubric.categories[c.category].code.clone(),
-                            max: c.max.to_string(),
-                            deducted: if bonus {
-                                "0".into()
-                            } else {
-                                c.deducted.to_string()
-                            },
-                            score: c.score.to_string(),
-                            added: bonus.then(|| c.deducted.to_string()),
-                        }
+                    .map(|c| CategoryResult {
+                        code: rubric.categories[c.category].code.clone(),
+                        max: c.max.to_string(),
+                        deducted: if c.mode.adds() {
+                            "0".into()
+                        } else {
+                            c.deducted.to_string()
+                        },
+                        score: c.score.to_string(),
+                        added: (c.mode == CategoryMode::Bonus).then(|| c.deducted.to_string()),
+                        earned: (c.mode == CategoryMode::Earn).then(|| c.deducted.to_string()),
                     })
                     .collect(),
                 total: s.total.to_fixed2(),
@@ -90,6 +93,7 @@ impl ResultsDoc {
                 rank: s.rank,
                 veto: s.veto.is_some(),
                 lowest_grade: s.lowest_grade.is_some(),
+                grade: s.grade.map(|g| rubric.grades[g.band].name.clone()),
                 incomplete: s
                     .incomplete
                     .iter()
@@ -112,6 +116,11 @@ pub struct RubricDoc {
     pub title: String,
     pub issuer: String,
     pub total: String,
+    /// The cap of the total after the bonus, where the rubric has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_total: Option<String>,
+    /// The grade bands, highest first (empty where the rubric has none).
+    pub grades: Vec<GradeDoc>,
     pub conversion: ConversionDoc,
     pub classes: Vec<ClassDoc>,
     pub metrics: Vec<MetricDoc>,
@@ -128,6 +137,12 @@ pub struct ReviewDoc {
     pub line: usize,
     pub key: String,
     pub message: String,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct GradeDoc {
+    pub name: String,
+    pub min: String,
 }
 
 #[derive(Serialize, Debug, Clone)]
@@ -198,6 +213,10 @@ pub struct RuleDoc {
     pub reference: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assessors: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direction: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
     pub text: String,
     pub source: String,
 }
@@ -229,6 +248,8 @@ impl RubricDoc {
                 metric: None,
                 reference: None,
                 assessors: None,
+                direction: None,
+                step: None,
                 text: x.text.clone(),
                 source: x.source.clone(),
             };
@@ -266,6 +287,21 @@ impl RubricDoc {
                     d.metric = Some(r.metrics[*metric].code.clone());
                     d.reference = Some(r.metrics[*reference].code.clone());
                 }
+                RuleKind::MetricStep {
+                    points,
+                    metric,
+                    reference,
+                    direction,
+                    step,
+                    max,
+                } => {
+                    d.points = Some(points.to_string());
+                    d.metric = Some(r.metrics[*metric].code.clone());
+                    d.reference = Some(r.metrics[*reference].code.clone());
+                    d.direction = Some(direction.name());
+                    d.step = Some(step.normalize().to_string());
+                    d.max = max.map(|m| m.to_string());
+                }
                 RuleKind::Veto | RuleKind::LowestGrade => {}
             }
             d
@@ -285,6 +321,15 @@ impl RubricDoc {
             title: r.title.clone(),
             issuer: r.issuer.clone(),
             total: r.total.to_string(),
+            max_total: r.max_total.map(|m| m.to_string()),
+            grades: r
+                .grades
+                .iter()
+                .map(|g| GradeDoc {
+                    name: g.name.clone(),
+                    min: g.min.to_string(),
+                })
+                .collect(),
             conversion: ConversionDoc {
                 divisor: r.conversion.divisor.to_string(),
                 decimals: r.conversion.decimals,
@@ -368,20 +413,28 @@ pub struct RuleLine {
 
 impl RubricDiff {
     pub fn new(a: &Rubric, b: &Rubric) -> Self {
-        let line = |r: &crate::rubric::Rule| RuleLine {
-            code: r.code.clone(),
-            terms: r.kind.terms(),
-            text: r.text.clone(),
+        let line = |rubric: &Rubric, i: usize| RuleLine {
+            code: rubric.rules[i].code.clone(),
+            terms: rubric.terms(i),
+            text: rubric.rules[i].text.clone(),
         };
         let mut d = RubricDiff {
             from: format!("{}（{}）", a.title, a.id),
             to: format!("{}（{}）", b.title, b.id),
             ..RubricDiff::default()
         };
+        // A category's maximum with its mode where it is not the 2022 form: "30 分，得分制".
         let containers = |r: &Rubric| -> Vec<(String, String, String)> {
             r.categories
                 .iter()
-                .map(|c| (c.code.clone(), c.name.clone(), c.max.to_string()))
+                .map(|c| {
+                    let max = if c.mode == CategoryMode::Deduct {
+                        c.max.to_string()
+                    } else {
+                        format!("{} 分，{}", c.max, c.mode.label())
+                    };
+                    (c.code.clone(), c.name.clone(), max)
+                })
                 .chain(
                     r.sections
                         .iter()
@@ -404,18 +457,42 @@ impl RubricDiff {
                 d.containers.push(format!("新增 {code} {name}（{max} 分）"));
             }
         }
-        for r in &a.rules {
-            match b.rule_by_code(&r.code).map(|i| &b.rules[i]) {
-                None => d.removed.push(line(r)),
-                Some(s) if s.kind != r.kind || s.text != r.text => {
-                    d.changed.push((line(r), line(s)));
+        let bands = |r: &Rubric| {
+            if r.grades.is_empty() {
+                "无".to_owned()
+            } else {
+                r.grades_text()
+            }
+        };
+        if bands(a) != bands(b) {
+            d.containers
+                .push(format!("等次：{} → {}", bands(a), bands(b)));
+        }
+        if a.max_total != b.max_total {
+            let cap =
+                |m: Option<crate::Points>| m.map_or_else(|| "无".to_owned(), |m| format!("{m} 分"));
+            d.containers.push(format!(
+                "总分上限：{} → {}",
+                cap(a.max_total),
+                cap(b.max_total)
+            ));
+        }
+        for (i, r) in a.rules.iter().enumerate() {
+            match b.rule_by_code(&r.code) {
+                None => d.removed.push(line(a, i)),
+                Some(j)
+                    if b.rules[j].kind != r.kind
+                        || b.rules[j].text != r.text
+                        || a.terms(i) != b.terms(j) =>
+                {
+                    d.changed.push((line(a, i), line(b, j)));
                 }
                 Some(_) => {}
             }
         }
-        for r in &b.rules {
+        for (j, r) in b.rules.iter().enumerate() {
             if a.rule_by_code(&r.code).is_none() {
-                d.added.push(line(r));
+                d.added.push(line(b, j));
             }
         }
         d

@@ -944,7 +944,7 @@ fn check_fields(
     };
     let rule = &rubric.rules[rule_i as usize];
     match rule.kind {
-        RuleKind::MetricBelow { .. } => {
+        RuleKind::MetricBelow { .. } | RuleKind::MetricStep { .. } => {
             return Err(err(Field::Rule, Problem::ComputedRule(rule.code.clone())));
         }
         RuleKind::Assessed { .. } => {

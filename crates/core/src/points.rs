@@ -71,6 +71,11 @@ impl Points {
         self.to_string()
     }
 
+    /// The exact decimal value.
+    pub fn to_decimal(self) -> rust_decimal::Decimal {
+        rust_decimal::Decimal::new(self.0, 2)
+    }
+
     /// The text with exactly two decimals: `"95.15"`, `"0.00"`.
     pub fn to_fixed2(self) -> String {
         let sign = if self.0 < 0 { "-" } else { "" };

@@ -2,7 +2,8 @@
 //!
 //! A rubric is one year's rules: categories with maxima, optional sections with their own caps, rules of
 //! a handful of kinds, member classes with their conversion weights, the metrics that `metric_below`
-//! rules compare, and the default roster. [`Rubric::from_toml`] parses a file's text and checks every
+//! and `metric_step` rules compare, the grade bands (等次) and the default roster. Categories deduct
+//! (the 2022 form), earn (得分制), add a bonus (加分项) or carry flags only (`rubric-kinds.md`). [`Rubric::from_toml`] parses a file's text and checks every
 //! constraint (caps add up, codes unique, references exist, at most two decimals) and reports each
 //! problem with its line and key, all of them at once. After that the types only hold valid rubrics.
 //! This module does no IO: the caller reads the file.
@@ -21,10 +22,88 @@ use crate::points::Points;
 pub enum CategoryMode {
     /// Starts at its maximum; deductions lower it, never below zero.
     Deduct,
+    /// 得分制: starts at zero; its rules add points, capped at its maximum, which counts towards the
+    /// total. A missing record means the work was not done: nothing earned.
+    Earn,
     /// 加分项: starts at zero; its rules add points, capped at its maximum.
     Bonus,
     /// Carries no points: veto and lowest-grade events only (减分项 of 2022).
     Flags,
+}
+
+impl CategoryMode {
+    /// The mode's name as written in rubric files.
+    pub fn name(self) -> &'static str {
+        match self {
+            CategoryMode::Deduct => "deduct",
+            CategoryMode::Earn => "earn",
+            CategoryMode::Bonus => "bonus",
+            CategoryMode::Flags => "flags",
+        }
+    }
+
+    /// The mode's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            CategoryMode::Deduct => "扣分制",
+            CategoryMode::Earn => "得分制",
+            CategoryMode::Bonus => "加分项",
+            CategoryMode::Flags => "否决与等次",
+        }
+    }
+
+    /// The verb of a rule's points in this mode: 扣, 得 or 加.
+    pub fn verb(self) -> &'static str {
+        match self {
+            CategoryMode::Deduct | CategoryMode::Flags => "扣",
+            CategoryMode::Earn => "得",
+            CategoryMode::Bonus => "加",
+        }
+    }
+
+    /// Whether the category's maximum counts towards the rubric's total.
+    pub fn counts_towards_total(self) -> bool {
+        matches!(self, CategoryMode::Deduct | CategoryMode::Earn)
+    }
+
+    /// Whether the category starts at zero and its rules add points (earn, bonus).
+    pub fn adds(self) -> bool {
+        matches!(self, CategoryMode::Earn | CategoryMode::Bonus)
+    }
+}
+
+/// Which side of the reference costs points in a `metric_step` rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// The metric exceeding the reference costs (比上年每多一起).
+    Above,
+    /// The metric falling short of the reference costs.
+    Below,
+}
+
+impl Direction {
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Above => "above",
+            Direction::Below => "below",
+        }
+    }
+
+    /// 多 or 少, as documents say it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Direction::Above => "多",
+            Direction::Below => "少",
+        }
+    }
+}
+
+/// One grade band (等次): a unit whose total reaches `min` (and no higher band's) is in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grade {
+    pub name: String,
+    pub min: Points,
 }
 
 /// What one rule means and how it turns into points.
@@ -49,6 +128,16 @@ pub enum RuleKind {
         metric: usize,
         reference: usize,
     },
+    /// Computed: each whole `step` by which the unit's `metric` exceeds (`Above`) or falls short of
+    /// (`Below`) its `reference` costs `points`, capped at `max` where given.
+    MetricStep {
+        points: Points,
+        metric: usize,
+        reference: usize,
+        direction: Direction,
+        step: rust_decimal::Decimal,
+        max: Option<Points>,
+    },
     /// 一票否决: the total is forced to zero; also sets the lowest grade.
     Veto,
     /// 最低等次: a flag for the annual comprehensive assessment, no points.
@@ -72,34 +161,74 @@ impl RuleKind {
             RuleKind::Graded { .. } => "graded",
             RuleKind::Assessed { .. } => "assessed",
             RuleKind::MetricBelow { .. } => "metric_below",
+            RuleKind::MetricStep { .. } => "metric_step",
             RuleKind::Veto => "veto",
             RuleKind::LowestGrade => "lowest_grade",
         }
     }
 
-    /// The kind's name for people.
-    /// How the rule turns into points, in words (for pages and diffs).
-    pub fn terms(&self) -> String {
+    /// How the rule turns into points, in words (for pages and diffs), in a category of `mode`
+    /// (扣, 得 or 加). [`Rubric::terms`] gives it for a rule of the rubric.
+    pub fn terms_in(&self, mode: CategoryMode) -> String {
+        let v = mode.verb();
         match self {
-            RuleKind::Fixed { points } => format!("扣 {points} 分（每年一次）"),
+            RuleKind::Fixed { points } => format!("{v} {points} 分（每年一次）"),
             RuleKind::PerCount { points, max_count } => match max_count {
-                Some(m) => format!("每次扣 {points} 分，全年至多 {m} 次"),
-                None => format!("每次扣 {points} 分"),
+                Some(m) => format!("每次{v} {points} 分，全年至多 {m} 次"),
+                None => format!("每次{v} {points} 分"),
             },
-            RuleKind::Range { min, max } => format!("扣 {min}–{max} 分（每年一次）"),
+            RuleKind::Range { min, max } => format!("{v} {min}–{max} 分（每年一次）"),
             RuleKind::Graded { levels } => levels
                 .iter()
-                .map(|l| format!("{}：扣 {} 分", l.text, l.points))
+                .map(|l| format!("{}：{v} {} 分", l.text, l.points))
                 .collect::<Vec<_>>()
                 .join("；"),
-            RuleKind::Assessed { max, assessors } => match assessors {
-                Some(n) => format!("{n} 个督导组打分，满分 {max}，扣 满分−平均分"),
-                None => format!("督导组打分，满分 {max}，扣 满分−平均分"),
-            },
-            RuleKind::MetricBelow { points, .. } => format!("低于参照值扣 {points} 分"),
+            RuleKind::Assessed { max, assessors } => {
+                let how = if mode == CategoryMode::Deduct {
+                    "扣 满分−平均分"
+                } else {
+                    "得 平均分"
+                };
+                match assessors {
+                    Some(n) => format!("{n} 个督导组打分，满分 {max}，{how}"),
+                    None => format!("督导组打分，满分 {max}，{how}"),
+                }
+            }
+            RuleKind::MetricBelow { points, .. } => format!("低于参照值{v} {points} 分"),
+            RuleKind::MetricStep {
+                points,
+                direction,
+                step,
+                max,
+                ..
+            } => {
+                let cap = max.map_or_else(String::new, |m| format!("，最多{v} {m} 分"));
+                let side = match direction {
+                    Direction::Above => "超过",
+                    Direction::Below => "低于",
+                };
+                format!(
+                    "{side}参照值的部分每 {} {v} {points} 分{cap}",
+                    step.normalize()
+                )
+            }
             RuleKind::Veto => "一票否决：总分记 0，并按最低等次处理".into(),
             RuleKind::LowestGrade => "年度综合考核按最低等次处理（不扣分）".into(),
         }
+    }
+
+    /// The kind's name for people, in a category of `mode`.
+    pub fn label_in(&self, mode: CategoryMode) -> &'static str {
+        if mode.adds() {
+            return match self {
+                RuleKind::Fixed { .. } => "定额得分",
+                RuleKind::PerCount { .. } => "按次得分",
+                RuleKind::Range { .. } => "区间得分",
+                RuleKind::Graded { .. } => "分档得分",
+                _ => self.label(),
+            };
+        }
+        self.label()
     }
 
     pub fn label(&self) -> &'static str {
@@ -110,6 +239,7 @@ impl RuleKind {
             RuleKind::Graded { .. } => "分档扣分",
             RuleKind::Assessed { .. } => "督导组打分",
             RuleKind::MetricBelow { .. } => "指标比较",
+            RuleKind::MetricStep { .. } => "指标逐级扣分",
             RuleKind::Veto => "一票否决",
             RuleKind::LowestGrade => "最低等次",
         }
@@ -139,7 +269,7 @@ impl RuleKind {
     pub fn is_recorded(&self) -> bool {
         !matches!(
             self,
-            RuleKind::Assessed { .. } | RuleKind::MetricBelow { .. }
+            RuleKind::Assessed { .. } | RuleKind::MetricBelow { .. } | RuleKind::MetricStep { .. }
         )
     }
 }
@@ -225,6 +355,10 @@ pub struct Rubric {
     pub title: String,
     pub issuer: String,
     pub total: Points,
+    /// Caps the total after the bonus (总分最高不超过), where the document says so.
+    pub max_total: Option<Points>,
+    /// The grade bands, highest first; empty where the rubric has none.
+    pub grades: Vec<Grade>,
     pub conversion: Conversion,
     pub classes: Vec<Class>,
     pub metrics: Vec<Metric>,
@@ -314,6 +448,65 @@ impl Rubric {
             (None, Some(k)) => k.label().to_owned(),
             (None, None) => String::new(),
         }
+    }
+
+    /// The mode of the category a rule belongs to.
+    pub fn mode_of(&self, rule: usize) -> CategoryMode {
+        self.categories[self.rules[rule].category].mode
+    }
+
+    /// How a rule of the rubric turns into points, in words (扣, 得 or 加 by its category; a
+    /// metric step names what it compares: "比上年事故起数每多 1 扣 2 分，最多扣 10 分").
+    pub fn terms(&self, rule: usize) -> String {
+        let mode = self.mode_of(rule);
+        match &self.rules[rule].kind {
+            RuleKind::MetricStep {
+                points,
+                reference,
+                direction,
+                step,
+                max,
+                ..
+            } => {
+                let v = mode.verb();
+                let m = &self.metrics[*reference];
+                let name = if m.name.is_empty() { &m.code } else { &m.name };
+                let cap = max.map_or_else(String::new, |m| format!("，最多{v} {m} 分"));
+                format!(
+                    "比{name}每{} {} {v} {points} 分{cap}",
+                    direction.word(),
+                    step.normalize()
+                )
+            }
+            kind => kind.terms_in(mode),
+        }
+    }
+
+    /// A rule's kind for people (按次扣分 or 按次得分 by its category).
+    pub fn kind_label(&self, rule: usize) -> &'static str {
+        self.rules[rule].kind.label_in(self.mode_of(rule))
+    }
+
+    /// The band a total falls in: the first whose `min` it reaches; `None` without bands.
+    pub fn grade_of_total(&self, total: Points) -> Option<usize> {
+        self.grades.iter().position(|g| total >= g.min)
+    }
+
+    /// The grade bands in one line: "优秀 ≥ 90；良好 ≥ 80；合格 ≥ 60；不合格 < 60".
+    pub fn grades_text(&self) -> String {
+        let n = self.grades.len();
+        self.grades
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                if i + 1 == n && n > 1 {
+                    format!("{} < {}", g.name, self.grades[i - 1].min)
+                } else {
+                    format!("{} ≥ {}", g.name, g.min)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("；")
     }
 
     /// The cap that bounds a rule's deduction: its section's max, else its category's.
@@ -426,6 +619,8 @@ struct RawFile {
     #[serde(default)]
     categories: Vec<RawCategory>,
     #[serde(default)]
+    grades: Vec<RawGrade>,
+    #[serde(default)]
     units: Vec<RawUnit>,
     /// Clauses a draft could not turn into rules, for a person to decide.
     #[serde(default)]
@@ -452,7 +647,16 @@ struct RawHeader {
     issuer: String,
     total: Spanned<Num>,
     #[serde(default)]
+    max_total: Option<Spanned<Num>>,
+    #[serde(default)]
     review: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGrade {
+    name: Spanned<String>,
+    min: Spanned<Num>,
 }
 
 #[derive(Deserialize)]
@@ -539,6 +743,10 @@ struct RawRule {
     reference: Option<Spanned<String>>,
     #[serde(default)]
     assessors: Option<Spanned<i64>>,
+    #[serde(default)]
+    direction: Option<Spanned<String>>,
+    #[serde(default)]
+    step: Option<Spanned<Num>>,
     #[serde(default)]
     levels: Option<Spanned<Vec<RawLevel>>>,
     #[serde(default)]
@@ -785,10 +993,11 @@ impl Loader {
             }
             let mode = match c.mode.as_ref().map(|m| m.get_ref().as_str()) {
                 None | Some("deduct") => CategoryMode::Deduct,
+                Some("earn") => CategoryMode::Earn,
                 Some("bonus") => CategoryMode::Bonus,
                 Some("flags") => CategoryMode::Flags,
                 Some(other) => {
-                    let msg = format!("未知的方面类型「{other}」，可选 deduct、bonus、flags");
+                    let msg = format!("未知的方面类型「{other}」，可选 deduct、earn、bonus、flags");
                     if let Some(m) = &c.mode {
                         self.err(m, format!("{key}.mode"), msg);
                     }
@@ -806,7 +1015,9 @@ impl Loader {
                         "flags 类方面不计分，max 须为 0",
                     );
                 }
-                CategoryMode::Deduct | CategoryMode::Bonus if max == Points::ZERO => {
+                CategoryMode::Deduct | CategoryMode::Earn | CategoryMode::Bonus
+                    if max == Points::ZERO =>
+                {
                     self.err(&c.max, format!("{key}.max"), "满分须大于 0");
                 }
                 _ => {}
@@ -897,17 +1108,26 @@ impl Loader {
         if let Some(total) = total {
             let sum: Points = categories
                 .iter()
-                .filter(|c| c.mode == CategoryMode::Deduct)
+                .filter(|c| c.mode.counts_towards_total())
                 .map(|c| c.max)
                 .sum();
             if sum != total {
                 self.err(
                     &h.total,
                     "rubric.total",
-                    format!("总分 {total} 与各扣分类方面满分之和 {sum} 不一致"),
+                    format!("总分 {total} 与各扣分制、得分制方面满分之和 {sum} 不一致"),
                 );
             }
         }
+        let max_total = h.max_total.as_ref().and_then(|m| {
+            let p = self.points(m, "rubric.max_total", false)?;
+            if p == Points::ZERO {
+                self.err(m, "rubric.max_total", "总分上限须大于 0");
+                return None;
+            }
+            Some(p)
+        });
+        let grades = self.grades(&raw.grades);
 
         // Rule codes first, so that excludes can refer to rules written later.
         let mut rule_index: HashMap<String, usize> = HashMap::new();
@@ -1049,6 +1269,8 @@ impl Loader {
             title: h.title.get_ref().trim().to_owned(),
             issuer: h.issuer.trim().to_owned(),
             total: total.unwrap_or(Points::ZERO),
+            max_total,
+            grades,
             conversion,
             classes,
             metrics,
@@ -1059,6 +1281,96 @@ impl Loader {
             review: Vec::new(),
             rule_index,
         })
+    }
+
+    /// The `metric` and `reference` of a comparison rule: declared, and not the same.
+    fn metric_pair(&mut self, p: &Pending, metrics: &[Metric]) -> Option<(usize, usize)> {
+        let r = &p.raw;
+        let key = &p.key;
+        let kind_name = r.kind.get_ref().as_str();
+        let find = |this: &mut Self, v: &Option<Spanned<String>>, name: &str| -> Option<usize> {
+            match v {
+                None => {
+                    this.err(
+                        &r.code,
+                        format!("{key}.{name}"),
+                        format!("{kind_name} 类条款须给出 {name}"),
+                    );
+                    None
+                }
+                Some(s) => {
+                    let found = metrics.iter().position(|m| m.code == s.get_ref().trim());
+                    if found.is_none() {
+                        this.err(
+                            s,
+                            format!("{key}.{name}"),
+                            format!("指标「{}」未在 [[metrics]] 中声明", s.get_ref()),
+                        );
+                    }
+                    found
+                }
+            }
+        };
+        let metric = find(self, &r.metric, "metric");
+        let reference = find(self, &r.reference, "reference");
+        let (metric, reference) = (metric?, reference?);
+        if metric == reference {
+            if let Some(s) = &r.reference {
+                self.err(s, format!("{key}.reference"), "比较对象不能是指标本身");
+            }
+            return None;
+        }
+        Some((metric, reference))
+    }
+
+    /// The grade bands: names unique and non-empty, `min` strictly decreasing, the last one 0.
+    fn grades(&mut self, raw: &[RawGrade]) -> Vec<Grade> {
+        let mut out: Vec<Grade> = Vec::new();
+        for (i, g) in raw.iter().enumerate() {
+            let key = format!("grades[{i}]");
+            let name = g.name.get_ref().trim().to_owned();
+            if name.is_empty() {
+                self.err(&g.name, format!("{key}.name"), "等次名称不能为空");
+            } else if out.iter().any(|o| o.name == name) {
+                self.err(
+                    &g.name,
+                    format!("{key}.name"),
+                    format!("等次「{name}」重复"),
+                );
+            }
+            let Some(min) = self.points(&g.min, &format!("{key}.min"), false) else {
+                continue;
+            };
+            if let Some(prev) = out.last()
+                && min >= prev.min
+            {
+                self.err(
+                    &g.min,
+                    format!("{key}.min"),
+                    format!(
+                        "等次须从高到低排列：{name} 的下限 {min} 不低于上一等次 {} 的 {}",
+                        prev.name, prev.min
+                    ),
+                );
+            }
+            out.push(Grade { name, min });
+        }
+        if let (Some(last), Some(g)) = (out.last(), raw.last())
+            && last.min != Points::ZERO
+        {
+            self.err(
+                &g.min,
+                format!("grades[{}].min", raw.len() - 1),
+                format!(
+                    "最后一个等次（{}）的下限须为 0，现为 {}",
+                    last.name, last.min
+                ),
+            );
+        }
+        if raw.len() == 1 {
+            self.err(&raw[0].name, "grades", "至少需要两个等次");
+        }
+        out
     }
 
     /// Checks one rule's kind and numbers against its container; `None` when it is invalid.
@@ -1080,13 +1392,14 @@ impl Loader {
             "graded" => &["levels"],
             "assessed" => &["max", "assessors"],
             "metric_below" => &["points", "metric", "reference"],
+            "metric_step" => &["points", "metric", "reference", "direction", "step", "max"],
             "veto" | "lowest_grade" => &[],
             other => {
                 self.err(
                     &r.kind,
                     format!("{key}.kind"),
                     format!(
-                        "未知的条款类型「{other}」，可选 fixed、per_count、range、graded、assessed、metric_below、veto、lowest_grade"
+                        "未知的条款类型「{other}」，可选 fixed、per_count、range、graded、assessed、metric_below、metric_step、veto、lowest_grade"
                     ),
                 );
                 return None;
@@ -1100,6 +1413,8 @@ impl Loader {
             ("metric", r.metric.as_ref().map(toml::Spanned::span)),
             ("reference", r.reference.as_ref().map(toml::Spanned::span)),
             ("assessors", r.assessors.as_ref().map(toml::Spanned::span)),
+            ("direction", r.direction.as_ref().map(toml::Spanned::span)),
+            ("step", r.step.as_ref().map(toml::Spanned::span)),
             ("levels", r.levels.as_ref().map(toml::Spanned::span)),
         ];
         let mut ok = true;
@@ -1117,6 +1432,10 @@ impl Loader {
         }
         let allowed_in_mode = match mode {
             CategoryMode::Deduct => true,
+            CategoryMode::Earn => matches!(
+                kind_name,
+                "fixed" | "per_count" | "range" | "graded" | "assessed"
+            ),
             CategoryMode::Bonus => matches!(kind_name, "fixed" | "per_count" | "range" | "graded"),
             CategoryMode::Flags => matches!(kind_name, "veto" | "lowest_grade"),
         };
@@ -1124,7 +1443,11 @@ impl Loader {
             self.err(
                 &r.kind,
                 format!("{key}.kind"),
-                format!("{kind_name} 类条款不能放在此类方面中"),
+                format!(
+                    "{kind_name} 类条款不能放在{}（{}）方面中",
+                    mode.label(),
+                    mode.name()
+                ),
             );
             ok = false;
         }
@@ -1266,44 +1589,71 @@ impl Loader {
             }
             "metric_below" => {
                 let points = need_points(self, &r.points, "points")?;
-                let find =
-                    |this: &mut Self, v: &Option<Spanned<String>>, name: &str| -> Option<usize> {
-                        match v {
-                            None => {
-                                this.err(
-                                    &r.code,
-                                    format!("{key}.{name}"),
-                                    format!("metric_below 类条款须给出 {name}"),
-                                );
-                                None
-                            }
-                            Some(s) => {
-                                let found =
-                                    metrics.iter().position(|m| m.code == s.get_ref().trim());
-                                if found.is_none() {
-                                    this.err(
-                                        s,
-                                        format!("{key}.{name}"),
-                                        format!("指标「{}」未在 [[metrics]] 中声明", s.get_ref()),
-                                    );
-                                }
-                                found
-                            }
-                        }
-                    };
-                let metric = find(self, &r.metric, "metric");
-                let reference = find(self, &r.reference, "reference");
-                let (metric, reference) = (metric?, reference?);
-                if metric == reference {
-                    if let Some(s) = &r.reference {
-                        self.err(s, format!("{key}.reference"), "比较对象不能是指标本身");
-                    }
-                    return None;
-                }
+                let (metric, reference) = self.metric_pair(p, metrics)?;
                 RuleKind::MetricBelow {
                     points,
                     metric,
                     reference,
+                }
+            }
+            "metric_step" => {
+                let points = need_points(self, &r.points, "points");
+                let max = match &r.max {
+                    None => None,
+                    Some(_) => Some(need_points(self, &r.max, "max")?),
+                };
+                let direction = match r.direction.as_ref().map(|d| d.get_ref().trim()) {
+                    Some("above") => Some(Direction::Above),
+                    Some("below") => Some(Direction::Below),
+                    Some(other) => {
+                        let msg = format!(
+                            "未知的比较方向「{other}」，可选 above（超过参照值扣分）、below（低于参照值扣分）"
+                        );
+                        if let Some(d) = &r.direction {
+                            self.err(d, format!("{key}.direction"), msg);
+                        }
+                        None
+                    }
+                    None => {
+                        self.err(
+                            &r.code,
+                            format!("{key}.direction"),
+                            "metric_step 类条款须给出 direction（above 或 below）",
+                        );
+                        None
+                    }
+                };
+                let step = match &r.step {
+                    None => Some(rust_decimal::Decimal::ONE),
+                    Some(v) => match self.points(v, &format!("{key}.step"), false) {
+                        Some(p) if p > Points::ZERO => Some(p.to_decimal()),
+                        Some(_) => {
+                            self.err(v, format!("{key}.step"), "步长须大于 0");
+                            None
+                        }
+                        None => None,
+                    },
+                };
+                let pair = self.metric_pair(p, metrics);
+                if let (Some(points), Some(m)) = (points, max)
+                    && m < points
+                    && let Some(v) = &r.max
+                {
+                    self.err(
+                        v,
+                        format!("{key}.max"),
+                        format!("扣分上限 {m} 小于每级扣分 {points}"),
+                    );
+                    return None;
+                }
+                let (metric, reference) = pair?;
+                RuleKind::MetricStep {
+                    points: points?,
+                    metric,
+                    reference,
+                    direction: direction?,
+                    step: step?,
+                    max,
                 }
             }
             "veto" => RuleKind::Veto,

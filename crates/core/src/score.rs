@@ -2,8 +2,10 @@
 //!
 //! For every unit of the roster: each rule's deduction with the records, scores or figures behind it;
 //! section and category caps with what each cap absorbed; missing data listed as incomplete rather than
-//! failing; the veto and lowest-grade flags with the record that set them; total, converted (折算)
-//! score and rank within the class. All arithmetic is on integer hundredths; the assessed mean and the
+//! failing; the veto and lowest-grade flags with the record that set them; total (capped by the
+//! rubric's `max_total` where it has one), grade band (等次) and why, converted (折算) score and rank
+//! within the class. Deduct categories start at their maximum and lose points; earn (得分制) and bonus
+//! categories start at zero and add them. All arithmetic is on integer hundredths; the assessed mean and the
 //! conversion are the only roundings, half away from zero. The function is pure and cannot fail except
 //! when handed a ledger built for another rubric.
 
@@ -37,6 +39,18 @@ pub enum LineDetail {
     Metric {
         value: rust_decimal::Decimal,
         reference: rust_decimal::Decimal,
+    },
+    /// A metric step rule that applied: the value, the reference, how far past it (`excess`), the
+    /// whole steps of `step` in that, the points each, and what the rule's own cap absorbed
+    /// (`points` of the line = `each × steps − capped`).
+    Steps {
+        value: rust_decimal::Decimal,
+        reference: rust_decimal::Decimal,
+        excess: rust_decimal::Decimal,
+        step: rust_decimal::Decimal,
+        steps: u64,
+        each: Points,
+        capped: Points,
     },
 }
 
@@ -73,12 +87,14 @@ pub struct CategorySheet {
     pub category: usize,
     pub mode: CategoryMode,
     pub max: Points,
-    /// Sum of the loose lines and the sections' capped deductions (additions for a bonus category).
+    /// Sum of the loose lines and the sections' capped deductions (additions for an earn or bonus
+    /// category).
     pub raw: Points,
-    /// `min(raw, max)`: the deduction that counts (the addition, for a bonus category).
+    /// `min(raw, max)`: the deduction that counts (what is earned or added, for an earn or bonus
+    /// category).
     pub deducted: Points,
     pub absorbed: Points,
-    /// `max − deducted` (for a bonus category: `deducted`).
+    /// `max − deducted` (for an earn or bonus category: `deducted`).
     pub score: Points,
     pub sections: Vec<SectionSheet>,
     pub lines: Vec<Line>,
@@ -101,6 +117,16 @@ pub struct Incomplete {
     pub missing: Missing,
 }
 
+/// The grade band a unit is in, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GradeOf {
+    /// Index into [`Rubric::grades`].
+    pub band: usize,
+    /// The veto or lowest-grade record that put the unit in the last band whatever its total;
+    /// `None` when the total decided.
+    pub forced: Option<Flag>,
+}
+
 /// The record that raised a flag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Flag {
@@ -119,10 +145,14 @@ pub struct UnitSheet {
     /// Index into [`Rubric::classes`].
     pub class: usize,
     pub categories: Vec<CategorySheet>,
-    /// Σ category scores, before a veto.
+    /// Σ category scores, before a veto and the rubric's `max_total`.
     pub subtotal: Points,
-    /// The official total: the subtotal, or 0 under a veto.
+    /// What the rubric's `max_total` absorbed of the subtotal (zero without one).
+    pub over_max: Points,
+    /// The official total: `min(subtotal, max_total)`, or 0 under a veto.
     pub total: Points,
+    /// The grade band (`None` where the rubric has no bands).
+    pub grade: Option<GradeOf>,
     pub converted: Points,
     pub rank: u32,
     pub veto: Option<Flag>,
@@ -131,11 +161,59 @@ pub struct UnitSheet {
 }
 
 impl CategorySheet {
-    /// The points the category falls short of its maximum (none for a bonus category).
+    /// The points the category falls short of its maximum: deducted, or not earned (none for a
+    /// bonus category).
     pub fn lost(&self) -> Points {
         match self.mode {
             CategoryMode::Bonus | CategoryMode::Flags => Points::ZERO,
-            CategoryMode::Deduct => self.max - self.score,
+            CategoryMode::Deduct | CategoryMode::Earn => self.max - self.score,
+        }
+    }
+}
+
+impl SectionSheet {
+    /// The section's figures in one line, as its category's mode reads: "上限 5 · 扣分 6（超出上限
+    /// 不计 1）· 计 5", or with 得分 / 加分 in an earn or bonus category.
+    pub fn summary(&self, mode: CategoryMode) -> String {
+        let over = if self.absorbed.hundredths() > 0 {
+            format!("（超出上限不计 {}）", self.absorbed)
+        } else {
+            String::new()
+        };
+        let what = match mode {
+            CategoryMode::Earn => "得分",
+            CategoryMode::Bonus => "加分",
+            CategoryMode::Deduct | CategoryMode::Flags => "扣分",
+        };
+        format!(
+            "上限 {} · {what} {}{over} · 计 {}",
+            self.max, self.raw, self.deducted
+        )
+    }
+}
+
+impl CategorySheet {
+    /// The category's figures in one line, as its mode reads: "满分 30 · 扣分 12 · 得分 18",
+    /// "得分制，满分 30 · 得分 24", "加分项，上限 5 · 加分 6（超出上限不计 1）· 计 5".
+    pub fn summary(&self) -> String {
+        let over = if self.absorbed.hundredths() > 0 {
+            format!("（超出上限不计 {}）", self.absorbed)
+        } else {
+            String::new()
+        };
+        match self.mode {
+            CategoryMode::Deduct | CategoryMode::Flags => format!(
+                "满分 {} · 扣分 {}{over} · 得分 {}",
+                self.max, self.raw, self.score
+            ),
+            CategoryMode::Earn => format!(
+                "得分制，满分 {} · 各项得分合计 {}{over} · 得分 {}",
+                self.max, self.raw, self.score
+            ),
+            CategoryMode::Bonus => format!(
+                "加分项，上限 {} · 加分 {}{over} · 计 {}",
+                self.max, self.raw, self.score
+            ),
         }
     }
 }
@@ -144,6 +222,140 @@ impl UnitSheet {
     /// The points lost over every category (before a veto, which is a flag, not a loss).
     pub fn lost(&self) -> Points {
         self.categories.iter().map(CategorySheet::lost).sum()
+    }
+}
+
+impl Line {
+    /// The arithmetic behind a computed line, in Chinese (督导组 scores, metric comparisons and
+    /// steps); `None` for a line of records, which the records themselves explain. Pages and
+    /// exports show this text; they compute nothing.
+    pub fn working(&self, rubric: &Rubric) -> Option<String> {
+        let rule = &rubric.rules[self.rule];
+        let metric_name = |m: usize| {
+            let m = &rubric.metrics[m];
+            if m.name.is_empty() {
+                m.code.clone()
+            } else {
+                m.name.clone()
+            }
+        };
+        match (&self.detail, &rule.kind) {
+            (LineDetail::Records { .. }, _) => None,
+            (LineDetail::Assessed { mean, max, .. }, _) => Some(
+                if rubric.categories[rule.category].mode == CategoryMode::Earn {
+                    format!("督导组平均 {mean}（满分 {max}）：得 {}", self.points)
+                } else {
+                    format!(
+                        "督导组平均 {mean}，满分 {max}：扣 {max} − {mean} = {}",
+                        self.points
+                    )
+                },
+            ),
+            (
+                LineDetail::Metric { value, reference },
+                RuleKind::MetricBelow {
+                    metric,
+                    reference: r,
+                    ..
+                },
+            ) => Some(format!(
+                "{} {}，低于{} {}：扣 {}",
+                metric_name(*metric),
+                value.normalize(),
+                metric_name(*r),
+                reference.normalize(),
+                self.points
+            )),
+            (LineDetail::Metric { value, reference }, _) => Some(format!(
+                "本单位 {}，参照值 {}：扣 {}",
+                value.normalize(),
+                reference.normalize(),
+                self.points
+            )),
+            (
+                LineDetail::Steps {
+                    value,
+                    reference,
+                    excess,
+                    step,
+                    steps,
+                    each,
+                    capped,
+                },
+                RuleKind::MetricStep {
+                    metric,
+                    reference: r,
+                    direction,
+                    max,
+                    ..
+                },
+            ) => {
+                let per = if *step == rust_decimal::Decimal::ONE {
+                    String::new()
+                } else {
+                    format!(" {}", step.normalize())
+                };
+                let full = each.times(*steps);
+                let cap = match max {
+                    Some(m) if capped.hundredths() > 0 => {
+                        format!("，本条最多扣 {m}，计 {}", self.points)
+                    }
+                    _ => String::new(),
+                };
+                Some(format!(
+                    "{} {}，{} {}，{} {}；每{}{per}扣 {each}：{steps} × {each} = {full}{cap}",
+                    metric_name(*metric),
+                    value.normalize(),
+                    metric_name(*r),
+                    reference.normalize(),
+                    direction.word(),
+                    excess.normalize(),
+                    direction.word(),
+                ))
+            }
+            (LineDetail::Steps { steps, each, .. }, _) => {
+                Some(format!("{steps} × {each} = {}", self.points))
+            }
+        }
+    }
+}
+
+impl UnitSheet {
+    /// Why the unit is in its grade band, in Chinese: "总分 98.50，达到优秀（≥ 90）", or the veto or
+    /// lowest-grade clause that forced the last band. `None` where the rubric has no bands.
+    pub fn grade_reason(&self, rubric: &Rubric) -> Option<String> {
+        let g = self.grade?;
+        let band = &rubric.grades[g.band];
+        Some(match g.forced {
+            Some(flag) => {
+                let rule = &rubric.rules[flag.rule];
+                format!(
+                    "{}（条款 {}，记录 #{}），等次直接确定为{}",
+                    rule.kind.label(),
+                    rule.code,
+                    flag.record,
+                    band.name
+                )
+            }
+            None if g.band + 1 == rubric.grades.len() && g.band > 0 => format!(
+                "总分 {}，低于{}的下限 {}，为{}",
+                self.total.to_fixed2(),
+                rubric.grades[g.band - 1].name,
+                rubric.grades[g.band - 1].min,
+                band.name
+            ),
+            None => format!(
+                "总分 {}，达到{}（≥ {}）",
+                self.total.to_fixed2(),
+                band.name,
+                band.min
+            ),
+        })
+    }
+
+    /// The grade band's name, where the rubric has bands.
+    pub fn grade_name<'r>(&self, rubric: &'r Rubric) -> Option<&'r str> {
+        self.grade.map(|g| rubric.grades[g.band].name.as_str())
     }
 }
 
@@ -164,6 +376,22 @@ impl ScoreSheets {
     /// The sheet of the unit named `name`.
     pub fn by_name(&self, name: &str) -> Option<&UnitSheet> {
         self.sheets.iter().find(|s| s.name == name).map(|s| &**s)
+    }
+
+    /// How many units are in each grade band, in the rubric's order (empty without bands).
+    pub fn grade_counts(&self, rubric: &Rubric) -> Vec<(String, usize)> {
+        let mut counts = vec![0usize; rubric.grades.len()];
+        for s in &self.sheets {
+            if let Some(g) = s.grade {
+                counts[g.band] += 1;
+            }
+        }
+        rubric
+            .grades
+            .iter()
+            .zip(counts)
+            .map(|(g, n)| (g.name.clone(), n))
+            .collect()
     }
 
     /// Puts a unit's new sheet in place of its old one and ranks again (ranks are per class, so
@@ -301,6 +529,7 @@ pub fn score_book(rubric: &Rubric, index: usize, unit: &Unit, book: &UnitBook) -
     let mut incomplete = Vec::new();
     let mut line_of = |ri: usize| -> Option<Line> {
         let rule = &rubric.rules[ri];
+        let earns = rubric.categories[rule.category].mode == CategoryMode::Earn;
         if let Some(tag) = &rule.applies_to
             && !unit.tags.iter().any(|t| t == tag)
         {
@@ -350,7 +579,7 @@ pub fn score_book(rubric: &Rubric, index: usize, unit: &Unit, book: &UnitBook) -
                     div_half_up(i128::from(sum), given.len() as i128) as i64,
                 );
                 (
-                    *max - mean,
+                    if earns { mean } else { *max - mean },
                     LineDetail::Assessed {
                         scores: range.clone(),
                         mean,
@@ -390,6 +619,57 @@ pub fn score_book(rubric: &Rubric, index: usize, unit: &Unit, book: &UnitBook) -
                     }
                 }
             }
+            RuleKind::MetricStep {
+                points,
+                metric: m,
+                reference,
+                direction,
+                step,
+                max,
+            } => match (metric[*m], metric[*reference]) {
+                (Some(v), Some(r)) => {
+                    let excess = match direction {
+                        crate::rubric::Direction::Above => v - r,
+                        crate::rubric::Direction::Below => r - v,
+                    };
+                    if excess < *step {
+                        return None;
+                    }
+                    let steps = (excess / *step)
+                        .floor()
+                        .to_string()
+                        .parse::<u64>()
+                        .unwrap_or(u64::MAX);
+                    let full = points.times(steps);
+                    let counted = max.map_or(full, |m| full.min(m));
+                    (
+                        counted,
+                        LineDetail::Steps {
+                            value: v,
+                            reference: r,
+                            excess,
+                            step: *step,
+                            steps,
+                            each: *points,
+                            capped: full - counted,
+                        },
+                    )
+                }
+                (value, refv) => {
+                    let mut missing = Vec::new();
+                    if value.is_none() {
+                        missing.push(*m);
+                    }
+                    if refv.is_none() {
+                        missing.push(*reference);
+                    }
+                    incomplete.push(Incomplete {
+                        rule: ri,
+                        missing: Missing::Metrics(missing),
+                    });
+                    return None;
+                }
+            },
             RuleKind::Veto if a.len > 0 => {
                 let flag = Flag {
                     rule: ri,
@@ -442,9 +722,10 @@ pub fn score_book(rubric: &Rubric, index: usize, unit: &Unit, book: &UnitBook) -
             continue;
         }
         let deducted = raw.min(cat.max);
-        let score = match cat.mode {
-            CategoryMode::Bonus => deducted,
-            _ => cat.max - deducted,
+        let score = if cat.mode.adds() {
+            deducted
+        } else {
+            cat.max - deducted
         };
         subtotal += score;
         categories.push(CategorySheet {
@@ -460,10 +741,17 @@ pub fn score_book(rubric: &Rubric, index: usize, unit: &Unit, book: &UnitBook) -
         });
     }
     incomplete.sort_by_key(|i| i.rule);
-    let total = if veto.is_some() {
-        Points::ZERO
-    } else {
-        subtotal
+    let capped = rubric.max_total.map_or(subtotal, |m| subtotal.min(m));
+    let total = if veto.is_some() { Points::ZERO } else { capped };
+    let grade = match veto.or(lowest_grade) {
+        _ if rubric.grades.is_empty() => None,
+        Some(flag) => Some(GradeOf {
+            band: rubric.grades.len() - 1,
+            forced: Some(flag),
+        }),
+        None => rubric
+            .grade_of_total(total)
+            .map(|band| GradeOf { band, forced: None }),
     };
     let converted = convert(rubric, total, rubric.classes[unit.class].weight);
     UnitSheet {
@@ -472,7 +760,9 @@ pub fn score_book(rubric: &Rubric, index: usize, unit: &Unit, book: &UnitBook) -
         class: unit.class,
         categories,
         subtotal,
+        over_max: subtotal - capped,
         total,
+        grade,
         converted,
         rank: 0,
         veto,

@@ -125,6 +125,9 @@ fn every_clause_matches_the_spec_table() {
                 }
             }
             (RuleKind::Graded { .. }, s) => bad(&format!("graded rule not in the 2022 spec: {s}")),
+            (RuleKind::MetricStep { .. }, s) => {
+                bad(&format!("metric_step rule not in the 2022 spec: {s}"));
+            }
         }
         // Limits.
         let limits = row.limits.replace('`', "");

@@ -1,6 +1,14 @@
 //! lvzhi-draft: a year's 细则 document (the table of a `.docx`, or its text) read into a draft rubric
 //! (TOML).
 //!
+//! Tables are read by their header: 序号 | 监测指标项目 | 监测指标细则 (the 2022 form), 序号 | 考核项目 |
+//! 分值 | 考核内容及评分标准, 考核内容 | 评分标准 | 分值, 一级指标 | 二级指标 | 分值 | 评分标准 (a first-level
+//! cell merged over its rows, each second-level row a section with its own maximum), with the maximum
+//! in its own column ("20分", "最多加5分") or in the item ("（20分）"). Besides deductions, the draft
+//! proposes 得分制 categories ("本项实行得分制", "得4分", "每次得2分，最多得8分"), 加分项 ("加3分",
+//! "最多加5分"), metric steps ("比上年每多一起扣2分，最多扣10分"), grade bands and a cap of the total
+//! from the notes ("得分90分及以上为优秀…", "加分后总分最高不超过100分").
+//!
 //! The document's own language is regular: "（20分）" gives a category's or a section's maximum;
 //! "扣2分", "每1例扣0.2分", "有一起扣15分", "扣1-10分", "一票否决", "按最低等次处理", "由8个督导组…打分",
 //! "低于…的，扣0.3分" give a rule's kind and numbers; the notes (备注) give the classes, their weights,
@@ -27,11 +35,15 @@ pub enum DocumentError {
     Unreadable(String),
 }
 
-/// One row of the rubric table: 序号, 监测指标项目, 监测指标细则.
+/// One row of the rubric table, by what its columns mean: 序号, the item (监测指标项目, 考核项目,
+/// 一级指标…), a second-level item (二级指标) where the table has one, the maximum where it has its own
+/// column (分值), and the scoring text (监测指标细则, 评分标准…).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Row {
     pub seq: String,
     pub item: String,
+    pub sub: String,
+    pub max: String,
     pub detail: String,
 }
 
@@ -147,8 +159,85 @@ fn rows_of(cells: &[String]) -> Vec<Row> {
             seq: r.first().cloned().unwrap_or_default(),
             item: r.get(1).cloned().unwrap_or_default(),
             detail: r.get(2).cloned().unwrap_or_default(),
+            ..Row::default()
         })
         .collect()
+}
+
+/// What a header cell says its column holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Column {
+    Seq,
+    Item,
+    Sub,
+    Max,
+    Detail,
+    Remark,
+}
+
+/// A header cell's meaning, from the words tables of 细则 use.
+fn column_of(head: &str) -> Option<Column> {
+    let h: String = head.chars().filter(|c| !c.is_whitespace()).collect();
+    Some(match h.as_str() {
+        "序号" | "编号" => Column::Seq,
+        "二级指标" | "考核要点" | "考核细项" => Column::Sub,
+        "分值" | "标准分" | "分数" | "分值（分）" | "分值(分)" | "权重" => {
+            Column::Max
+        }
+        "备注" => Column::Remark,
+        _ if h.contains("细则") || h.contains("评分") || h.contains("标准") => Column::Detail,
+        "监测指标项目" | "考核项目" | "一级指标" | "考核指标" | "项目" | "考核内容" | "指标" => {
+            Column::Item
+        }
+        _ => return None,
+    })
+}
+
+/// The rows of a table read by its header row (the first row with at least two known headings);
+/// `None` when no such row is found. A first-level cell merged over several rows is empty in the
+/// rows after its first: those rows continue its category.
+fn rows_by_header(table: &[Vec<String>]) -> Option<Vec<Row>> {
+    let (at, columns) = table.iter().enumerate().find_map(|(i, r)| {
+        let cols: Vec<Option<Column>> = r.iter().map(|c| column_of(c)).collect();
+        (cols.iter().flatten().count() >= 2).then_some((i, cols))
+    })?;
+    let mut columns = columns;
+    // 考核内容 beside a separate scoring column names the item; alone, it is the scoring text.
+    if !columns.contains(&Some(Column::Detail))
+        && let Some(c) = columns.iter_mut().rev().find(|c| **c == Some(Column::Item))
+    {
+        *c = Some(Column::Detail);
+    }
+    let get = |r: &[String], want: Column| -> String {
+        columns
+            .iter()
+            .zip(r)
+            .filter(|(c, _)| **c == Some(want))
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut rows = Vec::new();
+    for r in &table[at + 1..] {
+        let row = Row {
+            seq: get(r, Column::Seq),
+            item: get(r, Column::Item),
+            sub: get(r, Column::Sub),
+            max: get(r, Column::Max),
+            detail: get(r, Column::Detail),
+        };
+        let remark = get(r, Column::Remark);
+        if row.item.is_empty() && row.sub.is_empty() && row.detail.is_empty() {
+            continue;
+        }
+        let mut row = row;
+        if !remark.is_empty() {
+            row.detail = format!("{}\n{remark}", row.detail);
+        }
+        rows.push(row);
+    }
+    Some(rows)
 }
 
 /// Reads the first table of a `.docx`, the title paragraph before it and the notes after it.
@@ -280,19 +369,21 @@ fn parse_document_xml(xml: &[u8]) -> Result<Document, String> {
         .skip_while(|p| !p.trim_start().starts_with("备注"))
         .map(|p| p.trim())
         .collect();
-    let rows = rows
-        .into_iter()
-        .filter(|r| {
-            r.first().is_some_and(|s| {
-                !s.trim().is_empty() && s.trim().chars().all(|c| c.is_ascii_digit())
+    let rows = rows_by_header(&rows).unwrap_or_else(|| {
+        rows.into_iter()
+            .filter(|r| {
+                r.first().is_some_and(|s| {
+                    !s.trim().is_empty() && s.trim().chars().all(|c| c.is_ascii_digit())
+                })
             })
-        })
-        .map(|r| Row {
-            seq: r.first().map(|s| s.trim().to_owned()).unwrap_or_default(),
-            item: r.get(1).cloned().unwrap_or_default(),
-            detail: r.get(2).cloned().unwrap_or_default(),
-        })
-        .collect();
+            .map(|r| Row {
+                seq: r.first().map(|s| s.trim().to_owned()).unwrap_or_default(),
+                item: r.get(1).cloned().unwrap_or_default(),
+                detail: r.get(2).cloned().unwrap_or_default(),
+                ..Row::default()
+            })
+            .collect()
+    });
     Ok(Document { title, rows, notes })
 }
 
@@ -312,6 +403,10 @@ pub struct DraftRule {
     pub assessors: Option<u32>,
     pub metric: Option<String>,
     pub reference: Option<String>,
+    /// `above` or `below`, for a `metric_step` rule.
+    pub direction: Option<&'static str>,
+    /// The step of a `metric_step` rule where it is not 1.
+    pub step: Option<String>,
     pub text: String,
     /// The document's exact sentence.
     pub source: String,
@@ -332,7 +427,7 @@ pub struct DraftCategory {
     pub code: String,
     pub name: String,
     pub max: String,
-    /// `deduct` (default) or `flags` (a 减分项 row with no points).
+    /// `deduct` (default), `earn` (得分制), `bonus` (加分项) or `flags` (a 减分项 row with no points).
     pub mode: &'static str,
     pub review: Vec<String>,
     pub rules: Vec<DraftRule>,
@@ -353,6 +448,10 @@ pub struct Draft {
     pub categories: Vec<DraftCategory>,
     /// (name, class code).
     pub units: Vec<(String, String)>,
+    /// The grade bands from the notes, highest first: (name, min).
+    pub grades: Vec<(String, String)>,
+    /// The cap of the total after the bonus ("总分最高不超过100分").
+    pub max_total: Option<String>,
     /// (category code, sentence, why).
     pub unclassified: Vec<(String, String, String)>,
     pub review: Vec<String>,
@@ -396,7 +495,7 @@ const NUM: &str = r"(\d+(?:\.\d+)?)";
 re!(MAX_ONLY, r"^\s*[（(]\s*\d+(?:\.\d+)?\s*分\s*[）)]\s*$");
 re!(
     ITEM_MAX,
-    &format!(r"^(.*?)\s*[（(]\s*{NUM}\s*分\s*[）)]\s*$")
+    &format!(r"^(.*?)\s*[（(]\s*(?:最多加|最高加|加分上限|上限|满分)?\s*{NUM}\s*分\s*[）)]\s*$")
 );
 re!(
     SECTION,
@@ -406,12 +505,41 @@ re!(LABEL, r"^([^。；，、：]{2,30}?(?:方面|情况))[：:]");
 re!(
     PHRASE,
     &format!(
-        r"扣\s*{NUM}\s*[-－—~～至到]\s*{NUM}\s*分|扣\s*{NUM}\s*分|一票否决|按最低等次处理|打分"
+        r"最多(?:扣|得|加)\s*{NUM}\s*分|累计(?:最多|不超过|最高)(?:扣|得|加)?\s*{NUM}\s*分|([扣得加])\s*{NUM}\s*分?\s*[-－—~～至到]\s*{NUM}\s*分|([扣得加])\s*{NUM}\s*分|一票否决|按最低等次处理|打分"
     )
 );
 re!(
+    STEP,
+    r"比(?:上年|上年度|去年|上一年度?)(?:同期)?每(多|增加|增|少|减少)\s*(\d+|[一二两三四五六七八九十]+)?\s*(?:起|人|次|家|个|名|例|件|宗)"
+);
+re!(
+    EARN_DECLARED,
+    r"(?:本项|本类|本方面)?(?:实行|采取|采用)得分制[。；，,]?"
+);
+re!(BONUS_DECLARED, r"(?:本项|本类)?(?:为|属)加分项[。；，,]?");
+re!(
+    GRADE_AT_LEAST,
+    r"(\d+(?:\.\d+)?)\s*分(?:及|或)?以上(?:\s*(?:不满|不足|未满|低于)\s*\d+(?:\.\d+)?\s*分)?(?:的)?(?:为|评为|确定为|定为)\s*[“]?([\p{Han}]{1,6})[”]?"
+);
+re!(
+    GRADE_BELOW,
+    r"(\d+(?:\.\d+)?)\s*分以下(?:的)?(?:为|评为|确定为|定为)\s*[“]?([\p{Han}]{1,6})[”]?"
+);
+re!(
+    MAX_TOTAL,
+    r"总分(?:最高|最多)?(?:不超过|不得超过|不高于)\s*(\d+(?:\.\d+)?)\s*分"
+);
+re!(
+    ROSTER_ANY,
+    r"(?:参评单位|考核对象|参加考核的单位)[：:]([^。]+)"
+);
+re!(
+    LEADING_NUMBER,
+    r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．])\s*"
+);
+re!(
     COUNT_BEFORE,
-    r"(?:(?:[0-9]+|[一二两三四五六七八九十]+)\s*|每\s*)(?:人次|个|项|条|例|次|处|起|件|家|名)(?:任务|问题|内容)?\s*$"
+    r"(?:(?:[0-9]+|[一二两三四五六七八九十]+)\s*|每\s*)(?:人次|个|项|条|例|次|处|起|件|家|名|份|篇|宗|批)(?:任务|问题|内容)?\s*$"
 );
 re!(ARABIC_COUNT, r"(\d+)\s*(项|条|个|次|处|起|件)");
 re!(
@@ -478,6 +606,8 @@ fn short_text(source: &str, phrase_at: usize) -> String {
         head = &head[m.end()..];
     }
     let mut t = head
+        .trim_end_matches(['，', '、', '：', ',', ' '])
+        .trim_end_matches("实行")
         .trim_end_matches(['，', '、', '：', ',', ' '])
         .trim_end_matches('的')
         .trim_end_matches(['，', ','])
@@ -547,7 +677,8 @@ impl Splitter<'_> {
     }
 
     /// Splits a body of text into rules (codes `prefix.N`), each with its exact sentence; text with no
-    /// deduction phrase goes to `leftover`.
+    /// scoring phrase goes to `leftover`. A cap written after a rule ("，最多得8分", "，最多扣10分")
+    /// belongs to that rule.
     fn split(
         &mut self,
         body: &str,
@@ -555,7 +686,7 @@ impl Splitter<'_> {
         container_max: &str,
         leftover: &mut Vec<String>,
     ) -> Vec<DraftRule> {
-        let mut rules = Vec::new();
+        let mut rules: Vec<DraftRule> = Vec::new();
         let mut start = 0usize;
         for m in PHRASE.captures_iter(body) {
             let Some(whole) = m.get(0) else { continue };
@@ -564,6 +695,20 @@ impl Splitter<'_> {
                 && matches!(c, '，' | '；' | '。' | ',' | ';')
             {
                 end += c.len_utf8();
+            }
+            // A cap: part of the rule before it.
+            if let Some(cap) = m.get(1).or_else(|| m.get(2)) {
+                if let Some(last) = rules.last_mut() {
+                    last.source.push_str(&body[start..end]);
+                    let source = last.source.trim().to_owned();
+                    last.source = source;
+                    apply_cap(last, cap.as_str());
+                    start = end;
+                    continue;
+                }
+                // A cap with no rule before it is the container's own limit: nothing to split.
+                start = end;
+                continue;
             }
             let source = body[start..end].trim().to_owned();
             let phrase_at =
@@ -577,7 +722,7 @@ impl Splitter<'_> {
                 ..DraftRule::default()
             };
             let phrase = whole.as_str();
-            if let (Some(a), Some(b)) = (m.get(1), m.get(2)) {
+            if let (Some(a), Some(b)) = (m.get(4), m.get(5)) {
                 r.kind = "range";
                 r.min = Some(a.as_str().to_owned());
                 r.max = Some(b.as_str().to_owned());
@@ -597,14 +742,20 @@ impl Splitter<'_> {
                         .review
                         .push("未找到打分的督导组数（“由N个督导组…打分”）".into()),
                 }
-            } else if let Some(p) = m.get(3) {
+            } else if let Some(p) = m.get(7) {
                 let points = p.as_str().to_owned();
-                if let Some(at) = before.find("低于") {
+                let deducts = m.get(6).is_some_and(|v| v.as_str() == "扣");
+                if let Some(step) = STEP.captures(before).filter(|_| deducts) {
+                    self.metric_step(&mut r, before, &step, points);
+                } else if let Some(at) = before.find("低于").filter(|_| deducts) {
                     r.kind = "metric_below";
                     r.points = Some(points);
                     let mut head = &before[..at];
                     if let Some(c) = LABEL.captures(head) {
                         head = &head[c.get(0).map_or(0, |m| m.end())..];
+                    }
+                    if let Some(m) = NUMBERING.find(head) {
+                        head = &head[m.end()..];
                     }
                     let subject = head.trim_matches(['，', '、', ' ']).to_owned();
                     let subject = if subject.is_empty() {
@@ -651,6 +802,79 @@ impl Splitter<'_> {
         }
         rules
     }
+
+    /// "生产安全事故起数比上年每多一起扣2分": a step of the metric over last year's figure.
+    fn metric_step(
+        &mut self,
+        r: &mut DraftRule,
+        before: &str,
+        step: &regex::Captures<'_>,
+        points: String,
+    ) {
+        r.kind = "metric_step";
+        r.points = Some(points);
+        r.direction = Some(match step.get(1).map_or("", |m| m.as_str()) {
+            "少" | "减少" => "below",
+            _ => "above",
+        });
+        if let Some(n) = step.get(2).and_then(|n| chinese_number(n.as_str()))
+            && n != 1
+        {
+            r.step = Some(n.to_string());
+        }
+        let at = step.get(0).map_or(before.len(), |m| m.start());
+        let mut head = &before[..at];
+        if let Some(c) = LABEL.captures(head) {
+            head = &head[c.get(0).map_or(0, |m| m.end())..];
+        }
+        if let Some(m) = NUMBERING.find(head) {
+            head = &head[m.end()..];
+        }
+        let subject = head
+            .trim_matches(['，', '、', '；', ' '])
+            .trim_start_matches("本行业领域")
+            .trim_start_matches("辖区内")
+            .trim_start_matches("辖区")
+            .to_owned();
+        if subject.is_empty() {
+            r.review.push("未找到逐级扣分所比较的指标名称".into());
+        }
+        r.metric = Some(self.metric_code(&subject));
+        r.reference = Some(self.metric_code(&format!("上年{subject}")));
+        r.review.push(format!(
+            "指标「{subject}」与「上年{subject}」的代码为自动生成，请确认或改为统一的代码"
+        ));
+    }
+}
+
+/// A cap written after a rule: for a per-count rule the most instances (the cap over the points
+/// each, where it divides exactly), for a metric step its `max`; anything else is left for review.
+fn apply_cap(r: &mut DraftRule, cap: &str) {
+    let cap_p = lvzhi_core::Points::parse(cap).ok();
+    match r.kind {
+        "per_count" => {
+            let each = r
+                .points
+                .as_deref()
+                .and_then(|p| lvzhi_core::Points::parse(p).ok());
+            match (cap_p, each) {
+                (Some(c), Some(e))
+                    if e.hundredths() > 0 && c.hundredths() % e.hundredths() == 0 =>
+                {
+                    r.max_count = u32::try_from(c.hundredths() / e.hundredths()).ok();
+                    // The document states the cap: no guessed count is left to check.
+                    r.review.retain(|w| !w.starts_with("次数上限"));
+                }
+                _ => r.review.push(format!(
+                    "原文上限「{cap}分」不是每次分值的整数倍，请核对次数上限"
+                )),
+            }
+        }
+        "metric_step" => r.max = Some(cap.to_owned()),
+        _ => r
+            .review
+            .push(format!("原文另有上限「{cap}分」，请确认如何计分")),
+    }
 }
 
 /// Proposes a rubric from a document.
@@ -689,10 +913,6 @@ pub fn draft(doc: &Document) -> Draft {
             ));
         }
     }
-    if d.classes.is_empty() {
-        d.review
-            .push("备注中没有找到各类单位的分值（如“A类部门占3分”），请补充 [[classes]]".into());
-    }
     if let Some(c) = DECIMALS.captures(&notes) {
         d.decimals = match c.get(1).map_or("", |m| m.as_str()) {
             "一" | "1" => 1,
@@ -700,86 +920,153 @@ pub fn draft(doc: &Document) -> Draft {
             _ => 2,
         };
     }
+    d.grades = grades_of(&notes);
+    d.max_total = MAX_TOTAL
+        .captures(&notes)
+        .and_then(|c| Some(c.get(1)?.as_str().to_owned()));
     let mut metrics = Vec::new();
     let mut sum = 0i64;
+    let mut leftovers: Vec<(String, Vec<String>)> = Vec::new();
     for row in &doc.rows {
-        let code = row.seq.trim().to_owned();
-        let item = flat(&row.item);
-        let (name, max) = match ITEM_MAX.captures(item.trim()) {
-            Some(c) => (
-                c.get(1).map_or("", |m| m.as_str()).trim().to_owned(),
-                Some(c.get(2).map_or("", |m| m.as_str()).to_owned()),
-            ),
-            None => (item.trim().to_owned(), None),
+        // A row with an item starts a category; one without (a merged first-level cell) continues
+        // the category above it.
+        if !row.item.trim().is_empty() || d.categories.is_empty() {
+            let code = if !row.seq.trim().is_empty()
+                && row.seq.trim().chars().all(|c| c.is_ascii_digit())
+            {
+                row.seq.trim().to_owned()
+            } else {
+                (d.categories.len() + 1).to_string()
+            };
+            let (name, in_item) = name_and_max(&flat(&row.item));
+            let own = if row.sub.trim().is_empty() {
+                max_of(&row.max)
+            } else {
+                None
+            };
+            let bonus_words = row.item.contains("加分") || row.max.contains('加');
+            d.categories.push(DraftCategory {
+                code,
+                name,
+                max: in_item.clone().or(own.clone()).unwrap_or_default(),
+                mode: if bonus_words { "bonus" } else { "deduct" },
+                ..DraftCategory::default()
+            });
+            leftovers.push((String::new(), Vec::new()));
+        }
+        let Some(cat) = d.categories.last_mut() else {
+            continue;
         };
-        let mut cat = DraftCategory {
-            code: code.clone(),
-            name,
-            max: max.clone().unwrap_or_else(|| "0".into()),
-            mode: "deduct",
-            ..DraftCategory::default()
-        };
-        let body = flat(&row.detail);
+        let mut body = flat(&row.detail);
+        if EARN_DECLARED.is_match(&body) {
+            cat.mode = "earn";
+            body = EARN_DECLARED.replace_all(&body, "").into_owned();
+        }
+        if BONUS_DECLARED.is_match(&body) {
+            cat.mode = "bonus";
+            body = BONUS_DECLARED.replace_all(&body, "").into_owned();
+        }
         let mut splitter = Splitter {
             subject: None,
             metrics: &mut metrics,
         };
-        let mut leftover = Vec::new();
-        let headers: Vec<regex::Captures<'_>> = SECTION.captures_iter(&body).collect();
-        let first = headers
-            .first()
-            .and_then(|c| c.get(0))
-            .map_or(body.len(), |m| m.start());
-        cat.rules = splitter.split(&body[..first], &code, &cat.max, &mut leftover);
-        for (i, h) in headers.iter().enumerate() {
-            let (Some(all), Some(n), Some(m)) = (h.get(0), h.get(1), h.get(2)) else {
-                continue;
-            };
-            let end = headers
-                .get(i + 1)
+        let (_, leftover) = leftovers.last_mut().expect("one per category");
+        if row.sub.trim().is_empty() {
+            // Sections named inside the text ("…方面（15分）：…"), as in 2022.
+            let headers: Vec<regex::Captures<'_>> = SECTION.captures_iter(&body).collect();
+            let first = headers
+                .first()
                 .and_then(|c| c.get(0))
-                .map_or(body.len(), |x| x.start());
-            let sec_code = format!("{code}.{}", i + 1);
-            let rules = splitter.split(
-                &body[all.start()..end],
-                &sec_code,
-                m.as_str(),
-                &mut leftover,
-            );
+                .map_or(body.len(), |m| m.start());
+            let n = cat.rules.len();
+            let mut rules = splitter.split(&body[..first], &cat.code, &cat.max, leftover);
+            renumber(&mut rules, &cat.code, n);
+            cat.rules.extend(rules);
+            for (i, h) in headers.iter().enumerate() {
+                let (Some(all), Some(n), Some(m)) = (h.get(0), h.get(1), h.get(2)) else {
+                    continue;
+                };
+                let end = headers
+                    .get(i + 1)
+                    .and_then(|c| c.get(0))
+                    .map_or(body.len(), |x| x.start());
+                let sec_code = format!("{}.{}", cat.code, cat.sections.len() + 1);
+                let rules =
+                    splitter.split(&body[all.start()..end], &sec_code, m.as_str(), leftover);
+                cat.sections.push(DraftSection {
+                    code: sec_code,
+                    name: n.as_str().to_owned(),
+                    max: m.as_str().to_owned(),
+                    rules,
+                });
+            }
+        } else {
+            // A second-level row: a section with its own maximum.
+            let (sname, in_sub) = name_and_max(&flat(&row.sub));
+            let smax = max_of(&row.max).or(in_sub).unwrap_or_default();
+            let sec_code = format!("{}.{}", cat.code, cat.sections.len() + 1);
+            let rules = splitter.split(&body, &sec_code, &smax, leftover);
+            if smax.is_empty() {
+                cat.review.push(format!("未找到「{sname}」的分值"));
+            }
             cat.sections.push(DraftSection {
                 code: sec_code,
-                name: n.as_str().to_owned(),
-                max: m.as_str().to_owned(),
+                name: sname,
+                max: smax,
                 rules,
             });
         }
-        let only_flags = {
-            let all: Vec<&DraftRule> = cat
-                .rules
+    }
+    for (cat, (_, leftover)) in d.categories.iter_mut().zip(leftovers) {
+        let all: Vec<&DraftRule> = cat
+            .rules
+            .iter()
+            .chain(cat.sections.iter().flat_map(|s| s.rules.iter()))
+            .collect();
+        let only_flags = !all.is_empty()
+            && all
                 .iter()
-                .chain(cat.sections.iter().flat_map(|s| s.rules.iter()))
-                .collect();
-            !all.is_empty()
-                && all
-                    .iter()
-                    .all(|r| matches!(r.kind, "veto" | "lowest_grade"))
-        };
-        if max.is_none() {
+                .all(|r| matches!(r.kind, "veto" | "lowest_grade"));
+        // A category whose every scoring phrase earns (得N分) is 得分制 even where it does not say so.
+        let verbs: Vec<char> = all.iter().filter_map(|r| verb_of(&r.source)).collect();
+        if cat.mode == "deduct" && !verbs.is_empty() {
+            if verbs.iter().all(|v| *v == '得') {
+                cat.mode = "earn";
+            } else if verbs.iter().all(|v| *v == '加') {
+                cat.mode = "bonus";
+            }
+        }
+        if cat.max.is_empty() {
             if only_flags {
                 cat.mode = "flags";
+                cat.max = "0".into();
+            } else if !cat.sections.is_empty() {
+                let sec: i64 = cat
+                    .sections
+                    .iter()
+                    .map(|s| {
+                        lvzhi_core::Points::parse(&s.max).map_or(0, lvzhi_core::Points::hundredths)
+                    })
+                    .sum();
+                cat.max = lvzhi_core::Points::from_hundredths(sec).to_string();
+                cat.review.push(format!(
+                    "方面「{}」的分值未写明，暂按各小节分值之和 {} 填写",
+                    cat.name, cat.max
+                ));
             } else {
+                cat.max = "0".into();
                 cat.review
                     .push(format!("未找到方面「{}」的分值（如“（20分）”）", cat.name));
             }
         }
-        if let Some(m) = &max {
-            sum += lvzhi_core::Points::parse(m).map_or(0, lvzhi_core::Points::hundredths);
+        if matches!(cat.mode, "deduct" | "earn") {
+            sum += lvzhi_core::Points::parse(&cat.max).map_or(0, lvzhi_core::Points::hundredths);
         }
         for text in leftover {
             d.unclassified.push((
-                code.clone(),
+                cat.code.clone(),
                 text,
-                "未找到扣分方式（如“扣N分”“每1例扣N分”“扣1-10分”）".into(),
+                "未找到计分方式（如“扣N分”“每1例扣N分”“扣1-10分”“得N分”“加N分”）".into(),
             ));
         }
         if !cat.sections.is_empty() {
@@ -792,7 +1079,9 @@ pub fn draft(doc: &Document) -> Draft {
                 .sum();
             let cmax =
                 lvzhi_core::Points::parse(&cat.max).map_or(0, lvzhi_core::Points::hundredths);
-            if sec != cmax {
+            if sec != cmax && !cat.rules.is_empty() && sec < cmax {
+                // Loose rules beside sections: the sections may be less than the whole.
+            } else if sec != cmax {
                 cat.review.push(format!(
                     "各小节分值之和（{}）与方面分值（{}）不一致",
                     lvzhi_core::Points::from_hundredths(sec),
@@ -800,7 +1089,6 @@ pub fn draft(doc: &Document) -> Draft {
                 ));
             }
         }
-        d.categories.push(cat);
     }
     d.metrics = metrics;
     let total = TOTAL
@@ -820,6 +1108,15 @@ pub fn draft(doc: &Document) -> Draft {
         ));
         d.total = summed;
     }
+    if d.classes.is_empty() {
+        // Many documents for 镇（街道） have no classes: one class, the total kept as it is.
+        d.classes
+            .push(("A".into(), "参评单位".into(), d.total.clone()));
+        d.review.push(
+            "备注中没有找到各类单位的分值（如“A类部门占3分”），暂按一类单位、得分不折算填写，请核对 [[classes]]"
+                .into(),
+        );
+    }
     for c in CLASS_LIST.captures_iter(&notes) {
         let (Some(class), Some(list)) = (c.get(1), c.get(2)) else {
             continue;
@@ -831,12 +1128,84 @@ pub fn draft(doc: &Document) -> Draft {
             }
         }
     }
+    if d.units.is_empty()
+        && let Some(c) = ROSTER_ANY.captures(&notes)
+    {
+        let class = d.classes[0].0.clone();
+        for name in c.get(1).map_or("", |m| m.as_str()).split(['、', '，', ',']) {
+            let name = name.trim();
+            if !name.is_empty() {
+                d.units.push((name.to_owned(), class.clone()));
+            }
+        }
+    }
     if d.units.is_empty() {
         d.review.push(
             "备注中没有找到参评单位名单（如“A类部门：发改委、教育局……”），请补充 [[units]]".into(),
         );
     }
     d
+}
+
+/// The grade bands of the notes: "得分90分及以上为优秀，80分及以上不满90分为良好，…，60分以下为不合格".
+fn grades_of(notes: &str) -> Vec<(String, String)> {
+    let mut bands: Vec<(lvzhi_core::Points, String)> = Vec::new();
+    for c in GRADE_AT_LEAST.captures_iter(notes) {
+        let (Some(min), Some(name)) = (c.get(1), c.get(2)) else {
+            continue;
+        };
+        if let Ok(p) = lvzhi_core::Points::parse(min.as_str())
+            && !bands.iter().any(|(_, n)| n == name.as_str())
+        {
+            bands.push((p, name.as_str().to_owned()));
+        }
+    }
+    if bands.is_empty() {
+        return Vec::new();
+    }
+    if let Some(c) = GRADE_BELOW.captures(notes)
+        && let Some(name) = c.get(2)
+        && !bands.iter().any(|(_, n)| n == name.as_str())
+    {
+        bands.push((lvzhi_core::Points::ZERO, name.as_str().to_owned()));
+    }
+    bands.sort_by_key(|b| std::cmp::Reverse(b.0));
+    bands.into_iter().map(|(p, n)| (n, p.to_string())).collect()
+}
+
+/// The verb of a rule's scoring phrase: 扣, 得 or 加.
+fn verb_of(source: &str) -> Option<char> {
+    PHRASE
+        .captures(source)
+        .and_then(|c| c.get(3).or_else(|| c.get(6)))
+        .and_then(|m| m.as_str().chars().next())
+}
+
+/// An item's name without its numbering ("一、", "（二）") and its maximum, and that maximum.
+fn name_and_max(item: &str) -> (String, Option<String>) {
+    let item = LEADING_NUMBER.replace(item.trim(), "").into_owned();
+    match ITEM_MAX.captures(item.trim()) {
+        Some(c) => (
+            c.get(1).map_or("", |m| m.as_str()).trim().to_owned(),
+            Some(c.get(2).map_or("", |m| m.as_str()).to_owned()),
+        ),
+        None => (item.trim().to_owned(), None),
+    }
+}
+
+/// A maximum written in its own column: "20分", "20", "最多加5分"; `None` for "—" or empty.
+fn max_of(cell: &str) -> Option<String> {
+    static N: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(\d+(?:\.\d+)?)").expect("a valid pattern"));
+    N.captures(cell)
+        .and_then(|c| Some(c.get(1)?.as_str().to_owned()))
+}
+
+/// Codes `prefix.N` continuing after `n` rules already there.
+fn renumber(rules: &mut [DraftRule], prefix: &str, n: usize) {
+    for (i, r) in rules.iter_mut().enumerate() {
+        r.code = format!("{prefix}.{}", n + i + 1);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -902,6 +1271,12 @@ fn write_rule(out: &mut String, table: &str, r: &DraftRule) {
             let _ = writeln!(out, "{k} = {}", q(v));
         }
     }
+    if let Some(d) = r.direction {
+        let _ = writeln!(out, "direction = {}", q(d));
+    }
+    if let Some(st) = &r.step {
+        let _ = writeln!(out, "step = {}", n(st));
+    }
     let _ = writeln!(out, "text = {}", q(&r.text));
     let _ = writeln!(out, "source = {}", q(&r.source));
     if !r.review.is_empty() {
@@ -934,6 +1309,9 @@ impl Draft {
         );
         let _ = writeln!(out, "issuer = \"\"");
         let _ = writeln!(out, "total = {}", n(&self.total));
+        if let Some(m) = &self.max_total {
+            let _ = writeln!(out, "max_total = {}", n(m));
+        }
         if !self.review.is_empty() {
             let _ = writeln!(out, "review = {}", q(&self.review.join("；")));
         }
@@ -949,6 +1327,9 @@ impl Draft {
                 q(name),
                 n(weight)
             );
+        }
+        for (name, min) in &self.grades {
+            let _ = writeln!(out, "\n[[grades]]\nname = {}\nmin = {}", q(name), n(min));
         }
         for (code, name) in &self.metrics {
             let _ = writeln!(
@@ -1044,6 +1425,21 @@ fn numbers(kind: &lvzhi_core::RuleKind) -> (&'static str, Vec<String>) {
             ],
         ),
         K::MetricBelow { points, .. } => ("metric_below", vec![points.to_string()]),
+        K::MetricStep {
+            points,
+            direction,
+            step,
+            max,
+            ..
+        } => (
+            "metric_step",
+            vec![
+                points.to_string(),
+                direction.name().to_owned(),
+                step.normalize().to_string(),
+                max.map_or_else(String::new, |m| m.to_string()),
+            ],
+        ),
         K::Veto => ("veto", vec![]),
         K::LowestGrade => ("lowest_grade", vec![]),
     }

@@ -99,3 +99,129 @@ fn documents_that_are_not_a_rubric_are_refused_or_empty() {
     let empty = read_document("只有一行字".as_bytes()).expect("text");
     assert!(empty.rows.is_empty());
 }
+
+/// The modes, bands, cap of the total and metric steps a draft proposes, as its rubric file says.
+fn constructs(d: &lvzhi_draft::Draft) -> (Vec<String>, Vec<(String, String)>, Option<String>) {
+    let loaded = Rubric::from_toml(&d.to_toml()).expect("loads");
+    let modes = loaded
+        .categories
+        .iter()
+        .map(|c| format!("{}:{}", c.code, c.mode.name()))
+        .collect();
+    let grades = loaded
+        .grades
+        .iter()
+        .map(|g| (g.name.clone(), g.min.to_string()))
+        .collect();
+    (modes, grades, loaded.max_total.map(|m| m.to_string()))
+}
+
+fn bands() -> Vec<(String, String)> {
+    [
+        ("优秀", "90"),
+        ("良好", "80"),
+        ("合格", "60"),
+        ("不合格", "0"),
+    ]
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .to_vec()
+}
+
+#[test]
+fn a_county_document_with_its_maximum_in_its_own_column_bands_and_a_bonus() {
+    let d = measure(
+        "docs/examples/county-departments-2023.docx",
+        "rubrics/examples/county-departments-2023.toml",
+    );
+    let (modes, grades, cap) = constructs(&d);
+    assert_eq!(
+        modes,
+        [
+            "1:deduct", "2:deduct", "3:deduct", "4:deduct", "5:deduct", "6:bonus", "7:flags"
+        ]
+    );
+    assert_eq!(grades, bands(), "the bands of the notes");
+    assert_eq!(cap.as_deref(), Some("100"), "加分后总分最高不超过100分");
+    assert_eq!(d.units.len(), 6);
+    // A metric's name is read without the clause's numbering.
+    assert!(
+        d.metrics.iter().all(|(_, n)| !n.starts_with('（')),
+        "{:?}",
+        d.metrics
+    );
+}
+
+#[test]
+fn a_county_document_for_towns_with_earned_points_and_metric_steps() {
+    let d = measure(
+        "docs/examples/county-towns-2023.docx",
+        "rubrics/examples/county-towns-2023.toml",
+    );
+    let (modes, grades, cap) = constructs(&d);
+    assert_eq!(
+        modes,
+        ["1:earn", "2:deduct", "3:earn", "4:deduct", "5:earn"]
+    );
+    assert_eq!(grades, bands());
+    assert_eq!(cap, None);
+    let steps: Vec<(&str, Option<&str>, Option<&str>)> = d
+        .rules()
+        .iter()
+        .filter(|r| r.kind == "metric_step")
+        .map(|r| (r.code.as_str(), r.direction, r.max.as_deref()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("2.1", Some("above"), Some("10")),
+            ("2.2", Some("above"), None)
+        ],
+        "每多一起扣2分，最多扣10分；每多一人扣5分"
+    );
+    // "每次得2分，最多得8分": the cap is the count, stated by the document, not guessed.
+    let quarterly = d
+        .rules()
+        .into_iter()
+        .find(|r| r.code == "1.2")
+        .expect("1.2");
+    assert_eq!(quarterly.max_count, Some(4));
+    assert!(quarterly.review.is_empty(), "{:?}", quarterly.review);
+    // No classes in the notes: one class, marked for review; the roster from 参评单位.
+    assert_eq!(d.classes.len(), 1);
+    assert!(d.review.iter().any(|r| r.contains("[[classes]]")));
+    assert_eq!(d.units.len(), 5);
+    assert!(d.unclassified.is_empty(), "{:?}", d.unclassified);
+}
+
+#[test]
+fn a_two_level_city_table_with_merged_first_level_cells() {
+    let d = measure(
+        "docs/examples/city-two-level-2023.docx",
+        "rubrics/examples/city-two-level-2023.toml",
+    );
+    let (modes, grades, cap) = constructs(&d);
+    assert_eq!(modes, ["1:deduct", "2:deduct", "3:deduct", "4:bonus"]);
+    assert!(grades.is_empty() && cap.is_none());
+    let sections: Vec<(String, String)> = d
+        .categories
+        .iter()
+        .flat_map(|c| c.sections.iter().map(|s| (s.code.clone(), s.max.clone())))
+        .collect();
+    assert_eq!(
+        sections,
+        [
+            ("1.1", "10"),
+            ("1.2", "15"),
+            ("2.1", "20"),
+            ("2.2", "10"),
+            ("2.3", "10"),
+            ("3.1", "15"),
+            ("3.2", "20")
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+    assert_eq!(
+        d.categories[3].name, "加分项",
+        "the bonus cap is not part of the name"
+    );
+}

@@ -62,7 +62,11 @@ pub fn report_data(rubric: &Rubric, sheets: &ScoreSheets, date: &str) -> ReportD
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let mut note = Vec::new();
+                let mut note: Vec<String> = s
+                    .grade_name(rubric)
+                    .map(str::to_owned)
+                    .into_iter()
+                    .collect();
                 if let Some(v) = &s.veto {
                     note.push(format!("一票否决（{}）", rubric.rules[v.rule].code));
                     // The clause often ends with its own "一票否决": said once.
@@ -70,8 +74,12 @@ pub fn report_data(rubric: &Rubric, sheets: &ScoreSheets, date: &str) -> ReportD
                         .text
                         .trim_end_matches("一票否决")
                         .trim_end_matches(['，', ',', '；', '、', ' ']);
+                    let lowest = rubric.grades.last().map_or_else(
+                        || "年度综合考核按最低等次处理".to_owned(),
+                        |g| format!("考核等次直接确定为{}", g.name),
+                    );
                     flagged.push(format!(
-                        "{}：{what}，实行一票否决，监测得分记 0 分，年度综合考核按最低等次处理。",
+                        "{}：{what}，实行一票否决，监测得分记 0 分，{lowest}。",
                         s.name
                     ));
                 } else if let Some(l) = &s.lowest_grade {
@@ -119,22 +127,40 @@ pub fn report_data(rubric: &Rubric, sheets: &ScoreSheets, date: &str) -> ReportD
         ));
     }
     let n = sheets.sheets.len();
+    let mut paragraphs = vec![
+        format!(
+            "根据《{}》，{}对 {} 个单位{}年度安全生产工作情况进行了考核监测。现将结果通报如下。",
+            rubric.title, rubric.issuer, n, rubric.year
+        ),
+        format!(
+            "满分 {} 分{}。各单位得分按类别折算：折算得分 = 监测得分 ÷ {} × 类别分值，保留 {} 位小数（四舍五入）。",
+            rubric.total,
+            rubric
+                .max_total
+                .map_or_else(String::new, |m| format!("（含加分不超过 {m} 分）")),
+            rubric.conversion.divisor,
+            rubric.conversion.decimals
+        ),
+    ];
+    let bands = sheets.grade_counts(rubric);
+    if !bands.is_empty() {
+        paragraphs.push(format!(
+            "按考核等次，{}。（{}；被一票否决的单位直接确定为最低等次。）",
+            bands
+                .iter()
+                .map(|(g, k)| format!("{g} {k} 个"))
+                .collect::<Vec<_>>()
+                .join("，"),
+            rubric.grades_text()
+        ));
+    }
     ReportData {
         title: format!(
             "关于{}年度安委会成员单位安全生产履职监测情况的通报",
             rubric.year
         ),
         subtitle: rubric.title.clone(),
-        paragraphs: vec![
-            format!(
-                "根据《{}》，{}对 {} 个安委会成员单位{}年度安全生产监管履职情况进行了监测。现将监测结果通报如下。",
-                rubric.title, rubric.issuer, n, rubric.year
-            ),
-            format!(
-                "监测满分 {} 分。各单位监测得分按类别折算：折算得分 = 监测得分 ÷ {} × 类别分值，保留 {} 位小数（四舍五入）。",
-                rubric.total, rubric.conversion.divisor, rubric.conversion.decimals
-            ),
-        ],
+        paragraphs,
         classes,
         notes,
         issuer: rubric.issuer.clone(),

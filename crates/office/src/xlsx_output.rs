@@ -104,12 +104,29 @@ pub fn results_xlsx(
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("排名")?;
-    let widths = [6.0, 30.0, 10.0, 12.0, 12.0, 8.0, 30.0];
+    // With grade bands, a 等次 column before the notes.
+    let graded = !rubric.grades.is_empty();
+    let mut heads = vec!["序号", "单位", "类别", "监测得分", "折算得分", "排名"];
+    let mut widths = vec![6.0, 30.0, 10.0, 12.0, 12.0, 8.0];
+    if graded {
+        heads.push("等次");
+        widths.push(10.0);
+    }
+    heads.push("备注");
+    widths.push(30.0);
+    let last = (heads.len() - 1) as u16;
     for (i, w) in widths.iter().enumerate() {
         ws.set_column_width(i as u16, *w)?;
     }
     ws.set_row_height(0, 30)?;
-    ws.merge_range(0, 0, 0, 6, &format!("{}得分排名", rubric.title), &f.title)?;
+    ws.merge_range(
+        0,
+        0,
+        0,
+        last,
+        &format!("{}得分排名", rubric.title),
+        &f.title,
+    )?;
     let mut r = 1u32;
     for (ci, class) in rubric.classes.iter().enumerate() {
         r += 1;
@@ -117,20 +134,9 @@ pub fn results_xlsx(
             "{}（{} 类，满分折算 {} 分）",
             class.name, class.code, class.weight
         );
-        ws.merge_range(r, 0, r, 6, &caption, &f.head)?;
+        ws.merge_range(r, 0, r, last, &caption, &f.head)?;
         r += 1;
-        for (c, h) in [
-            "序号",
-            "单位",
-            "类别",
-            "监测得分",
-            "折算得分",
-            "排名",
-            "备注",
-        ]
-        .iter()
-        .enumerate()
-        {
+        for (c, h) in heads.iter().enumerate() {
             ws.write_string_with_format(r, c as u16, *h, &f.head)?;
         }
         if ci == 0 {
@@ -146,8 +152,15 @@ pub fn results_xlsx(
             ws.write_number_with_format(r, 3, points(s.total), &f.num)?;
             ws.write_number_with_format(r, 4, points(s.converted), &f.num)?;
             ws.write_number_with_format(r, 5, f64::from(s.rank), &f.int)?;
+            if let Some(g) = s.grade_name(rubric) {
+                text(ws, r, 6, g, &f.int)?;
+            }
             let mut note = Vec::new();
-            if let Some(v) = &s.veto {
+            if graded {
+                if s.grade.is_some_and(|g| g.forced.is_some()) {
+                    note.extend(s.grade_reason(rubric));
+                }
+            } else if let Some(v) = &s.veto {
                 note.push(format!(
                     "一票否决（{}），按最低等次处理",
                     rubric.rules[v.rule].code
@@ -158,7 +171,7 @@ pub fn results_xlsx(
             if !s.incomplete.is_empty() {
                 note.push(format!("数据不全 {} 项", s.incomplete.len()));
             }
-            text(ws, r, 6, &note.join("；"), &f.text)?;
+            text(ws, r, last, &note.join("；"), &f.text)?;
         }
         r += 1;
     }
@@ -167,11 +180,30 @@ pub fn results_xlsx(
         r,
         0,
         format!(
-            "说明：监测得分满分 {} 分；折算得分 = 监测得分 ÷ {} × 类别分值，保留 {} 位小数（四舍五入）。",
-            rubric.total, rubric.conversion.divisor, rubric.conversion.decimals
+            "说明：监测得分满分 {} 分{}；折算得分 = 监测得分 ÷ {} × 类别分值，保留 {} 位小数（四舍五入）。",
+            rubric.total,
+            rubric
+                .max_total
+                .map_or_else(String::new, |m| format!("（含加分不超过 {m} 分）")),
+            rubric.conversion.divisor,
+            rubric.conversion.decimals
         ),
         &f.note,
     )?;
+    if graded {
+        r += 1;
+        text(
+            ws,
+            r,
+            0,
+            &format!(
+                "等次：{}；被一票否决的单位直接确定为{}。",
+                rubric.grades_text(),
+                rubric.grades.last().map_or("", |g| g.name.as_str())
+            ),
+            &f.note,
+        )?;
+    }
     if let Some(stamp) = stamp {
         text(ws, r + 1, 0, stamp, &f.note)?;
     }
@@ -313,16 +345,18 @@ pub fn sheets_xlsx(
             s.total.to_fixed2(),
             s.converted.to_fixed2(),
             s.rank,
-            if s.veto.is_some() {
-                " · 一票否决"
-            } else if s.lowest_grade.is_some() {
-                " · 最低等次"
-            } else {
-                ""
+            match s.grade_reason(rubric) {
+                Some(why) => format!(
+                    " · 等次：{}（{why}）",
+                    s.grade_name(rubric).unwrap_or_default()
+                ),
+                None if s.veto.is_some() => " · 一票否决".to_owned(),
+                None if s.lowest_grade.is_some() => " · 最低等次".to_owned(),
+                None => String::new(),
             }
         );
         ws.merge_range(1, 0, 1, 4, &summary, &Format::new())?;
-        for (c, h) in ["条款", "内容", "数量", "扣分", "记录与依据"]
+        for (c, h) in ["条款", "内容", "数量", "分值", "记录与依据"]
             .iter()
             .enumerate()
         {
@@ -349,12 +383,7 @@ pub fn sheets_xlsx(
                         .unwrap_or_default();
                     (count.to_string(), recs)
                 }
-                LineDetail::Assessed { mean, max, .. } => {
-                    (String::new(), format!("督导组平均 {mean} / 满分 {max}"))
-                }
-                LineDetail::Metric { value, reference } => {
-                    (String::new(), format!("本单位 {value}，参照值 {reference}"))
-                }
+                _ => (String::new(), l.working(rubric).unwrap_or_default()),
             };
             text(ws, *r, 2, &count, &f.int)?;
             ws.write_number_with_format(*r, 3, points(l.points), &f.num)?;
@@ -370,19 +399,7 @@ pub fn sheets_xlsx(
         };
         for c in &s.categories {
             let cat = &rubric.categories[c.category];
-            let head = format!(
-                "{} {}  满分 {} · 扣分 {}{} · 得分 {}",
-                cat.code,
-                cat.name,
-                c.max,
-                c.raw,
-                if c.absorbed.hundredths() > 0 {
-                    format!(" · 超出上限不计 {}", c.absorbed)
-                } else {
-                    String::new()
-                },
-                c.score
-            );
+            let head = format!("{} {}  {}", cat.code, cat.name, c.summary());
             ws.merge_range(r, 0, r, 4, &head, &f.head)?;
             r += 1;
             for l in &c.lines {

@@ -27,6 +27,11 @@ pub struct WhatIfRow {
     pub after_converted: String,
     pub before_rank: u32,
     pub after_rank: u32,
+    /// The grade band before and after (`null` where the rubric has no bands).
+    pub before_grade: Option<String>,
+    pub after_grade: Option<String>,
+    /// Whether the total, converted score, rank or grade moves.
+    pub changed: bool,
     /// Points the unit lacks to pass the unit ranked just above it (after the change); none for
     /// the first of its class.
     pub to_next_rank: Option<String>,
@@ -246,7 +251,13 @@ impl Store {
             let Some(b) = state.sheets.by_name(&s.name) else {
                 continue;
             };
-            if b.total != s.total || b.rank != s.rank || b.converted != s.converted {
+            let before_grade = b.grade_name(&state.rubric).map(str::to_owned);
+            let after_grade = s.grade_name(&rubric).map(str::to_owned);
+            let moved = b.total != s.total
+                || b.rank != s.rank
+                || b.converted != s.converted
+                || before_grade != after_grade;
+            if moved {
                 changed += 1;
             }
             rows.push(WhatIfRow {
@@ -258,6 +269,9 @@ impl Store {
                 after_converted: s.converted.to_fixed2(),
                 before_rank: b.rank,
                 after_rank: s.rank,
+                before_grade,
+                after_grade,
+                changed: moved,
                 to_next_rank: gaps.get(&s.name).copied().flatten().map(Points::to_fixed2),
             });
         }

@@ -42,7 +42,7 @@ fn line_json(
     let mut v = json!({
         "rule": rule.code,
         "kind": rule.kind.name(),
-        "kind_label": rule.kind.label(),
+        "kind_label": rubric.kind_label(line.rule),
         "text": rule.text,
         "points": line.points.to_string(),
     });
@@ -63,7 +63,24 @@ fn line_json(
         LineDetail::Metric { value, reference } => {
             v["metric"] = json!({"value": value.to_string(), "reference": reference.to_string()});
         }
+        LineDetail::Steps {
+            value,
+            reference,
+            excess,
+            step,
+            steps,
+            each,
+            capped,
+        } => {
+            v["steps"] = json!({
+                "value": value.normalize().to_string(), "reference": reference.normalize().to_string(),
+                "excess": excess.normalize().to_string(), "step": step.normalize().to_string(),
+                "count": steps, "each": each.to_string(), "capped": capped.to_string(),
+            });
+        }
     }
+    // The arithmetic of a computed line, as the core words it.
+    v["working"] = json!(line.working(rubric));
     v
 }
 
@@ -74,10 +91,10 @@ fn flag_json(rubric: &Rubric, f: Option<&lvzhi_core::score::Flag>) -> Value {
     )
 }
 
-fn totals_json(s: &UnitSheet) -> Value {
+fn totals_json(rubric: &Rubric, s: &UnitSheet) -> Value {
     json!({
         "subtotal": s.subtotal.to_fixed2(), "total": s.total.to_fixed2(),
-        "converted": s.converted.to_fixed2(), "rank": s.rank,
+        "converted": s.converted.to_fixed2(), "rank": s.rank, "grade": s.grade_name(rubric),
     })
 }
 
@@ -105,6 +122,7 @@ pub fn sheet_json(state: &PeriodState, unit: &str, records: &[StoredRecord]) -> 
             let cat = &rubric.categories[c.category];
             json!({
                 "code": cat.code, "name": cat.name, "mode": c.mode, "max": c.max.to_string(),
+                "mode_label": c.mode.label(), "adds": c.mode.adds(), "summary": c.summary(),
                 "raw": c.raw.to_string(), "deducted": c.deducted.to_string(),
                 "absorbed": c.absorbed.to_string(), "score": c.score.to_string(),
                 "lost": c.lost().to_string(),
@@ -114,6 +132,7 @@ pub fn sheet_json(state: &PeriodState, unit: &str, records: &[StoredRecord]) -> 
                         "code": sec.code, "name": sec.name, "max": s.max.to_string(),
                         "raw": s.raw.to_string(), "deducted": s.deducted.to_string(),
                         "absorbed": s.absorbed.to_string(), "score": s.score.to_string(),
+                        "summary": s.summary(c.mode),
                         "lines": s.lines.iter().map(|l| line_json(rubric, book, &assessor, l, &by_rule)).collect::<Vec<_>>(),
                     })
                 }).collect::<Vec<_>>(),
@@ -158,8 +177,12 @@ pub fn sheet_json(state: &PeriodState, unit: &str, records: &[StoredRecord]) -> 
         "veto": flag_json(rubric, sheet.veto.as_ref()),
         "lowest_grade": flag_json(rubric, sheet.lowest_grade.as_ref()),
         "incomplete": incomplete,
-        "official": totals_json(official),
-        "provisional": totals_json(sheet),
+        "grade": sheet.grade_name(rubric),
+        "grade_reason": sheet.grade_reason(rubric),
+        "over_max": sheet.over_max.to_fixed2(),
+        "max_total": rubric.max_total.map(|m| m.to_string()),
+        "official": totals_json(rubric, official),
+        "provisional": totals_json(rubric, sheet),
         "pending_records": pending,
         "history": history,
         "total_max": Points::to_string(&rubric.total),

@@ -715,6 +715,97 @@ fn a_rubric_document_is_drafted_reviewed_saved_and_compared() {
     );
 }
 
+/// A county's rubric for its towns (得分制, metric steps, grade bands): its document drafted on the
+/// page with the source rows beside it, the reviewed rubric saved, compared with 2022 (modes and
+/// bands named), and a year opened from it; its rubric page and dashboard show the bands.
+#[test]
+fn a_year_from_a_county_rubric_opens_from_the_page_and_shows_its_bands() {
+    let app = App::demo();
+    let bearer = format!("Bearer {}", app.token());
+    let doc =
+        std::fs::read(common::repo().join("docs/examples/county-towns-2023.docx")).expect("docx");
+    let (ct, body) = multipart(&[("file", Some("镇街细则.docx"), &doc)]);
+    let (status, _, html) = app.raw_bytes(
+        "POST",
+        "/rubrics/import",
+        &[
+            ("Authorization", &bearer),
+            ("Content-Type", &ct),
+            ("HX-Request", "true"),
+        ],
+        body,
+    );
+    let html = String::from_utf8(html).expect("utf-8");
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("责任体系建设")
+            && html.contains("mode = &quot;earn&quot;")
+            && html.contains("[[grades]]"),
+        "the draft proposes the constructs: {html}"
+    );
+    let form = |toml: &str| format!("toml={}", lvzhi_web::pages::encode_component(toml));
+    let post = |path: &str, body: &str| {
+        app.raw(
+            "POST",
+            path,
+            &[
+                ("Authorization", &bearer),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("HX-Request", "true"),
+            ],
+            body,
+        )
+    };
+    let reviewed =
+        std::fs::read_to_string(common::repo().join("rubrics/examples/county-towns-2023.toml"))
+            .expect("rubric");
+    let (status, head, html) = post("/rubrics/save", &form(&reviewed));
+    assert_eq!(status, 204, "{head}{html}");
+    let (_, _, page) = app.raw("GET", "/rubrics", &[("Authorization", &bearer)], "");
+    let hashes: Vec<String> = page
+        .split("href=\"/rubrics/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|h| h.len() == 64)
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(hashes.len(), 2, "{page}");
+    let (status, _, diff) = app.raw(
+        "GET",
+        &format!("/rubrics/diff?from={}&to={}", hashes[1], hashes[0]),
+        &[("Authorization", &bearer)],
+        "",
+    );
+    assert_eq!(status, 200, "{diff}");
+    assert!(
+        diff.contains("等次：无 → 优秀 ≥ 90；良好 ≥ 80；合格 ≥ 60；不合格 &lt; 60")
+            && diff.contains("20 分，得分制")
+            && diff.contains("比上年生产安全事故起数每多 1 扣 2 分，最多扣 10 分"),
+        "{diff}"
+    );
+    let (status, head, html) = post(&format!("/rubrics/{}/open", hashes[0]), "");
+    assert_eq!(status, 204, "{head}{html}");
+    assert!(head.contains("/overview?year=2023"), "{head}");
+    let get = |path: &str| app.raw("GET", path, &[("Authorization", &bearer)], "");
+    let (status, _, rubric) = get("/rubric?year=2023");
+    assert_eq!(status, 200);
+    assert!(
+        rubric.contains("考核等次：优秀 ≥ 90") && rubric.contains("得分制"),
+        "{rubric}"
+    );
+    let (status, _, overview) = get("/overview?year=2023");
+    assert_eq!(status, 200);
+    // No records yet: every town has only its deduct categories' points, 45 of 100: 不合格.
+    assert!(
+        overview.contains("<th>等次</th>") && overview.contains("id=\"grade-counts\""),
+        "{overview}"
+    );
+    assert!(
+        overview.contains("<td class=\"grade\">不合格</td>"),
+        "{overview}"
+    );
+}
+
 /// 假设分析: a hypothetical record changes 发改委's score on the page and nothing is stored.
 #[test]
 fn what_if_through_the_page_stores_nothing() {

@@ -238,8 +238,8 @@ fn fields_context(rubric: &lvzhi_core::Rubric, code: &str) -> Value {
     let r = &rubric.rules[i];
     let mut v = json!({
         "code": r.code, "text": r.text, "source": r.source, "kind": r.kind.name(),
-        "kind_label": r.kind.label(), "terms": r.kind.terms(), "applies_to": r.applies_to,
-        "once": r.kind.once_a_year(),
+        "kind_label": rubric.kind_label(i), "terms": rubric.terms(i), "applies_to": r.applies_to,
+        "once": r.kind.once_a_year(), "verb": rubric.mode_of(i).verb(),
     });
     match &r.kind {
         RuleKind::PerCount { points, max_count } => {
@@ -392,10 +392,10 @@ pub async fn detail(
     } else {
         Vec::new()
     };
-    let rule = rubric.rule_by_code(&rec.rule).map(|i| &rubric.rules[i]);
+    let rule = rubric.rule_by_code(&rec.rule);
     let ctx = json!({
         "record": record_row(rubric, &rec),
-        "rule": rule.map(|r| json!({"text": r.text, "source": r.source, "kind": r.kind.label(), "terms": r.kind.terms()})),
+        "rule": rule.map(|i| json!({"text": rubric.rules[i].text, "source": rubric.rules[i].source, "kind": rubric.kind_label(i), "terms": rubric.terms(i)})),
         "replaced_by": replaced_by,
         "attachments": attachments,
         "can_revoke": y.state.info.is_open() && rec.status.in_force() && rec.status != RecordStatus::Appealed

@@ -457,7 +457,7 @@ pub async fn what_if_page(
     let ctx = json!({
         "rows": (1..=WHAT_IF_ROWS).collect::<Vec<_>>(),
         "units": y.state.units.iter().map(|u| u.name.clone()).collect::<Vec<_>>(),
-        "rules": rubric.rules.iter().filter(|r| r.kind.is_recorded()).map(|r| json!({"code": r.code, "label": format!("{} {}（{}）", r.code, r.text, r.kind.terms())})).collect::<Vec<_>>(),
+        "rules": rubric.rules.iter().enumerate().filter(|(_, r)| r.kind.is_recorded()).map(|(i, r)| json!({"code": r.code, "label": format!("{} {}（{}）", r.code, r.text, rubric.terms(i))})).collect::<Vec<_>>(),
     });
     v.page("whatif.html", "whatif", "假设分析", Some(&y), ctx)
 }
@@ -512,14 +512,10 @@ pub async fn what_if(
     }
     match s.store.what_if(y.year, &records, &leave_out, None).await {
         Ok(w) => {
-            let rows: Vec<&lvzhi_store::WhatIfRow> = w
-                .rows
-                .iter()
-                .filter(|r| r.before_total != r.after_total || r.before_rank != r.after_rank)
-                .collect();
+            let rows: Vec<&lvzhi_store::WhatIfRow> = w.rows.iter().filter(|r| r.changed).collect();
             v.fragment(
                 "whatif_result.html",
-                &json!({"rows": rows, "changed": w.changed}),
+                &json!({"rows": rows, "changed": w.changed, "graded": !y.state.rubric.grades.is_empty()}),
             )
         }
         Err(StoreError::Rows(problems)) => refused(

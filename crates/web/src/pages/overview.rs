@@ -7,7 +7,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use lvzhi_core::access::Action;
-use lvzhi_core::rubric::CategoryMode;
 use lvzhi_core::score::{UnitSheet, mean_lost};
 use lvzhi_core::{PeriodStatus, RecordStatus};
 use serde_json::{Value, json};
@@ -60,7 +59,7 @@ pub async fn overview(
                     "unit": s.name, "href": format!("/units/{}?year={}", encode_component(&s.name), y.year),
                     "total": s.total.to_fixed2(), "converted": s.converted.to_fixed2(), "rank": s.rank,
                     "flag": flag_note(s), "veto": s.veto.is_some(), "incomplete": !s.incomplete.is_empty(),
-                    "deducted": s.lost().to_fixed2(),
+                    "deducted": s.lost().to_fixed2(), "grade": s.grade_name(rubric),
                     "official": official_of(s.unit).map(|(t, r)| json!({"total": t, "rank": r})),
                 })
             })
@@ -128,7 +127,7 @@ pub async fn overview(
     });
     // Average points lost per category, per class.
     let cats: Vec<usize> = (0..rubric.categories.len())
-        .filter(|&c| rubric.categories[c].mode == CategoryMode::Deduct)
+        .filter(|&c| rubric.categories[c].mode.counts_towards_total())
         .collect();
     let series: Vec<Value> = rubric
         .classes
@@ -160,6 +159,9 @@ pub async fn overview(
             "period": {"status": y.state.info.status, "status_label": y.state.info.status.label(),
                        "published": y.state.info.status == PeriodStatus::Published, "version": y.state.info.version},
             "classes": classes,
+            "grades": st.sheets.grade_counts(rubric).iter().map(|(g, n)| json!({"name": g, "count": n})).collect::<Vec<_>>(),
+            "graded": !rubric.grades.is_empty(),
+            "grades_text": rubric.grades_text(),
             "counts": {"units": st.sheets.sheets.len(), "records": in_force, "revoked": revoked,
                        "incomplete_units": incomplete_units, "missing": missing, "flagged": flagged,
                        "pending": pending, "appeals": open_appeals, "overdue": overdue},
@@ -265,7 +267,7 @@ pub async fn rubric(
     let rule_json = |i: usize| {
         let rule = &r.rules[i];
         json!({
-            "code": rule.code, "kind": rule.kind.label(), "terms": rule.kind.terms(),
+            "code": rule.code, "kind": r.kind_label(i), "terms": r.terms(i),
             "text": rule.text, "source": rule.source, "applies_to": rule.applies_to,
             "excludes": rule.excludes.iter().map(|&e| r.rules[e].code.clone()).collect::<Vec<_>>(),
         })
@@ -276,7 +278,7 @@ pub async fn rubric(
         .map(|c| {
             json!({
                 "code": c.code, "name": c.name, "max": c.max.to_string(),
-                "mode": match c.mode { CategoryMode::Deduct => "扣分", CategoryMode::Bonus => "加分", CategoryMode::Flags => "否决与等次" },
+                "mode": c.mode.label(), "adds": c.mode.adds(),
                 "source": c.source,
                 "rules": c.rules.iter().map(|&i| rule_json(i)).collect::<Vec<_>>(),
                 "sections": c.sections.iter().map(|&si| {
@@ -301,7 +303,8 @@ pub async fn rubric(
         json!({
             "rubric": {"id": r.id, "title": r.title, "issuer": r.issuer, "total": r.total.to_string(),
                        "decimals": r.conversion.decimals, "divisor": r.conversion.divisor.to_string(),
-                       "hash": y.state.info.rubric_hash},
+                       "hash": y.state.info.rubric_hash, "max_total": r.max_total.map(|m| m.to_string()),
+                       "grades": r.grades_text()},
             "classes": r.classes.iter().map(|c| json!({"code": c.code, "name": c.name, "weight": c.weight.to_string()})).collect::<Vec<_>>(),
             "metrics": r.metrics.iter().map(|m| json!({"code": m.code, "name": m.name})).collect::<Vec<_>>(),
             "categories": categories,

@@ -89,7 +89,7 @@ pub async fn save_shipped(
 /// The editor's context: the source rows (when drafted from a document) and the TOML text.
 fn editor(rows: &[lvzhi_draft::Row], toml: &str, pending: Option<usize>) -> Value {
     json!({
-        "rows": rows.iter().map(|r| json!({"seq": r.seq, "item": r.item, "detail": r.detail})).collect::<Vec<_>>(),
+        "rows": rows.iter().map(|r| json!({"seq": r.seq, "item": r.item, "sub": r.sub, "max": r.max, "detail": r.detail})).collect::<Vec<_>>(),
         "toml": toml,
         "pending": pending,
         "check": check_context(toml),
