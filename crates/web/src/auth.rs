@@ -54,6 +54,24 @@ pub(crate) fn same_site(parts: &Parts) -> bool {
     }
 }
 
+/// Whether a cookie-carried write proves it comes from this site: the page's CSRF token, or
+/// `Sec-Fetch-Site: same-origin`, or (from a browser that sends no `Sec-Fetch-Site`) an `Origin`
+/// equal to the host. A request with none of these (a form or `text/plain` post from a page of
+/// another site, a script outside a browser replaying a cookie) is refused.
+pub(crate) fn same_origin_proof(parts: &Parts, session: &str) -> bool {
+    let get = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
+    if get("x-csrf-token") == Some(csrf_of(session).as_str()) {
+        return true;
+    }
+    if let Some(site) = get("sec-fetch-site") {
+        return site == "same-origin";
+    }
+    match (get("origin"), get("host")) {
+        (Some(origin), Some(host)) => origin.split("://").nth(1) == Some(host),
+        _ => false,
+    }
+}
+
 /// The CSRF token of a session: derived from the session id, which only the browser holds (the
 /// cookie is HttpOnly), so a page of another site can neither read nor compute it.
 pub(crate) fn csrf_of(session: &str) -> String {
@@ -131,6 +149,17 @@ impl FromRequestParts<AppState> for Authed {
         {
             return Err(ApiError::forbidden(
                 "使用系统前须先修改密码（初始密码或已过期的密码）",
+            ));
+        }
+        // A write carried by the session cookie to the JSON API must prove it comes from this
+        // site's own pages: their CSRF token, or the browser's same-origin word. Bearer tokens are
+        // not sent by browsers on their own and need no such proof.
+        if let Some(session) = &c.session
+            && !parts.method.is_safe()
+            && !same_origin_proof(parts, session)
+        {
+            return Err(ApiError::forbidden(
+                "跨站提交：须从本系统页面操作（缺少同源证明或页面令牌）",
             ));
         }
         let a = Authed {
@@ -232,8 +261,17 @@ pub(crate) async fn logout(
 
 /// Only a local path may be a destination after login (never another site, never a header break).
 pub(crate) fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .map(str::to_owned)
+    // A local path only: no scheme or host ("//", "\\"), and no control or space character, which
+    // browsers drop ("/<TAB>/evil.example" is "//evil.example" to them) or which would break the
+    // Location header (CR, LF, VT).
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n
+                .chars()
+                .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+    })
+    .map(str::to_owned)
 }
 
 /// Whether the caller may import these rows: every row's unit is checked like a single write; an
@@ -264,4 +302,29 @@ pub(crate) async fn check_import(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_a_local_path_of_safe_characters_or_nothing() {
+        assert_eq!(
+            safe_next(Some("/units/发改委?year=2022")).as_deref(),
+            Some("/units/发改委?year=2022")
+        );
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\\evil.example",
+            "/a\r\nSet-Cookie: x=1",
+            "/a\u{b}b",
+            "/ /evil.example",
+            "https://evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), None, "{bad:?}");
+        }
+    }
 }

@@ -73,10 +73,10 @@ impl AppState {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = std::time::Instant::now();
         if tries.len() > 100_000 {
-            tries.retain(|_, (_, at)| now.duration_since(*at).as_secs() < 60);
+            tries.retain(|_, (_, at)| now.duration_since(*at).as_secs() < LOGIN_WINDOW_SECS);
         }
         let e = tries.entry(source.to_owned()).or_insert((0, now));
-        if now.duration_since(e.1).as_secs() >= 60 {
+        if now.duration_since(e.1).as_secs() >= LOGIN_WINDOW_SECS {
             *e = (0, now);
         }
         e.0 += 1;
@@ -98,6 +98,9 @@ impl AppState {
         }
     }
 }
+
+/// The window of the login attempt count, in seconds (also the 429's `Retry-After`).
+pub const LOGIN_WINDOW_SECS: u64 = 60;
 
 /// The default number of login attempts allowed per source address and minute.
 pub const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 10;

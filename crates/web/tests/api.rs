@@ -1161,16 +1161,22 @@ async fn lockout_rate_limit_and_password_rules() {
         "{actions:?}"
     );
     // One address gets ten attempts a minute; the eleventh is 429 before any password check.
-    let mut last = StatusCode::OK;
+    let mut last = (StatusCode::OK, Value::Null, axum::http::HeaderMap::new());
     for _ in 0..11 {
         last = send(
             &t,
             login_from("nobody", "Wrong-Pass-2022", [192, 168, 9, 9]),
         )
-        .await
-        .0;
+        .await;
     }
-    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(last.0, StatusCode::TOO_MANY_REQUESTS);
+    // Finding 7: a 429 says when to try again.
+    assert_eq!(
+        last.2.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("60"),
+        "{:?}",
+        last.2
+    );
     assert_eq!(
         send(
             &t,
@@ -1862,4 +1868,160 @@ async fn imports_are_idempotent_and_name_probable_duplicates() {
     assert_eq!(total(&list), 4);
     let (s, v) = import_csv(&t, "?duplicates=maybe", "x").await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+}
+
+/// Finding 4 of the external test: a recorder revoked a record the office had confirmed (200),
+/// changing the official result without the office. Once confirmed, only the office changes it.
+#[tokio::test]
+async fn a_recorder_cannot_revoke_a_confirmed_record() {
+    let t = setup().await;
+    let sys = Actor::new("test", "test");
+    t.store
+        .create_user(
+            "jilu",
+            Role::Recorder,
+            None,
+            None,
+            "Strong-Pass-2022",
+            false,
+            &sys,
+        )
+        .await
+        .expect("recorder");
+    let recorder = t
+        .store
+        .create_token("jilu", "t", &sys)
+        .await
+        .expect("token");
+    let (status, rec, _) = call(
+        &t,
+        "POST",
+        "/api/v1/periods/2022/records",
+        Some(&recorder),
+        Some(r#"{"unit":"发改委","rule":"2.5","count":1,"date":"2022-06-01","source":"检查"}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{rec}");
+    let id = rec["id"]
+        .as_i64()
+        .or_else(|| rec["record"]["id"].as_i64())
+        .expect("id");
+    // Before confirmation the recorder may still withdraw its own entry's mistake.
+    let (status, body, _) = call(
+        &t,
+        "POST",
+        &format!("/api/v1/periods/2022/records/{id}/confirm"),
+        Some(&t.admin),
+        Some("{}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body, _) = call(
+        &t,
+        "POST",
+        &format!("/api/v1/periods/2022/records/{id}/revoke"),
+        Some(&recorder),
+        Some(r#"{"reason":"录入有误"}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (_, after, _) = call(
+        &t,
+        "GET",
+        &format!("/api/v1/periods/2022/records/{id}"),
+        Some(&t.admin),
+        None,
+    )
+    .await;
+    assert_eq!(after["record"]["status"], "confirmed", "{after}");
+    // The office may.
+    let (status, body, _) = call(
+        &t,
+        "POST",
+        &format!("/api/v1/periods/2022/records/{id}/revoke"),
+        Some(&t.admin),
+        Some(r#"{"reason":"经核实不应扣分"}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Finding 3 of the external test: the JSON API accepted a cookie-carried write with no Origin and
+/// no Sec-Fetch-Site (`text/plain`, as a form of another site can send), and `POST /api/v1/session`
+/// accepted another site's Origin. Bearer calls are unaffected.
+#[tokio::test]
+async fn cookie_carried_api_writes_need_a_same_origin_proof() {
+    let t = setup().await;
+    let (status, _, headers) = send(&t, login_req("admin", "Strong-Pass-2022")).await;
+    assert_eq!(status, StatusCode::OK);
+    let cookie = headers
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let add = r#"{"unit":"发改委","rule":"2.5","count":1,"date":"2022-06-01","source":"检查"}"#;
+    let write = |extra: &[(&str, &str)]| {
+        let json = extra
+            .iter()
+            .any(|(_, v)| *v == "same-origin" || *v == "http://lvzhi.test");
+        let mut req = Request::builder()
+            .method("POST")
+            .uri("/api/v1/periods/2022/records")
+            .header("host", "lvzhi.test")
+            .header("cookie", &cookie)
+            .header(
+                "content-type",
+                if json {
+                    "application/json"
+                } else {
+                    "text/plain"
+                },
+            );
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        req.body(Body::from(add)).expect("req")
+    };
+    let before = t.store.state(2022).await.expect("state").counts().total();
+    let (status, body, _) = send(&t, write(&[])).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no proof: {body}");
+    let (status, _, _) = send(&t, write(&[("sec-fetch-site", "cross-site")])).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = send(&t, write(&[("origin", "https://evil.example")])).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        t.store.state(2022).await.expect("state").counts().total(),
+        before,
+        "nothing was stored"
+    );
+    // Same-origin by the browser's word, or by Origin equal to Host: accepted (the body is JSON).
+    let (status, body, _) = send(&t, write(&[("sec-fetch-site", "same-origin")])).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body, _) = send(&t, write(&[("origin", "http://lvzhi.test")])).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // A bearer token needs no such proof.
+    let (status, body, _) = call(
+        &t,
+        "POST",
+        "/api/v1/periods/2022/records",
+        Some(&t.admin),
+        Some(add),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Another site's page may not log a browser in.
+    let mut foreign = login_req("admin", "Strong-Pass-2022");
+    foreign
+        .headers_mut()
+        .insert("origin", "https://evil.example".parse().expect("value"));
+    foreign
+        .headers_mut()
+        .insert("host", "lvzhi.test".parse().expect("value"));
+    let (status, _, headers) = send(&t, foreign).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        headers.get("set-cookie").is_none(),
+        "no session for a foreign page"
+    );
 }

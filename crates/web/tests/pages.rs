@@ -911,3 +911,42 @@ fn a_fresh_store_guides_the_office_to_its_first_year() {
         1
     );
 }
+
+/// Finding 2 of the external test: `next=/<TAB>/evil.example` was answered with that Location, and
+/// a CR or LF in `next` answered 500 after the session was made. Anything but a local path of safe
+/// characters now goes to the account's landing page.
+#[test]
+fn login_next_is_only_ever_a_local_path() {
+    let app = App::demo();
+    app.add_unit_user("fgw", "发改委", "Unit-Pass-2022!");
+    let origin = format!("http://127.0.0.1:{}", app.port);
+    for next in [
+        "%2F%09%2Fevil.example",
+        "%2Fa%0D%0ASet-Cookie%3A%20x%3D1",
+        "%2Fa%0Bb",
+        "%2F%2Fevil.example",
+    ] {
+        let (status, head, body) = app.raw(
+            "POST",
+            "/login",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Origin", &origin),
+                ("Sec-Fetch-Site", "same-origin"),
+            ],
+            &format!("username=fgw&password=Unit-Pass-2022!&next={next}"),
+        );
+        assert_eq!(status, 303, "{next}: {head}{body}");
+        let to = head
+            .lines()
+            .find_map(|l| l.strip_prefix("location: "))
+            .expect("a location");
+        assert!(
+            !to.contains("evil")
+                && !to.contains('\t')
+                && to.starts_with('/')
+                && !to.starts_with("//"),
+            "{next} → {to:?}"
+        );
+    }
+}

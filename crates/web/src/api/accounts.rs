@@ -40,6 +40,10 @@ async fn login(
     parts: axum::http::request::Parts,
     Body(body): Body<LoginBody>,
 ) -> Result<Response, ApiError> {
+    // A page of another site must not log a browser in (and plant a session in it).
+    if !auth::same_site(&parts) {
+        return Err(ApiError::forbidden("跨站登录：请从本系统页面登录"));
+    }
     let done = auth::login(&s, &source_of(&parts), &body.username, &body.password).await?;
     Ok((
         [(header::SET_COOKIE, done.cookie)],
