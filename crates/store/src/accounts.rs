@@ -116,6 +116,27 @@ pub const MAX_FAILURES: i64 = 5;
 pub const LOCK_FOR: time::Duration = time::Duration::minutes(15);
 
 /// An argon2id hash of a random password, checked against when the user does not exist.
+/// Password hashes computed by this process (each failed or successful login computes exactly
+/// one; a test checks that no path skips it).
+static PASSWORD_CHECKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many password hashes this process has computed for logins.
+pub fn password_checks() -> u64 {
+    PASSWORD_CHECKS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Checks a password against a stored hash on a blocking thread (Argon2 takes milliseconds).
+async fn verify_password(stored: String, password: &str) -> bool {
+    PASSWORD_CHECKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let pw = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&stored)
+            .is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+    })
+    .await
+    .unwrap_or(false)
+}
+
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1wnYyJ3MVvBh9HqsLCJ5EXw1AjvbJTZJoe2Q3bDmJxY";
 
 /// How long a token's check is trusted in one process.
@@ -335,32 +356,23 @@ impl Store {
             tx.commit().await?;
             Ok(None)
         };
+        // Every path computes one password hash, so that the time of an answer tells neither
+        // whether a name exists nor whether its account is locked.
         let Some(row) = row else {
-            // Spend the same time as a real check, so that timing does not tell who exists.
-            let pw = password.to_owned();
-            let _ = tokio::task::spawn_blocking(move || {
-                let h = PasswordHash::new(DUMMY_HASH).ok();
-                h.map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
-            })
-            .await;
+            let _ = verify_password(DUMMY_HASH.to_owned(), password).await;
             return refuse(AuditAction::SessionLoginFailed).await;
         };
+        let stored: String = row.try_get("password_hash")?;
         let locked: Option<String> = row.try_get("locked_until")?;
         if locked
             .as_deref()
             .and_then(parse_time)
             .is_some_and(|t| t > now_t)
         {
+            let _ = verify_password(stored, password).await;
             return refuse(AuditAction::SessionLoginLocked).await;
         }
-        let stored: String = row.try_get("password_hash")?;
-        let pw = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&stored)
-                .is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
-        })
-        .await
-        .unwrap_or(false);
+        let ok = verify_password(stored, password).await;
         let mut user = row_user(&row)?;
         if !ok || user.disabled {
             let failures: i64 = row.try_get::<i64, _>("failed_logins")? + 1;

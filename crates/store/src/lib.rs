@@ -30,7 +30,9 @@ use std::sync::Arc;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
-pub use accounts::{SESSION_IDLE, SESSION_MAX, User, check_password_policy, generate_password};
+pub use accounts::{
+    SESSION_IDLE, SESSION_MAX, User, check_password_policy, generate_password, password_checks,
+};
 pub use appeals::appeal_deadline;
 pub use audit::{AuditAction, AuditEntry, AuditVerdict};
 pub use clock::{Clock, ClockFn};

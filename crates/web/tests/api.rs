@@ -2025,3 +2025,58 @@ async fn cookie_carried_api_writes_need_a_same_origin_proof() {
         "no session for a foreign page"
     );
 }
+
+/// Finding 7 of the external test: `last_id` −35515573972 was accepted though the document's minimum
+/// is 0, and whole-number floats (`5.0`), which JSON Schema counts as integers, were refused.
+#[tokio::test]
+async fn whole_numbers_are_read_as_the_openapi_document_says() {
+    let t = setup().await;
+    let (status, body, _) = call(
+        &t,
+        "POST",
+        "/api/v1/notifications/seen",
+        Some(&t.admin),
+        Some(r#"{"last_id": -35515573972}"#),
+    )
+    .await;
+    assert!(status.is_client_error(), "{status} {body}");
+    let (status, body, _) = call(
+        &t,
+        "POST",
+        "/api/v1/notifications/seen",
+        Some(&t.admin),
+        Some(r#"{"last_id": 5.0}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["last_id"], 5);
+    let (status, body, _) = call(
+        &t,
+        "PUT",
+        "/api/v1/periods/2022/settings",
+        Some(&t.admin),
+        Some(r#"{"appeal_days": 7.0, "decision_days": 10}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body, _) = call(
+        &t,
+        "PUT",
+        "/api/v1/periods/2022/settings",
+        Some(&t.admin),
+        Some(r#"{"appeal_days": 7.5, "decision_days": 10}"#),
+    )
+    .await;
+    assert!(status.is_client_error(), "{status} {body}");
+    let (status, body, _) = call(
+        &t,
+        "POST",
+        "/api/v1/periods/2022/what-if",
+        Some(&t.admin),
+        Some(r#"{"leave_out": [1.0]}"#),
+    )
+    .await;
+    // No record #1 in this year: the 1.0 was read as the id 1 (not refused as a float).
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body.to_string().contains("#1"), "{body}");
+}
