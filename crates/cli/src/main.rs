@@ -240,6 +240,11 @@ enum AuditCommand {
         #[command(flatten)]
         store: service::StoreArgs,
     },
+    /// 显示审计链末条的序号与哈希（可抄录保存，日后核对审计链是否被截断）
+    Head {
+        #[command(flatten)]
+        store: service::StoreArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -379,6 +384,9 @@ fn run_service(cmd: Command) -> ExitCode {
             Command::Audit {
                 command: AuditCommand::Verify { store },
             } => service::audit_verify(&store).await,
+            Command::Audit {
+                command: AuditCommand::Head { store },
+            } => service::audit_head(&store).await.map(|()| true),
             Command::Group {
                 command:
                     GroupCommand::Set {

@@ -348,6 +348,20 @@ pub async fn audit_verify(store: &StoreArgs) -> anyhow::Result<bool> {
     }
 }
 
+/// `lvzhi audit head`: the last entry's number and hash, to be written down outside the system.
+pub async fn audit_head(store: &StoreArgs) -> anyhow::Result<()> {
+    let (_, store) = store.open().await?;
+    match store
+        .audit_head()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        Some((id, hash)) => println!("审计链末条：第 {id} 条，哈希 {hash}"),
+        None => println!("审计链为空"),
+    }
+    Ok(())
+}
+
 pub async fn backup(store: &StoreArgs, out: &Path) -> anyhow::Result<()> {
     let (cfg, store) = store.open().await?;
     if cfg.database_url.starts_with("sqlite:") {

@@ -246,6 +246,21 @@ fn periods_from_the_command_line() {
     assert_eq!(hash.len(), 64);
     let verified = lvzhi(&["audit", "verify", "--data", data_arg], dir.path());
     assert_eq!(verified.code, 0, "{}", verified.stderr);
+    // `audit head` names the same last entry that `audit verify` ends on.
+    let head = lvzhi(&["audit", "head", "--data", data_arg], dir.path());
+    assert_eq!(head.code, 0, "{}", head.stderr);
+    let last_hash = verified
+        .stdout
+        .split("末条哈希 ")
+        .nth(1)
+        .map(str::trim)
+        .expect("verify prints the head");
+    assert!(
+        head.stdout.starts_with("审计链末条：第 ") && head.stdout.trim_end().ends_with(last_hash),
+        "{} / {}",
+        head.stdout,
+        verified.stdout
+    );
     let reopened = lvzhi(
         &[
             "period",

@@ -335,6 +335,16 @@ impl Store {
         ))
     }
 
+    /// The last entry of the trail: its number and hash (`None` for an empty trail). What a
+    /// checkpoint kept outside the database records, so that a cut tail can be told.
+    pub async fn audit_head(&self) -> Result<Option<(i64, String)>> {
+        let row = sqlx::query("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get("id")?, r.try_get("hash")?)))
+            .transpose()
+    }
+
     /// Recomputes the whole chain, oldest first.
     pub async fn verify_audit(&self) -> Result<AuditVerdict> {
         let mut prev = GENESIS.to_owned();
