@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{http, lvzhi, repo, start_store, token};
+use common::{http, lvzhi, repo, score_year_with, start_store, token};
 use serde_json::Value;
 
 const EXAMPLES: &[&str] = &[
@@ -92,44 +92,13 @@ fn each_example_scores_to_its_hand_worked_table() {
     for name in EXAMPLES {
         let dir = repo().join("examples").join(name);
         let rubric = rubric_file(name);
-        let run = lvzhi(
-            &[
-                "score",
-                "--rubric",
-                &rubric,
-                "--units",
-                "units.csv",
-                "--records",
-                "records.csv",
-                "--assessments",
-                "assessments.csv",
-                "--metrics",
-                "metrics.csv",
-                "--json",
-            ],
-            &dir,
-        );
+        let run = score_year_with(&dir, Some(&rubric), true);
         assert_eq!(run.code, 0, "{name}: {}", run.stderr);
         let doc: Value = serde_json::from_str(&run.stdout).expect("json");
         let want = expected(name);
         assert_eq!(actual(&doc, &want), want, "{name}");
         // The table on the terminal carries the grade where the rubric has bands.
-        let text = lvzhi(
-            &[
-                "score",
-                "--rubric",
-                &rubric,
-                "--units",
-                "units.csv",
-                "--records",
-                "records.csv",
-                "--assessments",
-                "assessments.csv",
-                "--metrics",
-                "metrics.csv",
-            ],
-            &dir,
-        );
+        let text = score_year_with(&dir, Some(&rubric), false);
         assert_eq!(
             text.stdout.contains("折算得分  等次"),
             want.iter().any(|e| e.grade.is_some()),

@@ -194,6 +194,16 @@ fn pages_need_a_login_and_keep_units_apart() {
     );
 }
 
+/// The rubric versions listed on the 细则版本 page, newest first (their SHA-256 from the links).
+fn rubric_versions(page: &str) -> Vec<String> {
+    page.split("href=\"/rubrics/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|h| h.len() == 64)
+        .map(str::to_owned)
+        .collect()
+}
+
 fn multipart(fields: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "----lvzhi-pages-boundary";
     let mut body = Vec::new();
@@ -668,13 +678,7 @@ fn a_rubric_document_is_drafted_reviewed_saved_and_compared() {
         page.contains("zjg-2023") && page.contains("zjg-2022"),
         "{page}"
     );
-    let hashes: Vec<String> = page
-        .split("href=\"/rubrics/")
-        .skip(1)
-        .filter_map(|s| s.split('"').next())
-        .filter(|h| h.len() == 64)
-        .map(str::to_owned)
-        .collect();
+    let hashes = rubric_versions(&page);
     assert_eq!(hashes.len(), 2, "{page}");
     // Newest first: compare the 2022 version with the 2023 one.
     let (status, _, diff) = app.raw(
@@ -762,13 +766,7 @@ fn a_year_from_a_county_rubric_opens_from_the_page_and_shows_its_bands() {
     let (status, head, html) = post("/rubrics/save", &form(&reviewed));
     assert_eq!(status, 204, "{head}{html}");
     let (_, _, page) = app.raw("GET", "/rubrics", &[("Authorization", &bearer)], "");
-    let hashes: Vec<String> = page
-        .split("href=\"/rubrics/")
-        .skip(1)
-        .filter_map(|s| s.split('"').next())
-        .filter(|h| h.len() == 64)
-        .map(str::to_owned)
-        .collect();
+    let hashes = rubric_versions(&page);
     assert_eq!(hashes.len(), 2, "{page}");
     let (status, _, diff) = app.raw(
         "GET",

@@ -35,8 +35,17 @@ pub fn repo() -> PathBuf {
 
 /// `lvzhi score` on the four files of a year in `dir` (`--json` when asked).
 pub fn score_year(dir: &Path, json: bool) -> Run {
-    let mut args = vec![
-        "score",
+    score_year_with(dir, None, json)
+}
+
+/// `lvzhi score` on the four files of a year in `dir` under `rubric` (a file; the shipped 2022
+/// rubric when `None`).
+pub fn score_year_with(dir: &Path, rubric: Option<&str>, json: bool) -> Run {
+    let mut args = vec!["score"];
+    if let Some(r) = rubric {
+        args.extend(["--rubric", r]);
+    }
+    args.extend([
         "--units",
         "units.csv",
         "--records",
@@ -45,7 +54,7 @@ pub fn score_year(dir: &Path, json: bool) -> Run {
         "assessments.csv",
         "--metrics",
         "metrics.csv",
-    ];
+    ]);
     if json {
         args.push("--json");
     }
