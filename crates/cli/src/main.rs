@@ -7,6 +7,7 @@
 mod score_cmd;
 mod service;
 mod table;
+mod trust;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,10 +51,20 @@ enum Command {
         #[command(subcommand)]
         command: GroupCommand,
     },
-    /// 审计日志
+    /// 审计日志：核验、检查点
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// 安委办的 SM2 签名密钥（国密）
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+    /// 发布结果的签名核验
+    Publication {
+        #[command(subcommand)]
+        command: PublicationCommand,
     },
     /// 在线备份（SQLite：VACUUM INTO；PostgreSQL：pg_dump）
     Backup {
@@ -234,11 +245,57 @@ enum PeriodCommand {
 }
 
 #[derive(Subcommand)]
-enum AuditCommand {
-    /// 重算哈希链，指出第一条被改动、删除或调换的记录
+enum KeyCommand {
+    /// 创建签名密钥对（已有则不覆盖）
+    Init {
+        #[command(flatten)]
+        store: service::StoreArgs,
+    },
+    /// 显示公钥（PEM）及其指纹
+    Show {
+        #[command(flatten)]
+        store: service::StoreArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum PublicationCommand {
+    /// 核验发布快照的 SM2-SM3 签名（与 openssl dgst -sm3 -verify 等价）
     Verify {
         #[command(flatten)]
         store: service::StoreArgs,
+        /// 快照文件（发布接口给出的原样内容）
+        #[arg(long)]
+        snapshot: PathBuf,
+        /// 签名：签名接口的 JSON，或 DER / base64 签名文件
+        #[arg(long)]
+        signature: PathBuf,
+        /// 公钥（PEM）；不指定则用签名 JSON 所附的公钥或本机安委办的公钥
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// 重算哈希链，与检查点核对，并用审计链重演各表，指出第一处不符
+    Verify {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        /// 另外的检查点文件（如从系统日志或别处保存的副本），可多次给出
+        #[arg(long = "checkpoints")]
+        checkpoints: Vec<PathBuf>,
+        /// 核验检查点签名所用的公钥（PEM；默认本机安委办的公钥）
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+    /// 立即写一个签名的检查点（末条序号、哈希、时间）到数据库之外的文件
+    Checkpoint {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        /// 同时写入系统日志
+        #[arg(long)]
+        syslog: bool,
     },
     /// 显示审计链末条的序号与哈希（可抄录保存，日后核对审计链是否被截断）
     Head {
@@ -382,8 +439,31 @@ fn run_service(cmd: Command) -> ExitCode {
                 command: UserCommand::Passwd { store, name },
             } => service::user_passwd(&store, &name).await.map(|()| true),
             Command::Audit {
-                command: AuditCommand::Verify { store },
-            } => service::audit_verify(&store).await,
+                command:
+                    AuditCommand::Verify {
+                        store,
+                        checkpoints,
+                        key,
+                    },
+            } => trust::audit_verify(&store, &checkpoints, key.as_deref()).await,
+            Command::Audit {
+                command: AuditCommand::Checkpoint { store, syslog },
+            } => trust::audit_checkpoint(&store, syslog).await.map(|()| true),
+            Command::Key {
+                command: KeyCommand::Init { store },
+            } => trust::key_init(&store).map(|()| true),
+            Command::Key {
+                command: KeyCommand::Show { store },
+            } => trust::key_show(&store).map(|()| true),
+            Command::Publication {
+                command:
+                    PublicationCommand::Verify {
+                        store,
+                        snapshot,
+                        signature,
+                        key,
+                    },
+            } => trust::publication_verify(&store, &snapshot, &signature, key.as_deref()),
             Command::Audit {
                 command: AuditCommand::Head { store },
             } => service::audit_head(&store).await.map(|()| true),

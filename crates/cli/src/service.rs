@@ -22,18 +22,30 @@ pub struct StoreArgs {
     /// 使用 PostgreSQL：postgres://用户:密码@主机/库
     #[arg(long, env = "LVZHI_DATABASE_URL")]
     database_url: Option<String>,
-    /// 配置文件（TOML：data、bind、database_url）
+    /// 配置文件（TOML：data、bind、database_url、key_dir、checkpoint_file 及 serve 的各项）
     #[arg(long, env = "LVZHI_CONFIG")]
     config: Option<PathBuf>,
+    /// 签名密钥目录（默认：数据目录下的 keys）
+    #[arg(long, env = "LVZHI_KEY_DIR")]
+    key_dir: Option<PathBuf>,
+    /// 审计检查点文件（默认：数据目录下的 audit-checkpoints.jsonl）
+    #[arg(long, env = "LVZHI_CHECKPOINT_FILE")]
+    checkpoint_file: Option<PathBuf>,
 }
 
 /// The configuration file's keys; flags and environment variables win over it.
 #[derive(serde::Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct FileConfig {
+pub struct FileConfig {
     data: Option<PathBuf>,
     bind: Option<String>,
     database_url: Option<String>,
+    key_dir: Option<PathBuf>,
+    checkpoint_file: Option<PathBuf>,
+    /// `serve`: minutes between checkpoints (0: only at publications and by hand).
+    pub checkpoint_interval_minutes: Option<u64>,
+    /// `serve`: also send each checkpoint to the system log.
+    pub syslog: Option<bool>,
 }
 
 /// The resolved configuration.
@@ -41,6 +53,12 @@ pub struct Config {
     pub data: PathBuf,
     pub database_url: String,
     pub bind: String,
+    /// Where the office's SM2 key pair is.
+    pub key_dir: PathBuf,
+    /// Where checkpoints of the audit trail are written.
+    pub checkpoint_file: PathBuf,
+    /// The file's keys that only `serve` reads.
+    pub file: FileConfig,
 }
 
 impl StoreArgs {
@@ -56,9 +74,10 @@ impl StoreArgs {
         let data = self
             .data
             .clone()
-            .or(file.data)
+            .or(file.data.clone())
             .unwrap_or_else(|| PathBuf::from("lvzhi-data"));
-        let database_url = if let Some(u) = self.database_url.clone().or(file.database_url) {
+        let database_url = if let Some(u) = self.database_url.clone().or(file.database_url.clone())
+        {
             u
         } else {
             std::fs::create_dir_all(&data)
@@ -67,23 +86,64 @@ impl StoreArgs {
         };
         let bind = bind
             .map(str::to_owned)
-            .or(file.bind)
+            .or(file.bind.clone())
             .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let key_dir = self
+            .key_dir
+            .clone()
+            .or(file.key_dir.clone())
+            .unwrap_or_else(|| data.join("keys"));
+        let checkpoint_file = self
+            .checkpoint_file
+            .clone()
+            .or(file.checkpoint_file.clone())
+            .unwrap_or_else(|| data.join(lvzhi_store::CHECKPOINT_FILE));
         Ok(Config {
             data,
             database_url,
             bind,
+            key_dir,
+            checkpoint_file,
+            file,
         })
     }
 
+    /// Opens the store, with the office's seal and checkpoint file when a key pair exists (a
+    /// command never creates the key pair on the side: `serve` and `lvzhi key init` do).
     pub async fn open(&self) -> anyhow::Result<(Config, Store)> {
         let cfg = self.resolve(None)?;
         let store = Store::open(&cfg.database_url)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
             .with_context(|| format!("无法打开数据库 {}", redact(&cfg.database_url)))?;
+        let store = if lvzhi_store::Seal::exists(&cfg.key_dir) {
+            store.with_anchor(anchor(&cfg, false, false)?)
+        } else {
+            store
+        };
         Ok((cfg, store))
     }
+}
+
+/// The office's seal (created when `create` and missing, which is said) and checkpoint file.
+pub fn anchor(cfg: &Config, create: bool, syslog: bool) -> anyhow::Result<lvzhi_store::Anchor> {
+    if !create && !lvzhi_store::Seal::exists(&cfg.key_dir) {
+        bail!(
+            "{} 中没有签名密钥：请先运行 lvzhi key init（或启动一次服务）",
+            cfg.key_dir.display()
+        );
+    }
+    let (anchor, created) =
+        lvzhi_store::Anchor::open(&cfg.key_dir, cfg.checkpoint_file.clone(), syslog)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if created {
+        println!(
+            "已创建安委办的 SM2 签名密钥：{}（私钥只在此处，请妥善备份）；公钥指纹 {}",
+            cfg.key_dir.display(),
+            anchor.seal.key_fingerprint()
+        );
+    }
+    Ok(anchor)
 }
 
 /// A database URL without its password, for messages.
@@ -122,6 +182,12 @@ pub struct ServeArgs {
     /// 密码最长使用天数，到期后登录须先修改（0 表示不限）
     #[arg(long, env = "LVZHI_PASSWORD_MAX_AGE_DAYS", default_value_t = 90)]
     password_max_age_days: i64,
+    /// 每隔多少分钟写一个审计检查点（审计链有增长时；0 表示只在发布时和手动写；默认 60）
+    #[arg(long, env = "LVZHI_CHECKPOINT_INTERVAL_MINUTES")]
+    checkpoint_interval_minutes: Option<u64>,
+    /// 检查点同时写入系统日志（/dev/log）
+    #[arg(long, env = "LVZHI_SYSLOG")]
+    syslog: bool,
 }
 
 /// The shipped sample year, compiled in so that `--demo` works from the binary alone.
@@ -240,6 +306,8 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("无法打开数据库 {}", redact(&cfg.database_url)))?;
+    let syslog = args.syslog || cfg.file.syslog.unwrap_or(false);
+    let store = store.with_anchor(anchor(&cfg, true, syslog)?);
     first_admin(&store).await?;
     if args.demo {
         store
@@ -269,12 +337,18 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         "履职监测服务已启动：http://{local}  数据：{}",
         redact(store.url())
     );
+    let store_for_checkpoints = store.clone();
     let mut state = lvzhi_web::AppState::new(store);
     state.password_max_age_days =
         (args.password_max_age_days > 0).then_some(args.password_max_age_days);
     state.secure_cookies = !args.insecure_cookies;
     state.login_attempts_per_minute = args.login_attempts_per_minute;
     let app = lvzhi_web::app(state);
+    let minutes = args
+        .checkpoint_interval_minutes
+        .or(cfg.file.checkpoint_interval_minutes)
+        .unwrap_or(60);
+    spawn_checkpoints(store_for_checkpoints, minutes).await?;
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -292,6 +366,36 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         let _ = ctrl_c.await;
     })
     .await?;
+    Ok(())
+}
+
+/// Writes a checkpoint at start when the trail moved since the file's last one, then every
+/// `minutes` when it moved again (never when `minutes` is 0: publications and `lvzhi audit
+/// checkpoint` still write theirs).
+async fn spawn_checkpoints(store: Store, minutes: u64) -> anyhow::Result<()> {
+    let last = store
+        .own_checkpoints()
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .last()
+        .map_or(-1, |c| c.entry);
+    let mut last = store
+        .checkpoint_if_moved(last)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if minutes == 0 {
+        return Ok(());
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(minutes * 60));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match store.checkpoint_if_moved(last).await {
+                Ok(head) => last = head,
+                Err(e) => tracing::error!("审计检查点未能写出：{e}"),
+            }
+        }
+    });
     Ok(())
 }
 
@@ -328,24 +432,6 @@ pub async fn user_add(
         println!("已创建用户 {name}（首次登录后须修改密码）。");
     }
     Ok(())
-}
-
-pub async fn audit_verify(store: &StoreArgs) -> anyhow::Result<bool> {
-    let (_, store) = store.open().await?;
-    let v = store
-        .verify_audit()
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    match v.first_bad {
-        None => {
-            println!("审计链完整：共 {} 条，末条哈希 {}", v.entries, v.head);
-            Ok(true)
-        }
-        Some((id, why)) => {
-            println!("审计链被破坏：第一条有问题的记录是 #{id}：{why}");
-            Ok(false)
-        }
-    }
 }
 
 /// `lvzhi audit head`: the last entry's number and hash, to be written down outside the system.
@@ -784,11 +870,20 @@ pub async fn period_publish(
     reason: &str,
     acknowledge: bool,
 ) -> anyhow::Result<bool> {
-    let store = open_store(store).await?;
+    let (cfg, opened) = store.open().await?;
+    // Every publication is signed: the key pair is created here when this is the first thing done.
+    let store = match opened.anchor() {
+        Some(_) => opened,
+        None => opened.with_anchor(anchor(&cfg, true, false)?),
+    }
+    .one_shot();
     match store.publish(year, reason, acknowledge, &cli_actor()).await {
         Ok((p, changes, list)) => {
             println!("已发布 {year} 年度第 {} 次结果。", p.seq);
             println!("快照 SHA-256：{}", p.hash);
+            if let Some(f) = &p.signature_fingerprint {
+                println!("SM2 签名指纹：{f}");
+            }
             for line in list.lines() {
                 println!("  已确认的例外：{line}");
             }

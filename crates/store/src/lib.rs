@@ -9,6 +9,7 @@
 //! This crate knows SQL; it must not know HTTP, HTML or file formats.
 
 mod accounts;
+mod anchor;
 mod appeals;
 mod audit;
 mod cells;
@@ -33,18 +34,22 @@ use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 pub use accounts::{
     SESSION_IDLE, SESSION_MAX, User, check_password_policy, generate_password, password_checks,
 };
+pub use anchor::{Anchor, AuditReport, CheckpointVerdict};
 pub use appeals::appeal_deadline;
 pub use audit::{AuditAction, AuditEntry, AuditVerdict};
 pub use clock::{Clock, ClockFn};
 pub use evidence::{MAX_ATTACHMENT, StoredAttachment, sniff};
 pub use imports::{Batch, Duplicate, Duplicates, FileMark, ImportOutcome};
 pub use lvzhi_core::access::Role;
+pub use lvzhi_seal::{CHECKPOINT_FILE, Checkpoint, CheckpointReason, Seal};
 pub use model::{
     PeriodInfo, StoredAppeal, StoredAssessment, StoredMetric, StoredRecord, StoredUnit,
 };
 pub use notices::{Notice, NoticeKind, Notices};
 pub use periods::NextPeriodPlan;
-pub use publication::{Checklist, PublicationInfo, UnitChange, canonical_json, sha256_hex};
+pub use publication::{
+    Checklist, PublicationInfo, PublicationSignature, UnitChange, canonical_json, sha256_hex,
+};
 pub use records::{RecordPage, RecordQuery, RecordSort};
 pub use results::{TrendPoint, WhatIf, WhatIfRow, incomplete_items, to_next_rank};
 pub use rubrics::RubricVersion;
@@ -220,6 +225,8 @@ pub struct Store {
     pub(crate) writes: Arc<std::sync::atomic::AtomicU64>,
     /// Unread notice counts by user; see `notices::UNREAD_TTL`.
     pub(crate) unread: Arc<std::sync::Mutex<notices::UnreadCache>>,
+    /// The office's seal and checkpoint file (a service has them; tests may not).
+    pub(crate) anchor: Option<Arc<anchor::Anchor>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -304,6 +311,7 @@ impl Store {
             keep_state: true,
             writes: Arc::default(),
             unread: Arc::default(),
+            anchor: None,
         };
         store.assert_settings().await?;
         Ok(store)

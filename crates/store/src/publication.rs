@@ -73,6 +73,27 @@ pub struct PublicationInfo {
     pub published_at: String,
     pub published_by: String,
     pub reason: String,
+    /// The fingerprint of the office's SM2 signature over the snapshot (`None`: published without a
+    /// seal).
+    pub signature_fingerprint: Option<String>,
+}
+
+/// A publication's signature, as anyone checks it with OpenSSL 3.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct PublicationSignature {
+    pub algorithm: &'static str,
+    pub public_key_pem: String,
+    /// The DER signature, base64.
+    pub signature_base64: String,
+    /// The signature's fingerprint, as the ranking workbook and the 通报 print it.
+    pub fingerprint: String,
+}
+
+/// The fingerprint of a base64 DER signature.
+fn signature_fingerprint(signature: Option<&str>) -> Option<String> {
+    signature
+        .and_then(lvzhi_seal::from_base64)
+        .map(|der| lvzhi_seal::fingerprint(&der))
 }
 
 /// How one unit's official result differs between two snapshots.
@@ -286,9 +307,11 @@ impl Store {
         });
         let body = canonical_json(&snapshot);
         let hash = sha256_hex(body.as_bytes());
+        let seal = self.anchor.as_ref().map(|a| &a.seal);
+        let signature = seal.map(|s| lvzhi_seal::base64(&s.sign(body.as_bytes())));
         sqlx::query(
-            "INSERT INTO publications (year, seq, hash, body, published_at, published_by, reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO publications (year, seq, hash, body, published_at, published_by, reason, \
+             signature, public_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(year)
         .bind(seq)
@@ -297,6 +320,8 @@ impl Store {
         .bind(&at)
         .bind(&actor.name)
         .bind(reason)
+        .bind(&signature)
+        .bind(seal.map(lvzhi_seal::Seal::public_key_pem))
         .execute(&mut **tx)
         .await?;
         sqlx::query(
@@ -341,6 +366,15 @@ impl Store {
         let mut next = crate::state::Next::new(&state);
         next.info().status = PeriodStatus::Published;
         self.commit_with(tx, year, Some(next)).await?;
+        // The trail's head goes outside the database at every publication. The publication stands
+        // if the file cannot be written; the failure is logged for the operator.
+        if self.anchor.is_some()
+            && let Err(e) = self
+                .checkpoint(lvzhi_seal::CheckpointReason::Publication)
+                .await
+        {
+            tracing::error!("发布后的审计检查点未能写出：{e}");
+        }
         let info = PublicationInfo {
             year,
             seq,
@@ -348,6 +382,7 @@ impl Store {
             published_at: at,
             published_by: actor.name.clone(),
             reason: reason.to_owned(),
+            signature_fingerprint: signature_fingerprint(signature.as_deref()),
         };
         Ok((info, diff, list))
     }
@@ -393,7 +428,7 @@ impl Store {
     /// The period's publications, oldest first.
     pub async fn publications(&self, year: i64) -> Result<Vec<PublicationInfo>> {
         sqlx::query(
-            "SELECT year, seq, hash, published_at, published_by, reason FROM publications \
+            "SELECT year, seq, hash, published_at, published_by, reason, signature FROM publications \
              WHERE year = $1 ORDER BY seq",
         )
         .bind(year)
@@ -408,9 +443,38 @@ impl Store {
                 published_at: r.try_get("published_at")?,
                 published_by: r.try_get("published_by")?,
                 reason: r.try_get("reason")?,
+                signature_fingerprint: signature_fingerprint(
+                    r.try_get::<Option<String>, _>("signature")?.as_deref(),
+                ),
             })
         })
         .collect()
+    }
+
+    /// One publication's signature (`None`: it was published without a seal).
+    pub async fn publication_signature(
+        &self,
+        year: i64,
+        seq: i64,
+    ) -> Result<Option<PublicationSignature>> {
+        let row = sqlx::query(
+            "SELECT signature, public_key FROM publications WHERE year = $1 AND seq = $2",
+        )
+        .bind(year)
+        .bind(seq)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("{year} 年度没有第 {seq} 次发布")))?;
+        let signature: Option<String> = row.try_get("signature")?;
+        let key: Option<String> = row.try_get("public_key")?;
+        Ok(signature
+            .zip(key)
+            .map(|(signature_base64, public_key_pem)| PublicationSignature {
+                algorithm: lvzhi_seal::ALGORITHM,
+                fingerprint: signature_fingerprint(Some(&signature_base64)).unwrap_or_default(),
+                public_key_pem,
+                signature_base64,
+            }))
     }
 
     /// One publication's snapshot body (canonical JSON, exactly as hashed).

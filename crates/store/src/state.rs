@@ -947,7 +947,7 @@ async fn load_metrics(conn: &mut AnyConnection, year: i64) -> Result<Vec<StoredM
     .collect()
 }
 
-async fn load_appeals(conn: &mut AnyConnection, year: i64) -> Result<Vec<StoredAppeal>> {
+pub(crate) async fn load_appeals(conn: &mut AnyConnection, year: i64) -> Result<Vec<StoredAppeal>> {
     sqlx::query(
         "SELECT id, record_id, unit, reason, appealed_by, appealed_at, deadline, decision, decision_reason, \
          decided_by, decided_at, replacement FROM appeals WHERE year = $1 ORDER BY id",

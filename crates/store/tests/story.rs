@@ -4,54 +4,10 @@
 
 use lvzhi_core::{NewRecord, RecordStatus};
 use lvzhi_store::{Actor, RecordQuery, Role, Store, StoreError};
-use sqlx::Executor;
 
-/// A fresh store on each available backend, with a label.
-async fn backends() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)> {
-    let dir = tempfile::tempdir().expect("tmp");
-    let sqlite = Store::open(&Store::sqlite_url(dir.path()))
-        .await
-        .expect("sqlite store");
-    let mut out = vec![("sqlite", sqlite, Some(dir))];
-    match std::env::var("LVZHI_TEST_POSTGRES_URL") {
-        Ok(admin) => {
-            sqlx::any::install_default_drivers();
-            let pool = sqlx::AnyPool::connect(&admin)
-                .await
-                .expect("connect to PostgreSQL");
-            let name = format!(
-                "lvzhi_t_{}",
-                lvzhi_store::generate_password()
-                    .to_ascii_lowercase()
-                    .replace(|c: char| !c.is_ascii_alphanumeric(), "")
-            );
-            pool.execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .expect("create database");
-            let url = match admin.rsplit_once('/') {
-                Some((base, _)) => format!("{base}/{name}"),
-                None => panic!("LVZHI_TEST_POSTGRES_URL must end with /DATABASE"),
-            };
-            out.push((
-                "postgres",
-                Store::open(&url).await.expect("postgres store"),
-                None,
-            ));
-        }
-        Err(std::env::VarError::NotPresent | std::env::VarError::NotUnicode(_))
-            if std::env::var("CI").is_ok_and(|v| v == "true") =>
-        {
-            panic!(
-                "CI=true but LVZHI_TEST_POSTGRES_URL is not set: the PostgreSQL half of the story cannot be skipped in CI"
-            )
-        }
-        Err(std::env::VarError::NotPresent | std::env::VarError::NotUnicode(_)) => eprintln!(
-            "\n*** WARNING: LVZHI_TEST_POSTGRES_URL is not set: the store story ran on SQLite ONLY. \
-             Run `export LVZHI_TEST_POSTGRES_URL=$(scripts/postgres)` to test PostgreSQL too. ***\n"
-        ),
-    }
-    out
-}
+mod common;
+use common::backends;
+use sqlx::Executor;
 
 fn rec(unit: &str, rule: &str) -> NewRecord {
     NewRecord {
@@ -471,6 +427,9 @@ async fn story(backend: &str, store: &Store) {
             .is_err()
     );
 
+    // The tables are what the trail says (records added, revoked, replaced, imported, attachments).
+    let unexplained = store.replay_audit(20).await.expect("replay");
+    assert!(unexplained.is_empty(), "{backend}: {unexplained:?}");
     // The audit chain verifies, and names the first entry altered behind the triggers' back.
     let v = store.verify_audit().await.expect("verify");
     assert!(v.first_bad.is_none(), "{backend}: {v:?}");
@@ -1111,6 +1070,10 @@ async fn lifecycle(backend: &str, store: Store) {
         (40, "open", 0),
         "{backend}"
     );
+    // Every row of the year's story — revocations, appeals decided three ways, replacements,
+    // attachments, publications, accounts — is what the trail says.
+    let unexplained = store.replay_audit(20).await.expect("replay");
+    assert!(unexplained.is_empty(), "{backend}: {unexplained:?}");
     let e = store
         .open_next_period(&rubric_2023, Some(2022), &office)
         .await

@@ -20,9 +20,16 @@ struct T {
 
 async fn setup() -> T {
     let dir = tempfile::tempdir().expect("tmp");
+    let (anchor, _) = lvzhi_store::Anchor::open(
+        &dir.path().join("keys"),
+        dir.path().join(lvzhi_store::CHECKPOINT_FILE),
+        false,
+    )
+    .expect("seal");
     let store = Store::open(&Store::sqlite_url(dir.path()))
         .await
-        .expect("store");
+        .expect("store")
+        .with_anchor(anchor);
     let sys = Actor::new("test", "test");
     store
         .ensure_period(lvzhi_core::RUBRIC_2022, &sys)
@@ -1708,6 +1715,30 @@ async fn lifecycle_transitions_and_refusals() {
     let resp = t.app.clone().oneshot(req).await.expect("response");
     let body = resp.into_body().collect().await.expect("body").to_bytes();
     assert_eq!(lvzhi_store::sha256_hex(&body), hash);
+    // Signed by the office: the signature checks over exactly the bytes served.
+    let (s, sig, _) = call(
+        &t,
+        "GET",
+        "/api/v1/periods/2022/publications/1/signature",
+        Some(&t.leader),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{sig}");
+    assert_eq!(sig["algorithm"], "SM2-SM3");
+    let der = lvzhi_seal::from_base64(sig["signature_base64"].as_str().expect("sig")).expect("b64");
+    let pem = sig["public_key_pem"].as_str().expect("pem");
+    lvzhi_seal::verify(pem, &body, &der).expect("the signature holds");
+    assert!(lvzhi_seal::verify(pem, &body[1..], &der).is_err());
+    let (s, _, _) = call(
+        &t,
+        "GET",
+        "/api/v1/periods/2022/publications/2/signature",
+        Some(&t.leader),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
     // A write into the published period: 409, whoever asks.
     let (s, _, _) = call(
         &t,

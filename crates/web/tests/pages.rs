@@ -948,3 +948,35 @@ fn login_next_is_only_ever_a_local_path() {
         );
     }
 }
+
+/// The audit page checks the checkpoints always and, on asking, replays the tables against the
+/// trail: a status set by SQL behind the service's back is named there.
+#[test]
+fn the_audit_page_names_a_row_the_trail_does_not_explain() {
+    let app = App::demo();
+    let (cookie, _) = login(&app, "admin", "Admin-Pass-2022");
+    let get = |path: &str| app.raw("GET", path, &[("Cookie", cookie.as_str())], "");
+    let (status, _, body) = get("/audit?full=1");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("审计校验通过") && body.contains("与审计链相符"),
+        "{body}"
+    );
+    app.rt.block_on(async {
+        sqlx::query("UPDATE records SET status = 'confirmed' WHERE id = 3")
+            .execute(app.store.pool())
+            .await
+            .expect("tamper");
+    });
+    let (_, _, quick) = get("/audit");
+    assert!(
+        quick.contains("各表尚未与审计链逐行核对") && quick.contains("全面核验"),
+        "{quick}"
+    );
+    let (_, _, full) = get("/audit?full=1");
+    assert!(
+        full.contains("审计校验未通过")
+            && full.contains("扣分记录 #3：表中状态为“已确认”，审计链记载为“待确认”"),
+        "{full}"
+    );
+}

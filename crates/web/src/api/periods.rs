@@ -30,6 +30,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/periods/{year}/publications/{seq}/diff",
             get(publication_diff),
         )
+        .route(
+            "/api/v1/periods/{year}/publications/{seq}/signature",
+            get(publication_signature),
+        )
 }
 
 fn seq_of(raw: &str) -> Result<i64, ApiError> {
@@ -188,6 +192,25 @@ async fn publication(
     a.check(&s, Action::ReadResults, None).await?;
     let body = s.store.publication(year, seq).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The office's SM2-SM3 signature over the snapshot body, with the public key: `openssl dgst -sm3
+/// -verify pub.pem -signature sig.der snapshot.json` checks it.
+async fn publication_signature(
+    a: Authed,
+    State(s): State<AppState>,
+    Path((year, seq)): Path<(String, String)>,
+) -> Result<Json<lvzhi_store::PublicationSignature>, ApiError> {
+    let year = year_of(&year)?;
+    let seq = seq_of(&seq)?;
+    a.check(&s, Action::ReadResults, None).await?;
+    match s.store.publication_signature(year, seq).await? {
+        Some(sig) => Ok(Json(sig)),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("{year} 年度第 {seq} 次发布没有签名（发布时尚未配置签名密钥）"),
+        )),
+    }
 }
 
 async fn publication_diff(

@@ -47,9 +47,16 @@ impl App {
             .expect("runtime");
         let dir = tempfile::tempdir().expect("tmp");
         let store = rt.block_on(async {
+            let (anchor, _) = lvzhi_store::Anchor::open(
+                &dir.path().join("keys"),
+                dir.path().join(lvzhi_store::CHECKPOINT_FILE),
+                false,
+            )
+            .expect("seal");
             let store = Store::open(&Store::sqlite_url(dir.path()))
                 .await
-                .expect("store");
+                .expect("store")
+                .with_anchor(anchor);
             let who = Actor::new("cli:system", "cli");
             if sample {
                 store
