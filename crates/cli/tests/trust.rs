@@ -93,6 +93,46 @@ fn a_publication_signature_verifies_with_openssl_both_ways() {
         .map(|s| s.trim().to_owned())
         .expect("the signature's fingerprint is printed");
 
+    // The ranking workbook and the 通报 print the fingerprint beside the snapshot's hash.
+    let xlsx = dir.path().join("ranking.xlsx");
+    let docx = dir.path().join("report.docx");
+    for (what, format, out) in [("results", "xlsx", &xlsx), ("report", "docx", &docx)] {
+        let r = lvzhi(
+            &[
+                "export",
+                what,
+                "--year",
+                "2022",
+                "--format",
+                format,
+                "--out",
+                arg(out),
+                "--data",
+                arg(&data),
+            ],
+            dir.path(),
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let stamp = format!("安委办 SM2 签名指纹：{printed}");
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).expect("xlsx");
+    let range = calamine::Reader::worksheet_range(&mut wb, "排名").expect("sheet");
+    assert!(
+        range
+            .rows()
+            .flatten()
+            .any(|c| c.to_string().contains(&stamp)),
+        "ranking workbook"
+    );
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&docx).expect("docx")).expect("zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("word/document.xml").expect("doc"),
+        &mut xml,
+    )
+    .expect("xml");
+    assert!(xml.contains(&stamp), "the 通报 prints the fingerprint");
+
     let server = common::start_store(&data, false);
     let token = common::token(&data);
     let (status, snapshot) = common::http(

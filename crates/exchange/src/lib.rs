@@ -146,10 +146,14 @@ pub async fn export(
         Some(p) => (
             Basis::Official,
             format!(
-                "正式结果：{year} 年度第 {} 次发布（{}），发布快照 SHA-256：{}",
+                "正式结果：{year} 年度第 {} 次发布（{}），发布快照 SHA-256：{}{}",
                 p.seq,
                 lvzhi_store::clock::beijing_minute(&p.published_at),
-                p.hash
+                p.hash,
+                p.signature_fingerprint
+                    .as_deref()
+                    .map(|f| format!("，安委办 SM2 签名指纹：{f}"))
+                    .unwrap_or_default()
             ),
         ),
         None => (

@@ -610,6 +610,22 @@ fn confirm_appeal_decide_and_publish_through_the_pages() {
         .flatten()
         .any(|c| c.to_string().contains(&format!("发布快照 SHA-256：{hash}")));
     assert!(stamped, "the ranking table carries the snapshot hash");
+    // … and the fingerprint of the office's signature beside it, the one the signature names.
+    let (status, _, sig) = app.raw(
+        "GET",
+        "/api/v1/periods/2022/publications/1/signature",
+        &[("Authorization", &bearer)],
+        "",
+    );
+    assert_eq!(status, 200, "{sig}");
+    let sig: serde_json::Value = serde_json::from_str(&sig).expect("json");
+    let fingerprint = sig["fingerprint"].as_str().expect("fingerprint");
+    assert!(
+        range.rows().flatten().any(|c| c
+            .to_string()
+            .contains(&format!("安委办 SM2 签名指纹：{fingerprint}"))),
+        "the ranking table carries the signature's fingerprint"
+    );
 }
 
 /// 细则版本: a document drafted beside its source, a draft refused until reviewed, a final rubric
