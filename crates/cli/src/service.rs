@@ -46,6 +46,11 @@ pub struct FileConfig {
     pub checkpoint_interval_minutes: Option<u64>,
     /// `serve`: also send each checkpoint to the system log.
     pub syslog: Option<bool>,
+    /// `serve`: 三员分立.
+    pub separation_of_duties: Option<bool>,
+    /// `serve`: HTTPS certificate chain and private key (PEM).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 /// The resolved configuration.
@@ -164,6 +169,7 @@ fn cli_actor() -> Actor {
 }
 
 #[derive(Args, Debug)]
+#[allow(clippy::struct_excessive_bools)] // independent command-line switches, not a state
 pub struct ServeArgs {
     #[command(flatten)]
     store: StoreArgs,
@@ -188,6 +194,15 @@ pub struct ServeArgs {
     /// 检查点同时写入系统日志（/dev/log）
     #[arg(long, env = "LVZHI_SYSLOG")]
     syslog: bool,
+    /// 三员分立（等保 2.0）：系统管理员管账号、安全管理员管解锁与会话、审计管理员独管审计日志，安委办管理员只管业务
+    #[arg(long, env = "LVZHI_SEPARATION_OF_DUTIES")]
+    separation_of_duties: bool,
+    /// HTTPS 证书链（PEM）；与 --tls-key 一起给出时以 HTTPS 提供服务，证书文件更新后自动重新读取（不必重启）
+    #[arg(long, env = "LVZHI_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// HTTPS 私钥（PEM）
+    #[arg(long, env = "LVZHI_TLS_KEY")]
+    tls_key: Option<PathBuf>,
 }
 
 /// The shipped sample year, compiled in so that `--demo` works from the binary alone.
@@ -299,6 +314,41 @@ async fn first_admin(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// With the duties separated, each of the three administrators needs an account: one is created
+/// for each role that has none (`sysadmin`, `secadmin`, `auditor`), its password from
+/// `LVZHI_<ROLE>_PASSWORD` or generated and printed once, to be changed at the first login.
+async fn first_administrators(store: &Store) -> anyhow::Result<()> {
+    let users = store.users().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    for role in [Role::Sysadmin, Role::Secadmin, Role::Auditor] {
+        if users.iter().any(|u| u.role == role) {
+            continue;
+        }
+        let var = format!("LVZHI_{}_PASSWORD", role.code().to_uppercase());
+        let (password, generated) = match std::env::var(&var) {
+            Ok(p) if !p.is_empty() => (p, false),
+            _ => (generate_password(), true),
+        };
+        store
+            .create_user(role.code(), role, None, None, &password, true, &cli_actor())
+            .await
+            .map_err(|e| anyhow::anyhow!("无法创建{}账号：{e}", role.label()))?;
+        if generated {
+            println!(
+                "已创建{}账号 {}，初始密码（只显示这一次，首次登录后须修改）：{password}",
+                role.label(),
+                role.code()
+            );
+        } else {
+            println!(
+                "已创建{}账号 {}（密码取自 {var}，首次登录后须修改）。",
+                role.label(),
+                role.code()
+            );
+        }
+    }
+    Ok(())
+}
+
 pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let cfg = args.store.resolve(args.bind.as_deref())?;
     lvzhi_web::pages::check_templates();
@@ -309,6 +359,10 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let syslog = args.syslog || cfg.file.syslog.unwrap_or(false);
     let store = store.with_anchor(anchor(&cfg, true, syslog)?);
     first_admin(&store).await?;
+    let separated = args.separation_of_duties || cfg.file.separation_of_duties.unwrap_or(false);
+    if separated {
+        first_administrators(&store).await?;
+    }
     if args.demo {
         store
             .ensure_period(lvzhi_core::RUBRIC_2022, &cli_actor())
@@ -329,44 +383,114 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .bind
         .parse()
         .with_context(|| format!("监听地址「{}」无效，应如 127.0.0.1:8080", cfg.bind))?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
+    let tls = match (
+        args.tls_cert.clone().or(cfg.file.tls_cert.clone()),
+        args.tls_key.clone().or(cfg.file.tls_key.clone()),
+    ) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        _ => bail!("HTTPS 须同时给出证书（--tls-cert 或 tls_cert）和私钥（--tls-key 或 tls_key）"),
+    };
+    let listener = std::net::TcpListener::bind(addr)
         .with_context(|| format!("无法监听 {addr}（端口被占用？）"))?;
+    listener.set_nonblocking(true)?;
     let local = listener.local_addr()?;
-    println!(
-        "履职监测服务已启动：http://{local}  数据：{}",
-        redact(store.url())
-    );
     let store_for_checkpoints = store.clone();
+    let url = redact(store.url());
     let mut state = lvzhi_web::AppState::new(store);
     state.password_max_age_days =
         (args.password_max_age_days > 0).then_some(args.password_max_age_days);
     state.secure_cookies = !args.insecure_cookies;
     state.login_attempts_per_minute = args.login_attempts_per_minute;
-    let app = lvzhi_web::app(state);
+    state.https = tls.is_some();
+    if separated {
+        state.duties = lvzhi_core::access::Duties::Separated;
+        println!("三员分立：系统管理员、安全管理员、审计管理员各司其职，安委办管理员只管业务。");
+    }
+    let app = lvzhi_web::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let minutes = args
         .checkpoint_interval_minutes
         .or(cfg.file.checkpoint_interval_minutes)
         .unwrap_or(60);
     spawn_checkpoints(store_for_checkpoints, minutes).await?;
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let ctrl_c = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("SIGTERM handler");
-            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    match tls {
+        None => {
+            println!("履职监测服务已启动：http://{local}  数据：{url}");
+            axum::serve(tokio::net::TcpListener::from_std(listener)?, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
         }
-        #[cfg(not(unix))]
-        let _ = ctrl_c.await;
-    })
-    .await?;
+        Some((cert, key)) => {
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                .await
+                .with_context(|| {
+                    format!(
+                        "无法读取 HTTPS 证书 {} 或私钥 {}（应为 PEM 格式）",
+                        cert.display(),
+                        key.display()
+                    )
+                })?;
+            tokio::spawn(reload_certificate(config.clone(), cert, key));
+            let handle = axum_server::Handle::new();
+            let stop = handle.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                stop.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+            });
+            println!("履职监测服务已启动：https://{local}  数据：{url}");
+            axum_server::from_tcp_rustls(listener, config)?
+                .handle(handle)
+                .serve(app)
+                .await?;
+        }
+    }
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// How often the certificate files are looked at for a change.
+const CERTIFICATE_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Re-reads the certificate and key when either file changes (a renewed certificate takes effect
+/// without a restart); a file that does not load keeps the one in use, and says so.
+async fn reload_certificate(
+    config: axum_server::tls_rustls::RustlsConfig,
+    cert: PathBuf,
+    key: PathBuf,
+) {
+    let stamp = |p: &Path| {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| (m.modified().ok(), m.len()))
+    };
+    let mut last = (stamp(&cert), stamp(&key));
+    loop {
+        tokio::time::sleep(CERTIFICATE_CHECK).await;
+        let now = (stamp(&cert), stamp(&key));
+        if now == last {
+            continue;
+        }
+        last = now;
+        match config.reload_from_pem_file(&cert, &key).await {
+            Ok(()) => tracing::info!("已重新读取 HTTPS 证书 {}", cert.display()),
+            Err(e) => tracing::error!(
+                "HTTPS 证书 {} 重新读取失败，继续使用原证书：{e}",
+                cert.display()
+            ),
+        }
+    }
 }
 
 /// Writes a checkpoint at start when the trail moved since the file's last one, then every

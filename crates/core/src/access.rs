@@ -1,10 +1,16 @@
 //! Who may do what: the permission matrix of the assessment as one pure function, [`allowed`].
 //!
-//! Five roles: `admin` (安委办: everything but appealing), `recorder` (records, evidence and metrics of any unit),
+//! Five business roles: `admin` (安委办: everything but appealing), `recorder` (records, evidence and metrics of any unit),
 //! `assessor` (a 督导组: scores and reads only the units it supervises), `unit` (a 成员单位: reads its
 //! own sheet, records and evidence, adds evidence to its own records), `leader` (reads results, rankings
 //! and sheets). Confirming records, deciding appeals and publishing are the office's (`admin`);
 //! appealing is a unit's, for its own records only. The unit or the supervised units of a user come from its account, never from a request.
+//!
+//! Three administrators for 三员分立 (等保 2.0, [`Duties::Separated`]): `sysadmin` (系统管理员: accounts
+//! and 督导组 of the business roles), `secadmin` (安全管理员: unlocking, password resets, revoking
+//! sessions and tokens), `auditor` (审计管理员: reads and verifies the audit trail, the only one who
+//! may). Each does nothing else; in that mode `admin` keeps the business and loses accounts,
+//! security and the trail. With [`Duties::Combined`] (the default) `admin` does all of it, as before.
 //! This module knows nothing of HTTP or storage; handlers call it before every operation.
 
 use crate::lifecycle::RecordStatus;
@@ -18,16 +24,27 @@ pub enum Role {
     Assessor,
     Unit,
     Leader,
+    Sysadmin,
+    Secadmin,
+    Auditor,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 8] = [
         Role::Admin,
         Role::Recorder,
         Role::Assessor,
         Role::Unit,
         Role::Leader,
+        Role::Sysadmin,
+        Role::Secadmin,
+        Role::Auditor,
     ];
+
+    /// Whether this is one of the three administrators of 三员分立.
+    pub fn is_administrator(self) -> bool {
+        matches!(self, Role::Sysadmin | Role::Secadmin | Role::Auditor)
+    }
 
     /// The role by its code (`admin`, …) or its name in Chinese.
     pub fn parse(s: &str) -> Option<Role> {
@@ -45,6 +62,9 @@ impl Role {
             Role::Assessor => "assessor",
             Role::Unit => "unit",
             Role::Leader => "leader",
+            Role::Sysadmin => "sysadmin",
+            Role::Secadmin => "secadmin",
+            Role::Auditor => "auditor",
         }
     }
 
@@ -56,6 +76,9 @@ impl Role {
             Role::Assessor => "督导组",
             Role::Unit => "成员单位",
             Role::Leader => "领导",
+            Role::Sysadmin => "系统管理员",
+            Role::Secadmin => "安全管理员",
+            Role::Auditor => "审计管理员",
         }
     }
 
@@ -88,10 +111,12 @@ pub enum Action {
     WriteMetric,
     /// Change the roster (tags, classes).
     EditRoster,
-    /// Read the audit trail.
+    /// Read and verify the audit trail.
     ReadAudit,
-    /// Create, disable or change accounts and groups.
+    /// Create, disable or enable accounts; set the units of a 督导组.
     ManageAccounts,
+    /// Unlock accounts, reset passwords, revoke a user's sessions and API tokens.
+    ManageSecurity,
     /// Confirm recorded deductions (the office's check before they count officially).
     ConfirmRecords,
     /// Appeal a confirmed deduction (a unit, for its own records).
@@ -105,7 +130,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::ReadPeriods,
         Action::ReadResults,
         Action::ReadSheet,
@@ -118,6 +143,7 @@ impl Action {
         Action::EditRoster,
         Action::ReadAudit,
         Action::ManageAccounts,
+        Action::ManageSecurity,
         Action::ConfirmRecords,
         Action::Appeal,
         Action::DecideAppeals,
@@ -148,8 +174,9 @@ impl Action {
             Action::WriteAssessment => "为该单位打分",
             Action::WriteMetric => "录入指标数据",
             Action::EditRoster => "修改名册",
-            Action::ReadAudit => "查看审计日志",
+            Action::ReadAudit => "查看和核验审计日志",
             Action::ManageAccounts => "管理账号",
+            Action::ManageSecurity => "解锁账号、重置密码或注销会话与令牌",
             Action::ConfirmRecords => "确认扣分记录",
             Action::Appeal => "对该记录提出申诉",
             Action::DecideAppeals => "对申诉作出决定",
@@ -159,10 +186,22 @@ impl Action {
     }
 }
 
-/// The user, as its account says.
+/// How administration is divided in this installation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Duties {
+    /// The office's `admin` administers too (the default).
+    #[default]
+    Combined,
+    /// 三员分立: accounts, security and the audit trail each have their own administrator, and the
+    /// office's `admin` keeps the business only.
+    Separated,
+}
+
+/// The user, as its account says, in the installation's division of duties.
 #[derive(Clone, Copy, Debug)]
 pub struct Subject<'a> {
     pub role: Role,
+    pub duties: Duties,
     /// For `unit`: the 成员单位 the account belongs to.
     pub unit: Option<&'a str>,
     /// For `assessor`: the units its 督导组 supervises.
@@ -176,8 +215,19 @@ pub fn allowed(who: &Subject<'_>, action: Action, unit: Option<&str>) -> bool {
     let own = unit.is_some() && unit == who.unit;
     let supervised = unit.is_some_and(|u| who.supervises.iter().any(|s| s == u));
     match who.role {
-        // The office does everything but appeal: an appeal is a unit's, against the office.
-        Role::Admin => action != A::Appeal,
+        // The office does everything but appeal: an appeal is a unit's, against the office. With
+        // the duties separated, accounts, security and the trail are not the office's.
+        Role::Admin => match who.duties {
+            Duties::Combined => action != A::Appeal,
+            Duties::Separated => !matches!(
+                action,
+                A::Appeal | A::ManageAccounts | A::ManageSecurity | A::ReadAudit
+            ),
+        },
+        // Each administrator does its one part, and reads the list of periods to find its way.
+        Role::Sysadmin => matches!(action, A::ReadPeriods | A::ManageAccounts),
+        Role::Secadmin => matches!(action, A::ReadPeriods | A::ManageSecurity),
+        Role::Auditor => matches!(action, A::ReadPeriods | A::ReadAudit),
         Role::Recorder => matches!(
             action,
             A::ReadPeriods
@@ -204,4 +254,11 @@ pub fn allowed(who: &Subject<'_>, action: Action, unit: Option<&str>) -> bool {
             _ => false,
         },
     }
+}
+
+/// Whether `who` may do `action` (managing accounts or their security) to an account of role
+/// `target`: with the duties separated, the three administrators' accounts are set up, reset and
+/// unlocked by the operator at the command line only, so that none of them can make itself another.
+pub fn on_account(who: &Subject<'_>, action: Action, target: Role) -> bool {
+    allowed(who, action, None) && (who.duties == Duties::Combined || !target.is_administrator())
 }

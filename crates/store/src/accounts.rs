@@ -723,6 +723,74 @@ impl Store {
         Ok(())
     }
 
+    /// Lifts a lock (the failed-login count starts again), without touching the password.
+    pub async fn unlock_user(&self, name: &str, actor: &Actor) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let done =
+            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE name = $1")
+                .bind(name)
+                .execute(&mut **tx)
+                .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound(format!("用户「{name}」不存在")));
+        }
+        audit::append(
+            &mut tx,
+            actor,
+            AuditAction::UserUnlock,
+            &format!("user:{name}"),
+            None,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends every session and revokes every API token of a user (a lost laptop, a leaked token):
+    /// answers how many of each.
+    pub async fn revoke_credentials(&self, name: &str, actor: &Actor) -> Result<(u64, u64)> {
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query("SELECT id FROM users WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("用户「{name}」不存在")))?
+            .try_get(0)?;
+        let now = self.now();
+        let sessions = sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(&now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        let tokens = sqlx::query(
+            "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(&now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        audit::append(
+            &mut tx,
+            actor,
+            AuditAction::CredentialsRevoke,
+            &format!("user:{name}"),
+            None,
+            Some(&serde_json::json!({"sessions": sessions, "tokens": tokens})),
+        )
+        .await?;
+        tx.commit().await?;
+        self.tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+        Ok((sessions, tokens))
+    }
+
     /// Ends a session on the server (the cookie alone is then worthless).
     pub async fn logout(&self, id: &str, actor: &Actor) -> Result<bool> {
         let mut tx = self.begin_write().await?;

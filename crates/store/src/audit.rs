@@ -44,10 +44,12 @@ pub enum AuditAction {
     UserEnable,
     GroupSet,
     AuthzRefused,
+    UserUnlock,
+    CredentialsRevoke,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 29] = [
+    pub const ALL: [AuditAction; 31] = [
         AuditAction::RecordAdd,
         AuditAction::RecordRevoke,
         AuditAction::RecordConfirm,
@@ -77,6 +79,8 @@ impl AuditAction {
         AuditAction::UserEnable,
         AuditAction::GroupSet,
         AuditAction::AuthzRefused,
+        AuditAction::UserUnlock,
+        AuditAction::CredentialsRevoke,
     ];
 
     /// The code stored in the trail.
@@ -110,6 +114,8 @@ impl AuditAction {
             AuditAction::UserDisable => "user.disable",
             AuditAction::UserEnable => "user.enable",
             AuditAction::GroupSet => "group.set",
+            AuditAction::UserUnlock => "user.unlock",
+            AuditAction::CredentialsRevoke => "user.revoke_credentials",
             AuditAction::AuthzRefused => "authz.refused",
         }
     }
@@ -145,6 +151,8 @@ impl AuditAction {
             AuditAction::UserDisable => "停用账号",
             AuditAction::UserEnable => "启用账号",
             AuditAction::GroupSet => "设置督导组所督导的单位",
+            AuditAction::UserUnlock => "解锁账号",
+            AuditAction::CredentialsRevoke => "注销全部会话与令牌",
             AuditAction::AuthzRefused => "越权操作被拒绝",
         }
     }

@@ -182,7 +182,7 @@ fn audiences(user: &User) -> Vec<(&'static str, String)> {
         Role::Admin | Role::Recorder => Some(Audience::Office),
         Role::Unit => Some(Audience::Unit(user.unit.as_deref().unwrap_or_default())),
         Role::Assessor => Some(Audience::Group(user.group.as_deref().unwrap_or_default())),
-        Role::Leader => None,
+        Role::Leader | Role::Sysadmin | Role::Secadmin | Role::Auditor => None,
     };
     std::iter::once(Audience::All)
         .chain(own)
@@ -447,7 +447,7 @@ fn reminders(state: &PeriodState, user: &User, now: &str) -> Vec<Notice> {
                 );
             }
         }
-        Role::Leader => {}
+        Role::Leader | Role::Sysadmin | Role::Secadmin | Role::Auditor => {}
     }
     out
 }

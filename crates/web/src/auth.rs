@@ -130,6 +130,8 @@ pub(crate) async fn caller(
 pub struct Authed {
     pub user: User,
     pub actor: Actor,
+    /// How administration is divided in this installation (from the service's settings).
+    pub duties: access::Duties,
 }
 
 impl FromRequestParts<AppState> for Authed {
@@ -165,6 +167,7 @@ impl FromRequestParts<AppState> for Authed {
         let a = Authed {
             actor: Actor::new(c.user.name.clone(), source_of(parts)),
             user: c.user,
+            duties: state.duties,
         };
         parts.extensions.insert(a.clone());
         Ok(a)
@@ -175,9 +178,43 @@ impl Authed {
     fn subject(&self) -> Subject<'_> {
         Subject {
             role: self.user.role,
+            duties: self.duties,
             unit: self.user.unit.as_deref(),
             supervises: &self.user.supervises,
         }
+    }
+
+    /// Whether the user may do `action` (account management or security) to an account of role
+    /// `target`, by the core's rule.
+    pub fn may_on_account(&self, action: Action, target: lvzhi_core::access::Role) -> bool {
+        access::on_account(&self.subject(), action, target)
+    }
+
+    /// Refuses with 403 (audited) unless the user may do `action` to `target`'s account.
+    pub async fn check_account(
+        &self,
+        s: &AppState,
+        action: Action,
+        target: &User,
+    ) -> Result<(), ApiError> {
+        self.check(s, action, None).await?;
+        if self.may_on_account(action, target.role) {
+            return Ok(());
+        }
+        if let Err(e) = s
+            .store
+            .audit_refusal(
+                &self.actor,
+                action.label(),
+                &format!("user:{}", target.name),
+            )
+            .await
+        {
+            tracing::error!(error = %e, "could not audit a refusal");
+        }
+        Err(ApiError::forbidden(
+            "三员分立：管理员账号只能由运维人员在服务器上用命令行管理",
+        ))
     }
 
     /// Whether the user may do `action` (on `unit`), by the core's matrix.

@@ -37,6 +37,10 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Login attempts allowed per source address and minute.
     pub login_attempts_per_minute: u32,
+    /// Served over HTTPS by this process (`serve --tls-cert`): answers carry HSTS.
+    pub https: bool,
+    /// 三员分立 or not (`serve --separation-of-duties`).
+    pub duties: lvzhi_core::access::Duties,
     /// Login attempts per source address in the current minute (this instance's count).
     pub login_attempts: std::sync::Arc<
         std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
@@ -50,6 +54,8 @@ impl AppState {
             password_max_age_days: Some(90),
             secure_cookies: true,
             login_attempts_per_minute: LOGIN_ATTEMPTS_PER_MINUTE,
+            duties: lvzhi_core::access::Duties::Combined,
+            https: false,
             login_attempts: std::sync::Arc::default(),
         }
     }
@@ -125,6 +131,7 @@ pub fn app(state: AppState) -> Router {
         ),
         ("cache-control", "no-store"),
     ];
+    let https = state.https;
     let mut router = api::routes()
         .merge(pages::routes())
         .fallback(not_found)
@@ -136,8 +143,18 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static(value),
         ));
     }
+    if https {
+        // Browsers that once reached the service over HTTPS never try plain HTTP for a year.
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("strict-transport-security"),
+            HeaderValue::from_static(HSTS),
+        ));
+    }
     router
 }
+
+/// The HSTS header's value when the service serves HTTPS itself.
+pub const HSTS: &str = "max-age=31536000";
 
 /// What answers an unknown address: JSON under `/api/`, a page elsewhere.
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {

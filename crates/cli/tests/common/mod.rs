@@ -107,12 +107,21 @@ pub fn start(data: &std::path::Path, demo: bool) -> Server {
 
 /// A server on port 0 over the data folder as it is (`demo`: with the sample year).
 pub fn start_store(data: &std::path::Path, demo: bool) -> Server {
+    start_with(data, if demo { &["--demo"] } else { &[] }, &[]).0
+}
+
+/// A server on port 0 over the data folder with more arguments and environment variables;
+/// answers it and what it printed before its address (which is `http://` or `https://`).
+pub fn start_with(
+    data: &std::path::Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> (Server, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lvzhi"));
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--data"])
-        .arg(data);
-    if demo {
-        cmd.arg("--demo");
-    }
+        .arg(data)
+        .args(args)
+        .envs(envs.iter().copied());
     let mut child = cmd
         .env("LVZHI_ADMIN_PASSWORD", "Admin-Pass-2022")
         .env("RUST_LOG", "warn")
@@ -124,9 +133,12 @@ pub fn start_store(data: &std::path::Path, demo: bool) -> Server {
     let out = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(out).lines();
     let deadline = Instant::now() + Duration::from_secs(30);
+    let mut printed = String::new();
     while Instant::now() < deadline {
         let Some(Ok(line)) = lines.next() else { break };
-        if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(rest) = line.split("://127.0.0.1:").nth(1) {
             let port = rest
                 .split_whitespace()
                 .next()
@@ -134,7 +146,7 @@ pub fn start_store(data: &std::path::Path, demo: bool) -> Server {
                 .expect("port");
             // Keep draining stdout so the server never blocks on it.
             std::thread::spawn(move || for _ in lines {});
-            return Server { child, port };
+            return (Server { child, port }, printed);
         }
     }
     let _ = child.kill();

@@ -91,7 +91,9 @@ async fn change_password(
 }
 
 async fn list_users(a: Authed, State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
-    a.check(&s, Action::ManageAccounts, None).await?;
+    if !a.may(Action::ManageSecurity, None) {
+        a.check(&s, Action::ManageAccounts, None).await?;
+    }
     Ok(Json(json!({"users": s.store.users().await?})))
 }
 
@@ -123,6 +125,11 @@ async fn create_user(
             format!("角色只能是 {}", Role::codes()),
         )
     })?;
+    if !a.may_on_account(Action::ManageAccounts, role) {
+        return Err(ApiError::forbidden(
+            "三员分立：管理员账号只能由运维人员在服务器上用命令行创建",
+        ));
+    }
     let (password, generated) = match b.password {
         Some(p) => (p, false),
         None => (lvzhi_store::generate_password(), true),
@@ -154,6 +161,12 @@ struct PatchUserBody {
     /// `true`: set a generated password (returned once, to be changed at the next login).
     #[serde(default)]
     reset_password: bool,
+    /// `true`: lift a lock.
+    #[serde(default)]
+    unlock: bool,
+    /// `true`: end every session and revoke every API token of the user.
+    #[serde(default)]
+    revoke_credentials: bool,
 }
 
 async fn patch_user(
@@ -162,7 +175,24 @@ async fn patch_user(
     Path(name): Path<String>,
     Body(b): Body<PatchUserBody>,
 ) -> Result<Json<Value>, ApiError> {
-    a.check(&s, Action::ManageAccounts, None).await?;
+    let security = b.reset_password || b.unlock || b.revoke_credentials;
+    if b.disabled.is_some() || !security {
+        a.check(&s, Action::ManageAccounts, None).await?;
+    }
+    if security {
+        a.check(&s, Action::ManageSecurity, None).await?;
+    }
+    let target = s
+        .store
+        .user_by_name(&name)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("用户「{name}」不存在")))?;
+    if b.disabled.is_some() {
+        a.check_account(&s, Action::ManageAccounts, &target).await?;
+    }
+    if security {
+        a.check_account(&s, Action::ManageSecurity, &target).await?;
+    }
     if b.disabled == Some(true) && name == a.user.name {
         return Err(ApiError::field(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -172,6 +202,14 @@ async fn patch_user(
     }
     if let Some(d) = b.disabled {
         s.store.set_disabled(&name, d, &a.actor).await?;
+    }
+    if b.unlock {
+        s.store.unlock_user(&name, &a.actor).await?;
+    }
+    let mut revoked = None;
+    if b.revoke_credentials {
+        let (sessions, tokens) = s.store.revoke_credentials(&name, &a.actor).await?;
+        revoked = Some(json!({"sessions": sessions, "tokens": tokens}));
     }
     let mut shown = None;
     if b.reset_password {
@@ -184,7 +222,9 @@ async fn patch_user(
         .user_by_name(&name)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("用户「{name}」不存在")))?;
-    Ok(Json(json!({"user": user, "initial_password": shown})))
+    Ok(Json(
+        json!({"user": user, "initial_password": shown, "revoked": revoked}),
+    ))
 }
 
 #[derive(Deserialize)]

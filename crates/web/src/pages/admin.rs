@@ -84,7 +84,7 @@ pub async fn audit(
     v.page("audit.html", "audit", "审计日志", None, ctx)
 }
 
-async fn users_context(s: &AppState) -> Result<Value, PageError> {
+async fn users_context(s: &AppState, v: &Viewer) -> Result<Value, PageError> {
     let users = s.store.users().await?;
     let groups = s.store.groups().await?;
     let mut units: Vec<String> = Vec::new();
@@ -95,8 +95,10 @@ async fn users_context(s: &AppState) -> Result<Value, PageError> {
             }
         }
     }
+    let (accounts, security) = (Action::ManageAccounts, Action::ManageSecurity);
     let roles: Vec<Value> = Role::ALL
         .iter()
+        .filter(|r| v.authed.may_on_account(accounts, **r))
         .map(|r| json!({"value": r.code(), "label": r.label()}))
         .collect();
     Ok(json!({
@@ -104,7 +106,11 @@ async fn users_context(s: &AppState) -> Result<Value, PageError> {
             "name": u.name, "role": u.role.code(), "role_label": u.role.label(),
             "unit": u.unit, "group": u.group, "disabled": u.disabled,
             "must_change": u.must_change_password, "href": format!("/users/{}", encode_component(&u.name)),
+            "manage": v.authed.may_on_account(accounts, u.role),
+            "secure": v.authed.may_on_account(security, u.role),
         })).collect::<Vec<_>>(),
+        "may_accounts": v.may(accounts, None),
+        "may_security": v.may(security, None),
         "groups": groups.iter().map(|(g, u)| json!({"name": g, "units": u})).collect::<Vec<_>>(),
         "units": units,
         "roles": roles,
@@ -112,8 +118,10 @@ async fn users_context(s: &AppState) -> Result<Value, PageError> {
 }
 
 pub async fn users(v: Viewer, State(s): State<AppState>) -> Result<Response, PageError> {
-    v.check(&s, Action::ManageAccounts, None).await?;
-    let ctx = users_context(&s).await?;
+    if !v.may(Action::ManageSecurity, None) {
+        v.check(&s, Action::ManageAccounts, None).await?;
+    }
+    let ctx = users_context(&s, &v).await?;
     v.page("users.html", "users", "用户管理", None, ctx)
 }
 
@@ -155,6 +163,12 @@ pub async fn create_user(
     let Some(role) = Role::parse(f.role.trim()) else {
         return bad("role", "请选择角色");
     };
+    if !v.authed.may_on_account(Action::ManageAccounts, role) {
+        return bad(
+            "role",
+            "三员分立：管理员账号只能由运维人员在服务器上用命令行创建",
+        );
+    }
     let password = lvzhi_store::generate_password();
     match s
         .store
@@ -198,7 +212,23 @@ pub async fn user_action(
     form: Result<axum::Form<UserActionForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
-    v.check(&s, Action::ManageAccounts, None).await?;
+    let action = match f.op.as_str() {
+        "disable" | "enable" => Action::ManageAccounts,
+        _ => Action::ManageSecurity,
+    };
+    v.check(&s, action, None).await?;
+    let Some(target) = s.store.user_by_name(&name).await? else {
+        return notice(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "error",
+            &format!("用户「{name}」不存在"),
+            None,
+        );
+    };
+    v.authed
+        .check_account(&s, action, &target)
+        .await
+        .map_err(|e| v.error(e))?;
     let done = match f.op.as_str() {
         "disable" if name == v.user().name => {
             return notice(
@@ -227,6 +257,18 @@ pub async fn user_action(
                     format!("已重置 {name} 的密码，新密码（只显示这一次，登录后须修改）：{pw}")
                 })
         }
+        "unlock" => s
+            .store
+            .unlock_user(&name, &v.authed.actor)
+            .await
+            .map(|()| format!("已解锁 {name}")),
+        "revoke" => s
+            .store
+            .revoke_credentials(&name, &v.authed.actor)
+            .await
+            .map(|(sessions, tokens)| {
+                format!("已注销 {name} 的 {sessions} 个会话和 {tokens} 个 API 令牌")
+            }),
         _ => {
             return notice(StatusCode::UNPROCESSABLE_ENTITY, "error", "未知操作", None);
         }
@@ -264,7 +306,7 @@ pub async fn set_group(
         .filter(|u| !u.is_empty())
         .map(str::to_owned)
         .collect();
-    let known = users_context(&s).await?["units"].clone();
+    let known = users_context(&s, &v).await?["units"].clone();
     if let Some(u) = units
         .iter()
         .find(|u| !known.as_array().is_some_and(|k| k.iter().any(|x| x == *u)))

@@ -84,6 +84,17 @@ pub async fn list(
     let y = year_of(&s, q.year.as_deref()).await?;
     let rubric = &y.state.rubric;
     let all = v.may(Action::ReadRecords, None);
+    // Someone who may read no unit's records (an administrator of 三员分立) is refused, not shown
+    // an empty list.
+    if !all
+        && !y
+            .state
+            .units
+            .iter()
+            .any(|u| v.may(Action::ReadRecords, Some(&u.name)))
+    {
+        v.check(&s, Action::ReadRecords, None).await?;
+    }
     let rule = q.rule.clone().filter(|r| !r.is_empty());
     let status = q.status.clone().filter(|r| !r.is_empty());
     let needle = q.q.clone().unwrap_or_default();

@@ -439,6 +439,7 @@ impl FromRequestParts<AppState> for Viewer {
         let authed = Authed {
             actor: Actor::new(c.user.name.clone(), source_of(parts)),
             user: c.user,
+            duties: state.duties,
         };
         parts.extensions.insert(authed.clone());
         let unread = if parts.method == axum::http::Method::GET && !htmx {
@@ -519,6 +520,20 @@ impl Viewer {
     fn nav(&self) -> Vec<Value> {
         let u = self.user();
         let mut items = Vec::new();
+        if u.role.is_administrator() {
+            // 三员分立: each administrator sees its own part, and the rubric.
+            if self.may(Action::ManageAccounts, None) || self.may(Action::ManageSecurity, None) {
+                items.push(("/users", "用户管理", "users"));
+            }
+            if self.may(Action::ReadAudit, None) {
+                items.push(("/audit", "审计日志", "audit"));
+            }
+            items.push(("/rubric", "细则", "rubric"));
+            return items
+                .into_iter()
+                .map(|(href, label, key)| json!({"href": href, "label": label, "key": key}))
+                .collect();
+        }
         if self.may(Action::ReadResults, None) {
             items.push(("/overview", "总览", "overview"));
         }
@@ -552,7 +567,7 @@ impl Viewer {
         if self.may(Action::ReadAudit, None) {
             items.push(("/audit", "审计日志", "audit"));
         }
-        if self.may(Action::ManageAccounts, None) {
+        if self.may(Action::ManageAccounts, None) || self.may(Action::ManageSecurity, None) {
             items.push(("/users", "用户管理", "users"));
         }
         items
@@ -623,6 +638,8 @@ fn landing(u: &User) -> String {
     match (u.role, &u.unit) {
         (Role::Unit, Some(unit)) => format!("/units/{}", encode_component(unit)),
         (Role::Assessor, _) => "/assess".into(),
+        (Role::Sysadmin | Role::Secadmin, _) => "/users".into(),
+        (Role::Auditor, _) => "/audit".into(),
         _ => "/overview".into(),
     }
 }
