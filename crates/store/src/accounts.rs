@@ -662,20 +662,40 @@ impl Store {
 
     /// Disables or re-enables an account; a disabled account's tokens and sessions stop working.
     pub async fn set_disabled(&self, name: &str, disabled: bool, actor: &Actor) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
-            .bind(i64::from(disabled))
-            .bind(name)
-            .execute(&mut **tx)
-            .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::NotFound(format!("用户「{name}」不存在")));
-        }
         let action = if disabled {
             AuditAction::UserDisable
         } else {
             AuditAction::UserEnable
         };
+        self.update_user(
+            name,
+            "disabled = $2",
+            Some(i64::from(disabled)),
+            action,
+            actor,
+        )
+        .await
+    }
+
+    /// One change to an account's row (`set` binds `$2` to `value` when given), with its audit
+    /// entry, in one write; the account must exist.
+    async fn update_user(
+        &self,
+        name: &str,
+        set: &str,
+        value: Option<i64>,
+        action: AuditAction,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let sql = format!("UPDATE users SET {set} WHERE name = $1");
+        let mut q = sqlx::query(&sql).bind(name);
+        if let Some(v) = value {
+            q = q.bind(v);
+        }
+        if q.execute(&mut **tx).await?.rows_affected() != 1 {
+            return Err(StoreError::NotFound(format!("用户「{name}」不存在")));
+        }
         audit::append(&mut tx, actor, action, &format!("user:{name}"), None, None).await?;
         tx.commit().await?;
         self.tokens
@@ -725,26 +745,9 @@ impl Store {
 
     /// Lifts a lock (the failed-login count starts again), without touching the password.
     pub async fn unlock_user(&self, name: &str, actor: &Actor) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let done =
-            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE name = $1")
-                .bind(name)
-                .execute(&mut **tx)
-                .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::NotFound(format!("用户「{name}」不存在")));
-        }
-        audit::append(
-            &mut tx,
-            actor,
-            AuditAction::UserUnlock,
-            &format!("user:{name}"),
-            None,
-            None,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let set = "failed_logins = 0, locked_until = NULL";
+        self.update_user(name, set, None, AuditAction::UserUnlock, actor)
+            .await
     }
 
     /// Ends every session and revokes every API token of a user (a lost laptop, a leaked token):
