@@ -626,7 +626,7 @@ pub async fn restore(args: &StoreArgs, file: &Path, force: bool) -> anyhow::Resu
         }
     }
     std::fs::copy(file, &target).with_context(|| format!("无法复制 {}", file.display()))?;
-    let (_, store) = args.open().await?;
+    let (cfg, store) = args.open().await?;
     let v = store
         .verify_audit()
         .await
@@ -639,6 +639,18 @@ pub async fn restore(args: &StoreArgs, file: &Path, force: bool) -> anyhow::Resu
         file.display(),
         v.entries
     );
+    // The restored trail replaces the one earlier checkpoints describe: a signed marker says so,
+    // and `audit verify` compares the trail with the checkpoints from here on.
+    if lvzhi_store::Seal::exists(&cfg.key_dir) {
+        let cp = store
+            .checkpoint(lvzhi_store::CheckpointReason::Restore)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!(
+            "已写入恢复备份的检查点（第 {} 条）：此前的检查点描述的是被替换的数据，不再用于核对。",
+            cp.entry
+        );
+    }
     Ok(())
 }
 

@@ -164,6 +164,10 @@ fn separation_of_duties_from_the_command_line() {
         assert!(printed.contains(name), "{printed}");
     }
     assert!(printed.contains("三员分立"), "{printed}");
+    // The first start made the office's key pair and a checkpoint of the trail it wrote.
+    assert!(data.join("keys").join(lvzhi_seal::PUBLIC_KEY_FILE).exists());
+    let checkpoints = std::fs::read_to_string(data.join("audit-checkpoints.jsonl")).expect("file");
+    assert_eq!(checkpoints.lines().count(), 1, "{checkpoints}");
     // Tokens made by the operator at the command line.
     let token = |user: &str| {
         let r = lvzhi(

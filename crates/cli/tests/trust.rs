@@ -352,3 +352,49 @@ fn audit_verify_catches_a_cut_tail_against_any_copy_of_the_checkpoints() {
         forged.stderr
     );
 }
+
+/// A restored backup replaces the trail that earlier checkpoints describe: `restore` writes a signed
+/// marker, and `audit verify` sets the earlier checkpoints aside (and says how many) instead of
+/// calling the restored trail cut.
+#[test]
+fn a_restore_retires_the_checkpoints_of_the_replaced_trail() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data");
+    common::open_2022(&data);
+    let d = arg(&data);
+    let backup = dir.path().join("before.db");
+    assert_eq!(lvzhi(&["key", "init", "--data", d], dir.path()).code, 0);
+    let b = lvzhi(&["backup", "--out", arg(&backup), "--data", d], dir.path());
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    // Work after the backup, with its checkpoint (the publication writes one).
+    let p = lvzhi(
+        &[
+            "period",
+            "publish",
+            "--year",
+            "2022",
+            "--reason",
+            "审定；另行补充",
+            "--acknowledge",
+            "--data",
+            d,
+        ],
+        dir.path(),
+    );
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    let r = lvzhi(
+        &["restore", arg(&backup), "--force", "--data", d],
+        dir.path(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("已写入恢复备份的检查点"), "{}", r.stdout);
+    let v = lvzhi(&["audit", "verify", "--data", d], dir.path());
+    assert_eq!(v.code, 0, "{}", v.stdout);
+    assert!(
+        v.stdout.contains("与 1 个检查点一致")
+            && v.stdout.contains("另有 1 个检查点早于最近一次恢复备份"),
+        "{}",
+        v.stdout
+    );
+}

@@ -205,6 +205,8 @@ async fn each_administrator_does_its_own_part_and_nothing_else() {
         ("secadmin", "POST", records, Some(RECORD.into()), F),
         // The audit administrator: the trail, and nothing else.
         ("auditor", "GET", audit, None, OK),
+        ("auditor", "GET", "/api/v1/audit/verify?full=true", None, OK),
+        ("admin", "GET", "/api/v1/audit/verify", None, F),
         ("auditor", "GET", users, None, F),
         ("auditor", "POST", users, Some(new_user("u5", "unit")), F),
         (
@@ -273,9 +275,23 @@ async fn each_administrator_does_its_own_part_and_nothing_else() {
             .any(|e| e["action"] == "user.unlock" && e["actor"] == "secadmin"),
         "{trail}"
     );
-    // And the replay explains every account the administrators touched.
-    let unexplained = t.store.replay_audit(20).await.expect("replay");
-    assert!(unexplained.is_empty(), "{unexplained:?}");
+    // And the replay explains every account the administrators touched: the auditor verifies it.
+    let (s, v) = call(&t, "auditor", "GET", "/api/v1/audit/verify?full=true", None).await;
+    assert_eq!(s, OK, "{v}");
+    assert_eq!(v["sound"], true, "{v}");
+    assert_eq!(v["replayed"], true, "{v}");
+    sqlx::query("UPDATE users SET role = 'admin' WHERE name = 'fgw'")
+        .execute(t.store.pool())
+        .await
+        .expect("tamper");
+    let (_, v) = call(&t, "auditor", "GET", "/api/v1/audit/verify?full=true", None).await;
+    assert_eq!(v["sound"], false, "{v}");
+    assert!(
+        v["findings"].as_array().is_some_and(|f| f
+            .iter()
+            .any(|l| l.as_str().is_some_and(|l| l.contains("账号「fgw」")))),
+        "{v}"
+    );
 }
 
 #[tokio::test]

@@ -586,6 +586,10 @@ fn confirm_appeal_decide_and_publish_through_the_pages() {
         .to_owned();
     let (_, _, page) = get(&admin, "/publish/1");
     assert!(page.contains(&hash), "{page}");
+    assert!(
+        page.contains("id=\"signature-fingerprint\""),
+        "the page shows the signature: {page}"
+    );
     // After publication the pages refuse writes too.
     let (status, _, html) = post(
         &admin,
@@ -625,6 +629,11 @@ fn confirm_appeal_decide_and_publish_through_the_pages() {
             .to_string()
             .contains(&format!("安委办 SM2 签名指纹：{fingerprint}"))),
         "the ranking table carries the signature's fingerprint"
+    );
+    let (_, _, page) = get(&admin, "/publish/1");
+    assert!(
+        page.contains(fingerprint),
+        "the page shows the same fingerprint"
     );
 }
 

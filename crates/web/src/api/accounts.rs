@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{name}", patch(patch_user))
         .route("/api/v1/groups/{name}", put(put_group))
         .route("/api/v1/audit", get(audit))
+        .route("/api/v1/audit/verify", get(audit_verify))
         .route("/api/v1/notifications", get(notifications))
         .route("/api/v1/notifications/seen", post(seen))
 }
@@ -243,6 +244,29 @@ async fn put_group(
     s.store.set_group_units(&name, &b.units, &a.actor).await?;
     Ok(Json(
         json!({"group": name, "units": s.store.group_units(&name).await?}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyQuery {
+    /// Also replay the tables against the trail (reads every record).
+    #[serde(default)]
+    full: bool,
+}
+
+/// The audit check: the chain, the service's checkpoints, and with `full=true` the tables replayed
+/// against the trail.
+async fn audit_verify(
+    a: Authed,
+    State(s): State<AppState>,
+    q: Result<Query<VerifyQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    a.check(&s, Action::ReadAudit, None).await?;
+    let Query(q) = q.map_err(|e| bad_query(&e, "full"))?;
+    let (sound, findings) = s.store.own_audit_report(q.full).await?;
+    Ok(Json(
+        json!({"sound": sound, "findings": findings, "replayed": q.full}),
     ))
 }
 

@@ -327,6 +327,7 @@ pub async fn publish_page(
         "incomplete_total": list.incomplete.len(),
         "publications": pubs.iter().rev().map(|p| json!({
             "seq": p.seq, "hash": p.hash, "at": p.published_at, "by": p.published_by, "reason": p.reason,
+            "signature": p.signature_fingerprint,
         })).collect::<Vec<_>>(),
     });
     v.page("publish.html", "publish", "发布", Some(&y), ctx)
@@ -430,7 +431,9 @@ pub async fn publication(
         })?;
     let changes = s.store.publication_diff(y.year, seq).await?;
     let ctx = json!({
-        "p": {"seq": info.seq, "hash": info.hash, "at": info.published_at, "by": info.published_by, "reason": info.reason},
+        "p": {"seq": info.seq, "hash": info.hash, "at": info.published_at, "by": info.published_by, "reason": info.reason,
+              "signature": info.signature_fingerprint},
+        "signature_href": format!("/api/v1/periods/{}/publications/{seq}/signature", y.year),
         "changes": changes,
         "first": seq == 1,
         "json_href": format!("/api/v1/periods/{}/publications/{seq}", y.year),
