@@ -14,6 +14,10 @@ pub const REASON_MAX: usize = 2000;
 
 /// The most characters of an account's name.
 pub const USERNAME_MAX: usize = 64;
+/// What separates a unit's tags in a file cell, and so what no tag may contain.
+pub const TAG_SEPARATORS: [char; 5] = [';', '；', ',', '，', '、'];
+/// The most characters of one tag.
+pub const TAG_MAX: usize = 32;
 
 /// A record as entered (a form, a JSON body, a row of a file): figures as text, for the ledger's
 /// checks, and the texts that travel with it.

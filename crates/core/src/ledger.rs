@@ -340,7 +340,7 @@ impl Roster {
     }
 
     /// Adds a unit from raw fields (`class` is a class code such as `A`, or its name such as `A类`;
-    /// `tags` are separated by `;`, `；` or `,`).
+    /// `tags` are separated by any of `input::TAG_SEPARATORS`).
     pub fn add(
         &mut self,
         rubric: &Rubric,
@@ -394,7 +394,7 @@ impl Roster {
                 )
             })?;
         let mut tag_list: Vec<String> = Vec::new();
-        for t in tags.split([';', '；', ',', '，']) {
+        for t in tags.split(crate::input::TAG_SEPARATORS) {
             let t = t.trim();
             if !t.is_empty() && !tag_list.iter().any(|x| x == t) {
                 tag_list.push(t.to_owned());

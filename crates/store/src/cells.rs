@@ -324,10 +324,16 @@ pub(crate) fn clean_tags(tags: &[String]) -> Result<Vec<String>> {
     let mut clean: Vec<String> = Vec::new();
     for t in tags {
         let t = t.trim();
-        if t.is_empty() || t.contains([';', '；', ',', '，', '、']) || t.chars().count() > 32 {
+        if t.is_empty()
+            || t.contains(lvzhi_core::input::TAG_SEPARATORS)
+            || t.chars().count() > lvzhi_core::input::TAG_MAX
+        {
             return Err(StoreError::invalid(
                 "tags",
-                format!("标签「{t}」无效：不能为空、不能含分号或逗号、至多 32 字"),
+                format!(
+                    "标签「{t}」无效：不能为空、不能含分号、逗号或顿号、至多 {} 字",
+                    lvzhi_core::input::TAG_MAX
+                ),
             ));
         }
         if !clean.iter().any(|c| c == t) {

@@ -2111,3 +2111,39 @@ async fn whole_numbers_are_read_as_the_openapi_document_says() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert!(body.to_string().contains("#1"), "{body}");
 }
+
+/// Finding 7's last part: the OpenAPI document's tag pattern and the server refuse the same tags —
+/// each separator of `input::TAG_SEPARATORS` inside a tag, a blank tag, one too long — and accept
+/// the same good ones.
+#[tokio::test]
+async fn the_tag_pattern_of_the_openapi_document_is_the_servers_rule() {
+    use lvzhi_core::input::{TAG_MAX, TAG_SEPARATORS};
+    let t = setup().await;
+    let doc: Value = serde_json::from_str(lvzhi_web::OPENAPI).expect("openapi");
+    let item = &doc["components"]["schemas"]["UnitTags"]["properties"]["tags"]["items"];
+    let pattern = regex::Regex::new(item["pattern"].as_str().expect("pattern")).expect("regex");
+    assert_eq!(item["maxLength"].as_u64(), Some(TAG_MAX as u64));
+    let documented = |tag: &str| pattern.is_match(tag) && tag.chars().count() <= TAG_MAX;
+    let uri = "/api/v1/periods/2022/units/%E5%8F%91%E6%94%B9%E5%A7%94";
+    let mut tags: Vec<String> = TAG_SEPARATORS
+        .iter()
+        .map(|c| format!("专委{c}会"))
+        .collect();
+    tags.extend([" ".to_owned(), "专".repeat(TAG_MAX + 1)]);
+    for bad in &tags {
+        assert!(!documented(bad), "the document allows {bad:?}");
+        let body = json!({"tags": [bad]}).to_string();
+        let (s, v, _) = call(&t, "PATCH", uri, Some(&t.admin), Some(&body)).await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the server took {bad:?}: {v}"
+        );
+    }
+    for good in ["专委会", "危化 监管", &"专".repeat(TAG_MAX)] {
+        assert!(documented(good), "the document refuses {good:?}");
+        let body = json!({"tags": [good]}).to_string();
+        let (s, v, _) = call(&t, "PATCH", uri, Some(&t.admin), Some(&body)).await;
+        assert_eq!(s, StatusCode::OK, "the server refused {good:?}: {v}");
+    }
+}
