@@ -224,7 +224,20 @@ fn separation_of_duties_from_the_command_line() {
         200
     );
     drop(server);
-    // A second start finds the three accounts and creates none.
-    let (_again, printed) = start_with(&data, &["--separation-of-duties"], &[]);
-    assert!(!printed.contains("已创建"), "{printed}");
+    // A second start finds the three accounts and creates none; the option from the config file.
+    let config = dir.path().join("lvzhi.toml");
+    std::fs::write(
+        &config,
+        "separation_of_duties = true\ncheckpoint_interval_minutes = 0\n",
+    )
+    .expect("config");
+    let (again, printed) = start_with(&data, &["--config", config.to_str().expect("p")], &[]);
+    assert!(
+        !printed.contains("已创建") && printed.contains("三员分立"),
+        "{printed}"
+    );
+    assert_eq!(
+        http(again.port, "GET", "/api/v1/audit", &admin, None).0,
+        403
+    );
 }

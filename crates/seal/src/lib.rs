@@ -391,11 +391,13 @@ pub fn in_force(checkpoints: &[Checkpoint]) -> &[Checkpoint] {
     }
 }
 
-/// Sends a checkpoint to the local system log (`/dev/log`, facility local0, notice), so that a copy
-/// lives where the service's own files do not.
+/// The local system log's socket.
+pub const SYSLOG_SOCKET: &str = "/dev/log";
+
+/// Sends a checkpoint to the local system log's socket (normally [`SYSLOG_SOCKET`]; RFC 3164,
+/// facility local0, notice), so that a copy lives where the service's own files do not.
 #[cfg(unix)]
-pub fn to_syslog(checkpoint: &Checkpoint) -> Result<()> {
-    let socket = Path::new("/dev/log");
+pub fn to_syslog(checkpoint: &Checkpoint, socket: &Path) -> Result<()> {
     let line = format!(
         "<133>lvzhi[{}]: audit-checkpoint entry={} hash={} at={} reason={} key={} sig={}",
         std::process::id(),
@@ -412,7 +414,7 @@ pub fn to_syslog(checkpoint: &Checkpoint) -> Result<()> {
 }
 
 #[cfg(not(unix))]
-pub fn to_syslog(_checkpoint: &Checkpoint) -> Result<()> {
+pub fn to_syslog(_checkpoint: &Checkpoint, _socket: &Path) -> Result<()> {
     Err(SealError::Key("此系统不支持写入系统日志".to_owned()))
 }
 
@@ -485,6 +487,37 @@ mod tests {
         let kept = in_force(&list);
         assert_eq!(kept.len(), 2);
         assert_eq!(kept[0].entry, 20);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_checkpoint_reaches_the_system_log_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let seal = Seal::create(&dir.path().join("keys")).unwrap();
+        let socket = dir.path().join("log");
+        let log = std::os::unix::net::UnixDatagram::bind(&socket).unwrap();
+        let cp = Checkpoint::new(
+            &seal,
+            42,
+            "abcd",
+            "2026-01-01T00:00:00Z",
+            CheckpointReason::Manual,
+        );
+        to_syslog(&cp, &socket).unwrap();
+        let mut buf = [0u8; 2048];
+        let n = log.recv(&mut buf).unwrap();
+        let line = String::from_utf8_lossy(&buf[..n]);
+        assert!(
+            line.starts_with("<13")
+                && line.contains("entry=42 hash=abcd")
+                && line.contains(&cp.signature),
+            "{line}"
+        );
+        // No log listening: an error naming the socket, never a panic.
+        let err = to_syslog(&cp, &dir.path().join("none"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("none"), "{err}");
     }
 
     #[test]

@@ -190,7 +190,8 @@ impl Store {
         let cp = Checkpoint::new(&anchor.seal, entry, &hash, &self.now(), reason);
         anchor.log.append(&cp).map_err(seal_error)?;
         if anchor.syslog
-            && let Err(e) = lvzhi_seal::to_syslog(&cp)
+            && let Err(e) =
+                lvzhi_seal::to_syslog(&cp, std::path::Path::new(lvzhi_seal::SYSLOG_SOCKET))
         {
             tracing::warn!("检查点未能写入系统日志：{e}");
         }
