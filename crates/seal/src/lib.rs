@@ -115,6 +115,12 @@ impl Seal {
             )));
         }
         std::fs::create_dir_all(dir).map_err(io(dir))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(io(dir))?;
+        }
         let secret = sm2::SecretKey::generate();
         let pem = secret
             .to_pkcs8_pem(LineEnding::LF)
@@ -442,6 +448,8 @@ mod tests {
                 .permissions()
                 .mode();
             assert_eq!(mode & 0o077, 0, "the private key is its owner's only");
+            let dir_mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
+            assert_eq!(dir_mode & 0o077, 0, "and so is its folder");
         }
     }
 
