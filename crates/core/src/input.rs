@@ -1,7 +1,8 @@
 //! What a person writes into the year's ledger, parsed once at the edge: a new record as entered (its
 //! figures go to the ledger's checks, its texts are checked here), the reasons every decision must
-//! carry, and the limits of each text. The API, the pages, the imports and the command line all call
-//! these, so a limit is written once. This module does no IO.
+//! carry, the limits of each text, and the names people read for stored fields. The API, the pages,
+//! the imports, the store's audit replay and the command line all call these, so a limit or a label
+//! is written once. This module does no IO.
 
 use crate::ledger::{Field, LedgerError, Problem, RecordFields};
 
@@ -118,6 +119,61 @@ pub fn reason(text: &str) -> Result<&str, Problem> {
     }
     check_text(t, REASON_MAX)?;
     Ok(t)
+}
+
+/// The name of a field of a stored row or an audit entry, as people read it: an input field by
+/// its label ([`crate::Field::label`]), the rest (lifecycle and bookkeeping columns) here. The
+/// audit page and the store's replay of the trail both name fields by it.
+pub fn stored_field_label(key: &str) -> Option<&'static str> {
+    if let Some(f) = Field::parse(key) {
+        return Some(f.label());
+    }
+    Some(match key {
+        "id" => "编号",
+        "status" => "状态",
+        "revoked_reason" => "撤销理由",
+        "revoked_by" => "撤销人",
+        "revoked_at" => "撤销时间",
+        "replaces" => "更正或改判自记录",
+        "replacement" => "改判为记录",
+        "created_by" => "录入人",
+        "created_at" => "录入时间",
+        "confirmed_by" => "确认人",
+        "confirmed_at" => "确认时间",
+        "version" => "版本",
+        "decision" => "决定",
+        "decision_reason" => "决定理由",
+        "decided_by" => "决定人",
+        "decided_at" => "决定时间",
+        "deadline" => "期限",
+        "appealed_by" => "申诉人",
+        "appealed_at" => "申诉时间",
+        "record_id" => "记录",
+        "year" => "年度",
+        "units" => "单位数",
+        "records" => "记录数",
+        "assessments" => "打分数",
+        "metrics" => "指标数",
+        "label" => "导入说明",
+        "file" => "文件",
+        "sha256" => "文件校验值",
+        "rubric" => "细则",
+        "rubric_hash" => "细则版本",
+        "hash" => "校验值",
+        "seq" => "发布次序",
+        "acknowledged" => "确认的例外",
+        "appeal_days" => "申诉期（天）",
+        "decision_days" => "决定期限（天）",
+        "refused" => "被拒绝的操作",
+        "role" => "角色",
+        "group" => "所属督导组",
+        "disabled" => "已停用",
+        "carry_from" => "名册结转自",
+        "title" => "标题",
+        "sessions" => "注销的会话数",
+        "tokens" => "撤销的令牌数",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -240,6 +240,16 @@ pub enum CheckpointReason {
 }
 
 impl CheckpointReason {
+    /// The reason's code, as the file stores it and the signature covers it.
+    pub fn code(self) -> &'static str {
+        match self {
+            CheckpointReason::Interval => "interval",
+            CheckpointReason::Publication => "publication",
+            CheckpointReason::Manual => "manual",
+            CheckpointReason::Restore => "restore",
+        }
+    }
+
     /// The reason in Chinese.
     pub fn label(self) -> &'static str {
         match self {
@@ -270,10 +280,7 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// The exact text signed: a format line, then number, hash, time and reason, one per line.
     pub fn signed_text(entry: i64, hash: &str, at: &str, reason: CheckpointReason) -> String {
-        let reason = serde_json::to_value(reason)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let reason = reason.code();
         format!("lvzhi-checkpoint-1\n{entry}\n{hash}\n{at}\n{reason}\n")
     }
 
@@ -526,6 +533,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("none"), "{err}");
+    }
+
+    #[test]
+    fn a_reasons_code_is_what_the_file_stores() {
+        for r in [
+            CheckpointReason::Interval,
+            CheckpointReason::Publication,
+            CheckpointReason::Manual,
+            CheckpointReason::Restore,
+        ] {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.code());
+        }
     }
 
     #[test]

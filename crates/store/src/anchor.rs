@@ -347,7 +347,7 @@ impl Store {
                     push(format!(
                         "扣分记录 #{}：{}与审计链第 {entry} 条记载的不同",
                         stored.id,
-                        content_label(field)
+                        lvzhi_core::input::stored_field_label(field).unwrap_or("内容")
                     ));
                 }
             }
@@ -539,16 +539,6 @@ const RECORD_CONTENT: [&str; 10] = [
     "created_by",
     "created_at",
 ];
-
-/// A record field's name for people: the file contract's heading, or the three the store adds.
-fn content_label(field: &str) -> &'static str {
-    match field {
-        "replaces" => "所替代的记录",
-        "created_by" => "录入人",
-        "created_at" => "录入时间",
-        other => lvzhi_core::Field::parse(other).map_or("内容", lvzhi_core::Field::label),
-    }
-}
 
 /// What the trail says a record is.
 struct KnownRecord {

@@ -201,20 +201,32 @@ impl Authed {
         if self.may_on_account(action, target.role) {
             return Ok(());
         }
+        self.audit_refusal(s, action, &format!("user:{}", target.name))
+            .await;
+        Err(ApiError::forbidden(ADMINISTRATOR_ACCOUNTS))
+    }
+
+    /// Refuses (403, audited as a refusal of the first) unless the user may do one of `actions`
+    /// on the whole period (the list of accounts is for either administrator of accounts).
+    pub async fn check_any(&self, s: &AppState, actions: &[Action]) -> Result<(), ApiError> {
+        if actions.iter().any(|a| self.may(*a, None)) {
+            return Ok(());
+        }
+        match actions.first() {
+            Some(first) => self.check(s, *first, None).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Writes a refusal into the trail (a failure to write it is logged, never shown).
+    async fn audit_refusal(&self, s: &AppState, action: Action, target: &str) {
         if let Err(e) = s
             .store
-            .audit_refusal(
-                &self.actor,
-                action.label(),
-                &format!("user:{}", target.name),
-            )
+            .audit_refusal(&self.actor, action.label(), target)
             .await
         {
             tracing::error!(error = %e, "could not audit a refusal");
         }
-        Err(ApiError::forbidden(
-            "三员分立：管理员账号只能由运维人员在服务器上用命令行管理",
-        ))
     }
 
     /// Whether the user may do `action` (on `unit`), by the core's matrix.
@@ -234,16 +246,14 @@ impl Authed {
             return Ok(());
         }
         let target = unit.map_or_else(|| "period".to_owned(), |u| format!("unit:{u}"));
-        if let Err(e) = s
-            .store
-            .audit_refusal(&self.actor, action.label(), &target)
-            .await
-        {
-            tracing::error!(error = %e, "could not audit a refusal");
-        }
+        self.audit_refusal(s, action, &target).await;
         Err(ApiError::forbidden(action.label()))
     }
 }
+
+/// Why an administrator's account is refused to the service with the duties separated.
+pub const ADMINISTRATOR_ACCOUNTS: &str =
+    "三员分立：管理员账号只能由运维人员在服务器上用命令行创建和管理";
 
 /// A session begun: the user and the cookie that carries it.
 pub(crate) struct LoggedIn {

@@ -92,58 +92,6 @@ pub fn entity(e: &str) -> String {
     }
 }
 
-/// The name of a field of a stored row, as people read it: an input field by the core's label,
-/// the rest (lifecycle and bookkeeping columns) here.
-fn field_name(key: &str) -> Option<&'static str> {
-    if let Some(f) = lvzhi_core::Field::parse(key) {
-        return Some(f.label());
-    }
-    Some(match key {
-        "id" => "编号",
-        "status" => "状态",
-        "revoked_reason" => "撤销理由",
-        "revoked_by" => "撤销人",
-        "revoked_at" => "撤销时间",
-        "replaces" => "更正或改判自记录",
-        "replacement" => "改判为记录",
-        "created_by" => "录入人",
-        "created_at" => "录入时间",
-        "confirmed_by" => "确认人",
-        "confirmed_at" => "确认时间",
-        "version" => "版本",
-        "decision" => "决定",
-        "decision_reason" => "决定理由",
-        "decided_by" => "决定人",
-        "decided_at" => "决定时间",
-        "deadline" => "期限",
-        "appealed_by" => "申诉人",
-        "appealed_at" => "申诉时间",
-        "record_id" => "记录",
-        "year" => "年度",
-        "units" => "单位数",
-        "records" => "记录数",
-        "assessments" => "打分数",
-        "metrics" => "指标数",
-        "label" => "导入说明",
-        "file" => "文件",
-        "sha256" => "文件校验值",
-        "rubric" => "细则",
-        "rubric_hash" => "细则版本",
-        "hash" => "校验值",
-        "seq" => "发布次序",
-        "acknowledged" => "确认的例外",
-        "appeal_days" => "申诉期（天）",
-        "decision_days" => "决定期限（天）",
-        "refused" => "被拒绝的操作",
-        "role" => "角色",
-        "group" => "所属督导组",
-        "disabled" => "已停用",
-        "carry_from" => "名册结转自",
-        "title" => "标题",
-        _ => return None,
-    })
-}
-
 /// A stored value, as people read it: states and roles by their names, times in Beijing.
 fn value_text(key: &str, v: &serde_json::Value) -> String {
     match v {
@@ -170,7 +118,13 @@ fn value_text(key: &str, v: &serde_json::Value) -> String {
             .join("、"),
         serde_json::Value::Object(o) => o
             .iter()
-            .map(|(k, x)| format!("{}：{}", field_name(k).unwrap_or(k), value_text(k, x)))
+            .map(|(k, x)| {
+                format!(
+                    "{}：{}",
+                    lvzhi_core::input::stored_field_label(k).unwrap_or(k),
+                    value_text(k, x)
+                )
+            })
             .collect::<Vec<_>>()
             .join("；"),
         serde_json::Value::Number(n) => n.to_string(),
@@ -184,7 +138,8 @@ pub fn describe(json: &str) -> Vec<(String, String)> {
             .iter()
             .map(|(k, v)| {
                 (
-                    field_name(k).map_or_else(|| k.clone(), str::to_owned),
+                    lvzhi_core::input::stored_field_label(k)
+                        .map_or_else(|| k.clone(), str::to_owned),
                     value_text(k, v),
                 )
             })

@@ -92,9 +92,8 @@ async fn change_password(
 }
 
 async fn list_users(a: Authed, State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
-    if !a.may(Action::ManageSecurity, None) {
-        a.check(&s, Action::ManageAccounts, None).await?;
-    }
+    a.check_any(&s, &[Action::ManageAccounts, Action::ManageSecurity])
+        .await?;
     Ok(Json(json!({"users": s.store.users().await?})))
 }
 
@@ -127,9 +126,7 @@ async fn create_user(
         )
     })?;
     if !a.may_on_account(Action::ManageAccounts, role) {
-        return Err(ApiError::forbidden(
-            "三员分立：管理员账号只能由运维人员在服务器上用命令行创建",
-        ));
+        return Err(ApiError::forbidden(crate::auth::ADMINISTRATOR_ACCOUNTS));
     }
     let (password, generated) = match b.password {
         Some(p) => (p, false),

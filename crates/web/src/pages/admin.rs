@@ -112,9 +112,10 @@ async fn users_context(s: &AppState, v: &Viewer) -> Result<Value, PageError> {
 }
 
 pub async fn users(v: Viewer, State(s): State<AppState>) -> Result<Response, PageError> {
-    if !v.may(Action::ManageSecurity, None) {
-        v.check(&s, Action::ManageAccounts, None).await?;
-    }
+    v.authed
+        .check_any(&s, &[Action::ManageAccounts, Action::ManageSecurity])
+        .await
+        .map_err(|e| v.error(e))?;
     let ctx = users_context(&s, &v).await?;
     v.page("users.html", "users", "用户管理", None, ctx)
 }
@@ -158,10 +159,7 @@ pub async fn create_user(
         return bad("role", "请选择角色");
     };
     if !v.authed.may_on_account(Action::ManageAccounts, role) {
-        return bad(
-            "role",
-            "三员分立：管理员账号只能由运维人员在服务器上用命令行创建",
-        );
+        return bad("role", crate::auth::ADMINISTRATOR_ACCOUNTS);
     }
     let password = lvzhi_store::generate_password();
     match s

@@ -520,49 +520,40 @@ impl Viewer {
     fn nav(&self) -> Vec<Value> {
         let u = self.user();
         let mut items = Vec::new();
+        let own;
         if u.role.is_administrator() {
-            // 三员分立: each administrator sees its own part, and the rubric.
-            if self.may(Action::ManageAccounts, None) || self.may(Action::ManageSecurity, None) {
-                items.push(("/users", "用户管理", "users"));
+            // 三员分立: an administrator sees its own part (below) and the rubric, no business.
+            items.push(("/rubric", "细则", "rubric"));
+        } else {
+            if self.may(Action::ReadResults, None) {
+                items.push(("/overview", "总览", "overview"));
             }
-            if self.may(Action::ReadAudit, None) {
-                items.push(("/audit", "审计日志", "audit"));
+            if let (Role::Unit, Some(unit)) = (u.role, &u.unit) {
+                own = format!("/units/{}", encode_component(unit));
+                items.push((own.as_str(), "本单位", "sheet"));
+            }
+            items.push(("/records", "扣分记录", "records"));
+            if matches!(u.role, Role::Admin | Role::Assessor) {
+                items.push(("/assess", "督导组打分", "assess"));
+            }
+            if self.may(Action::WriteMetric, None) {
+                items.push(("/metrics", "指标数据", "metrics"));
+            }
+            if self.may(Action::WriteRecords, None)
+                || self.may(Action::WriteMetric, None)
+                || u.role == Role::Assessor
+            {
+                items.push(("/import", "导入", "import"));
             }
             items.push(("/rubric", "细则", "rubric"));
-            return items
-                .into_iter()
-                .map(|(href, label, key)| json!({"href": href, "label": label, "key": key}))
-                .collect();
-        }
-        if self.may(Action::ReadResults, None) {
-            items.push(("/overview", "总览", "overview"));
-        }
-        let own;
-        if let (Role::Unit, Some(unit)) = (u.role, &u.unit) {
-            own = format!("/units/{}", encode_component(unit));
-            items.push((own.as_str(), "本单位", "sheet"));
-        }
-        items.push(("/records", "扣分记录", "records"));
-        if matches!(u.role, Role::Admin | Role::Assessor) {
-            items.push(("/assess", "督导组打分", "assess"));
-        }
-        if self.may(Action::WriteMetric, None) {
-            items.push(("/metrics", "指标数据", "metrics"));
-        }
-        if self.may(Action::WriteRecords, None)
-            || self.may(Action::WriteMetric, None)
-            || u.role == Role::Assessor
-        {
-            items.push(("/import", "导入", "import"));
-        }
-        items.push(("/rubric", "细则", "rubric"));
-        if self.may(Action::ReadResults, None) {
-            items.push(("/whatif", "假设分析", "whatif"));
-        }
-        items.push(("/notifications", "通知", "notices"));
-        if self.may(Action::ManagePeriods, None) {
-            items.push(("/publish", "发布", "publish"));
-            items.push(("/rubrics", "细则版本", "rubrics"));
+            if self.may(Action::ReadResults, None) {
+                items.push(("/whatif", "假设分析", "whatif"));
+            }
+            items.push(("/notifications", "通知", "notices"));
+            if self.may(Action::ManagePeriods, None) {
+                items.push(("/publish", "发布", "publish"));
+                items.push(("/rubrics", "细则版本", "rubrics"));
+            }
         }
         if self.may(Action::ReadAudit, None) {
             items.push(("/audit", "审计日志", "audit"));
