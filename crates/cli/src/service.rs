@@ -143,8 +143,9 @@ pub fn anchor(cfg: &Config, create: bool, syslog: bool) -> anyhow::Result<lvzhi_
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     if created {
         println!(
-            "已创建安委办的 SM2 签名密钥：{}（私钥只在此处，请妥善备份）；公钥指纹 {}",
+            "已创建安委办的 SM2 签名密钥：{}（私钥只在此处，请妥善备份）；{}：{}",
             cfg.key_dir.display(),
+            lvzhi_seal::KEY_FINGERPRINT_LABEL,
             anchor.seal.key_fingerprint()
         );
     }
@@ -1017,8 +1018,8 @@ pub async fn period_publish(
         Ok((p, changes, list)) => {
             println!("已发布 {year} 年度第 {} 次结果。", p.seq);
             println!("快照 SHA-256：{}", p.hash);
-            if let Some(f) = &p.signature_fingerprint {
-                println!("SM2 签名指纹：{f}");
+            if let Some(f) = &p.key_fingerprint {
+                println!("{}：{f}", lvzhi_seal::KEY_FINGERPRINT_LABEL);
             }
             for line in list.lines() {
                 println!("  已确认的例外：{line}");

@@ -20,7 +20,11 @@ pub fn key_init(args: &StoreArgs) -> anyhow::Result<()> {
         private.display()
     );
     println!("公钥：{}（可公开，用于核验发布与检查点）", public.display());
-    println!("公钥指纹：{}", seal.key_fingerprint());
+    println!(
+        "{}：{}",
+        lvzhi_seal::KEY_FINGERPRINT_LABEL,
+        seal.key_fingerprint()
+    );
     Ok(())
 }
 
@@ -29,7 +33,11 @@ pub fn key_show(args: &StoreArgs) -> anyhow::Result<()> {
     let cfg = args.resolve(None)?;
     let seal = Seal::open(&cfg.key_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
     print!("{}", seal.public_key_pem());
-    println!("公钥指纹：{}", seal.key_fingerprint());
+    println!(
+        "{}：{}",
+        lvzhi_seal::KEY_FINGERPRINT_LABEL,
+        seal.key_fingerprint()
+    );
     Ok(())
 }
 
@@ -153,9 +161,9 @@ pub fn publication_verify(
         }
     };
     println!(
-        "公钥指纹 {}，签名指纹 {}，快照 SHA-256 {}",
-        lvzhi_seal::fingerprint(public.as_bytes()),
-        lvzhi_seal::fingerprint(&der),
+        "{}：{}，快照 SHA-256：{}",
+        lvzhi_seal::KEY_FINGERPRINT_LABEL,
+        lvzhi_seal::key_fingerprint(&public).unwrap_or_else(|e| format!("（{e}）")),
         lvzhi_store::sha256_hex(&body)
     );
     match lvzhi_seal::verify(&public, &body, &der) {

@@ -87,11 +87,22 @@ fn a_publication_signature_verifies_with_openssl_both_ways() {
     assert_eq!(published.code, 0, "{}", published.stderr);
     let printed = published
         .stdout
-        .split("SM2 签名指纹：")
+        .split("安委办 SM2 公钥指纹：")
         .nth(1)
         .and_then(|s| s.lines().next())
         .map(|s| s.trim().to_owned())
-        .expect("the signature's fingerprint is printed");
+        .expect("the key's fingerprint is printed");
+    // One key, one fingerprint: what `key init`, `key show` and the publication print is one string.
+    assert_eq!(printed, fingerprint, "publish prints the key's fingerprint");
+    let shown = lvzhi(&["key", "show", "--data", arg(&data)], dir.path());
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert!(
+        shown
+            .stdout
+            .contains(&format!("安委办 SM2 公钥指纹：{fingerprint}")),
+        "{}",
+        shown.stdout
+    );
 
     // The ranking workbook and the 通报 print the fingerprint beside the snapshot's hash.
     let xlsx = dir.path().join("ranking.xlsx");
@@ -114,7 +125,7 @@ fn a_publication_signature_verifies_with_openssl_both_ways() {
         );
         assert_eq!(r.code, 0, "{}", r.stderr);
     }
-    let stamp = format!("安委办 SM2 签名指纹：{printed}");
+    let stamp = format!("安委办 SM2 公钥指纹：{printed}");
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).expect("xlsx");
     let range = calamine::Reader::worksheet_range(&mut wb, "排名").expect("sheet");
     assert!(
@@ -155,7 +166,10 @@ fn a_publication_signature_verifies_with_openssl_both_ways() {
     assert_eq!(v["algorithm"], "SM2-SM3");
     assert_eq!(v["fingerprint"].as_str(), Some(printed.as_str()));
     let public = v["public_key_pem"].as_str().expect("pem");
-    assert_eq!(lvzhi_seal::fingerprint(public.as_bytes()), fingerprint);
+    assert_eq!(
+        lvzhi_seal::key_fingerprint(public).expect("key"),
+        fingerprint
+    );
     let der = lvzhi_seal::from_base64(v["signature_base64"].as_str().expect("b64")).expect("b64");
 
     let w = |name: &str, bytes: &[u8]| {

@@ -463,8 +463,8 @@ fn import_is_all_or_nothing_and_exports_neutralise_formulas() {
     );
 }
 
-#[test]
-fn the_ranking_table_opens_in_libreoffice_with_the_same_figures() {
+/// LibreOffice's binary, or `None` (said loudly; a failure under `CI=true`).
+fn libreoffice() -> Option<&'static str> {
     let lo = ["libreoffice", "soffice"]
         .iter()
         .find(|b| {
@@ -474,7 +474,7 @@ fn the_ranking_table_opens_in_libreoffice_with_the_same_figures() {
                 .is_ok_and(|o| o.status.success())
         })
         .copied();
-    let Some(lo) = lo else {
+    if lo.is_none() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
             "CI=true: LibreOffice is required (apt-get install libreoffice-calc-nogui)"
@@ -482,6 +482,29 @@ fn the_ranking_table_opens_in_libreoffice_with_the_same_figures() {
         eprintln!(
             "\n*** SKIPPED: LibreOffice not found; the exported workbook was not opened. ***\n"
         );
+    }
+    lo
+}
+
+/// Whether poppler's tools are here (said loudly when not; a failure under `CI=true`).
+fn poppler() -> bool {
+    let has = |bin: &str| std::process::Command::new(bin).arg("-v").output().is_ok();
+    let here = has("pdftotext") && has("pdftoppm");
+    if !here {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: poppler-utils (pdftotext, pdftoppm) are required"
+        );
+        eprintln!(
+            "\n*** SKIPPED: pdftotext/pdftoppm not found (apt-get install poppler-utils); the PDF was not read. ***\n"
+        );
+    }
+    here
+}
+
+#[test]
+fn the_ranking_table_opens_in_libreoffice_with_the_same_figures() {
+    let Some(lo) = libreoffice() else {
         return;
     };
     let dir = tempfile::tempdir().expect("tmp");
@@ -570,15 +593,7 @@ fn the_ranking_table_opens_in_libreoffice_with_the_same_figures() {
 
 #[test]
 fn the_notice_lists_every_unit_in_pdf_and_docx() {
-    let has = |bin: &str| std::process::Command::new(bin).arg("-v").output().is_ok();
-    if !has("pdftotext") || !has("pdftoppm") {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true: poppler-utils (pdftotext, pdftoppm) are required"
-        );
-        eprintln!(
-            "\n*** SKIPPED: pdftotext/pdftoppm not found (apt-get install poppler-utils); the PDF was not read. ***\n"
-        );
+    if !poppler() {
         return;
     }
     let dir = tempfile::tempdir().expect("tmp");
@@ -703,4 +718,204 @@ fn the_notice_lists_every_unit_in_pdf_and_docx() {
         );
         assert!(xml.contains(&format!(">{}<", u["total"].as_str().expect("total"))));
     }
+}
+
+/// A word of a PDF page with its box, as `pdftotext -bbox` gives it.
+struct Word {
+    page: usize,
+    x: f64,
+    y: f64,
+    text: String,
+}
+
+/// The words of a PDF and each page's width, through `pdftotext -bbox`.
+fn pdf_words(pdf: &Path) -> (Vec<Word>, Vec<f64>) {
+    let out = std::process::Command::new("pdftotext")
+        .arg("-bbox")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    assert!(out.status.success(), "pdftotext -bbox");
+    let html = String::from_utf8_lossy(&out.stdout);
+    let attr = |tag: &str, name: &str| -> f64 {
+        let at = tag.find(&format!("{name}=\"")).expect(name) + name.len() + 2;
+        tag[at..at + tag[at..].find('"').expect("quote")]
+            .parse()
+            .expect("number")
+    };
+    let (mut words, mut widths) = (Vec::new(), Vec::new());
+    for line in html.lines().map(str::trim) {
+        if line.starts_with("<page ") {
+            widths.push(attr(line, "width"));
+        } else if let Some(rest) = line.strip_prefix("<word ") {
+            let close = rest.find('>').expect(">");
+            let text = rest[close + 1..].trim_end_matches("</word>");
+            words.push(Word {
+                page: widths.len(),
+                x: attr(rest, "xMin"),
+                y: attr(rest, "yMin"),
+                text: text.replace("&amp;", "&"),
+            });
+        }
+    }
+    (words, widths)
+}
+
+/// The ranking workbook of a year with a veto, printed by LibreOffice: every unit's remark lies
+/// inside its own row (between its name's line and the next row's), whole, and the table fills the
+/// page's width (the notes under it no longer shrink the page).
+#[test]
+fn every_remark_prints_inside_its_own_row() {
+    let Some(lo) = libreoffice() else {
+        return;
+    };
+    if !poppler() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let data = d.join("data");
+    let data_s = data.to_str().expect("path");
+    let rubric = repo().join("rubrics/examples/county-departments-2023.toml");
+    let run = lvzhi(
+        &[
+            "period",
+            "open",
+            rubric.to_str().expect("p"),
+            "--yes",
+            "--data",
+            data_s,
+        ],
+        d,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let example = repo().join("examples/county-departments-2023");
+    for t in ["units", "records", "assessments", "metrics"] {
+        let f = example.join(format!("{t}.csv"));
+        let run = lvzhi(
+            &[
+                "import",
+                t,
+                f.to_str().expect("p"),
+                "--year",
+                "2023",
+                "--data",
+                data_s,
+            ],
+            d,
+        );
+        assert_eq!(run.code, 0, "{t}: {}", run.stderr);
+    }
+    let xlsx = d.join("ranking.xlsx");
+    let run = lvzhi(
+        &[
+            "export",
+            "results",
+            "--year",
+            "2023",
+            "--data",
+            data_s,
+            "--out",
+            xlsx.to_str().expect("p"),
+        ],
+        d,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The remarks as the workbook holds them, by unit.
+    let mut wb: Xlsx<_> = calamine::open_workbook(&xlsx).expect("xlsx");
+    let range = wb.worksheet_range("排名").expect("sheet");
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| r.iter().map(ToString::to_string).collect())
+        .collect();
+    let head = rows.iter().find(|r| r[0] == "序号").expect("head row");
+    let remark_col = head.iter().position(|h| h == "备注").expect("备注");
+    // Right of 排名 a row holds its grade (where the rubric has bands) and its remark.
+    let remarks: Vec<(String, String)> = rows
+        .iter()
+        .filter(|r| r[0].parse::<u32>().is_ok())
+        .map(|r| (r[1].clone(), r[6..=remark_col].concat()))
+        .collect();
+    assert_eq!(remarks.len(), 6, "{rows:?}");
+    assert!(
+        remarks
+            .iter()
+            .any(|(u, r)| u == "交通运输局" && r.contains("一票否决")),
+        "{remarks:?}"
+    );
+
+    let conv = std::process::Command::new(lo)
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(d)
+        .arg(&xlsx)
+        .env("HOME", d)
+        .output()
+        .expect("libreoffice runs");
+    assert!(
+        conv.status.success(),
+        "{}",
+        String::from_utf8_lossy(&conv.stderr)
+    );
+    let (words, widths) = pdf_words(&d.join("ranking.pdf"));
+    let head_word = words
+        .iter()
+        .find(|w| w.text == "备注")
+        .expect("备注 printed");
+    let rank_head = words
+        .iter()
+        .find(|w| w.text == "排名" && (w.y - head_word.y).abs() < 1.0)
+        .expect("排名 printed");
+    assert!(
+        head_word.x > 0.6 * widths[head_word.page - 1],
+        "the table fills the page's width: 备注 starts at {} of {}",
+        head_word.x,
+        widths[head_word.page - 1]
+    );
+    // Each row runs from its unit's name down to the next row's first word in the 序号 column (the
+    // next unit, a class caption or the notes).
+    let left = words.iter().map(|w| w.x).fold(f64::MAX, f64::min);
+    let starts: Vec<&Word> = words.iter().filter(|w| w.x < left + 30.0).collect();
+    for (unit, remark) in &remarks {
+        let name = words
+            .iter()
+            .find(|w| &w.text == unit)
+            .unwrap_or_else(|| panic!("{unit} printed"));
+        let next = starts
+            .iter()
+            .filter(|w| w.page == name.page && w.y > name.y + 2.0)
+            .map(|w| w.y)
+            .fold(f64::MAX, f64::min);
+        let mut inside: Vec<&Word> = words
+            .iter()
+            .filter(|w| {
+                w.page == name.page
+                    && w.x > rank_head.x + 12.0
+                    && w.y >= name.y - 2.0
+                    && w.y < next - 2.0
+            })
+            .collect();
+        let printed = reading_order(&mut inside);
+        let expected: String = remark.split_whitespace().collect();
+        assert_eq!(printed, expected, "{unit}'s remark inside its row");
+    }
+}
+
+/// Words joined line by line (words within 4 points of a line's top are on it), left to right.
+fn reading_order(words: &mut [&Word]) -> String {
+    words.sort_by(|a, b| a.y.total_cmp(&b.y));
+    let mut lines: Vec<Vec<&Word>> = Vec::new();
+    for w in words.iter() {
+        match lines.last_mut() {
+            Some(line) if w.y - line[0].y < 4.0 => line.push(w),
+            _ => lines.push(vec![w]),
+        }
+    }
+    lines
+        .iter_mut()
+        .map(|line| {
+            line.sort_by(|a, b| a.x.total_cmp(&b.x));
+            line.iter().map(|w| w.text.as_str()).collect::<String>()
+        })
+        .collect()
 }

@@ -20,7 +20,7 @@ pub use ledger::{
     Date, Field, Ledger, LedgerBuilder, LedgerError, Problem, Record, RecordFields, Roster, Unit,
     UnitBook,
 };
-pub use lifecycle::{Basis, Decision, PeriodStatus, RecordStatus};
+pub use lifecycle::{Basis, Decision, PeriodStatus, RecordStatus, Standing};
 pub use points::{Points, PointsError};
 pub use rubric::{CategoryMode, Rubric, RubricError, RubricErrors, RuleKind};
 pub use score::{ScoreSheets, UnitSheet, score, score_book, score_unit};

@@ -205,9 +205,74 @@ impl Basis {
     }
 }
 
+/// What a result shown to people is, by its period's state: the basis pages, prints and documents
+/// show, and the one wording they use for it. A published period shows its official result (正式);
+/// an open one its provisional result (暂定), saying how many records wait for confirmation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Standing {
+    pub basis: Basis,
+    pub published: bool,
+    /// Records in force the office has not confirmed (the difference between the two bases).
+    pub pending: usize,
+}
+
+impl Standing {
+    pub fn of(status: PeriodStatus, pending: usize) -> Standing {
+        let published = status == PeriodStatus::Published;
+        Standing {
+            basis: if published {
+                Basis::Official
+            } else {
+                Basis::Provisional
+            },
+            published,
+            pending,
+        }
+    }
+
+    /// 正式 or 暂定, to stand before 得分, 监测得分, 等次.
+    pub fn word(self) -> &'static str {
+        if self.published { "正式" } else { "暂定" }
+    }
+
+    /// One sentence saying what the shown result is.
+    pub fn note(self) -> String {
+        match (self.published, self.pending) {
+            (true, 0) => {
+                "本年度结果已发布，以下为正式结果（只计安委办已确认的扣分记录）。".to_owned()
+            }
+            (true, n) => format!(
+                "本年度结果已发布，以下为正式结果（只计安委办已确认的扣分记录；另有 {n} 条未经确认的记录不计入）。"
+            ),
+            (false, 0) => "暂定结果：扣分记录均已确认，尚未发布；发布后以正式结果为准。".to_owned(),
+            (false, n) => format!(
+                "暂定结果：含 {n} 条待安委办确认的扣分记录；正式得分只计已确认的记录，发布以正式结果为准。"
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_published_period_shows_its_official_result_and_says_so() {
+        let p = Standing::of(PeriodStatus::Published, 3);
+        assert_eq!(p.basis, Basis::Official);
+        assert_eq!(p.word(), "正式");
+        assert!(p.note().contains("已发布") && p.note().contains("3 条"));
+        assert!(!p.note().contains("暂定"));
+        let o = Standing::of(PeriodStatus::Open, 2);
+        assert_eq!(o.basis, Basis::Provisional);
+        assert_eq!(o.word(), "暂定");
+        assert!(o.note().contains("2 条待安委办确认"));
+        assert!(
+            !Standing::of(PeriodStatus::Open, 0)
+                .note()
+                .contains("待安委办确认")
+        );
+    }
 
     #[test]
     fn codes_and_labels_round_trip() {

@@ -127,6 +127,19 @@ pub fn ledger_rows(state: &PeriodState, records: &[StoredRecord]) -> Vec<LedgerR
         .collect()
 }
 
+/// The exceptions acknowledged when publication `seq` was made, as its snapshot keeps them.
+async fn acknowledged_at(store: &Store, year: i64, seq: i64) -> Result<Vec<String>, StoreError> {
+    let body = store.publication(year, seq).await?;
+    let v: serde_json::Value = serde_json::from_str(&body)
+        .map_err(|e| StoreError::Corrupt(format!("发布快照无法读取：{e}")))?;
+    Ok(v["acknowledged"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l.as_str().map(str::to_owned))
+        .collect())
+}
+
 fn xlsx_failed(e: &rust_xlsxwriter::XlsxError) -> StoreError {
     StoreError::Corrupt(format!("无法生成工作簿：{e}"))
 }
@@ -140,9 +153,18 @@ pub async fn export(
     format: Format,
 ) -> Result<Vec<u8>, StoreError> {
     let state = store.state(year).await?;
-    // A published period exports its official result with the snapshot's hash; an open one its
-    // provisional result, said to be so.
-    let (basis, stamp) = match store.current_publication(year).await? {
+    // A published period exports its official result with the snapshot's hash (and the exceptions
+    // acknowledged when it was published); an open one its provisional result, said to be so.
+    let standing = state.standing();
+    let publication = match standing.published {
+        true => store.current_publication(year).await?,
+        false => None,
+    };
+    let acknowledged = match &publication {
+        Some(p) => acknowledged_at(store, year, p.seq).await?,
+        None => Vec::new(),
+    };
+    let (basis, stamp) = match publication {
         Some(p) => (
             Basis::Official,
             format!(
@@ -150,16 +172,13 @@ pub async fn export(
                 p.seq,
                 lvzhi_store::clock::beijing_minute(&p.published_at),
                 p.hash,
-                p.signature_fingerprint
+                p.key_fingerprint
                     .as_deref()
-                    .map(|f| format!("，安委办 SM2 签名指纹：{f}"))
+                    .map(|f| format!("，{}：{f}", lvzhi_store::KEY_FINGERPRINT_LABEL))
                     .unwrap_or_default()
             ),
         ),
-        None => (
-            Basis::Provisional,
-            "暂定结果：尚未发布，含待确认的扣分记录".to_owned(),
-        ),
+        None => (standing.basis, standing.note()),
     };
     let sheets = state.sheets_of(basis);
     let xlsx = match what {
@@ -175,6 +194,11 @@ pub async fn export(
         Export::Report => {
             let today = lvzhi_store::clock::beijing_today(&store.now());
             let mut data = lvzhi_office::report::report_data(&state.rubric, sheets, &today);
+            data.notes.extend(
+                acknowledged
+                    .iter()
+                    .map(|line| format!("发布时确认的例外：{line}。")),
+            );
             data.notes.push(stamp);
             // Typesetting takes a few hundred milliseconds: off the async threads.
             return tokio::task::spawn_blocking(move || match format {

@@ -68,9 +68,17 @@ fn formats() -> Formats {
                 .set_align(FormatAlign::Center)
                 .set_background_color("#E8EEF7"),
         ),
-        text: border(Format::new().set_text_wrap()),
-        num: border(Format::new().set_num_format("0.00")),
-        int: border(Format::new().set_align(FormatAlign::Center)),
+        text: border(Format::new().set_text_wrap().set_align(FormatAlign::Top)),
+        num: border(
+            Format::new()
+                .set_num_format("0.00")
+                .set_align(FormatAlign::Top),
+        ),
+        int: border(
+            Format::new()
+                .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::Top),
+        ),
         note: Format::new().set_italic().set_font_color("#555555"),
     }
 }
@@ -93,8 +101,12 @@ fn points(p: lvzhi_core::Points) -> f64 {
 }
 
 /// The official ranking table: 序号, 单位, 类别, 监测得分, 折算得分, 排名, 备注, class by class, titled
-/// with the rubric, for A4. `stamp` is a closing line saying which result this is (a publication
-/// and its snapshot hash, or a provisional result).
+/// with the rubric, for A4 portrait at the page's width. `stamp` is a closing line saying which
+/// result this is (a publication and its snapshot hash, or a provisional result).
+///
+/// Every row is given the height of its wrapped text and its cells are top-aligned, so a long
+/// remark (a veto, say) stays inside its own row in every spreadsheet program; the notes under the
+/// table are merged across the table's width and wrapped, so they never widen the printed page.
 pub fn results_xlsx(
     rubric: &Rubric,
     sheets: &ScoreSheets,
@@ -104,39 +116,33 @@ pub fn results_xlsx(
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("排名")?;
-    // With grade bands, a 等次 column before the notes.
-    let graded = !rubric.grades.is_empty();
-    let mut heads = vec!["序号", "单位", "类别", "监测得分", "折算得分", "排名"];
-    let mut widths = vec![6.0, 30.0, 10.0, 12.0, 12.0, 8.0];
-    if graded {
-        heads.push("等次");
-        widths.push(10.0);
-    }
-    heads.push("备注");
-    widths.push(30.0);
-    let last = (heads.len() - 1) as u16;
-    for (i, w) in widths.iter().enumerate() {
-        ws.set_column_width(i as u16, *w)?;
-    }
+    let cols = RankingColumns::of(rubric);
+    cols.apply(ws)?;
     ws.set_row_height(0, 30)?;
     ws.merge_range(
         0,
         0,
         0,
-        last,
+        cols.last(),
         &format!("{}得分排名", rubric.title),
         &f.title,
     )?;
+    // One class a page where the table does not fit one page.
+    let class_per_page = sheets.sheets.len() + 3 * rubric.classes.len() > RANKING_ROWS_PER_PAGE;
+    let mut breaks = Vec::new();
     let mut r = 1u32;
     for (ci, class) in rubric.classes.iter().enumerate() {
         r += 1;
+        if ci > 0 && class_per_page {
+            breaks.push(r);
+        }
         let caption = format!(
             "{}（{} 类，满分折算 {} 分）",
             class.name, class.code, class.weight
         );
-        ws.merge_range(r, 0, r, last, &caption, &f.head)?;
+        ws.merge_range(r, 0, r, cols.last(), &caption, &f.head)?;
         r += 1;
-        for (c, h) in heads.iter().enumerate() {
+        for (c, h) in cols.heads.iter().enumerate() {
             ws.write_string_with_format(r, c as u16, *h, &f.head)?;
         }
         if ci == 0 {
@@ -146,68 +152,151 @@ pub fn results_xlsx(
         rows.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.name.cmp(&b.name)));
         for (n, s) in rows.iter().enumerate() {
             r += 1;
-            ws.write_number_with_format(r, 0, (n + 1) as f64, &f.int)?;
-            text(ws, r, 1, &s.name, &f.text)?;
-            text(ws, r, 2, &class.code, &f.int)?;
-            ws.write_number_with_format(r, 3, points(s.total), &f.num)?;
-            ws.write_number_with_format(r, 4, points(s.converted), &f.num)?;
-            ws.write_number_with_format(r, 5, f64::from(s.rank), &f.int)?;
-            if let Some(g) = s.grade_name(rubric) {
-                text(ws, r, 6, g, &f.int)?;
-            }
-            let mut note = Vec::new();
-            if graded {
-                if s.grade.is_some_and(|g| g.forced.is_some()) {
-                    note.extend(s.grade_reason(rubric));
-                }
-            } else if let Some(v) = &s.veto {
-                note.push(format!(
-                    "一票否决（{}），按最低等次处理",
-                    rubric.rules[v.rule].code
-                ));
-            } else if let Some(l) = &s.lowest_grade {
-                note.push(format!("最低等次（{}）", rubric.rules[l.rule].code));
-            }
-            if !s.incomplete.is_empty() {
-                note.push(format!("数据不全 {} 项", s.incomplete.len()));
-            }
-            text(ws, r, last, &note.join("；"), &f.text)?;
+            ranking_row(ws, &f, &cols, rubric, r, n + 1, &class.code, s)?;
         }
         r += 1;
     }
-    r += 1;
-    ws.write_string_with_format(
-        r,
-        0,
-        format!(
-            "说明：监测得分满分 {} 分{}；折算得分 = 监测得分 ÷ {} × 类别分值，保留 {} 位小数（四舍五入）。",
-            rubric.total,
-            rubric
-                .max_total
-                .map_or_else(String::new, |m| format!("（含加分不超过 {m} 分）")),
-            rubric.conversion.divisor,
-            rubric.conversion.decimals
-        ),
-        &f.note,
-    )?;
-    if graded {
+    if !breaks.is_empty() {
+        ws.set_page_breaks(&breaks)?;
+    }
+    let mut notes = vec![format!(
+        "说明：监测得分满分 {} 分{}；折算得分 = 监测得分 ÷ {} × 类别分值，保留 {} 位小数（四舍五入）。",
+        rubric.total,
+        rubric
+            .max_total
+            .map_or_else(String::new, |m| format!("（含加分不超过 {m} 分）")),
+        rubric.conversion.divisor,
+        rubric.conversion.decimals
+    )];
+    if cols.graded {
+        notes.push(format!(
+            "等次：{}；被一票否决的单位直接确定为{}。",
+            rubric.grades_text(),
+            rubric.grades.last().map_or("", |g| g.name.as_str())
+        ));
+    }
+    notes.extend(stamp.map(str::to_owned));
+    let note_format = f.note.clone().set_text_wrap().set_align(FormatAlign::Top);
+    for note in &notes {
         r += 1;
-        text(
-            ws,
+        ws.merge_range(
             r,
             0,
-            &format!(
-                "等次：{}；被一票否决的单位直接确定为{}。",
-                rubric.grades_text(),
-                rubric.grades.last().map_or("", |g| g.name.as_str())
-            ),
-            &f.note,
+            r,
+            cols.last(),
+            neutralise(note).as_ref(),
+            &note_format,
         )?;
-    }
-    if let Some(stamp) = stamp {
-        text(ws, r + 1, 0, stamp, &f.note)?;
+        fit_row(ws, r, wrapped_lines(note, cols.total_width()))?;
     }
     wb.save_to_buffer()
+}
+
+/// Rows of the ranking table that fit one A4 portrait page (rows of one line).
+const RANKING_ROWS_PER_PAGE: usize = 44;
+
+/// The ranking table's columns: heads and widths (in the spreadsheet's character units), chosen so
+/// that the table fills an A4 portrait page without being shrunk.
+struct RankingColumns {
+    heads: Vec<&'static str>,
+    widths: Vec<f64>,
+    graded: bool,
+}
+
+impl RankingColumns {
+    fn of(rubric: &Rubric) -> Self {
+        // With grade bands, a 等次 column before the notes.
+        let graded = !rubric.grades.is_empty();
+        let mut heads = vec!["序号", "单位", "类别", "监测得分", "折算得分", "排名"];
+        let mut widths = vec![5.0, 22.0, 6.0, 10.0, 10.0, 6.0];
+        if graded {
+            heads.push("等次");
+            widths.push(8.0);
+        }
+        heads.push("备注");
+        widths.push(if graded { 25.0 } else { 33.0 });
+        RankingColumns {
+            heads,
+            widths,
+            graded,
+        }
+    }
+
+    fn last(&self) -> u16 {
+        (self.heads.len() - 1) as u16
+    }
+
+    fn total_width(&self) -> f64 {
+        self.widths.iter().sum()
+    }
+
+    fn apply(&self, ws: &mut Worksheet) -> Result<(), XlsxError> {
+        for (i, w) in self.widths.iter().enumerate() {
+            ws.set_column_width(i as u16, *w)?;
+        }
+        ws.set_margins(0.5, 0.5, 0.6, 0.6, 0.3, 0.3);
+        Ok(())
+    }
+}
+
+/// One unit's row of the ranking table, as tall as its longest wrapped cell.
+#[allow(clippy::too_many_arguments)]
+fn ranking_row(
+    ws: &mut Worksheet,
+    f: &Formats,
+    cols: &RankingColumns,
+    rubric: &Rubric,
+    r: u32,
+    n: usize,
+    class_code: &str,
+    s: &lvzhi_core::UnitSheet,
+) -> Result<(), XlsxError> {
+    ws.write_number_with_format(r, 0, n as f64, &f.int)?;
+    text(ws, r, 1, &s.name, &f.text)?;
+    text(ws, r, 2, class_code, &f.int)?;
+    ws.write_number_with_format(r, 3, points(s.total), &f.num)?;
+    ws.write_number_with_format(r, 4, points(s.converted), &f.num)?;
+    ws.write_number_with_format(r, 5, f64::from(s.rank), &f.int)?;
+    if let Some(g) = s.grade_name(rubric) {
+        text(ws, r, 6, g, &f.int)?;
+    }
+    let note = ranking_remark(rubric, s, cols.graded);
+    text(ws, r, cols.last(), &note, &f.text)?;
+    let lines = wrapped_lines(&s.name, cols.widths[1])
+        .max(wrapped_lines(&note, cols.widths[cols.widths.len() - 1]));
+    fit_row(ws, r, lines)
+}
+
+/// The 备注 of a unit's row: a forced grade, veto or lowest grade with what raised it, and missing
+/// data.
+fn ranking_remark(rubric: &Rubric, s: &lvzhi_core::UnitSheet, graded: bool) -> String {
+    let mut note = Vec::new();
+    if graded {
+        if s.grade.is_some_and(|g| g.forced.is_some()) {
+            note.extend(s.grade_reason(rubric));
+        }
+    } else if let Some(v) = &s.veto {
+        note.push(format!(
+            "一票否决（{}），按最低等次处理",
+            rubric.rules[v.rule].code
+        ));
+    } else if let Some(l) = &s.lowest_grade {
+        note.push(format!("最低等次（{}）", rubric.rules[l.rule].code));
+    }
+    if !s.incomplete.is_empty() {
+        note.push(format!("数据不全 {} 项", s.incomplete.len()));
+    }
+    note.join("；")
+}
+
+/// Gives a row of several wrapped lines its height: spreadsheet programs do not all measure wrapped
+/// text on opening, and the lines would overlap the row above or below. A line of 11-point text,
+/// Chinese fonts included, takes 16 points.
+fn fit_row(ws: &mut Worksheet, r: u32, lines: usize) -> Result<(), XlsxError> {
+    if lines > 1 {
+        ws.set_row_height(r, 16.0 * lines as f64 + 3.0)?;
+    }
+    Ok(())
 }
 
 /// The full ledger, one record a row, with its state and history.
@@ -390,10 +479,11 @@ pub fn sheets_xlsx(
             text(ws, *r, 4, &detail, &f.text)?;
             // A row of several lines is given its height: spreadsheet programs do not all measure
             // wrapped text on opening, and the lines would overlap the next row.
-            let lines = wrapped_lines(&rule.text, 48.0).max(wrapped_lines(&detail, 50.0));
-            if lines > 1 {
-                ws.set_row_height(*r, 15.0 * lines as f64 + 2.0)?;
-            }
+            fit_row(
+                ws,
+                *r,
+                wrapped_lines(&rule.text, 48.0).max(wrapped_lines(&detail, 50.0)),
+            )?;
             *r += 1;
             Ok(())
         };
@@ -447,7 +537,8 @@ fn wrapped_lines(text: &str, width: f64) -> usize {
                 .chars()
                 .map(|c| if c.is_ascii() { 1.0 } else { 2.0 })
                 .sum();
-            ((w / width).ceil() as usize).max(1)
+            // A cell loses about one character's width to its padding.
+            ((w / (width - 1.0).max(1.0)).ceil() as usize).max(1)
         })
         .sum::<usize>()
         .max(1)

@@ -18,6 +18,10 @@ use sm2::pkcs8::{DecodePrivateKey as _, DecodePublicKey as _, EncodePrivateKey a
 use sm2::pkcs8::{EncodePublicKey as _, LineEnding};
 use sm3::Digest as _;
 
+/// What a key's fingerprint is called wherever it is printed (pages, documents, commands), so a
+/// person comparing two of them compares like with like.
+pub const KEY_FINGERPRINT_LABEL: &str = "安委办 SM2 公钥指纹";
+
 /// The name of the algorithm, as the signature endpoint and the checkpoints state it.
 pub const ALGORITHM: &str = "SM2-SM3";
 
@@ -69,14 +73,27 @@ pub fn sm3_hex(bytes: &[u8]) -> String {
 }
 
 /// A short fingerprint of bytes for people to compare: the first 16 hex digits of their SM3, in
-/// groups of four (`3F2A-09C1-…`).
-pub fn fingerprint(bytes: &[u8]) -> String {
+/// groups of four (`3F2A-09C1-…`). People compare keys, so the one fingerprint anybody is shown is
+/// [`key_fingerprint`]'s; this is its arithmetic.
+fn fingerprint(bytes: &[u8]) -> String {
     let h = sm3_hex(bytes).to_uppercase();
     h.as_bytes()[..16]
         .chunks(4)
         .map(|c| std::str::from_utf8(c).unwrap_or_default())
         .collect::<Vec<_>>()
         .join("-")
+}
+
+/// The one fingerprint of an SM2 public key, as every page, document and command prints it:
+/// [`fingerprint`] of the key's DER SubjectPublicKeyInfo (the bytes inside the PEM armour, so line
+/// endings and wrapping of a copied PEM file do not change it).
+pub fn key_fingerprint(public_key_pem: &str) -> Result<String> {
+    let public = sm2::PublicKey::from_public_key_pem(public_key_pem.trim())
+        .map_err(|e| SealError::Key(format!("公钥不是 SM2 公钥（PEM）：{e}")))?;
+    let der = public
+        .to_public_key_der()
+        .map_err(|e| SealError::Key(format!("无法编码公钥：{e}")))?;
+    Ok(fingerprint(der.as_bytes()))
 }
 
 /// The office's key pair, loaded from (or created in) its key folder.
@@ -177,9 +194,14 @@ impl Seal {
         &self.public_pem
     }
 
-    /// The public key's fingerprint (of its PEM text as written).
+    /// The public key's fingerprint ([`key_fingerprint`]).
     pub fn key_fingerprint(&self) -> String {
-        fingerprint(self.public_pem.as_bytes())
+        let der = self
+            .signing
+            .verifying_key()
+            .to_public_key_der()
+            .expect("an SM2 public key always encodes");
+        fingerprint(der.as_bytes())
     }
 }
 
@@ -552,5 +574,23 @@ mod tests {
         let f = fingerprint(b"abc");
         // SM3("abc") = 66c7f0f4 62eeedd9 …, GB/T 32905's own example.
         assert_eq!(f, "66C7-F0F4-62EE-EDD9");
+    }
+
+    #[test]
+    fn a_key_has_one_fingerprint_however_its_pem_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let seal = Seal::create(dir.path()).unwrap();
+        let pem = seal.public_key_pem().to_owned();
+        let printed = seal.key_fingerprint();
+        assert_eq!(key_fingerprint(&pem).unwrap(), printed);
+        assert_eq!(
+            key_fingerprint(&pem.replace('\n', "\r\n")).unwrap(),
+            printed
+        );
+        // Not the fingerprint of the PEM text: the DER inside it.
+        assert_ne!(fingerprint(pem.as_bytes()), printed);
+        let other = Seal::create(tempfile::tempdir().unwrap().path()).unwrap();
+        assert_ne!(other.key_fingerprint(), printed);
+        assert!(key_fingerprint("not a key").is_err());
     }
 }

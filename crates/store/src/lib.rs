@@ -41,7 +41,7 @@ pub use clock::{Clock, ClockFn};
 pub use evidence::{MAX_ATTACHMENT, StoredAttachment, sniff};
 pub use imports::{Batch, Duplicate, Duplicates, FileMark, ImportOutcome};
 pub use lvzhi_core::access::Role;
-pub use lvzhi_seal::{CHECKPOINT_FILE, Checkpoint, CheckpointReason, Seal};
+pub use lvzhi_seal::{CHECKPOINT_FILE, Checkpoint, CheckpointReason, KEY_FINGERPRINT_LABEL, Seal};
 pub use model::{
     PeriodInfo, StoredAppeal, StoredAssessment, StoredMetric, StoredRecord, StoredUnit,
 };

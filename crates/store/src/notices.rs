@@ -336,7 +336,8 @@ fn reminders(state: &PeriodState, user: &User, now: &str) -> Vec<Notice> {
                 .unit(u)
                 .rows
                 .iter()
-                .filter(|r| r.status == lvzhi_core::RecordStatus::Confirmed)
+                // A published period takes no appeals: its windows ended with the publication.
+                .filter(|r| state.info.is_open() && r.status == lvzhi_core::RecordStatus::Confirmed)
                 .filter(|r| !state.appeals.iter().any(|a| a.record_id == r.id))
                 .filter_map(|r| {
                     r.appeal_deadline(state.info.appeal_days)

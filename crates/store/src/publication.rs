@@ -26,6 +26,10 @@ pub struct Checklist {
     pub open_appeals: Vec<i64>,
     /// Incomplete items of the official result: "单位：条款 缺少…".
     pub incomplete: Vec<String>,
+    /// Confirmed records whose unit may still appeal (ids): publication ends their windows.
+    pub open_windows: Vec<i64>,
+    /// When the last of those windows would have ended (stored time).
+    pub windows_end: Option<String>,
 }
 
 impl Checklist {
@@ -33,6 +37,7 @@ impl Checklist {
         self.pending_records.is_empty()
             && self.open_appeals.is_empty()
             && self.incomplete.is_empty()
+            && self.open_windows.is_empty()
     }
 
     /// Each exception in one line, in Chinese.
@@ -50,6 +55,14 @@ impl Checklist {
                 "{} 项申诉未决定（记录 {}）",
                 self.open_appeals.len(),
                 crate::ids_text(&self.open_appeals)
+            ));
+        }
+        if let Some(end) = &self.windows_end {
+            out.push(format!(
+                "{} 条已确认的扣分记录申诉期未满（最晚至 {}；记录 {}），发布后不再受理这些记录的申诉",
+                self.open_windows.len(),
+                crate::clock::beijing_minute(end),
+                crate::ids_text(&self.open_windows)
             ));
         }
         if !self.incomplete.is_empty() {
@@ -73,9 +86,9 @@ pub struct PublicationInfo {
     pub published_at: String,
     pub published_by: String,
     pub reason: String,
-    /// The fingerprint of the office's SM2 signature over the snapshot (`None`: published without a
-    /// seal).
-    pub signature_fingerprint: Option<String>,
+    /// The fingerprint of the office key that signed the snapshot ([`lvzhi_seal::key_fingerprint`],
+    /// the same string `lvzhi key show` prints; `None`: published without a seal).
+    pub key_fingerprint: Option<String>,
 }
 
 /// A publication's signature, as anyone checks it with OpenSSL 3.
@@ -85,15 +98,14 @@ pub struct PublicationSignature {
     pub public_key_pem: String,
     /// The DER signature, base64.
     pub signature_base64: String,
-    /// The signature's fingerprint, as the ranking workbook and the 通报 print it.
+    /// The signing key's fingerprint, as `lvzhi key show`, the pages, the ranking workbook and the
+    /// 通报 print it.
     pub fingerprint: String,
 }
 
-/// The fingerprint of a base64 DER signature.
-fn signature_fingerprint(signature: Option<&str>) -> Option<String> {
-    signature
-        .and_then(lvzhi_seal::from_base64)
-        .map(|der| lvzhi_seal::fingerprint(&der))
+/// The fingerprint of the key a publication was signed with (stored beside its signature).
+fn key_fingerprint(public_key_pem: Option<&str>) -> Option<String> {
+    public_key_pem.and_then(|pem| lvzhi_seal::key_fingerprint(pem).ok())
 }
 
 /// How one unit's official result differs between two snapshots.
@@ -137,8 +149,30 @@ pub fn canonical_json(v: &serde_json::Value) -> String {
     sorted(v).to_string()
 }
 
-fn checklist_of(state: &PeriodState, official: &ScoreSheets) -> Checklist {
+fn checklist_of(state: &PeriodState, official: &ScoreSheets, now: &str) -> Checklist {
+    let now = crate::clock::millis(now);
+    let appealed: std::collections::HashSet<i64> =
+        state.appeals.iter().map(|a| a.record_id).collect();
+    let mut windows: Vec<(i64, i64)> = state
+        .rows()
+        .filter(|(_, r)| {
+            r.status == lvzhi_core::RecordStatus::Confirmed && !appealed.contains(&r.id)
+        })
+        .filter(|(_, r)| !final_replacement(state, r))
+        .filter_map(|(_, r)| {
+            r.appeal_deadline(state.info.appeal_days)
+                .filter(|d| *d >= now)
+                .map(|d| (r.id, d))
+        })
+        .collect();
+    windows.sort_unstable();
     Checklist {
+        windows_end: windows
+            .iter()
+            .map(|w| w.1)
+            .max()
+            .map(crate::clock::from_millis),
+        open_windows: windows.into_iter().map(|w| w.0).collect(),
         pending_records: state
             .rows()
             .filter(|(_, r)| r.status == lvzhi_core::RecordStatus::Recorded)
@@ -152,6 +186,15 @@ fn checklist_of(state: &PeriodState, official: &ScoreSheets) -> Checklist {
             .collect(),
         incomplete: incomplete_items(state, official),
     }
+}
+
+/// A record that replaced one changed on appeal: final, with no window of its own.
+fn final_replacement(state: &PeriodState, r: &crate::state::RecordRow) -> bool {
+    r.replaces.is_some_and(|p| {
+        state
+            .locate(p)
+            .is_some_and(|(_, old)| old.status == lvzhi_core::RecordStatus::Changed)
+    })
 }
 
 async fn publication_body(tx: &mut WriteTx, year: i64, seq: i64) -> Result<serde_json::Value> {
@@ -229,7 +272,7 @@ impl Store {
     /// What stands between the period and publication.
     pub async fn checklist(&self, year: i64) -> Result<Checklist> {
         let state = self.state(year).await?;
-        Ok(checklist_of(&state, &state.official_sheets))
+        Ok(checklist_of(&state, &state.official_sheets, &self.now()))
     }
 
     /// Publishes the period: freezes a snapshot of the official result, puts its hash into the
@@ -256,7 +299,7 @@ impl Store {
             ));
         }
         let official = &state.official_sheets;
-        let list = checklist_of(&state, official);
+        let list = checklist_of(&state, official, &tx.now());
         if !list.is_clear() && !acknowledge {
             return Err(StoreError::Conflict(format!(
                 "发布前检查未通过：{}。如确需发布，请逐项说明理由并勾选“确认例外”",
@@ -382,7 +425,7 @@ impl Store {
             published_at: at,
             published_by: actor.name.clone(),
             reason: reason.to_owned(),
-            signature_fingerprint: signature_fingerprint(signature.as_deref()),
+            key_fingerprint: seal.map(lvzhi_seal::Seal::key_fingerprint),
         };
         Ok((info, diff, list))
     }
@@ -428,7 +471,7 @@ impl Store {
     /// The period's publications, oldest first.
     pub async fn publications(&self, year: i64) -> Result<Vec<PublicationInfo>> {
         sqlx::query(
-            "SELECT year, seq, hash, published_at, published_by, reason, signature FROM publications \
+            "SELECT year, seq, hash, published_at, published_by, reason, public_key FROM publications \
              WHERE year = $1 ORDER BY seq",
         )
         .bind(year)
@@ -443,8 +486,8 @@ impl Store {
                 published_at: r.try_get("published_at")?,
                 published_by: r.try_get("published_by")?,
                 reason: r.try_get("reason")?,
-                signature_fingerprint: signature_fingerprint(
-                    r.try_get::<Option<String>, _>("signature")?.as_deref(),
+                key_fingerprint: key_fingerprint(
+                    r.try_get::<Option<String>, _>("public_key")?.as_deref(),
                 ),
             })
         })
@@ -471,7 +514,7 @@ impl Store {
             .zip(key)
             .map(|(signature_base64, public_key_pem)| PublicationSignature {
                 algorithm: lvzhi_seal::ALGORITHM,
-                fingerprint: signature_fingerprint(Some(&signature_base64)).unwrap_or_default(),
+                fingerprint: key_fingerprint(Some(&public_key_pem)).unwrap_or_default(),
                 public_key_pem,
                 signature_base64,
             }))

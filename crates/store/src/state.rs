@@ -223,6 +223,14 @@ impl PeriodState {
         self.unit_states.iter().flat_map(|s| s.metrics.iter())
     }
 
+    /// What the period's result shown to people is (official once published), and its wording.
+    pub fn standing(&self) -> lvzhi_core::Standing {
+        lvzhi_core::Standing::of(
+            self.info.status,
+            self.counts().get(lvzhi_core::RecordStatus::Recorded),
+        )
+    }
+
     /// The sheets of a basis.
     pub fn sheets_of(&self, basis: Basis) -> &ScoreSheets {
         match basis {

@@ -159,7 +159,7 @@ async fn tampering(backend: &str, store: Store) {
     let der = lvzhi_seal::from_base64(&sig.signature_base64).expect("b64");
     lvzhi_seal::verify(&sig.public_key_pem, body.as_bytes(), &der).expect("verifies");
     assert_eq!(
-        published.signature_fingerprint.as_deref(),
+        published.key_fingerprint.as_deref(),
         Some(sig.fingerprint.as_str())
     );
     assert!(

@@ -98,18 +98,26 @@ fn totals_json(rubric: &Rubric, s: &UnitSheet) -> Value {
     })
 }
 
-/// The sheet of `unit` (provisional: every record in force), with the official result beside it;
+/// The sheet of `unit` as its period's standing shows it (an open period: provisional, every record
+/// in force; a published one: official), with the official and provisional results beside it;
 /// `records` are the unit's records as stored. `None` when the unit is not in the period's roster.
 pub fn sheet_json(state: &PeriodState, unit: &str, records: &[StoredRecord]) -> Option<Value> {
     let rubric = &state.rubric;
+    let standing = state.standing();
+    let basis = standing.basis;
     let u = state.unit_index(unit)?;
-    let sheet = state.sheets.of_unit(u)?;
+    let sheet = state.sheets_of(basis).of_unit(u)?;
+    let provisional = state.sheets.of_unit(u)?;
     let official = state.official_sheets.of_unit(u)?;
-    let book = state.provisional.book(u);
-    let ledger = &state.provisional;
+    let ledger = state.ledger_of(basis);
+    let book = ledger.book(u);
     let assessor = |i: u32| ledger.assessor_name(i).to_owned();
+    let counts = |r: &&StoredRecord| match basis {
+        lvzhi_core::Basis::Provisional => r.status.in_force(),
+        lvzhi_core::Basis::Official => r.status.official(),
+    };
     let mut by_rule: HashMap<&str, Vec<Value>> = HashMap::new();
-    for r in records.iter().filter(|r| r.status.in_force()) {
+    for r in records.iter().filter(counts) {
         by_rule
             .entry(r.rule.as_str())
             .or_default()
@@ -182,7 +190,8 @@ pub fn sheet_json(state: &PeriodState, unit: &str, records: &[StoredRecord]) -> 
         "over_max": sheet.over_max.to_fixed2(),
         "max_total": rubric.max_total.map(|m| m.to_string()),
         "official": totals_json(rubric, official),
-        "provisional": totals_json(rubric, sheet),
+        "provisional": totals_json(rubric, provisional),
+        "standing": {"published": standing.published, "word": standing.word(), "note": standing.note()},
         "pending_records": pending,
         "history": history,
         "total_max": Points::to_string(&rubric.total),

@@ -7,7 +7,7 @@
 mod common;
 
 use calamine::Reader;
-use common::App;
+use common::{App, login};
 
 #[test]
 fn key_pages_match_their_snapshots() {
@@ -40,37 +40,6 @@ fn key_pages_match_their_snapshots() {
             insta::assert_snapshot!(name, body);
         }
     });
-}
-
-/// The session cookie and the CSRF token of a browser login.
-fn login(app: &App, user: &str, password: &str) -> (String, String) {
-    let origin = format!("http://127.0.0.1:{}", app.port);
-    let (status, head, _) = app.raw(
-        "POST",
-        "/login",
-        &[
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("Origin", &origin),
-            ("Sec-Fetch-Site", "same-origin"),
-        ],
-        &format!("username={user}&password={password}&next="),
-    );
-    assert_eq!(status, 303, "login answers a redirect: {head}");
-    let cookie = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
-    let (_, _, page) = app.raw("GET", "/password", &[("Cookie", &cookie)], "");
-    let csrf = page
-        .split("\"X-CSRF-Token\": \"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("the page carries its token")
-        .to_owned();
-    assert_eq!(csrf.len(), 32);
-    (cookie, csrf)
 }
 
 #[test]
@@ -627,8 +596,8 @@ fn confirm_appeal_decide_and_publish_through_the_pages() {
     assert!(
         range.rows().flatten().any(|c| c
             .to_string()
-            .contains(&format!("安委办 SM2 签名指纹：{fingerprint}"))),
-        "the ranking table carries the signature's fingerprint"
+            .contains(&format!("安委办 SM2 公钥指纹：{fingerprint}"))),
+        "the ranking table carries the key's fingerprint"
     );
     let (_, _, page) = get(&admin, "/publish/1");
     assert!(

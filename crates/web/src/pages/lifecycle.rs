@@ -43,7 +43,9 @@ pub(super) fn record_context(
         "status_label": rec.status.label(),
         "confirmed_by": rec.confirmed_by,
         "confirmed_at": rec.confirmed_at,
-        "appeal_deadline": deadline.filter(|_| appealable),
+        "appeal_deadline": deadline.clone().filter(|_| appealable && open),
+        // Publication ends every appeal window still open (said on the 发布 page and in the 通报).
+        "window_ended_by_publication": (!open && appealable && window_open).then_some(deadline),
         "appeal_days": state.info.appeal_days,
         "final": final_change,
         "appeal": appeal.map(|a| json!({
@@ -55,7 +57,7 @@ pub(super) fn record_context(
         })),
         "can_confirm": open && rec.status == RecordStatus::Recorded && v.may(Action::ConfirmRecords, Some(&rec.unit)),
         "can_appeal": open && appealable && window_open && v.may(Action::Appeal, Some(&rec.unit)),
-        "window_closed": appealable && !window_open && v.may(Action::Appeal, Some(&rec.unit)),
+        "window_closed": appealable && (!window_open || !open) && v.may(Action::Appeal, Some(&rec.unit)),
         "can_decide": open && rec.status == RecordStatus::Appealed && v.may(Action::DecideAppeals, Some(&rec.unit)),
         "published": !open,
     })
@@ -323,11 +325,15 @@ pub async fn publish_page(
         "pending": list.pending_records.len(),
         "appeals": list.open_appeals.len(),
         "overdue": overdue,
+        "windows": list.open_windows.len(),
+        "windows_end": list.windows_end,
+        "windows_first": list.open_windows.first(),
         "incomplete": list.incomplete.iter().take(30).collect::<Vec<_>>(),
         "incomplete_total": list.incomplete.len(),
+        "fingerprint_label": lvzhi_store::KEY_FINGERPRINT_LABEL,
         "publications": pubs.iter().rev().map(|p| json!({
             "seq": p.seq, "hash": p.hash, "at": p.published_at, "by": p.published_by, "reason": p.reason,
-            "signature": p.signature_fingerprint,
+            "signature": p.key_fingerprint,
         })).collect::<Vec<_>>(),
     });
     v.page("publish.html", "publish", "发布", Some(&y), ctx)
@@ -432,7 +438,8 @@ pub async fn publication(
     let changes = s.store.publication_diff(y.year, seq).await?;
     let ctx = json!({
         "p": {"seq": info.seq, "hash": info.hash, "at": info.published_at, "by": info.published_by, "reason": info.reason,
-              "signature": info.signature_fingerprint},
+              "signature": info.key_fingerprint},
+        "fingerprint_label": lvzhi_store::KEY_FINGERPRINT_LABEL,
         "signature_href": format!("/api/v1/periods/{}/publications/{seq}/signature", y.year),
         "changes": changes,
         "first": seq == 1,

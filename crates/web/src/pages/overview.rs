@@ -34,7 +34,10 @@ pub async fn overview(
     let y = year_of(&s, q.year.as_deref()).await?;
     let st = &y.state;
     let rubric = &st.rubric;
-    // The official result (confirmed records only), beside the provisional one.
+    // The result the period stands at (official once published); while open, the official result
+    // (confirmed records only) beside the provisional one.
+    let standing = st.standing();
+    let shown = st.sheets_of(standing.basis);
     let official = &st.official_sheets;
     let official_of = |unit: usize| {
         official
@@ -44,8 +47,7 @@ pub async fn overview(
     // Rankings by class, flagged units first, then by rank.
     let mut classes = Vec::new();
     for (ci, class) in rubric.classes.iter().enumerate() {
-        let mut rows: Vec<&UnitSheet> = st
-            .sheets
+        let mut rows: Vec<&UnitSheet> = shown
             .sheets
             .iter()
             .filter(|s| s.class == ci)
@@ -60,7 +62,7 @@ pub async fn overview(
                     "total": s.total.to_fixed2(), "converted": s.converted.to_fixed2(), "rank": s.rank,
                     "flag": flag_note(s), "veto": s.veto.is_some(), "incomplete": !s.incomplete.is_empty(),
                     "deducted": s.lost().to_fixed2(), "grade": s.grade_name(rubric),
-                    "official": official_of(s.unit).map(|(t, r)| json!({"total": t, "rank": r})),
+                    "official": (!standing.published).then(|| official_of(s.unit).map(|(t, r)| json!({"total": t, "rank": r}))),
                 })
             })
             .collect();
@@ -156,6 +158,7 @@ pub async fn overview(
         json!({
             "rubric": {"title": rubric.title, "print_title": format!("{}得分排名", rubric.title.trim_end_matches("细则")),
                        "total": rubric.total.to_string(), "divisors": rubric.classes.iter().map(|c| format!("{}类 {}", c.code, c.weight)).collect::<Vec<_>>()},
+            "standing": {"published": standing.published, "word": standing.word(), "note": standing.note()},
             "period": {"status": y.state.info.status, "status_label": y.state.info.status.label(),
                        "published": y.state.info.status == PeriodStatus::Published, "version": y.state.info.version},
             "classes": classes,

@@ -173,3 +173,69 @@ impl App {
         (status, head, bytes)
     }
 }
+
+/// The session cookie and the CSRF token of a browser login.
+pub fn login(app: &App, user: &str, password: &str) -> (String, String) {
+    let origin = format!("http://127.0.0.1:{}", app.port);
+    let (status, head, _) = app.raw(
+        "POST",
+        "/login",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Origin", &origin),
+            ("Sec-Fetch-Site", "same-origin"),
+        ],
+        &format!("username={user}&password={password}&next="),
+    );
+    assert_eq!(status, 303, "login answers a redirect: {head}");
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let (_, _, page) = app.raw("GET", "/password", &[("Cookie", &cookie)], "");
+    let csrf = page
+        .split("\"X-CSRF-Token\": \"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the page carries its token")
+        .to_owned();
+    assert_eq!(csrf.len(), 32);
+    (cookie, csrf)
+}
+
+/// A browser's session: GETs with its cookie, and form POSTs as htmx sends them.
+pub struct Session<'a> {
+    pub app: &'a App,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl<'a> Session<'a> {
+    pub fn login(app: &'a App, user: &str, password: &str) -> Self {
+        let (cookie, csrf) = login(app, user, password);
+        Session { app, cookie, csrf }
+    }
+
+    pub fn get(&self, path: &str) -> (u16, String, String) {
+        self.app.raw("GET", path, &[("Cookie", &self.cookie)], "")
+    }
+
+    pub fn post(&self, path: &str, form: &str) -> (u16, String, String) {
+        let origin = format!("http://127.0.0.1:{}", self.app.port);
+        self.app.raw(
+            "POST",
+            path,
+            &[
+                ("Cookie", &self.cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Origin", origin.as_str()),
+                ("Sec-Fetch-Site", "same-origin"),
+                ("HX-Request", "true"),
+                ("X-CSRF-Token", &self.csrf),
+            ],
+            form,
+        )
+    }
+}
