@@ -25,6 +25,17 @@ impl PeriodInfo {
     pub fn is_open(&self) -> bool {
         self.status == PeriodStatus::Open
     }
+
+    /// Why the period takes no writes (`None`: it is open). The one sentence every refused write,
+    /// read-only grid and form of a closed period says.
+    pub fn closed_reason(&self) -> Option<String> {
+        (!self.is_open()).then(|| {
+            format!(
+                "{} 年度已发布，不能再修改（须由管理员说明理由后重新开放）",
+                self.year
+            )
+        })
+    }
 }
 
 /// A unit of a period's roster.

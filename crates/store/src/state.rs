@@ -761,10 +761,8 @@ impl Store {
     pub(crate) async fn write_period(&self, year: i64) -> Result<(WriteTx, Arc<PeriodState>)> {
         let mut tx = self.begin_write().await?;
         let state = self.state_on(&mut tx, year).await?;
-        if !state.info.is_open() {
-            return Err(StoreError::Conflict(format!(
-                "{year} 年度已发布，不能再修改（须由管理员说明理由后重新开放）"
-            )));
+        if let Some(reason) = state.info.closed_reason() {
+            return Err(StoreError::Conflict(reason));
         }
         Ok((tx, state))
     }
@@ -781,10 +779,8 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         let state = Arc::new(self.load(&mut tx, year, false).await?);
-        if !state.info.is_open() {
-            return Err(StoreError::Conflict(format!(
-                "{year} 年度已发布，不能再修改（须由管理员说明理由后重新开放）"
-            )));
+        if let Some(reason) = state.info.closed_reason() {
+            return Err(StoreError::Conflict(reason));
         }
         Ok((tx, state))
     }

@@ -125,6 +125,26 @@ fn publication_ends_open_appeal_windows_and_every_page_says_official() {
         );
     }
 
+    // The grids are read-only at once, and say why.
+    let (_, _, grid) = admin.get("/metrics");
+    assert!(
+        grid.contains("id=\"grid-locked\"") && grid.contains("2022 年度已发布，不能再修改"),
+        "{grid}"
+    );
+    assert!(
+        grid.contains("readonly") && !grid.contains("hx-post=\"/metrics\""),
+        "no cell of a published period can be edited: {grid}"
+    );
+    let (status, _, cell) = admin.post(
+        "/metrics",
+        &format!("year=2022&unit={FGW}&key=m1&value=3&version=0"),
+    );
+    assert_eq!(status, 422, "{cell}");
+    assert!(
+        cell.contains("readonly") && cell.contains("已发布"),
+        "{cell}"
+    );
+
     // The ranking workbook and the 通报 say so too, and the 通报 names the windows publication ended.
     let (status, _, xlsx) = app.raw_bytes(
         "GET",
@@ -155,4 +175,66 @@ fn publication_ends_open_appeal_windows_and_every_page_says_official() {
         text.contains("发布时确认的例外") && text.contains("发布后不再受理这些记录的申诉"),
         "the 通报 names the ended windows"
     );
+}
+
+#[test]
+fn a_changed_decision_says_what_it_did() {
+    let app = App::demo();
+    let bearer = format!("Bearer {}", app.token());
+    app.add_unit_user("fgw", "发改委", "Unit-Pass-2022!");
+    let admin = Session::login(&app, "admin", "Admin-Pass-2022");
+    let unit = Session::login(&app, "fgw", "Unit-Pass-2022!");
+    let made = api(
+        &app,
+        &bearer,
+        "POST",
+        "/api/v1/periods/2022/records",
+        r#"{"unit": "发改委", "rule": "2.3", "count": "2", "date": "2022-03-01", "source": "督查通报"}"#,
+    );
+    let old = made["record"]["id"].as_i64().expect("id");
+    api(
+        &app,
+        &bearer,
+        "POST",
+        &format!("/api/v1/periods/2022/records/{old}/confirm"),
+        "{}",
+    );
+    let (status, _, html) = unit.post(
+        &format!("/records/{old}/appeal?year=2022"),
+        "reason=%E5%8F%AA%E6%9C%89%201%20%E4%BA%BA",
+    );
+    assert_eq!(status, 204, "{html}");
+    let (status, head, html) = admin.post(
+        &format!("/records/{old}/decision?year=2022"),
+        "decision=changed&reason=%E6%A0%B8%E5%AE%9E%E4%B8%BA%201%20%E4%BA%BA&count=1",
+    );
+    assert_eq!(status, 204, "{html}");
+    let to = head
+        .lines()
+        .find_map(|l| l.strip_prefix("hx-redirect: "))
+        .expect("the decision leads to the new record")
+        .trim()
+        .to_owned();
+    let (_, _, page) = admin.get(&to);
+    let said = page
+        .split("id=\"decided\">")
+        .nth(1)
+        .and_then(|r| r.split("</p>").next())
+        .expect("the page says what the decision did");
+    let new = to
+        .trim_start_matches("/records/")
+        .split('?')
+        .next()
+        .and_then(|n| n.parse::<i64>().ok())
+        .expect("new id");
+    assert_ne!(new, old);
+    assert_eq!(
+        said,
+        format!(
+            "已改判：原记录 #{old} 不再计入，改由本记录 #{new} 计入（已确认，不可再申诉）；已通知发改委。"
+        )
+    );
+    // The unit was told, as the page says.
+    let (_, _, notices) = unit.get("/notifications");
+    assert!(notices.contains(&format!("#{old}")), "{notices}");
 }

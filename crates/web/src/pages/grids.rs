@@ -48,7 +48,8 @@ fn group_for(v: &Viewer, asked: Option<&str>) -> Result<Option<String>, PageErro
     }
 }
 
-/// One cell of a grid.
+/// One cell of a grid; `locked` (the period's closed reason) makes it read-only, saying why.
+#[allow(clippy::too_many_arguments)]
 fn cell(
     action: &str,
     year: i64,
@@ -57,9 +58,10 @@ fn cell(
     group: Option<&str>,
     value: Option<&str>,
     version: Option<i64>,
+    locked: Option<&str>,
 ) -> Value {
     json!({"action": action, "year": year, "unit": unit, "key": key, "group": group,
-           "value": value.unwrap_or(""), "version": version.unwrap_or(0)})
+           "value": value.unwrap_or(""), "version": version.unwrap_or(0), "locked": locked})
 }
 
 pub async fn assess(
@@ -77,6 +79,7 @@ pub async fn assess(
     let group =
         group_for(&v, q.group.as_deref())?.or_else(|| groups.first().map(|(g, _)| g.clone()));
     let st = &y.state;
+    let locked = st.info.closed_reason();
     let rules: Vec<(usize, String)> = st
         .rubric
         .rules
@@ -134,6 +137,7 @@ pub async fn assess(
                         group.as_deref(),
                         g.map(|x| x.0),
                         g.map(|x| x.1),
+                        locked.as_deref(),
                     )
                 })
                 .collect();
@@ -144,7 +148,7 @@ pub async fn assess(
         "group": group, "groups": groups.iter().map(|(g, u)| json!({"name": g, "units": u.len()})).collect::<Vec<_>>(),
         "is_admin": v.user().role == Role::Admin,
         "rules": rules.iter().map(|(i, max)| json!({"code": st.rubric.rules[*i].code, "text": st.rubric.rules[*i].text, "max": max})).collect::<Vec<_>>(),
-        "rows": rows, "missing": missing,
+        "rows": rows, "missing": missing, "locked": locked,
     });
     v.page("assess.html", "assess", "督导组打分", Some(&y), ctx)
 }
@@ -211,6 +215,7 @@ pub async fn assess_cell(
         Some(&group),
         Some(f.value.trim()),
         f.version.trim().parse().ok(),
+        y.state.info.closed_reason().as_deref(),
     );
     let version = f.version.trim().parse().ok();
     // An emptied cell clears the score: the unit is "not scored" by this group again.
@@ -253,6 +258,7 @@ pub async fn metrics(
     v.check(&s, Action::WriteMetric, None).await?;
     let y = year_of(&s, q.year.as_deref()).await?;
     let st = &y.state;
+    let locked = st.info.closed_reason();
     let given: HashMap<(&str, &str), (&str, i64)> = st
         .metrics()
         .map(|m| {
@@ -284,6 +290,7 @@ pub async fn metrics(
                         None,
                         g.map(|x| x.0),
                         g.map(|x| x.1),
+                        locked.as_deref(),
                     )
                 })
                 .collect();
@@ -292,7 +299,7 @@ pub async fn metrics(
         .collect();
     let ctx = json!({
         "metrics": st.rubric.metrics.iter().map(|m| json!({"code": m.code, "name": m.name})).collect::<Vec<_>>(),
-        "rows": rows, "missing": missing,
+        "rows": rows, "missing": missing, "locked": locked,
     });
     v.page("metrics.html", "metrics", "指标数据", Some(&y), ctx)
 }
@@ -313,6 +320,7 @@ pub async fn metric_cell(
         None,
         Some(f.value.trim()),
         f.version.trim().parse().ok(),
+        y.state.info.closed_reason().as_deref(),
     );
     let outcome = s
         .store

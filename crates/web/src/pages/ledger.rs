@@ -378,6 +378,29 @@ pub async fn create(
 #[derive(Deserialize, Default)]
 pub struct DetailQuery {
     created: Option<String>,
+    /// Set after an appeal decision, so the page says what the decision did.
+    decided: Option<String>,
+}
+
+/// What an appeal decision just did, said on the page it leads to: for a 改判 the replaced record,
+/// the new one's number and the unit told; otherwise the decision. From the records' own state.
+fn decided_message(y: &super::Year, rec: &lvzhi_store::StoredRecord) -> Option<String> {
+    let state = &y.state;
+    if let Some(old) = rec.replaces {
+        let changed = state
+            .appeals
+            .iter()
+            .any(|a| a.record_id == old && a.decision == Some(lvzhi_core::Decision::Changed));
+        return changed.then(|| {
+            format!(
+                "已改判：原记录 #{old} 不再计入，改由本记录 #{} 计入（已确认，不可再申诉）；已通知{}。",
+                rec.id, rec.unit
+            )
+        });
+    }
+    let a = state.appeals.iter().find(|a| a.record_id == rec.id)?;
+    a.decision
+        .map(|d| format!("已作出决定：{}；已通知{}。", d.label(), rec.unit))
 }
 
 pub async fn detail(
@@ -414,6 +437,7 @@ pub async fn detail(
         "lifecycle": super::lifecycle::record_context(&v, &s, &y, &rec),
         "can_upload": y.state.info.is_open() && v.may(Action::AddEvidence, Some(&rec.unit)),
         "created": q.created.is_some(),
+        "decided": q.decided.is_some().then(|| decided_message(&y, &rec)).flatten(),
         "max_mb": lvzhi_store::MAX_ATTACHMENT >> 20,
     });
     let title = format!("记录 #{id}");

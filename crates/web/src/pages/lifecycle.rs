@@ -235,8 +235,8 @@ pub async fn decide(
         )
         .await
     {
-        Ok((_, Some(new))) => Ok(v.redirect(&format!("/records/{}?year={year}", new.id))),
-        Ok((_, None)) => Ok(v.redirect(&format!("/records/{}?year={year}", rec.id))),
+        Ok((_, Some(new))) => Ok(v.redirect(&format!("/records/{}?year={year}&decided=1", new.id))),
+        Ok((_, None)) => Ok(v.redirect(&format!("/records/{}?year={year}&decided=1", rec.id))),
         Err(e) => answer(&v, e),
     }
 }
