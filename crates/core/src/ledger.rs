@@ -300,7 +300,7 @@ impl Problem {
 
 /// A refused row: which row, which field, what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("第 {row} 行，字段 {}：{problem}", field.column())]
+#[error("第 {row} 行，{}：{problem}", field.label())]
 pub struct LedgerError {
     pub row: u64,
     pub field: Field,
@@ -953,120 +953,137 @@ fn check_fields(
         _ => {}
     }
     check_applies(rubric, roster, row, unit, rule_i)?;
+    Ok(Record {
+        id: row,
+        unit,
+        count: count_of(rubric, row, rule_i, f.count)?,
+        points: points_of(rubric, row, rule_i, f.points)?,
+        rule: rule_i,
+        day: day_of(rubric, row, f.date)?,
+    })
+}
 
-    let count_text = trim(f.count);
+/// Every problem of a record's count, points and date at once (the fields a person fills in after
+/// choosing the unit and the rule), for a form that names each wrong field beside it. Empty when
+/// the three are right; [`Ledger::check_record`] remains the check a write relies on.
+pub fn field_problems(rubric: &Rubric, rule: usize, f: &RecordFields<'_>) -> Vec<LedgerError> {
+    let Ok(rule_i) = u16::try_from(rule) else {
+        return Vec::new();
+    };
+    if rule >= rubric.rules.len() {
+        return Vec::new();
+    }
+    [
+        count_of(rubric, 0, rule_i, f.count).err(),
+        points_of(rubric, 0, rule_i, f.points).err(),
+        day_of(rubric, 0, f.date).err(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn count_of(rubric: &Rubric, row: u64, rule_i: u16, text: &[u8]) -> Result<u32, LedgerError> {
+    let rule = &rubric.rules[rule_i as usize];
+    let err = |problem| LedgerError {
+        row,
+        field: Field::Count,
+        problem,
+    };
+    let count_text = trim(text);
     let count: u32 = if count_text.is_empty() {
         1
     } else {
         parse_count(count_text).ok_or_else(|| {
-            err(
-                Field::Count,
-                Problem::BadCount(String::from_utf8_lossy(count_text).into_owned()),
-            )
+            err(Problem::BadCount(
+                String::from_utf8_lossy(count_text).into_owned(),
+            ))
         })?
     };
     if count != 1 && rule.kind.once_a_year() {
-        return Err(err(
-            Field::Count,
-            Problem::CountMustBeOne(rule.code.clone()),
-        ));
+        return Err(err(Problem::CountMustBeOne(rule.code.clone())));
     }
+    Ok(count)
+}
 
-    let points_text = trim(f.points);
-    let points: i32 = match &rule.kind {
+fn points_of(rubric: &Rubric, row: u64, rule_i: u16, text: &[u8]) -> Result<i32, LedgerError> {
+    let rule = &rubric.rules[rule_i as usize];
+    let err = |problem| LedgerError {
+        row,
+        field: Field::Points,
+        problem,
+    };
+    let points_text = trim(text);
+    let p = match &rule.kind {
         RuleKind::Range { min, max } => {
             if points_text.is_empty() {
-                return Err(err(
-                    Field::Points,
-                    Problem::PointsRequired {
-                        rule: rule.code.clone(),
-                        min: *min,
-                        max: *max,
-                    },
-                ));
+                return Err(err(Problem::PointsRequired {
+                    rule: rule.code.clone(),
+                    min: *min,
+                    max: *max,
+                }));
             }
-            let p = parse_points(points_text).map_err(|e| err(Field::Points, e))?;
+            let p = parse_points(points_text).map_err(err)?;
             if p < *min || p > *max {
-                return Err(err(
-                    Field::Points,
-                    Problem::PointsOutOfRange {
-                        rule: rule.code.clone(),
-                        got: p,
-                        min: *min,
-                        max: *max,
-                    },
-                ));
+                return Err(err(Problem::PointsOutOfRange {
+                    rule: rule.code.clone(),
+                    got: p,
+                    min: *min,
+                    max: *max,
+                }));
             }
-            p.hundredths() as i32
+            p
         }
         RuleKind::Graded { levels } => {
-            let levels_text = || {
-                levels
-                    .iter()
-                    .map(|l| format!("{}（{}）", l.points, l.text))
-                    .collect::<Vec<_>>()
-                    .join("、")
+            let not_a_level = || {
+                err(Problem::NotALevel {
+                    rule: rule.code.clone(),
+                    levels: levels
+                        .iter()
+                        .map(|l| format!("{}（{}）", l.points, l.text))
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                })
             };
             if points_text.is_empty() {
-                return Err(err(
-                    Field::Points,
-                    Problem::NotALevel {
-                        rule: rule.code.clone(),
-                        levels: levels_text(),
-                    },
-                ));
+                return Err(not_a_level());
             }
-            let p = parse_points(points_text).map_err(|e| err(Field::Points, e))?;
+            let p = parse_points(points_text).map_err(err)?;
             if !levels.iter().any(|l| l.points == p) {
-                return Err(err(
-                    Field::Points,
-                    Problem::NotALevel {
-                        rule: rule.code.clone(),
-                        levels: levels_text(),
-                    },
-                ));
+                return Err(not_a_level());
             }
-            p.hundredths() as i32
+            p
         }
         _ if !points_text.is_empty() => {
-            return Err(err(
-                Field::Points,
-                Problem::PointsNotAllowed(rule.code.clone()),
-            ));
+            return Err(err(Problem::PointsNotAllowed(rule.code.clone())));
         }
-        _ => 0,
+        _ => return Ok(0),
     };
+    Ok(p.hundredths() as i32)
+}
 
-    let date_text = trim(f.date);
-    let day = if date_text.is_empty() {
-        0
-    } else {
-        let date = Date::parse_bytes(date_text).ok_or_else(|| {
-            err(
-                Field::Date,
-                Problem::BadDate(String::from_utf8_lossy(date_text).into_owned()),
-            )
-        })?;
-        if date.year != rubric.year {
-            return Err(err(
-                Field::Date,
-                Problem::DateOutsideYear {
-                    date,
-                    year: rubric.year,
-                },
-            ));
-        }
-        date.ordinal()
+fn day_of(rubric: &Rubric, row: u64, text: &[u8]) -> Result<u16, LedgerError> {
+    let err = |problem| LedgerError {
+        row,
+        field: Field::Date,
+        problem,
     };
-
-    Ok(Record {
-        id: row,
-        unit,
-        count,
-        points,
-        rule: rule_i,
-        day,
-    })
+    let date_text = trim(text);
+    if date_text.is_empty() {
+        return Ok(0);
+    }
+    let date = Date::parse_bytes(date_text).ok_or_else(|| {
+        err(Problem::BadDate(
+            String::from_utf8_lossy(date_text).into_owned(),
+        ))
+    })?;
+    if date.year != rubric.year {
+        return Err(err(Problem::DateOutsideYear {
+            date,
+            year: rubric.year,
+        }));
+    }
+    Ok(date.ordinal())
 }
 
 /// The checks of one score: unit, an assessed rule that binds the unit, an assessor, a score

@@ -238,3 +238,67 @@ fn a_changed_decision_says_what_it_did() {
     let (_, _, notices) = unit.get("/notifications");
     assert!(notices.contains(&format!("#{old}")), "{notices}");
 }
+
+/// Every form names every wrong field at once, in Chinese, beside its field (never the browser's
+/// own English check: the forms are `novalidate` and the server says it).
+#[test]
+fn forms_report_every_wrong_field_at_once() {
+    let app = App::demo();
+    let bearer = format!("Bearer {}", app.token());
+    app.add_unit_user("fgw", "发改委", "Unit-Pass-2022!");
+    let admin = Session::login(&app, "admin", "Admin-Pass-2022");
+    let unit = Session::login(&app, "fgw", "Unit-Pass-2022!");
+    // 1.1 takes 扣分 from 1 to 10: 20 is out of range, and 2023/01/05 is not in 2022.
+    let (status, _, html) = admin.post(
+        "/records",
+        &format!("year=2022&unit={FGW}&rule=1.1&points=20&date=2023%2F01%2F05&source=x"),
+    );
+    assert_eq!(status, 422, "{html}");
+    for field in ["points", "date"] {
+        assert!(
+            html.contains(&format!("class=\"field-error\" data-field=\"{field}\"")),
+            "{field} is marked: {html}"
+        );
+    }
+    assert!(!html.contains("字段 points"), "{html}");
+    let (_, _, form) = admin.get("/records/new");
+    assert!(form.contains("novalidate"), "{form}");
+
+    // The appeal decision: a count of 0 and an empty reason, both named.
+    let made = api(
+        &app,
+        &bearer,
+        "POST",
+        "/api/v1/periods/2022/records",
+        r#"{"unit": "发改委", "rule": "2.3", "count": "2", "date": "2022-03-01", "source": "督查通报"}"#,
+    );
+    let id = made["record"]["id"].as_i64().expect("id");
+    api(
+        &app,
+        &bearer,
+        "POST",
+        &format!("/api/v1/periods/2022/records/{id}/confirm"),
+        "{}",
+    );
+    let (status, _, html) = unit.post(&format!("/records/{id}/appeal?year=2022"), "reason=");
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("data-field=\"reason\""), "{html}");
+    let (status, _, _) = unit.post(
+        &format!("/records/{id}/appeal?year=2022"),
+        "reason=%E5%8F%AA%E6%9C%89%201%20%E4%BA%BA",
+    );
+    assert_eq!(status, 204);
+    let (status, _, html) = admin.post(
+        &format!("/records/{id}/decision?year=2022"),
+        "decision=changed&reason=&count=0",
+    );
+    assert_eq!(status, 422, "{html}");
+    assert!(
+        html.contains("请更正以下 2 处")
+            && html.contains("data-field=\"reason\"")
+            && html.contains("data-field=\"count\""),
+        "{html}"
+    );
+    let (_, _, page) = admin.get(&format!("/records/{id}"));
+    assert!(page.contains("id=\"decision-form\""), "nothing was decided");
+}

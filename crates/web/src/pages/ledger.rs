@@ -363,6 +363,24 @@ pub async fn create(
             &format!("请填写：{}", names.join("、")),
         );
     }
+    // Every wrong field at once, each beside its input (a pre-check on the cached rubric; the store
+    // checks again in the write).
+    let rubric = &y.state.rubric;
+    if let Some(rule) = rubric.rule_by_code(rec.rule.trim()) {
+        let problems = lvzhi_core::ledger::field_problems(rubric, rule, &rec.fields());
+        if !problems.is_empty() {
+            let errors: serde_json::Map<String, Value> = problems
+                .iter()
+                .map(|e| (e.field.column().to_owned(), json!(e.problem.to_string())))
+                .collect();
+            let message = problems
+                .iter()
+                .map(|e| format!("{}：{}", e.field.label(), e.problem))
+                .collect::<Vec<_>>()
+                .join("；");
+            return again(Value::Object(errors), &message);
+        }
+    }
     v.check(&s, Action::WriteRecords, Some(f.unit.trim()))
         .await?;
     match s.store.add_record(y.year, &rec, &v.authed.actor).await {

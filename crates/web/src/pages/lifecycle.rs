@@ -223,6 +223,22 @@ pub async fn decide(
         source: rec.source.clone(),
         note: format!("申诉改判，原记录 #{}", rec.id),
     });
+    // Every wrong field at once (a pre-check; the store checks again in the write).
+    let mut problems = Vec::new();
+    if let Err(p) = lvzhi_core::input::reason(&f.reason) {
+        problems.push(json!({"field": "reason", "label": "决定理由", "message": p.to_string()}));
+    }
+    if let Some(r) = &replacement
+        && let Some(rule) = t.state.rubric.rule_by_code(r.rule.trim())
+    {
+        for e in lvzhi_core::ledger::field_problems(&t.state.rubric, rule, &r.fields()) {
+            problems.push(json!({"field": e.field.column(), "label": e.field.label(), "message": e.problem.to_string()}));
+        }
+    }
+    if !problems.is_empty() {
+        let html = render("notice.html", &json!({"problems": problems}))?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+    }
     match s
         .store
         .decide(
