@@ -82,6 +82,25 @@ impl Role {
         }
     }
 
+    /// What an account of this role can do, said to it when something else is refused (a refusal
+    /// points to what the person can do instead, never to a right the role can never have).
+    pub fn can_do(self) -> &'static str {
+        match self {
+            Role::Admin => "安委办管理员可办理本考核的全部业务。",
+            Role::Recorder => {
+                "录入员可录入扣分记录和指标数据、导入文件；确认、申诉决定、细则版本与发布由安委办管理员办理。"
+            }
+            Role::Assessor => "督导组账号可为本组督导的单位打分，并查看这些单位的得分说明。",
+            Role::Unit => {
+                "成员单位账号可查看本单位的得分说明和扣分记录、上传证据，并对已确认的扣分提出申诉；其他事项请与安委办联系。"
+            }
+            Role::Leader => "领导账号可查看排名、各单位得分说明和假设分析。",
+            Role::Sysadmin => "系统管理员负责建立、停用账号和设置督导组，不办理考核业务。",
+            Role::Secadmin => "安全管理员负责解锁账号、重置密码和注销会话，不办理考核业务。",
+            Role::Auditor => "审计管理员负责查看和核验审计日志，不办理考核业务。",
+        }
+    }
+
     /// Every role's code, for messages that say what is allowed.
     pub fn codes() -> String {
         Role::ALL.map(Role::code).join("、")
@@ -180,7 +199,7 @@ impl Action {
             Action::ConfirmRecords => "确认扣分记录",
             Action::Appeal => "对该记录提出申诉",
             Action::DecideAppeals => "对申诉作出决定",
-            Action::ManagePeriods => "发布或重新开放考核年度",
+            Action::ManagePeriods => "管理考核年度（开设年度、细则版本、申诉期限、发布与重新开放）",
             Action::ReviseConfirmed => "撤销或更正安委办已确认的记录",
         }
     }

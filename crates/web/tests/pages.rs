@@ -875,9 +875,17 @@ fn a_fresh_store_guides_the_office_to_its_first_year() {
         page.contains("开设第一个考核年度") && page.contains("open-shipped-2022"),
         "{page}"
     );
-    let (status, _, page) = get("/overview");
-    assert_eq!(status, 404);
-    assert!(page.contains("尚未开设考核年度"), "{page}");
+    // Every page of a period says there is none yet and leads to opening one (issue 18).
+    for path in ["/overview", "/records", "/assess"] {
+        let (status, _, page) = get(path);
+        assert_eq!(status, 404, "{path}");
+        assert!(
+            page.contains("<h1>尚未开设考核年度</h1>")
+                && page.contains("id=\"next-step\" href=\"&#x2f;rubrics\">开设第一个考核年度")
+                && !page.contains("请检查网址"),
+            "{path}: {page}"
+        );
+    }
     // The shipped rubric: saved as a version, then the opening page with its roster.
     let (status, head, _) = post("/rubrics/shipped", "name=2022");
     assert_eq!(status, 204, "{head}");
@@ -896,8 +904,17 @@ fn a_fresh_store_guides_the_office_to_its_first_year() {
     let (status, head, _) = post(&to, "");
     assert_eq!(status, 204, "{head}");
     assert!(head.contains("hx-redirect: /overview?year=2022"), "{head}");
-    let (status, _, _) = get("/overview?year=2022");
+    let (status, _, page) = get("/overview?year=2022");
     assert_eq!(status, 200);
+    // An empty year says what to do next rather than ranking 41 ties.
+    let steps = page
+        .split("id=\"next-steps\"")
+        .nth(1)
+        .expect("the next steps of an empty year");
+    assert!(
+        steps.contains("href=\"/users\"") && steps.contains("templates/records.xlsx"),
+        "{steps}"
+    );
     assert_eq!(
         app.rt.block_on(app.store.periods()).expect("periods").len(),
         1

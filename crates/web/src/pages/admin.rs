@@ -108,6 +108,7 @@ async fn users_context(s: &AppState, v: &Viewer) -> Result<Value, PageError> {
         "groups": groups.iter().map(|(g, u)| json!({"name": g, "units": u})).collect::<Vec<_>>(),
         "units": units,
         "roles": roles,
+        "form": {}, "group_form": {},
     }))
 }
 
@@ -145,6 +146,78 @@ fn notice(
     Ok((status, html).into_response())
 }
 
+/// What a write on the users page came to.
+struct Outcome {
+    status: StatusCode,
+    kind: &'static str,
+    message: String,
+    field: Option<String>,
+}
+
+impl Outcome {
+    fn ok(status: StatusCode, message: String) -> Self {
+        Outcome {
+            status,
+            kind: "ok",
+            message,
+            field: None,
+        }
+    }
+
+    fn refused(message: String, field: Option<&str>) -> Self {
+        Outcome {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            kind: "error",
+            message,
+            field: field.map(str::to_owned),
+        }
+    }
+}
+
+/// Which form of the users page an outcome belongs beside.
+#[derive(Clone, Copy)]
+enum UsersForm {
+    Create,
+    Action,
+    Group,
+}
+
+/// The users page's body after a write or a refusal: the lists as they are now (so they update in
+/// place), the outcome beside the form that asked, and that form's values kept only when refused.
+async fn users_answer(
+    s: &AppState,
+    v: &Viewer,
+    form: UsersForm,
+    outcome: Outcome,
+    kept: Value,
+) -> Result<Response, PageError> {
+    let Outcome {
+        status,
+        kind,
+        message,
+        field,
+    } = outcome;
+    let mut ctx = users_context(s, v).await?;
+    let notice = render(
+        "notice.html",
+        &json!({"kind": kind, "message": message, "field": field}),
+    )?;
+    ctx["result"] = json!({"where": match form {
+        UsersForm::Create => "create",
+        UsersForm::Action => "action",
+        UsersForm::Group => "group",
+    }});
+    ctx["result_html"] = json!(notice.0);
+    if kind == "error" {
+        match form {
+            UsersForm::Create => ctx["form"] = kept,
+            UsersForm::Group => ctx["group_form"] = kept,
+            UsersForm::Action => {}
+        }
+    }
+    Ok((status, render("users_body.html", &ctx)?).into_response())
+}
+
 /// Creates an account with a generated password, shown once, to be changed at first login.
 pub async fn create_user(
     v: Viewer,
@@ -153,14 +226,18 @@ pub async fn create_user(
 ) -> Result<Response, PageError> {
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
     v.check(&s, Action::ManageAccounts, None).await?;
-    let bad =
-        |field: &str, m: &str| notice(StatusCode::UNPROCESSABLE_ENTITY, "error", m, Some(field));
-    let Some(role) = Role::parse(f.role.trim()) else {
-        return bad("role", "请选择角色");
+    let kept = json!({"username": f.username, "role": f.role, "unit": f.unit, "group": f.group});
+    let answer = |outcome: Outcome| users_answer(&s, &v, UsersForm::Create, outcome, kept.clone());
+    let role = match Role::parse(f.role.trim()) {
+        None => {
+            return answer(Outcome::refused("请选择角色".to_owned(), Some("role"))).await;
+        }
+        Some(role) if !v.authed.may_on_account(Action::ManageAccounts, role) => {
+            let m = crate::auth::ADMINISTRATOR_ACCOUNTS.to_owned();
+            return answer(Outcome::refused(m, Some("role"))).await;
+        }
+        Some(role) => role,
     };
-    if !v.authed.may_on_account(Action::ManageAccounts, role) {
-        return bad("role", crate::auth::ADMINISTRATOR_ACCOUNTS);
-    }
     let password = lvzhi_store::generate_password();
     match s
         .store
@@ -175,17 +252,17 @@ pub async fn create_user(
         )
         .await
     {
-        Ok(u) => notice(
-            StatusCode::CREATED,
-            "ok",
-            &format!(
+        Ok(u) => {
+            let m = format!(
                 "已创建用户 {}，初始密码（只显示这一次，首次登录后须修改）：{password}",
                 u.name
-            ),
-            None,
-        ),
-        Err(StoreError::Invalid { field, message }) => bad(&field, &message),
-        Err(StoreError::Conflict(m)) => bad("username", &m),
+            );
+            answer(Outcome::ok(StatusCode::CREATED, m)).await
+        }
+        Err(StoreError::Invalid { field, message }) => {
+            answer(Outcome::refused(message, Some(&field))).await
+        }
+        Err(StoreError::Conflict(m)) => answer(Outcome::refused(m, Some("username"))).await,
         Err(e) => Err(v.error(e)),
     }
 }
@@ -265,13 +342,14 @@ pub async fn user_action(
             return notice(StatusCode::UNPROCESSABLE_ENTITY, "error", "未知操作", None);
         }
     };
-    match done {
-        Ok(m) => notice(StatusCode::OK, "ok", &m, None),
+    let outcome = match done {
+        Ok(m) => Outcome::ok(StatusCode::OK, m),
         Err(StoreError::Invalid { message, .. } | StoreError::NotFound(message)) => {
-            notice(StatusCode::UNPROCESSABLE_ENTITY, "error", &message, None)
+            Outcome::refused(message, None)
         }
-        Err(e) => Err(v.error(e)),
-    }
+        Err(e) => return Err(v.error(e)),
+    };
+    users_answer(&s, &v, UsersForm::Action, outcome, Value::Null).await
 }
 
 #[derive(Deserialize)]
@@ -298,35 +376,28 @@ pub async fn set_group(
         .filter(|u| !u.is_empty())
         .map(str::to_owned)
         .collect();
+    let kept = json!({"group": f.group, "units": f.units});
+    let answer = |outcome: Outcome| users_answer(&s, &v, UsersForm::Group, outcome, kept.clone());
     let known = users_context(&s, &v).await?["units"].clone();
     if let Some(u) = units
         .iter()
         .find(|u| !known.as_array().is_some_and(|k| k.iter().any(|x| x == *u)))
     {
-        return notice(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "error",
-            &format!("名册中没有单位「{u}」"),
-            Some("units"),
-        );
+        let m = format!("名册中没有单位「{u}」");
+        return answer(Outcome::refused(m, Some("units"))).await;
     }
     match s
         .store
         .set_group_units(&f.group, &units, &v.authed.actor)
         .await
     {
-        Ok(()) => notice(
-            StatusCode::OK,
-            "ok",
-            &format!("已保存：{} 督导 {} 个单位", f.group.trim(), units.len()),
-            None,
-        ),
-        Err(StoreError::Invalid { field, message }) => notice(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "error",
-            &message,
-            Some(&field),
-        ),
+        Ok(()) => {
+            let m = format!("已保存：{} 督导 {} 个单位", f.group.trim(), units.len());
+            answer(Outcome::ok(StatusCode::OK, m)).await
+        }
+        Err(StoreError::Invalid { field, message }) => {
+            answer(Outcome::refused(message, Some(&field))).await
+        }
         Err(e) => Err(v.error(e)),
     }
 }

@@ -70,7 +70,7 @@ pub async fn assess(
     q: Result<Query<AssessQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
     let q = query(q)?;
-    let y = year_of(&s, q.year.as_deref()).await?;
+    let y = year_of(&v, &s, q.year.as_deref()).await?;
     let groups = if v.user().role == Role::Admin {
         s.store.groups().await?
     } else {
@@ -199,7 +199,9 @@ pub async fn assess_cell(
     form: Result<axum::Form<CellForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
-    let y = year_of(&s, Some(&f.year)).await.map_err(|e| v.error(e))?;
+    let y = year_of(&v, &s, Some(&f.year))
+        .await
+        .map_err(|e| v.error(e))?;
     v.check(&s, Action::WriteAssessment, Some(&f.unit)).await?;
     let group = group_for(&v, Some(&f.group))?.ok_or_else(|| {
         v.error(PageError::new(
@@ -256,7 +258,7 @@ pub async fn metrics(
 ) -> Result<Response, PageError> {
     let q = query(q)?;
     v.check(&s, Action::WriteMetric, None).await?;
-    let y = year_of(&s, q.year.as_deref()).await?;
+    let y = year_of(&v, &s, q.year.as_deref()).await?;
     let st = &y.state;
     let locked = st.info.closed_reason();
     let given: HashMap<(&str, &str), (&str, i64)> = st
@@ -310,7 +312,9 @@ pub async fn metric_cell(
     form: Result<axum::Form<CellForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
-    let y = year_of(&s, Some(&f.year)).await.map_err(|e| v.error(e))?;
+    let y = year_of(&v, &s, Some(&f.year))
+        .await
+        .map_err(|e| v.error(e))?;
     v.check(&s, Action::WriteMetric, Some(&f.unit)).await?;
     let c = cell(
         "/metrics",

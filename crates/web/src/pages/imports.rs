@@ -37,7 +37,7 @@ pub async fn page(
     q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
     let q = query(q)?;
-    let y = year_of(&s, q.year.as_deref()).await?;
+    let y = year_of(&v, &s, q.year.as_deref()).await?;
     let tables = tables(&v);
     if tables.is_empty() {
         return Err(v.error(PageError::new(StatusCode::FORBIDDEN, "无权导入数据")));
@@ -62,7 +62,7 @@ pub async fn submit(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, PageError> {
     let q = query(q).map_err(|e| v.error(e))?;
-    let y = year_of(&s, q.year.as_deref())
+    let y = year_of(&v, &s, q.year.as_deref())
         .await
         .map_err(|e| v.error(e))?;
     let refuse = |m: String| v.error(PageError::new(StatusCode::UNPROCESSABLE_ENTITY, m));

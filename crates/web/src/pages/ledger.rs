@@ -81,7 +81,7 @@ pub async fn list(
     if let Some(u) = &unit {
         v.check(&s, Action::ReadRecords, Some(u)).await?;
     }
-    let y = year_of(&s, q.year.as_deref()).await?;
+    let y = year_of(&v, &s, q.year.as_deref()).await?;
     let rubric = &y.state.rubric;
     let all = v.may(Action::ReadRecords, None);
     // Someone who may read no unit's records (an administrator of 三员分立) is refused, not shown
@@ -208,7 +208,7 @@ pub async fn new_form(
 ) -> Result<Response, PageError> {
     let q = query(q)?;
     v.check(&s, Action::WriteRecords, None).await?;
-    let y = year_of(&s, q.year.as_deref()).await?;
+    let y = year_of(&v, &s, q.year.as_deref()).await?;
     let form = RecordForm {
         year: y.year.to_string(),
         unit: q.unit.unwrap_or_default(),
@@ -286,7 +286,7 @@ pub async fn fields(
 ) -> Result<Response, PageError> {
     let q = query(q)?;
     v.check(&s, Action::WriteRecords, None).await?;
-    let y = year_of(&s, q.year.as_deref()).await?;
+    let y = year_of(&v, &s, q.year.as_deref()).await?;
     let ctx = json!({
         "fields": fields_context(&y.state.rubric, q.rule.as_deref().unwrap_or("")),
         "form": RecordForm::default(), "errors": {},
@@ -343,7 +343,9 @@ pub async fn create(
     form: Result<axum::Form<RecordForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
-    let y = year_of(&s, Some(&f.year)).await.map_err(|e| v.error(e))?;
+    let y = year_of(&v, &s, Some(&f.year))
+        .await
+        .map_err(|e| v.error(e))?;
     let again = |errors: Value, message: &str| -> Result<Response, PageError> {
         let ctx = form_context(&y.state, &f, &errors, Some(message), None);
         let html = render("record_form.html", &ctx)?;
@@ -429,7 +431,7 @@ pub async fn detail(
 ) -> Result<Response, PageError> {
     let t = target(&v, t)?;
     let q = query(q)?;
-    let y = year_of(&s, Some(&t.year.to_string())).await?;
+    let y = year_of(&v, &s, Some(&t.year.to_string())).await?;
     let rec = s.store.record(t.year, t.id).await?;
     let id = rec.id;
     let rubric = &y.state.rubric;
@@ -593,7 +595,7 @@ pub async fn correct_form(
     State(s): State<AppState>,
 ) -> Result<Response, PageError> {
     let t = target(&v, t)?;
-    let y = year_of(&s, Some(&t.year.to_string())).await?;
+    let y = year_of(&v, &s, Some(&t.year.to_string())).await?;
     let id = t.id;
     let rec = s.store.record(t.year, id).await?;
     if !rec.status.in_force() || rec.status == RecordStatus::Appealed {
@@ -633,7 +635,7 @@ pub async fn correct(
 ) -> Result<Response, PageError> {
     let t = target(&v, t)?;
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
-    let y = year_of(&s, Some(&t.year.to_string()))
+    let y = year_of(&v, &s, Some(&t.year.to_string()))
         .await
         .map_err(|e| v.error(e))?;
     let id = t.id;

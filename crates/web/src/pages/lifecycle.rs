@@ -119,7 +119,7 @@ pub async fn confirm_all(
     let q = query(q).map_err(|e| v.error(e))?;
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
     v.check(&s, Action::ConfirmRecords, None).await?;
-    let y = year_of(&s, q.year.as_deref())
+    let y = year_of(&v, &s, q.year.as_deref())
         .await
         .map_err(|e| v.error(e))?;
     let some = |x: &str| Some(x.trim().to_owned()).filter(|x| !x.is_empty());
@@ -264,7 +264,7 @@ pub async fn notices(
     q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
     let q = query(q)?;
-    let y = year_of(&s, q.year.as_deref()).await?;
+    let y = year_of(&v, &s, q.year.as_deref()).await?;
     let n = s.store.notices(&v.authed.user, y.year).await?;
     let last = n.items.iter().filter_map(|x| x.id).max().unwrap_or(0);
     let ctx = json!({
@@ -310,7 +310,7 @@ async fn office_form<F>(
     let q = query(q).map_err(|e| v.error(e))?;
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
     v.check(s, Action::ManagePeriods, None).await?;
-    let y = year_of(s, q.year.as_deref())
+    let y = year_of(v, s, q.year.as_deref())
         .await
         .map_err(|e| v.error(e))?;
     Ok((y, f))
@@ -324,7 +324,7 @@ pub async fn publish_page(
 ) -> Result<Response, PageError> {
     let q = query(q)?;
     v.check(&s, Action::ManagePeriods, None).await?;
-    let y = year_of(&s, q.year.as_deref()).await?;
+    let y = year_of(&v, &s, q.year.as_deref()).await?;
     let list = s.store.checklist(y.year).await?;
     let pubs = s.store.publications(y.year).await?;
     let overdue = y
@@ -435,7 +435,7 @@ pub async fn publication(
 ) -> Result<Response, PageError> {
     let q = query(q)?;
     v.check(&s, Action::ReadResults, None).await?;
-    let y = year_of(&s, q.year.as_deref()).await?;
+    let y = year_of(&v, &s, q.year.as_deref()).await?;
     let seq: i64 = seq
         .parse()
         .map_err(|_| PageError::new(StatusCode::NOT_FOUND, format!("发布序号「{seq}」无效")))?;
@@ -478,7 +478,7 @@ pub async fn what_if_page(
 ) -> Result<Response, PageError> {
     let q = query(q)?;
     v.check(&s, Action::ReadResults, None).await?;
-    let y = year_of(&s, q.year.as_deref()).await?;
+    let y = year_of(&v, &s, q.year.as_deref()).await?;
     let rubric = &y.state.rubric;
     let ctx = json!({
         "rows": (1..=WHAT_IF_ROWS).collect::<Vec<_>>(),
@@ -503,7 +503,7 @@ pub async fn what_if(
     let q = query(q).map_err(|e| v.error(e))?;
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
     v.check(&s, Action::ReadResults, None).await?;
-    let y = year_of(&s, q.year.as_deref())
+    let y = year_of(&v, &s, q.year.as_deref())
         .await
         .map_err(|e| v.error(e))?;
     // Fields `unit1`, `rule1`, `count1`, `points1`, … and `leave_out`.

@@ -111,6 +111,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("rubric.html", include_str!("../../templates/rubric.html")),
     ("audit.html", include_str!("../../templates/audit.html")),
     ("users.html", include_str!("../../templates/users.html")),
+    (
+        "users_body.html",
+        include_str!("../../templates/users_body.html"),
+    ),
     ("notice.html", include_str!("../../templates/notice.html")),
     ("import.html", include_str!("../../templates/import.html")),
     (
@@ -280,7 +284,12 @@ pub enum PageError {
         message: String,
         htmx: bool,
     },
+    /// No period is open yet: a page that says so and leads to opening one.
+    NoYear,
 }
+
+/// What a page that needs a period says before the first one is opened.
+const NO_YEAR: &str = "尚未开设考核年度";
 
 impl PageError {
     fn new(status: StatusCode, message: impl Into<String>) -> Self {
@@ -318,6 +327,7 @@ impl From<minijinja::Error> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
+            PageError::NoYear => PageError::new(StatusCode::NOT_FOUND, NO_YEAR).into_response(),
             PageError::Redirect(to) => Redirect::to(&to).into_response(),
             PageError::Rendered(r) => *r,
             PageError::Error {
@@ -351,7 +361,7 @@ pub fn not_found(path: &str) -> Response {
 fn status_hint(status: StatusCode) -> &'static str {
     match status.as_u16() {
         401 => "请重新登录。",
-        403 => "如确需办理，请联系安委办开通相应权限。",
+        403 => "如有疑问，请与安委办联系。",
         404 => "请检查网址，或从菜单进入。",
         409 => "数据已有变化，请刷新页面后重试。",
         413 => "请缩小文件后重试。",
@@ -478,6 +488,15 @@ impl Viewer {
         self.authed.may(action, unit)
     }
 
+    /// What this person can do about an error: for a refusal, what the role can do instead.
+    fn hint(&self, status: StatusCode) -> &'static str {
+        if status == StatusCode::FORBIDDEN {
+            self.user().role.can_do()
+        } else {
+            status_hint(status)
+        }
+    }
+
     /// An error shown as a fragment to htmx, as a page in the user's layout otherwise (so that the
     /// navigation and the logout stay within reach).
     pub fn error(&self, e: impl Into<PageError>) -> PageError {
@@ -491,7 +510,7 @@ impl Viewer {
                     "",
                     title,
                     None,
-                    json!({"title": title, "hint": status_hint(status), "message": message}),
+                    json!({"title": title, "hint": self.hint(status), "message": message}),
                 ) {
                     Ok(mut r) => {
                         *r.status_mut() = status;
@@ -507,7 +526,36 @@ impl Viewer {
                 message,
                 htmx: true,
             },
+            PageError::NoYear if !self.htmx => self.no_year(),
             other => other,
+        }
+    }
+
+    /// The page before the first period: what is missing, and the way to open it for whoever may.
+    fn no_year(&self) -> PageError {
+        let (message, next) = if self.may(Action::ManagePeriods, None) {
+            (
+                "本系统还没有考核年度。开设第一个年度后，才能录入扣分、打分和查看排名。",
+                Some(json!({"href": "/rubrics", "label": "开设第一个考核年度"})),
+            )
+        } else {
+            (
+                "本系统还没有考核年度：安委办开设年度后，这里将显示相应内容。",
+                None,
+            )
+        };
+        match self.page(
+            "error_page.html",
+            "",
+            NO_YEAR,
+            None,
+            json!({"title": NO_YEAR, "message": message, "next": next, "kind": "warn"}),
+        ) {
+            Ok(mut r) => {
+                *r.status_mut() = StatusCode::NOT_FOUND;
+                PageError::Rendered(Box::new(r))
+            }
+            Err(e) => e,
         }
     }
 
@@ -647,17 +695,17 @@ pub struct YearQuery {
     pub year: Option<String>,
 }
 
-pub async fn year_of(s: &AppState, raw: Option<&str>) -> Result<Year, PageError> {
+/// The period a page shows (the latest when none is asked); an error as the viewer's page.
+pub async fn year_of(v: &Viewer, s: &AppState, raw: Option<&str>) -> Result<Year, PageError> {
+    period_of(s, raw).await.map_err(|e| v.error(e))
+}
+
+async fn period_of(s: &AppState, raw: Option<&str>) -> Result<Year, PageError> {
     let mut years: Vec<i64> = s.store.periods().await?.iter().map(|p| p.year).collect();
     years.sort_unstable();
     let year = match raw.filter(|r| !r.is_empty()) {
         Some(r) => crate::extract::year_of(r)?,
-        None => *years.last().ok_or_else(|| {
-            PageError::new(
-                StatusCode::NOT_FOUND,
-                "尚未开设考核年度：安委办管理员可在“细则版本”页面开设第一个年度",
-            )
-        })?,
+        None => *years.last().ok_or(PageError::NoYear)?,
     };
     let state = s.store.state(year).await?;
     Ok(Year { year, years, state })

@@ -31,7 +31,7 @@ pub async fn overview(
 ) -> Result<Response, PageError> {
     let q = query(q)?;
     v.check(&s, Action::ReadResults, None).await?;
-    let y = year_of(&s, q.year.as_deref()).await?;
+    let y = year_of(&v, &s, q.year.as_deref()).await?;
     let st = &y.state;
     let rubric = &st.rubric;
     // The result the period stands at (official once published); while open, the official result
@@ -158,6 +158,10 @@ pub async fn overview(
         json!({
             "rubric": {"title": rubric.title, "print_title": format!("{}得分排名", rubric.title.trim_end_matches("细则")),
                        "total": rubric.total.to_string(), "divisors": rubric.classes.iter().map(|c| format!("{}类 {}", c.code, c.weight)).collect::<Vec<_>>()},
+            // A year with nothing in it yet: the office's next steps instead of a ranking of ties.
+            "empty": counts.total() == 0 && st.assessments().next().is_none() && st.metrics().next().is_none(),
+            "may_manage": v.may(Action::ManageAccounts, None),
+            "may_import": v.may(Action::WriteRecords, None),
             "standing": {"published": standing.published, "word": standing.word(), "note": standing.note()},
             "period": {"status": y.state.info.status, "status_label": y.state.info.status.label(),
                        "published": y.state.info.status == PeriodStatus::Published, "version": y.state.info.version},
@@ -181,7 +185,7 @@ pub async fn sheet(
 ) -> Result<Response, PageError> {
     let q = query(q)?;
     v.check(&s, Action::ReadSheet, Some(&name)).await?;
-    let y = year_of(&s, q.year.as_deref()).await?;
+    let y = year_of(&v, &s, q.year.as_deref()).await?;
     let not_here = || {
         v.error(PageError::new(
             StatusCode::NOT_FOUND,
@@ -265,7 +269,7 @@ pub async fn rubric(
 ) -> Result<Response, PageError> {
     let q = query(q)?;
     v.check(&s, Action::ReadPeriods, None).await?;
-    let y = year_of(&s, q.year.as_deref()).await?;
+    let y = year_of(&v, &s, q.year.as_deref()).await?;
     let r = &y.state.rubric;
     let rule_json = |i: usize| {
         let rule = &r.rules[i];

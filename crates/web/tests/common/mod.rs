@@ -239,3 +239,20 @@ impl<'a> Session<'a> {
         )
     }
 }
+
+impl App {
+    /// An account of `role` with a password of its own (no change required).
+    pub fn add_user(&self, name: &str, role: Role, password: &str) {
+        self.rt
+            .block_on(self.store.create_user(
+                name,
+                role,
+                None,
+                None,
+                password,
+                false,
+                &Actor::new("admin", "test"),
+            ))
+            .expect("user");
+    }
+}
