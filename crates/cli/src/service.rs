@@ -260,6 +260,15 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
         .into_iter()
         .map(four)
         .collect();
+    // The 2022 rubric has 8 督导组 score "相关部门" without naming them; the sample's scores say
+    // which group supervises which unit, so the demo's groups are given those units.
+    let mut groups: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (unit, _, group, _) in &assessments {
+        let units = groups.entry(group.clone()).or_default();
+        if !units.contains(unit) {
+            units.push(unit.clone());
+        }
+    }
     let metrics: Vec<_> = table(3, Table::Metrics)?
         .into_iter()
         .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
@@ -277,6 +286,19 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     eprintln!("已载入 2022 示例年度：{} 条数据。", n.imported);
+    let assigned = store.groups().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    for (group, units) in &groups {
+        if !assigned.iter().any(|(g, u)| g == group && !u.is_empty()) {
+            store
+                .set_group_units(group, units, &cli_actor())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    eprintln!(
+        "示例年度的 {} 个督导组已按示例打分分配督导单位。",
+        groups.len()
+    );
     Ok(())
 }
 

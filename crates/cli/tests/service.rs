@@ -35,6 +35,26 @@ fn served_results_equal_the_command_line() {
         None,
     );
     assert_eq!(status, 401);
+
+    // The demo's 督导组 supervise the units their sample scores name (issue 18): an assessor's
+    // first page has units to score.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let groups = rt.block_on(async {
+        let store = lvzhi_store::Store::open(&lvzhi_store::Store::sqlite_url(dir.path()))
+            .await
+            .expect("store");
+        store.groups().await.expect("groups")
+    });
+    assert_eq!(groups.len(), 8, "{groups:?}");
+    let first = groups
+        .iter()
+        .find(|(g, _)| g == "第一督导组")
+        .expect("第一督导组");
+    assert!(first.1.contains(&"发改委".to_owned()), "{groups:?}");
+    assert!(groups.iter().all(|(_, units)| !units.is_empty()));
 }
 
 #[test]

@@ -898,7 +898,14 @@ fn resolve_rule(
             problem: Problem::Missing,
         });
     }
-    find(t).ok_or_else(|| LedgerError {
+    // A template's drop-down offers "1.1 生产安全事故起数…": the code is what stands before the
+    // first space.
+    let code = || {
+        let text = std::str::from_utf8(t).ok()?;
+        let (code, _) = text.split_once(|c: char| c.is_whitespace())?;
+        find(code.as_bytes())
+    };
+    find(t).or_else(code).ok_or_else(|| LedgerError {
         row,
         field: Field::Rule,
         problem: Problem::UnknownRule(String::from_utf8_lossy(t).into_owned()),

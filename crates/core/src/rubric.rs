@@ -266,6 +266,30 @@ impl RuleKind {
     }
 
     /// Whether records of this rule are entered in the ledger (not scored by assessors or computed).
+    /// Whether a record of this kind carries a count people entered (按次); for the others the
+    /// count is always 1 and nobody wrote it.
+    pub fn takes_count(&self) -> bool {
+        matches!(self, RuleKind::PerCount { .. })
+    }
+
+    /// What a row of a records file fills in for a rule of this kind; `points` is the name of the
+    /// file's points column (数量 is the count column's).
+    pub fn fill_in(&self, points: &str) -> String {
+        match self {
+            RuleKind::PerCount { .. } => format!("填“数量”（次数），“{points}”不填"),
+            RuleKind::Range { min, max } => format!("填“{points}”（{min}–{max} 分），“数量”不填"),
+            RuleKind::Graded { levels } => format!(
+                "填“{points}”（{}），“数量”不填",
+                levels
+                    .iter()
+                    .map(|l| l.points.to_string())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            ),
+            _ => format!("“数量”“{points}”均不填"),
+        }
+    }
+
     pub fn is_recorded(&self) -> bool {
         !matches!(
             self,

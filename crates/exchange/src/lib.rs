@@ -445,7 +445,9 @@ impl Parsed {
                     errs.push(InputError {
                         file: self.label.clone(),
                         line: self.line_of(p.index),
-                        field: p.field,
+                        // The column as the office's files head it, not the contract's code.
+                        field: lvzhi_core::input::stored_field_label(&p.field)
+                            .map_or(p.field, str::to_owned),
                         message: p.message,
                     });
                 }

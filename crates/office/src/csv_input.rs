@@ -673,6 +673,18 @@ pub enum Table {
     Metrics,
 }
 
+impl Table {
+    /// The table's name for people (pages, sheet names, file names).
+    pub fn label(self) -> &'static str {
+        match self {
+            Table::Units => "名册",
+            Table::Records => "扣分记录",
+            Table::Assessments => "督导组打分",
+            Table::Metrics => "指标数据",
+        }
+    }
+}
+
 const RECORD_ROW_COLUMNS: &[Column] = &[
     col(Field::Unit, &["unit", "单位", "单位名称"], true),
     col(Field::Rule, &["rule", "条款编号", "条款", "细则编号"], true),

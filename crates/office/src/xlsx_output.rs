@@ -554,21 +554,15 @@ pub fn template_xlsx(
 ) -> Result<Vec<u8>, XlsxError> {
     let f = formats();
     let mut wb = Workbook::new();
-    let (name, heads): (&str, &[&str]) = match table {
-        Table::Records => (
-            "扣分记录",
-            &["单位", "条款编号", "数量", "扣分", "日期", "依据", "说明"],
-        ),
-        Table::Assessments => ("督导组打分", &["单位", "条款编号", "督导组", "得分"]),
-        Table::Metrics => ("指标数据", &["单位", "指标", "数值"]),
-        Table::Units => ("名册", &["单位名称", "类别", "标签"]),
-    };
+    let name = table.label();
+    let heads = table_heads(table);
     let recorded: Vec<String> = match table {
+        // "1.1 生产安全事故起数…": the import reads the code before the first space.
         Table::Records => rubric
             .rules
             .iter()
             .filter(|r| r.kind.is_recorded())
-            .map(|r| r.code.clone())
+            .map(|r| format!("{} {}", r.code, r.text))
             .collect(),
         Table::Assessments => rubric
             .rules
@@ -607,6 +601,9 @@ pub fn template_xlsx(
             ws.add_data_validation(1, 1, last, 1, &second)?;
         }
     }
+    if matches!(table, Table::Records) {
+        rules_sheet(&mut wb, rubric, &f, heads[3])?;
+    }
     let lists = wb.add_worksheet();
     lists.set_name("选项")?;
     for (i, u) in units.iter().enumerate() {
@@ -617,6 +614,44 @@ pub fn template_xlsx(
     }
     lists.set_hidden(true);
     wb.save_to_buffer()
+}
+
+/// The records template's second sheet: every clause a records file may name, how it scores and
+/// which of 数量 and the points column its row fills in. The import reads the first sheet only.
+fn rules_sheet(
+    wb: &mut Workbook,
+    rubric: &Rubric,
+    f: &Formats,
+    points_column: &str,
+) -> Result<(), XlsxError> {
+    let ws = wb.add_worksheet();
+    ws.set_name("条款说明")?;
+    for (c, (h, w)) in [
+        ("条款编号", 10.0),
+        ("条款内容", 50.0),
+        ("计分方式", 30.0),
+        ("填写", 34.0),
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string_with_format(0, c as u16, *h, &f.head)?;
+        ws.set_column_width(c as u16, *w)?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    let mut r = 0;
+    for (i, rule) in rubric.rules.iter().enumerate() {
+        if !rule.kind.is_recorded() {
+            continue;
+        }
+        r += 1;
+        text(ws, r, 0, &rule.code, &f.text)?;
+        text(ws, r, 1, &rule.text, &f.text)?;
+        text(ws, r, 2, &rubric.terms(i), &f.text)?;
+        text(ws, r, 3, &rule.kind.fill_in(points_column), &f.text)?;
+        fit_row(ws, r, wrapped_lines(&rule.text, 50.0))?;
+    }
+    Ok(())
 }
 
 /// The headers of a table as the office writes them.

@@ -130,7 +130,7 @@ impl RowProblem {
                     "第 {} 条{}，字段 {}：{}",
                     r.index + 1,
                     Self::label(r.table),
-                    r.field,
+                    lvzhi_core::input::stored_field_label(&r.field).unwrap_or(&r.field),
                     r.message
                 )
             })

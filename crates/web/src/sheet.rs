@@ -18,6 +18,11 @@ pub fn record_json(rubric: &Rubric, r: &StoredRecord) -> Value {
     let rule = rubric.rule_by_code(&r.rule);
     v["status_label"] = json!(r.status.label());
     v["rule_text"] = json!(rule.map(|i| rubric.rules[i].text.clone()));
+    // A count only where the clause counts (按次); "—" where nobody entered one.
+    v["count_text"] = json!(match rule {
+        Some(i) if rubric.rules[i].kind.takes_count() => r.count.to_string(),
+        _ => "—".to_owned(),
+    });
     v["points_text"] = json!(rule.map(|i| {
         rubric.record_points_text(
             i,

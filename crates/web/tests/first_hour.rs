@@ -77,3 +77,99 @@ fn a_refusal_says_what_the_role_can_do_and_what_was_refused() {
         "{page}"
     );
 }
+
+/// The records template names the clauses as people read them, says which column each fills in,
+/// and is named in Chinese; a row filled in from its drop-down imports.
+#[test]
+fn the_records_template_reads_as_the_rubric_and_imports_what_it_offers() {
+    use calamine::Reader;
+    let app = App::demo();
+    let bearer = format!("Bearer {}", app.token());
+    let auth = [("Authorization", bearer.as_str())];
+    let (status, head, bytes) = app.raw_bytes(
+        "GET",
+        "/api/v1/periods/2022/templates/records.xlsx",
+        &auth,
+        Vec::new(),
+    );
+    assert_eq!(status, 200);
+    // 2022年度扣分记录导入模板.xlsx
+    assert!(
+        head.contains("filename*=UTF-8''2022%E5%B9%B4%E5%BA%A6%E6%89%A3%E5%88%86%E8%AE%B0%E5%BD%95%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"),
+        "{head}"
+    );
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("workbook");
+    let options = wb.worksheet_range("选项").expect("lists");
+    let offered: Vec<String> = options
+        .rows()
+        .filter_map(|r| r.get(1).map(ToString::to_string))
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert!(
+        offered.contains(&"1.1 生产安全事故起数和死亡人数未达到年初预定目标".to_owned()),
+        "{offered:?}"
+    );
+    let rules = wb.worksheet_range("条款说明").expect("the clauses sheet");
+    let row = |code: &str| -> Vec<String> {
+        rules
+            .rows()
+            .find(|r| r[0].to_string() == code)
+            .map(|r| r.iter().map(ToString::to_string).collect())
+            .unwrap_or_else(|| panic!("{code} is listed"))
+    };
+    assert_eq!(row("1.1")[3], "填“扣分”（1–10 分），“数量”不填");
+    assert_eq!(row("1.2")[3], "填“数量”（次数），“扣分”不填");
+    assert_eq!(row("1.3")[3], "“数量”“扣分”均不填");
+
+    // 1.1 is once a year and 发改委 has one: refused, the column named as the file heads it.
+    let csv = "单位,条款编号,扣分,日期\n发改委,1.1 生产安全事故起数和死亡人数未达到年初预定目标,2,2022-04-01\n";
+    let (ct, body) = common::multipart(&[("file", Some("filled.csv"), csv.as_bytes())]);
+    let (status, _, answer) = app.raw_bytes(
+        "POST",
+        "/api/v1/periods/2022/import/records",
+        &[
+            ("Authorization", bearer.as_str()),
+            ("Content-Type", ct.as_str()),
+        ],
+        body,
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        answer.contains("第 2 行，字段 条款编号：条款 1.1 每个单位每年只能记录一次"),
+        "{answer}"
+    );
+    let csv = "单位,条款编号,数量,日期\n发改委,1.2 发生亡两人事故或较大社会影响的生产安全事故，有一起,1,2022-04-01\n";
+    let (ct, body) = common::multipart(&[("file", Some("filled.csv"), csv.as_bytes())]);
+    let (status, _, answer) = app.raw_bytes(
+        "POST",
+        "/api/v1/periods/2022/import/records",
+        &[
+            ("Authorization", bearer.as_str()),
+            ("Content-Type", ct.as_str()),
+        ],
+        body,
+    );
+    assert!(
+        status < 300,
+        "{status} {}",
+        String::from_utf8_lossy(&answer)
+    );
+    let (_, _, list) = app.raw(
+        "GET",
+        "/api/v1/periods/2022/records?rule=1.2&unit=%E5%8F%91%E6%94%B9%E5%A7%94",
+        &auth,
+        "",
+    );
+    assert!(list.contains("\"2022-04-01\""), "{list}");
+
+    // Record #1 is 发改委's 1.1 (a range clause): no 数量 was entered, none is shown.
+    let admin = Session::login(&app, "admin", "Admin-Pass-2022");
+    let (_, _, page) = admin.get("/records/1");
+    assert!(page.contains("<dt>数量</dt><dd>—</dd>"), "{page}");
+    let (_, _, page) = admin.get("/records?year=2022&rule=1.1");
+    assert!(
+        page.contains("<td class=\"num\">—</td>") && !page.contains("<td class=\"num\">1</td>"),
+        "{page}"
+    );
+}

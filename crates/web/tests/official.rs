@@ -97,6 +97,21 @@ fn publication_ends_open_appeal_windows_and_every_page_says_official() {
         "reason=%E7%BB%8F%E5%AE%A1%E5%AE%9A&acknowledge=1",
     );
     assert_eq!(status, 204, "{head}");
+    // The publication's page leads on: to the ranking and the documents to send.
+    let (_, _, page) = admin.get("/publish/1?year=2022");
+    let links = page
+        .split("id=\"after-publish\"")
+        .nth(1)
+        .and_then(|r| r.split("</div>").next())
+        .expect("the way on after publishing");
+    for what in [
+        "查看排名（正式结果）",
+        "export/results.xlsx",
+        "export/report.docx",
+        "返回发布页",
+    ] {
+        assert!(links.contains(what), "{what}: {links}");
+    }
 
     // The moment it is published, the record page and the unit's notices follow.
     let (_, _, page) = unit.get(&format!("/records/{id}"));

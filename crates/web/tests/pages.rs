@@ -7,7 +7,7 @@
 mod common;
 
 use calamine::Reader;
-use common::{App, login};
+use common::{App, login, multipart};
 
 #[test]
 fn key_pages_match_their_snapshots() {
@@ -171,24 +171,6 @@ fn rubric_versions(page: &str) -> Vec<String> {
         .filter(|h| h.len() == 64)
         .map(str::to_owned)
         .collect()
-}
-
-fn multipart(fields: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "----lvzhi-pages-boundary";
-    let mut body = Vec::new();
-    for (name, file, data) in fields {
-        let disposition = match file {
-            Some(f) => format!("form-data; name=\"{name}\"; filename=\"{f}\""),
-            None => format!("form-data; name=\"{name}\""),
-        };
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 #[test]

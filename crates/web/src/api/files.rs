@@ -118,7 +118,7 @@ async fn template_file(
     Ok(view::download(
         bytes,
         XLSX,
-        &format!("{year}年度导入模板-{file}"),
+        &format!("{year}年度{}导入模板.xlsx", table.label()),
     ))
 }
 

@@ -17,16 +17,16 @@ use lvzhi_exchange::{ImportError, parse, table_of};
 fn tables(v: &Viewer) -> Vec<serde_json::Value> {
     let mut t = Vec::new();
     if v.may(Action::WriteRecords, None) {
-        t.push(json!({"value": "records", "label": "扣分记录"}));
+        t.push(json!({"value": "records", "label": Table::Records.label()}));
     }
     if v.user().role == Role::Assessor || v.may(Action::WriteAssessment, None) {
-        t.push(json!({"value": "assessments", "label": "督导组打分"}));
+        t.push(json!({"value": "assessments", "label": Table::Assessments.label()}));
     }
     if v.may(Action::WriteMetric, None) {
-        t.push(json!({"value": "metrics", "label": "指标数据"}));
+        t.push(json!({"value": "metrics", "label": Table::Metrics.label()}));
     }
     if v.may(Action::EditRoster, None) {
-        t.push(json!({"value": "units", "label": "名册标签"}));
+        t.push(json!({"value": "units", "label": Table::Units.label()}));
     }
     t
 }
