@@ -231,18 +231,26 @@ impl RuleKind {
         self.label()
     }
 
+    /// Every kind: its name in rubric files and its label for people, in the order a form offers
+    /// them.
+    pub const KINDS: [(&'static str, &'static str); 9] = [
+        ("fixed", "定额扣分"),
+        ("per_count", "按次扣分"),
+        ("range", "区间扣分"),
+        ("graded", "分档扣分"),
+        ("assessed", "督导组打分"),
+        ("metric_below", "指标比较"),
+        ("metric_step", "指标逐级扣分"),
+        ("veto", "一票否决"),
+        ("lowest_grade", "最低等次"),
+    ];
+
     pub fn label(&self) -> &'static str {
-        match self {
-            RuleKind::Fixed { .. } => "定额扣分",
-            RuleKind::PerCount { .. } => "按次扣分",
-            RuleKind::Range { .. } => "区间扣分",
-            RuleKind::Graded { .. } => "分档扣分",
-            RuleKind::Assessed { .. } => "督导组打分",
-            RuleKind::MetricBelow { .. } => "指标比较",
-            RuleKind::MetricStep { .. } => "指标逐级扣分",
-            RuleKind::Veto => "一票否决",
-            RuleKind::LowestGrade => "最低等次",
-        }
+        let name = self.name();
+        Self::KINDS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(name, |(_, label)| label)
     }
 
     /// Whether a unit can have at most one record of this rule a year.

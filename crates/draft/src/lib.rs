@@ -18,6 +18,8 @@
 //! `[[unclassified]]` entry: the draft loads and shows, but is not final until a person has decided.
 //! This module never guesses silently and does no IO: the caller reads the file.
 
+pub mod review;
+
 use std::fmt::Write as _;
 use std::io::Read;
 use std::sync::LazyLock;

@@ -65,6 +65,21 @@
       });
     });
   }
+  // A text saved as a file where it stands (the 细则 draft's TOML), without a round trip.
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("[data-download-from]");
+    if (!b) return;
+    var src = document.getElementById(b.dataset.downloadFrom);
+    if (!src) return;
+    var url = URL.createObjectURL(new Blob([src.value], { type: "application/toml;charset=utf-8" }));
+    var a = document.createElement("a");
+    a.href = url;
+    a.download = b.dataset.fileName || "download.txt";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+  });
   // A field refused by the server is marked next to its input.
   document.addEventListener("htmx:afterSwap", function (e) {
     var bad = e.target.querySelector && e.target.querySelector(".field-error, .alert.error");

@@ -609,7 +609,7 @@ fn a_rubric_document_is_drafted_reviewed_saved_and_compared() {
     );
     assert_eq!(status, 200, "{html}");
     assert!(
-        html.contains("待人工确认 10 项") && html.contains("生产安全事故方面（30分）"),
+        html.contains("尚有 10 项待确认") && html.contains("生产安全事故方面（30分）"),
         "the draft beside its source: {html}"
     );
     let form = |toml: &str| format!("toml={}", lvzhi_web::pages::encode_component(toml));
@@ -631,10 +631,61 @@ fn a_rubric_document_is_drafted_reviewed_saved_and_compared() {
             .to_toml();
     let (status, _, html) = post("/rubrics/check", &form(&draft));
     assert_eq!(status, 200);
-    assert!(html.contains("尚有 10 项待人工确认"), "{html}");
+    assert!(html.contains("尚有 10 项待确认"), "{html}");
     let (status, _, html) = post("/rubrics/save", &form(&draft));
     assert_eq!(status, 422, "{html}");
     assert!(html.contains("未保存"), "{html}");
+    // Reviewed as a form (issue 18): a wrong value is named at its field, in Chinese, and
+    // nothing typed is lost; answering every question makes the draft check.
+    let answers: Vec<String> = ["accept:", "drop:"]
+        .iter()
+        .flat_map(|kind| {
+            html.split(&format!("name=\"{kind}"))
+                .skip(1)
+                .filter_map(|r| r.split('"').next())
+                .map(move |path| format!("{kind}{path}=1"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(answers.len(), 10, "one answer a question: {answers:?}");
+    let items = html
+        .split("class=\"review-items\"")
+        .nth(1)
+        .and_then(|r| r.split("id=\"toml-text\"").next())
+        .expect("the items");
+    assert!(
+        !html.contains("键 `") && !items.contains("review =") && items.contains("请确认："),
+        "questions in words, no internal key: {items}"
+    );
+    let (status, _, html) = post(
+        "/rubrics/check",
+        &format!("{}&set%3Acategories.0.max=-5", form(&draft)),
+    );
+    assert_eq!(status, 200);
+    let at = html
+        .split("data-field=\"categories.0.max\">")
+        .nth(1)
+        .expect("the message stands at the field");
+    assert!(at.starts_with("满分") || at.contains("分"), "{at}");
+    assert!(
+        html.contains("name=\"set:categories.0.max\" value=\"-5\""),
+        "kept: {html}"
+    );
+    let (status, _, html) = post(
+        "/rubrics/check",
+        &format!("{}&set%3Acategories.0.max=%E4%BA%8C%E5%8D%81", form(&draft)),
+    );
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("「满分」应填数字，「二十」不是数字"),
+        "{html}"
+    );
+    let (status, _, html) = post(
+        "/rubrics/check",
+        &format!("{}&{}", form(&draft), answers.join("&")),
+    );
+    assert_eq!(status, 200);
+    assert!(html.contains("检查通过"), "every question answered: {html}");
     // A final rubric for 2023 (one clause's points changed) is saved as a new version.
     let rubric = std::fs::read_to_string(common::repo().join("rubrics/2022.toml")).expect("rubric");
     let next = rubric

@@ -15,6 +15,7 @@ mod imports;
 mod ledger;
 mod lifecycle;
 mod overview;
+mod rubric_editor;
 mod rubrics;
 
 use std::sync::LazyLock;
@@ -67,10 +68,6 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "rubric_editor.html",
         include_str!("../../templates/rubric_editor.html"),
-    ),
-    (
-        "rubric_check.html",
-        include_str!("../../templates/rubric_check.html"),
     ),
     (
         "rubric_edit.html",

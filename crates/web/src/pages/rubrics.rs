@@ -13,6 +13,7 @@ use lvzhi_store::StoreError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::rubric_editor as editor;
 use super::{PageError, Viewer, form_error, query, render};
 use crate::AppState;
 
@@ -86,34 +87,6 @@ pub async fn save_shipped(
     Ok(v.redirect(&format!("/rubrics/{hash}/open")))
 }
 
-/// The editor's context: the source rows (when drafted from a document) and the TOML text.
-fn editor(rows: &[lvzhi_draft::Row], toml: &str, pending: Option<usize>) -> Value {
-    json!({
-        "rows": rows.iter().map(|r| json!({"seq": r.seq, "item": r.item, "sub": r.sub, "max": r.max, "detail": r.detail})).collect::<Vec<_>>(),
-        "toml": toml,
-        "pending": pending,
-        "check": check_context(toml),
-    })
-}
-
-/// What the core loader says of a text: problems, items waiting for review, or a summary.
-fn check_context(toml: &str) -> Value {
-    match Rubric::from_toml(toml) {
-        Err(e) => {
-            json!({"ok": false, "errors": e.0.iter().map(ToString::to_string).collect::<Vec<_>>()})
-        }
-        Ok(r) => json!({
-            "ok": r.review.is_empty(),
-            "review": r.review.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            "summary": format!(
-                "{}（{}，{} 年）：{} 个方面，{} 个小节，{} 条条款，名册 {} 个单位，总分 {}",
-                r.title, r.id, r.year, r.categories.len(), r.sections.len(), r.rules.len(),
-                r.roster.len(), r.total
-            ),
-        }),
-    }
-}
-
 /// 上传细则文件: the document drafted, shown beside its source.
 pub async fn import(
     v: Viewer,
@@ -134,6 +107,13 @@ pub async fn import(
     if bytes.is_empty() {
         return refuse("请选择细则文件（.docx 或文本）".into());
     }
+    // A draft downloaded from this page (TOML) comes back as it was.
+    if name.to_lowercase().ends_with(".toml") {
+        let Ok(text) = String::from_utf8(bytes) else {
+            return refuse(format!("「{name}」不是 UTF-8 编码的 TOML 文本"));
+        };
+        return v.fragment("rubric_editor.html", &editor::context(&[], &text, None));
+    }
     let doc = match lvzhi_draft::read_document(&bytes) {
         Ok(d) => d,
         Err(e) => return refuse(format!("「{name}」：{e}")),
@@ -143,11 +123,10 @@ pub async fn import(
             "「{name}」中没有找到细则表格（需要“序号、监测指标项目、监测指标细则”各列）"
         ));
     }
-    let draft = lvzhi_draft::draft(&doc);
-    let toml = draft.to_toml();
+    let toml = lvzhi_draft::draft(&doc).to_toml();
     v.fragment(
         "rubric_editor.html",
-        &editor(&doc.rows, &toml, Some(draft.pending())),
+        &editor::context(&doc.rows, &toml, None),
     )
 }
 
@@ -159,47 +138,49 @@ pub async fn edit(
 ) -> Result<Response, PageError> {
     v.check(&s, Action::ManagePeriods, None).await?;
     let text = s.store.rubric_text(&hash).await?;
-    let ctx = json!({"editor": editor(&[], &text, None), "from": short(&hash)});
+    let ctx = json!({"editor": editor::context(&[], &text, None), "from": short(&hash)});
     v.page("rubric_edit.html", "rubrics", "编辑细则", None, ctx)
 }
 
-#[derive(Deserialize)]
-pub struct TomlForm {
-    #[serde(default)]
-    toml: String,
-}
-
-/// 检查: the loader's verdict on the edited text.
+/// 检查: the answers applied and the loader's verdict, every message at its field.
 pub async fn check(
     v: Viewer,
     State(s): State<AppState>,
-    form: Result<axum::Form<TomlForm>, axum::extract::rejection::FormRejection>,
+    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
-    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    let axum::Form(fields) = form.map_err(|e| v.error(form_error(&e)))?;
     v.check(&s, Action::ManagePeriods, None).await?;
-    v.fragment(
-        "rubric_check.html",
-        &json!({"check": check_context(&f.toml)}),
-    )
+    let posted = editor::Posted::read(fields);
+    let ctx = match posted.text() {
+        Ok(text) => editor::context(&[], &text, None),
+        Err(e) => editor::context(&[], &posted.toml, Some(e.to_string())),
+    };
+    v.fragment("rubric_editor.html", &ctx)
 }
 
-/// 保存为新版本: only a final rubric is saved.
+/// 保存为新版本: the answers applied; only a final rubric is saved, else the form comes back with
+/// every message at its field and nothing lost.
 pub async fn save(
     v: Viewer,
     State(s): State<AppState>,
-    form: Result<axum::Form<TomlForm>, axum::extract::rejection::FormRejection>,
+    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
-    let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
+    let axum::Form(fields) = form.map_err(|e| v.error(form_error(&e)))?;
     v.check(&s, Action::ManagePeriods, None).await?;
-    match s.store.save_rubric(&f.toml, &v.authed.actor).await {
+    let posted = editor::Posted::read(fields);
+    let again = |text: &str, problem: Option<String>| -> Result<Response, PageError> {
+        let mut ctx = editor::context(&[], text, problem);
+        ctx["refused"] = json!(true);
+        let html = render("rubric_editor.html", &ctx)?;
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+    };
+    let text = match posted.text() {
+        Ok(t) => t,
+        Err(e) => return again(&posted.toml, Some(e.to_string())),
+    };
+    match s.store.save_rubric(&text, &v.authed.actor).await {
         Ok((hash, _)) => Ok(v.redirect(&format!("/rubrics?saved={}", short(&hash)))),
-        Err(StoreError::Invalid { .. }) => {
-            let html = render(
-                "rubric_check.html",
-                &json!({"check": check_context(&f.toml), "refused": true}),
-            )?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
-        }
+        Err(StoreError::Invalid { .. }) => again(&text, None),
         Err(e) => Err(v.error(e)),
     }
 }
