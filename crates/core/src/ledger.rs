@@ -759,10 +759,7 @@ impl Ledger {
 
     /// Removes a unit's value of a metric; whether there was one.
     pub fn remove_metric(&mut self, rubric: &Rubric, unit: &str, metric: &str) -> bool {
-        let (Some(u), Some(m)) = (
-            self.roster.find(unit.trim()),
-            rubric.metric_by_code(metric.trim()),
-        ) else {
+        let (Some(u), Some(m)) = (self.roster.find(unit.trim()), rubric.metric_of(metric)) else {
             return false;
         };
         let had = self.books[u]
@@ -1169,7 +1166,7 @@ fn check_metric(
     if name.is_empty() {
         return Err(err(Field::Metric, Problem::Missing));
     }
-    let m = rubric.metric_by_code(name).ok_or_else(|| {
+    let m = rubric.metric_of(name).ok_or_else(|| {
         err(
             Field::Metric,
             Problem::UnknownMetric {
@@ -1177,7 +1174,13 @@ fn check_metric(
                 known: rubric
                     .metrics
                     .iter()
-                    .map(|m| m.code.as_str())
+                    .map(|m| {
+                        if m.name.is_empty() || m.name == m.code {
+                            m.code.clone()
+                        } else {
+                            format!("{}（{}）", m.name, m.code)
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join("、"),
             },

@@ -459,6 +459,17 @@ impl Rubric {
         self.metrics.iter().position(|m| m.code == code)
     }
 
+    /// A metric as a data file or a form names it: by its code, or by its Chinese name (names are
+    /// unique, the loader sees to it), so that an office's file with 指标 "年度隐患总录入数" reads.
+    pub fn metric_of(&self, text: &str) -> Option<usize> {
+        let text = text.trim();
+        self.metric_by_code(text).or_else(|| {
+            self.metrics
+                .iter()
+                .position(|m| !m.name.is_empty() && m.name.trim() == text)
+        })
+    }
+
     /// What one record of rule `rule` carries: the points it was given (range, graded), or what the
     /// rule gives for its count; `None` for the flags (veto, lowest grade) and unknown rules.
     pub fn record_points(&self, rule: usize, count: u32, given: Points) -> Option<Points> {
@@ -991,6 +1002,18 @@ impl Loader {
                     &m.code,
                     format!("metrics[{i}].code"),
                     format!("指标「{code}」重复"),
+                );
+            }
+            let name = m.name.trim();
+            if !name.is_empty()
+                && metrics
+                    .iter()
+                    .any(|k| k.name.trim() == name || k.code == name)
+            {
+                self.err(
+                    &m.code,
+                    format!("metrics[{i}].name"),
+                    format!("指标名称「{name}」与其他指标的名称或代码重复（数据文件可按名称填写指标，名称须唯一）"),
                 );
             }
             metrics.push(Metric {

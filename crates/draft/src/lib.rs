@@ -596,6 +596,23 @@ fn flat(s: &str) -> String {
         .collect()
 }
 
+/// A rubric's id from its title and year: the title without its leading year, then the year
+/// ("青山县安全生产委员会成员单位安全生产工作考核细则-2023"), so that saved versions say what they
+/// are; `draft-YEAR` only for a document without a title.
+fn rubric_id(title: &str, year: i32) -> String {
+    let rest = title
+        .trim()
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .trim_start_matches("年度")
+        .trim_start_matches('年')
+        .trim();
+    if rest.is_empty() {
+        format!("draft-{year}")
+    } else {
+        format!("{rest}-{year}")
+    }
+}
+
 /// A short clause from a rule's sentence: no label, no numbering, no deduction phrase.
 fn short_text(source: &str, phrase_at: usize) -> String {
     let mut head = &source[..phrase_at];
@@ -614,6 +631,17 @@ fn short_text(source: &str, phrase_at: usize) -> String {
         .trim_end_matches('的')
         .trim_end_matches(['，', ','])
         .to_owned();
+    // "…销号的，视情" / "…检查的，每少1人次": a short name ends at a clause boundary, not inside
+    // the clause that leads into the points.
+    if let Some((clause, lead)) = t.rsplit_once(['，', ','])
+        && lead.chars().count() <= 8
+        && ["视", "酌", "每", "根据", "按", "依"]
+            .iter()
+            .any(|w| lead.starts_with(w))
+        && !clause.trim().is_empty()
+    {
+        t = clause.trim_end_matches('的').trim_end().to_owned();
+    }
     if t.is_empty() {
         source
             .trim_end_matches(['。', '；', '，'])
@@ -669,11 +697,18 @@ struct Splitter<'a> {
 }
 
 impl Splitter<'_> {
+    /// A metric's code: its Chinese name, the words an office's data files use for it (a nameless
+    /// one gets `mN`).
     fn metric_code(&mut self, name: &str) -> String {
+        let name = name.trim();
         if let Some((code, _)) = self.metrics.iter().find(|(_, n)| n == name) {
             return code.clone();
         }
-        let code = format!("m{}", self.metrics.len() + 1);
+        let code = if name.is_empty() {
+            format!("m{}", self.metrics.len() + 1)
+        } else {
+            name.to_owned()
+        };
         self.metrics.push((code.clone(), name.to_owned()));
         code
     }
@@ -770,13 +805,15 @@ impl Splitter<'_> {
                         .trim_end_matches(['，', ','])
                         .trim_end_matches('的')
                         .to_owned();
+                    // "低于上年度": last year's figure of the same metric, named as such.
+                    let reference = last_year_of(&reference, &subject).unwrap_or(reference);
                     if subject.is_empty() {
                         r.review.push("未找到比较的指标名称".into());
                     }
                     r.metric = Some(self.metric_code(&subject));
                     r.reference = Some(self.metric_code(&reference));
                     r.review.push(format!(
-                        "指标「{subject}」与「{reference}」的代码为自动生成，请确认或改为统一的代码"
+                        "本条比较指标「{subject}」与「{reference}」，请确认两个指标的名称（数据文件按名称填写）"
                     ));
                 } else if COUNT_BEFORE.is_match(before) {
                     r.kind = "per_count";
@@ -842,11 +879,26 @@ impl Splitter<'_> {
             r.review.push("未找到逐级扣分所比较的指标名称".into());
         }
         r.metric = Some(self.metric_code(&subject));
-        r.reference = Some(self.metric_code(&format!("上年{subject}")));
+        let reference = last_year_of("上年", &subject).unwrap_or_else(|| format!("上年{subject}"));
+        r.reference = Some(self.metric_code(&reference));
         r.review.push(format!(
-            "指标「{subject}」与「上年{subject}」的代码为自动生成，请确认或改为统一的代码"
+            "本条比较指标「{subject}」与「{reference}」，请确认两个指标的名称（数据文件按名称填写）"
         ));
     }
+}
+
+/// "上年" / "上年度" / "去年" / "上一年度" alone names last year's figure of `subject`:
+/// "上年度执法检查企业数" for "年度执法检查企业数".
+fn last_year_of(reference: &str, subject: &str) -> Option<String> {
+    let r = reference.trim();
+    if !["上年", "上年度", "去年", "上一年", "上一年度"].contains(&r) || subject.is_empty()
+    {
+        return None;
+    }
+    let rest = subject
+        .trim_start_matches("年度")
+        .trim_start_matches("全年");
+    Some(format!("上年度{rest}"))
 }
 
 /// A cap written after a rule: for a per-count rule the most instances (the cap over the points
@@ -896,7 +948,7 @@ pub fn draft(doc: &Document) -> Draft {
         d.review
             .push("未在标题或备注中找到年度，请填写 year".into());
     }
-    d.id = format!("draft-{}", d.year);
+    d.id = rubric_id(&d.title, d.year);
     if d.title.is_empty() {
         d.review
             .push("未找到标题（含“细则”的一行），请填写 title".into());
@@ -1339,7 +1391,7 @@ impl Draft {
                 "\n[[metrics]]\ncode = {}\nname = {}\nreview = {}",
                 q(code),
                 q(name),
-                q("指标代码为自动生成，请确认")
+                q("请确认指标名称（数据文件和“指标数据”页按此名称填写）")
             );
         }
         for c in &self.categories {
@@ -1492,6 +1544,35 @@ pub fn accuracy(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_name_ends_at_a_clause_boundary_and_an_id_comes_from_the_title() {
+        let s = "（3）重大事故隐患未按期整改销号的，视情扣1-3分。";
+        assert_eq!(
+            short_text(s, s.find("扣").unwrap()),
+            "重大事故隐患未按期整改销号"
+        );
+        let s = "领导班子成员未开展检查的，每少1人次扣0.5分。";
+        assert_eq!(
+            short_text(s, s.find("扣").unwrap()),
+            "领导班子成员未开展检查"
+        );
+        let s = "未制定年度执法检查计划的，扣2分。";
+        assert_eq!(
+            short_text(s, s.find("扣").unwrap()),
+            "未制定年度执法检查计划"
+        );
+        assert_eq!(
+            rubric_id("2023年青山县安全生产工作考核细则", 2023),
+            "青山县安全生产工作考核细则-2023"
+        );
+        assert_eq!(rubric_id("", 2023), "draft-2023");
+        assert_eq!(
+            last_year_of("上年度", "年度执法检查企业数").as_deref(),
+            Some("上年度执法检查企业数")
+        );
+        assert_eq!(last_year_of("苏州市平均水平", "录入数"), None);
+    }
 
     #[test]
     fn chinese_numbers() {

@@ -570,7 +570,18 @@ pub fn template_xlsx(
             .filter(|r| matches!(r.kind, lvzhi_core::RuleKind::Assessed { .. }))
             .map(|r| r.code.clone())
             .collect(),
-        Table::Metrics => rubric.metrics.iter().map(|m| m.code.clone()).collect(),
+        // By name: the import reads a metric by its name as well as by its code.
+        Table::Metrics => rubric
+            .metrics
+            .iter()
+            .map(|m| {
+                if m.name.trim().is_empty() {
+                    m.code.clone()
+                } else {
+                    m.name.trim().to_owned()
+                }
+            })
+            .collect(),
         Table::Units => rubric.classes.iter().map(|c| c.code.clone()).collect(),
     };
     {

@@ -189,7 +189,12 @@ impl Store {
                 .set_metric(rubric, 0, unit, metric, value)
                 .map_err(|e| invalid(&e))?;
         }
-        let (unit, metric, value) = (unit.trim(), metric.trim(), value.trim());
+        // Stored by its code, whether the caller named it by code or by name.
+        let metric = state
+            .rubric
+            .metric_of(metric)
+            .map_or(metric.trim(), |m| state.rubric.metrics[m].code.as_str());
+        let (unit, value) = (unit.trim(), value.trim());
         let u = state
             .unit_index(unit)
             .ok_or_else(|| StoreError::invalid("unit", format!("未知单位「{unit}」")))?;

@@ -301,10 +301,17 @@ impl Store {
             .iter()
             .map(|(u, r, a, _)| (u.trim(), r.trim(), a.trim()))
             .collect();
+        // By code, whether the file named a metric by code or by name.
         let given_metrics: HashSet<(&str, &str)> = batch
             .metrics
             .iter()
-            .map(|(u, m, _)| (u.trim(), m.trim()))
+            .map(|(u, m, _)| {
+                let code = state
+                    .rubric
+                    .metric_of(m)
+                    .map_or(m.trim(), |i| state.rubric.metrics[i].code.as_str());
+                (u.trim(), code)
+            })
             .collect();
         let mut b = LedgerBuilder::new(&rubric, next.state().roster().clone());
         // New records are checked against the ones in force; scores and values need no record.
@@ -500,7 +507,12 @@ impl Store {
             list.sort_by(|x, y| (&x.rule, &x.assessor).cmp(&(&y.rule, &y.assessor)));
         }
         for (u, m, v) in &batch.metrics {
-            let (u, m, v) = (u.trim(), m.trim(), v.trim());
+            // Stored by its code, whether the file named it by code or by name.
+            let m = state
+                .rubric
+                .metric_of(m)
+                .map_or(m.trim(), |i| state.rubric.metrics[i].code.as_str());
+            let (u, v) = (u.trim(), v.trim());
             let ui = state
                 .unit_index(u)
                 .ok_or_else(|| StoreError::invalid("unit", format!("未知单位「{u}」")))?;

@@ -173,3 +173,59 @@ fn the_records_template_reads_as_the_rubric_and_imports_what_it_offers() {
         "{page}"
     );
 }
+
+/// A metric is named in files as people name it: the template offers names, and a value given by
+/// name is stored under the metric's code (one value, not two).
+#[test]
+fn a_metric_reads_by_its_name_as_well_as_its_code() {
+    use calamine::Reader;
+    let app = App::demo();
+    let bearer = format!("Bearer {}", app.token());
+    let auth = [("Authorization", bearer.as_str())];
+    let (_, _, bytes) = app.raw_bytes(
+        "GET",
+        "/api/v1/periods/2022/templates/metrics.xlsx",
+        &auth,
+        Vec::new(),
+    );
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("workbook");
+    let options = wb.worksheet_range("选项").expect("lists");
+    let offered: Vec<String> = options
+        .rows()
+        .filter_map(|r| r.get(1).map(ToString::to_string))
+        .collect();
+    assert!(
+        offered.contains(&"年度隐患总录入数".to_owned()),
+        "{offered:?}"
+    );
+    assert!(
+        !offered.contains(&"hazard_entries".to_owned()),
+        "{offered:?}"
+    );
+
+    let count = |app: &App| {
+        let state = app.rt.block_on(app.store.state(2022)).expect("state");
+        state
+            .metrics()
+            .filter(|m| m.unit == "发改委" && m.metric == "hazard_entries")
+            .map(|m| m.value.clone())
+            .collect::<Vec<_>>()
+    };
+    let csv = "单位,指标,数值\n发改委,年度隐患总录入数,4321\n";
+    let (ct, body) = common::multipart(&[("file", Some("m.csv"), csv.as_bytes())]);
+    let (status, _, answer) = app.raw_bytes(
+        "POST",
+        "/api/v1/periods/2022/import/metrics",
+        &[
+            ("Authorization", bearer.as_str()),
+            ("Content-Type", ct.as_str()),
+        ],
+        body,
+    );
+    assert!(
+        status < 300,
+        "{status} {}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert_eq!(count(&app), ["4321"], "stored once, under its code");
+}
