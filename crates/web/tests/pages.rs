@@ -808,10 +808,26 @@ fn a_year_from_a_county_rubric_opens_from_the_page_and_shows_its_bands() {
             && diff.contains("比上年生产安全事故起数每多 1 扣 2 分，最多扣 10 分"),
         "{diff}"
     );
-    let (status, head, html) = post(&format!("/rubrics/{}/open", hashes[0]), "");
+    // Another assessment's rubric starts clean by default: 张家港's 41 units are not carried
+    // over (issue 18); carrying from 2022 stays a choice.
+    let get = |path: &str| app.raw("GET", path, &[("Authorization", &bearer)], "");
+    let (status, _, plan) = get(&format!("/rubrics/{}/open", hashes[0]));
+    assert_eq!(status, 200, "{plan}");
+    assert!(
+        plan.contains("<option value=\"none\" selected>不结转")
+            && plan.contains("<option value=\"2022\">自 2022 年度结转")
+            && plan.contains("<dt>不再参评</dt><dd>无</dd>")
+            && plan.contains("<dt>受影响的账号</dt><dd>无</dd>"),
+        "{plan}"
+    );
+    let (_, _, carried) = get(&format!("/rubrics/{}/open?carry=2022", hashes[0]));
+    assert!(
+        carried.contains("<option value=\"2022\" selected>") && carried.contains("发改委"),
+        "carrying is a choice: {carried}"
+    );
+    let (status, head, html) = post(&format!("/rubrics/{}/open", hashes[0]), "carry=none");
     assert_eq!(status, 204, "{head}{html}");
     assert!(head.contains("/overview?year=2023"), "{head}");
-    let get = |path: &str| app.raw("GET", path, &[("Authorization", &bearer)], "");
     let (status, _, rubric) = get("/rubric?year=2023");
     assert_eq!(status, 200);
     assert!(

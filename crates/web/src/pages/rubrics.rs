@@ -224,29 +224,72 @@ pub async fn diff(
 }
 
 /// The period a new year's roster is carried from: the latest one before the rubric's year.
-async fn carry_from(s: &AppState, text: &str) -> Result<Option<i64>, PageError> {
-    let year = Rubric::from_toml(text).map_or(i64::MAX, |r| i64::from(r.year));
-    Ok(s.store
+#[derive(Deserialize, Default)]
+pub struct CarryQuery {
+    /// `none` for a clean roster (the rubric's own, or imported later), or the year to carry from.
+    carry: Option<String>,
+}
+
+/// Where the new year's roster comes from: the year asked for (`none`: nowhere), else by default
+/// the latest earlier period of the same assessment (its title the same but for the year) — a
+/// rubric of another assessment or office starts clean. Also the choices to offer.
+async fn carry_from(
+    s: &AppState,
+    text: &str,
+    asked: Option<&str>,
+) -> Result<(Option<i64>, Vec<Value>), PageError> {
+    let rubric = Rubric::from_toml(text).ok();
+    let year = rubric.as_ref().map_or(i64::MAX, |r| i64::from(r.year));
+    let same = |title: &str| {
+        let strip = |t: &str| {
+            t.chars()
+                .filter(|c| !c.is_ascii_digit())
+                .collect::<String>()
+        };
+        rubric
+            .as_ref()
+            .is_some_and(|r| strip(&r.title) == strip(title))
+    };
+    let mut earlier: Vec<(i64, String, bool)> = s
+        .store
         .periods()
         .await?
         .iter()
-        .map(|p| p.year)
-        .filter(|y| *y < year)
-        .max())
+        .filter(|p| p.year < year)
+        .map(|p| (p.year, p.title.clone(), same(&p.title)))
+        .collect();
+    earlier.sort_by_key(|p| std::cmp::Reverse(p.0));
+    let chosen = match asked.map(str::trim) {
+        Some("none") => None,
+        Some(y) => y
+            .parse::<i64>()
+            .ok()
+            .filter(|y| earlier.iter().any(|p| p.0 == *y)),
+        None => earlier.iter().find(|p| p.2).map(|p| p.0),
+    };
+    let mut choices = vec![
+        json!({"value": "none", "label": "不结转：名册取自细则（或开设后导入名册）", "chosen": chosen.is_none()}),
+    ];
+    choices.extend(earlier.iter().map(|(y, title, _)| {
+        json!({"value": y.to_string(), "label": format!("自 {y} 年度结转（{title}）"), "chosen": chosen == Some(*y)})
+    }));
+    Ok((chosen, choices))
 }
 
-/// 以此版本创建年度: what opening the version's year would do to the roster (carried from the latest
-/// period), for review; the form below confirms.
+/// 以此版本创建年度: what opening the version's year would do to the roster (carried from the
+/// chosen earlier period, or from none), for review; the form below confirms.
 pub async fn open_plan(
     v: Viewer,
     State(s): State<AppState>,
     Path(hash): Path<String>,
+    q: Result<Query<CarryQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
+    let q = query(q)?;
     v.check(&s, Action::ManagePeriods, None).await?;
     let text = s.store.rubric_text(&hash).await?;
-    let carry = carry_from(&s, &text).await?;
+    let (carry, choices) = carry_from(&s, &text, q.carry.as_deref()).await?;
     let ctx = match s.store.plan_next_period(&text, carry).await {
-        Ok(plan) => json!({"plan": plan, "hash": hash, "carry": carry}),
+        Ok(plan) => json!({"plan": plan, "hash": hash, "carry": carry, "choices": choices}),
         Err(StoreError::Invalid { message, .. } | StoreError::Conflict(message)) => {
             json!({"refused": message, "hash": hash})
         }
@@ -255,15 +298,19 @@ pub async fn open_plan(
     v.page("rubric_open.html", "rubrics", "创建考核年度", None, ctx)
 }
 
-/// Opens the period of a saved version, the roster carried from the latest period.
+/// Opens the period of a saved version, the roster carried from the chosen period (or none).
 pub async fn open(
     v: Viewer,
     State(s): State<AppState>,
     Path(hash): Path<String>,
+    form: Result<axum::Form<CarryQuery>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
+    let asked = form.ok().and_then(|axum::Form(f)| f.carry);
     v.check(&s, Action::ManagePeriods, None).await?;
     let text = s.store.rubric_text(&hash).await.map_err(|e| v.error(e))?;
-    let carry = carry_from(&s, &text).await.map_err(|e| v.error(e))?;
+    let (carry, _) = carry_from(&s, &text, asked.as_deref())
+        .await
+        .map_err(|e| v.error(e))?;
     match s
         .store
         .open_next_period(&text, carry, &v.authed.actor)
