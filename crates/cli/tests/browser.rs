@@ -745,11 +745,49 @@ fn a_fresh_installation_takes_the_office_to_its_first_year() {
         )
         .await;
         assert!(ui.text("body").await.contains("2022"), "the year is open");
+        assert!(
+            ui.text("#next-steps").await.contains("建立账号"),
+            "an empty year says what to do next"
+        );
         ui.goto("/").await;
         assert!(
             ui.path().await.starts_with("/overview"),
             "with a year, home is the dashboard"
         );
+
+        // A new 细则 reviewed as a form on a phone: every question answered by a tick, checked.
+        ui.screen(390, 844, true).await;
+        ui.goto("/rubrics").await;
+        let seed = std::fs::read_to_string(common::repo().join("docs/spec/seed-rubric-2022.txt"))
+            .expect("seed document");
+        ui.upload(
+            "#f-rubric-file",
+            "#rubric-upload",
+            "细则.txt",
+            &seed,
+            "text/plain",
+        )
+        .await;
+        ui.wait("the review form", "document.querySelector('#rubric-form .review-item')")
+            .await;
+        ui.fits(390).await;
+        let questions = ui
+            .eval("document.querySelectorAll('.review-item.asks, .review-item.level-unclassified').length")
+            .await;
+        assert_eq!(questions, Value::from(10), "the draft's questions, one block each");
+        ui.shot("19-phone-rubric-review").await;
+        ui.eval(
+            "(() => { document.querySelectorAll('#rubric-form input[type=checkbox]').forEach(c => { c.checked = true; }); \
+             document.querySelector('#check-button').click(); return true; })()",
+        )
+        .await;
+        ui.wait(
+            "the check",
+            "(document.querySelector('#check-result') || {innerText: ''}).innerText.includes('检查通过')",
+        )
+        .await;
+        ui.screen(1280, 900, false).await;
+        ui.shot("20-rubric-review").await;
         browser.close().await.ok();
         browser.wait().await.ok();
         task.abort();

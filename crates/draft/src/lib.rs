@@ -635,7 +635,7 @@ fn short_text(source: &str, phrase_at: usize) -> String {
     // the clause that leads into the points.
     if let Some((clause, lead)) = t.rsplit_once(['，', ','])
         && lead.chars().count() <= 8
-        && ["视", "酌", "每", "根据", "按", "依"]
+        && ["视", "酌", "每", "有", "根据", "按", "依"]
             .iter()
             .any(|w| lead.starts_with(w))
         && !clause.trim().is_empty()
