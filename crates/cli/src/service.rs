@@ -262,7 +262,7 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
         .collect();
     // The 2022 rubric has 8 督导组 score "相关部门" without naming them; the sample's scores say
     // which group supervises which unit, so the demo's groups are given those units.
-    let mut groups: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut groups = std::collections::BTreeMap::<String, Vec<String>>::new();
     for (unit, _, group, _) in &assessments {
         let units = groups.entry(group.clone()).or_default();
         if !units.contains(unit) {

@@ -689,6 +689,13 @@ fn every_role_does_its_main_task_in_the_browser() {
             assert!(ui.shown(".print-title").await, "{path}: a printed title");
             let title = ui.text(".print-title").await;
             assert!(title.contains("张家港"), "{path}: the printed title names the rubric: {title}");
+            if path == "/overview" {
+                // The office's table on paper: no tiles, no charts.
+                assert!(
+                    !ui.shown(".stats").await && !ui.shown(".charts").await,
+                    "the ranking prints without tiles or charts"
+                );
+            }
         }
         ui.print_media(false).await;
 

@@ -248,7 +248,7 @@ pub fn apply(toml_text: &str, edits: &[Edit]) -> Result<String, ReviewError> {
         }
     }
     // Later entries first, so that the earlier indexes still hold.
-    drops.sort_by(|a, b| b.1.cmp(&a.1));
+    drops.sort_by_key(|d| std::cmp::Reverse(d.1));
     for (array, index) in drops {
         if let Some(Value::Array(a)) = value_at(&mut doc, &array)
             && index < a.len()

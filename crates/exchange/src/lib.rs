@@ -156,9 +156,10 @@ pub async fn export(
     // A published period exports its official result with the snapshot's hash (and the exceptions
     // acknowledged when it was published); an open one its provisional result, said to be so.
     let standing = state.standing();
-    let publication = match standing.published {
-        true => store.current_publication(year).await?,
-        false => None,
+    let publication = if standing.published {
+        store.current_publication(year).await?
+    } else {
+        None
     };
     let acknowledged = match &publication {
         Some(p) => acknowledged_at(store, year, p.seq).await?,

@@ -111,11 +111,11 @@ fn the_records_template_reads_as_the_rubric_and_imports_what_it_offers() {
     );
     let rules = wb.worksheet_range("条款说明").expect("the clauses sheet");
     let row = |code: &str| -> Vec<String> {
-        rules
+        let r = rules
             .rows()
-            .find(|r| r[0].to_string() == code)
-            .map(|r| r.iter().map(ToString::to_string).collect())
-            .unwrap_or_else(|| panic!("{code} is listed"))
+            .find(|r| r[0] == code)
+            .unwrap_or_else(|| panic!("{code} is listed"));
+        r.iter().map(ToString::to_string).collect()
     };
     assert_eq!(row("1.1")[3], "填“扣分”（1–10 分），“数量”不填");
     assert_eq!(row("1.2")[3], "填“数量”（次数），“扣分”不填");

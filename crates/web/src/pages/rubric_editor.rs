@@ -60,7 +60,7 @@ impl Posted {
 /// The editor's context: the document's rows (first drafted only), the TOML, its items with every
 /// loader message at its field, the questions left and a summary; `problem` when the answers
 /// could not be applied.
-pub fn context(rows: &[lvzhi_draft::Row], toml: &str, problem: Option<String>) -> Value {
+pub fn context(rows: &[lvzhi_draft::Row], toml: &str, problem: Option<&str>) -> Value {
     let loaded = Rubric::from_toml(toml);
     let (errors, questions) = match &loaded {
         Err(e) => (e.0.clone(), 0),

@@ -153,7 +153,7 @@ pub async fn check(
     let posted = editor::Posted::read(fields);
     let ctx = match posted.text() {
         Ok(text) => editor::context(&[], &text, None),
-        Err(e) => editor::context(&[], &posted.toml, Some(e.to_string())),
+        Err(e) => editor::context(&[], &posted.toml, Some(&e.to_string())),
     };
     v.fragment("rubric_editor.html", &ctx)
 }
@@ -168,7 +168,7 @@ pub async fn save(
     let axum::Form(fields) = form.map_err(|e| v.error(form_error(&e)))?;
     v.check(&s, Action::ManagePeriods, None).await?;
     let posted = editor::Posted::read(fields);
-    let again = |text: &str, problem: Option<String>| -> Result<Response, PageError> {
+    let again = |text: &str, problem: Option<&str>| -> Result<Response, PageError> {
         let mut ctx = editor::context(&[], text, problem);
         ctx["refused"] = json!(true);
         let html = render("rubric_editor.html", &ctx)?;
@@ -176,7 +176,7 @@ pub async fn save(
     };
     let text = match posted.text() {
         Ok(t) => t,
-        Err(e) => return again(&posted.toml, Some(e.to_string())),
+        Err(e) => return again(&posted.toml, Some(&e.to_string())),
     };
     match s.store.save_rubric(&text, &v.authed.actor).await {
         Ok((hash, _)) => Ok(v.redirect(&format!("/rubrics?saved={}", short(&hash)))),
