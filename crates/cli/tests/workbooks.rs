@@ -463,6 +463,41 @@ fn import_is_all_or_nothing_and_exports_neutralise_formulas() {
     );
 }
 
+/// `lvzhi import TABLE FILE --year YEAR` into the data folder; it must succeed.
+fn import_file(data: &Path, table: &str, file: &Path, year: &str) {
+    let run = lvzhi(
+        &[
+            "import",
+            table,
+            file.to_str().expect("p"),
+            "--year",
+            year,
+            "--data",
+            data.to_str().expect("p"),
+        ],
+        data.parent().unwrap_or(data),
+    );
+    assert_eq!(run.code, 0, "{table}: {}", run.stderr);
+}
+
+/// `lvzhi export WHAT --year YEAR --out OUT` from the data folder; it must succeed.
+fn export_file(data: &Path, what: &str, year: &str, out: &Path) {
+    let run = lvzhi(
+        &[
+            "export",
+            what,
+            "--year",
+            year,
+            "--data",
+            data.to_str().expect("p"),
+            "--out",
+            out.to_str().expect("p"),
+        ],
+        data.parent().unwrap_or(data),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
 /// LibreOffice's binary, or `None` (said loudly; a failure under `CI=true`).
 fn libreoffice() -> Option<&'static str> {
     let lo = ["libreoffice", "soffice"]
@@ -510,41 +545,13 @@ fn the_ranking_table_opens_in_libreoffice_with_the_same_figures() {
     let dir = tempfile::tempdir().expect("tmp");
     let d = dir.path();
     let data = d.join("data");
-    let data_s = data.to_str().expect("path");
     common::open_2022(&data);
     let files = ["units", "records", "assessments", "metrics"];
     for t in files {
-        let f = sample(&format!("{t}.csv"));
-        let table = if t == "units" { "units" } else { t };
-        let run = lvzhi(
-            &[
-                "import",
-                table,
-                f.to_str().expect("p"),
-                "--year",
-                "2022",
-                "--data",
-                data_s,
-            ],
-            d,
-        );
-        assert_eq!(run.code, 0, "{t}: {}", run.stderr);
+        import_file(&data, t, &sample(&format!("{t}.csv")), "2022");
     }
     let out = d.join("results.xlsx");
-    let run = lvzhi(
-        &[
-            "export",
-            "results",
-            "--year",
-            "2022",
-            "--data",
-            data_s,
-            "--out",
-            out.to_str().expect("p"),
-        ],
-        d,
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    export_file(&data, "results", "2022", &out);
     let conv = std::process::Command::new(lo)
         .args([
             "--headless",
@@ -792,36 +799,10 @@ fn every_remark_prints_inside_its_own_row() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let example = repo().join("examples/county-departments-2023");
     for t in ["units", "records", "assessments", "metrics"] {
-        let f = example.join(format!("{t}.csv"));
-        let run = lvzhi(
-            &[
-                "import",
-                t,
-                f.to_str().expect("p"),
-                "--year",
-                "2023",
-                "--data",
-                data_s,
-            ],
-            d,
-        );
-        assert_eq!(run.code, 0, "{t}: {}", run.stderr);
+        import_file(&data, t, &example.join(format!("{t}.csv")), "2023");
     }
     let xlsx = d.join("ranking.xlsx");
-    let run = lvzhi(
-        &[
-            "export",
-            "results",
-            "--year",
-            "2023",
-            "--data",
-            data_s,
-            "--out",
-            xlsx.to_str().expect("p"),
-        ],
-        d,
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    export_file(&data, "results", "2023", &xlsx);
     // The remarks as the workbook holds them, by unit.
     let mut wb: Xlsx<_> = calamine::open_workbook(&xlsx).expect("xlsx");
     let range = wb.worksheet_range("排名").expect("sheet");

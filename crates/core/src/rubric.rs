@@ -535,6 +535,24 @@ impl Rubric {
         self.grades.iter().position(|g| total >= g.min)
     }
 
+    /// The full marks in words: "满分 100 分" or "满分 100 分（含加分不超过 105 分）".
+    pub fn total_text(&self) -> String {
+        format!(
+            "满分 {} 分{}",
+            self.total,
+            self.max_total
+                .map_or_else(String::new, |m| format!("（含加分不超过 {m} 分）"))
+        )
+    }
+
+    /// The conversion in words, as the ranking table and the 通报 state it.
+    pub fn conversion_text(&self) -> String {
+        format!(
+            "折算得分 = 监测得分 ÷ {} × 类别分值，保留 {} 位小数（四舍五入）",
+            self.conversion.divisor, self.conversion.decimals
+        )
+    }
+
     /// The grade bands in one line: "优秀 ≥ 90；良好 ≥ 80；合格 ≥ 60；不合格 < 60".
     pub fn grades_text(&self) -> String {
         let n = self.grades.len();

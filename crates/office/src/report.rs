@@ -133,13 +133,9 @@ pub fn report_data(rubric: &Rubric, sheets: &ScoreSheets, date: &str) -> ReportD
             rubric.title, rubric.issuer, n, rubric.year
         ),
         format!(
-            "满分 {} 分{}。各单位得分按类别折算：折算得分 = 监测得分 ÷ {} × 类别分值，保留 {} 位小数（四舍五入）。",
-            rubric.total,
-            rubric
-                .max_total
-                .map_or_else(String::new, |m| format!("（含加分不超过 {m} 分）")),
-            rubric.conversion.divisor,
-            rubric.conversion.decimals
+            "{}。各单位得分按类别折算：{}。",
+            rubric.total_text(),
+            rubric.conversion_text()
         ),
     ];
     let bands = sheets.grade_counts(rubric);

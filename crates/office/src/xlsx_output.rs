@@ -160,13 +160,9 @@ pub fn results_xlsx(
         ws.set_page_breaks(&breaks)?;
     }
     let mut notes = vec![format!(
-        "说明：监测得分满分 {} 分{}；折算得分 = 监测得分 ÷ {} × 类别分值，保留 {} 位小数（四舍五入）。",
-        rubric.total,
-        rubric
-            .max_total
-            .map_or_else(String::new, |m| format!("（含加分不超过 {m} 分）")),
-        rubric.conversion.divisor,
-        rubric.conversion.decimals
+        "说明：监测得分{}；{}。",
+        rubric.total_text(),
+        rubric.conversion_text()
     )];
     if cols.graded {
         notes.push(format!(

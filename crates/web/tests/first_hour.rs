@@ -7,6 +7,18 @@ mod common;
 use common::{App, Session};
 use lvzhi_store::Role;
 
+/// A CSV file imported into 2022's `table` through the API: (status, answer).
+fn import(app: &App, bearer: &str, table: &str, name: &str, csv: &str) -> (u16, String) {
+    let (ct, body) = common::multipart(&[("file", Some(name), csv.as_bytes())]);
+    let (status, _, answer) = app.raw_bytes(
+        "POST",
+        &format!("/api/v1/periods/2022/import/{table}"),
+        &[("Authorization", bearer), ("Content-Type", ct.as_str())],
+        body,
+    );
+    (status, String::from_utf8_lossy(&answer).into_owned())
+}
+
 fn accounts_heading(page: &str) -> &str {
     page.split("<h2>账号（")
         .nth(1)
@@ -123,38 +135,15 @@ fn the_records_template_reads_as_the_rubric_and_imports_what_it_offers() {
 
     // 1.1 is once a year and 发改委 has one: refused, the column named as the file heads it.
     let csv = "单位,条款编号,扣分,日期\n发改委,1.1 生产安全事故起数和死亡人数未达到年初预定目标,2,2022-04-01\n";
-    let (ct, body) = common::multipart(&[("file", Some("filled.csv"), csv.as_bytes())]);
-    let (status, _, answer) = app.raw_bytes(
-        "POST",
-        "/api/v1/periods/2022/import/records",
-        &[
-            ("Authorization", bearer.as_str()),
-            ("Content-Type", ct.as_str()),
-        ],
-        body,
-    );
-    let answer = String::from_utf8_lossy(&answer);
+    let (status, answer) = import(&app, &bearer, "records", "filled.csv", csv);
     assert_eq!(status, 422, "{answer}");
     assert!(
         answer.contains("第 2 行，字段 条款编号：条款 1.1 每个单位每年只能记录一次"),
         "{answer}"
     );
     let csv = "单位,条款编号,数量,日期\n发改委,1.2 发生亡两人事故或较大社会影响的生产安全事故，有一起,1,2022-04-01\n";
-    let (ct, body) = common::multipart(&[("file", Some("filled.csv"), csv.as_bytes())]);
-    let (status, _, answer) = app.raw_bytes(
-        "POST",
-        "/api/v1/periods/2022/import/records",
-        &[
-            ("Authorization", bearer.as_str()),
-            ("Content-Type", ct.as_str()),
-        ],
-        body,
-    );
-    assert!(
-        status < 300,
-        "{status} {}",
-        String::from_utf8_lossy(&answer)
-    );
+    let (status, answer) = import(&app, &bearer, "records", "filled.csv", csv);
+    assert!(status < 300, "{status} {answer}");
     let (_, _, list) = app.raw(
         "GET",
         "/api/v1/periods/2022/records?rule=1.2&unit=%E5%8F%91%E6%94%B9%E5%A7%94",
@@ -212,20 +201,7 @@ fn a_metric_reads_by_its_name_as_well_as_its_code() {
             .collect::<Vec<_>>()
     };
     let csv = "单位,指标,数值\n发改委,年度隐患总录入数,4321\n";
-    let (ct, body) = common::multipart(&[("file", Some("m.csv"), csv.as_bytes())]);
-    let (status, _, answer) = app.raw_bytes(
-        "POST",
-        "/api/v1/periods/2022/import/metrics",
-        &[
-            ("Authorization", bearer.as_str()),
-            ("Content-Type", ct.as_str()),
-        ],
-        body,
-    );
-    assert!(
-        status < 300,
-        "{status} {}",
-        String::from_utf8_lossy(&answer)
-    );
+    let (status, answer) = import(&app, &bearer, "metrics", "m.csv", csv);
+    assert!(status < 300, "{status} {answer}");
     assert_eq!(count(&app), ["4321"], "stored once, under its code");
 }

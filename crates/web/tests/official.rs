@@ -25,6 +25,26 @@ fn api(app: &App, bearer: &str, method: &str, path: &str, body: &str) -> serde_j
     serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
 }
 
+/// A record of 发改委 (2.3, two people) the office has confirmed: the unit may appeal it.
+fn confirmed_record(app: &App, bearer: &str) -> i64 {
+    let made = api(
+        app,
+        bearer,
+        "POST",
+        "/api/v1/periods/2022/records",
+        r#"{"unit": "发改委", "rule": "2.3", "count": "2", "date": "2022-03-01", "source": "督查通报"}"#,
+    );
+    let id = made["record"]["id"].as_i64().expect("id");
+    api(
+        app,
+        bearer,
+        "POST",
+        &format!("/api/v1/periods/2022/records/{id}/confirm"),
+        "{}",
+    );
+    id
+}
+
 fn docx_text(bytes: Vec<u8>) -> String {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("docx");
     let mut xml = String::new();
@@ -199,21 +219,7 @@ fn a_changed_decision_says_what_it_did() {
     app.add_unit_user("fgw", "发改委", "Unit-Pass-2022!");
     let admin = Session::login(&app, "admin", "Admin-Pass-2022");
     let unit = Session::login(&app, "fgw", "Unit-Pass-2022!");
-    let made = api(
-        &app,
-        &bearer,
-        "POST",
-        "/api/v1/periods/2022/records",
-        r#"{"unit": "发改委", "rule": "2.3", "count": "2", "date": "2022-03-01", "source": "督查通报"}"#,
-    );
-    let old = made["record"]["id"].as_i64().expect("id");
-    api(
-        &app,
-        &bearer,
-        "POST",
-        &format!("/api/v1/periods/2022/records/{old}/confirm"),
-        "{}",
-    );
+    let old = confirmed_record(&app, &bearer);
     let (status, _, html) = unit.post(
         &format!("/records/{old}/appeal?year=2022"),
         "reason=%E5%8F%AA%E6%9C%89%201%20%E4%BA%BA",
@@ -280,21 +286,7 @@ fn forms_report_every_wrong_field_at_once() {
     assert!(form.contains("novalidate"), "{form}");
 
     // The appeal decision: a count of 0 and an empty reason, both named.
-    let made = api(
-        &app,
-        &bearer,
-        "POST",
-        "/api/v1/periods/2022/records",
-        r#"{"unit": "发改委", "rule": "2.3", "count": "2", "date": "2022-03-01", "source": "督查通报"}"#,
-    );
-    let id = made["record"]["id"].as_i64().expect("id");
-    api(
-        &app,
-        &bearer,
-        "POST",
-        &format!("/api/v1/periods/2022/records/{id}/confirm"),
-        "{}",
-    );
+    let id = confirmed_record(&app, &bearer);
     let (status, _, html) = unit.post(&format!("/records/{id}/appeal?year=2022"), "reason=");
     assert_eq!(status, 422, "{html}");
     assert!(html.contains("data-field=\"reason\""), "{html}");
