@@ -126,6 +126,8 @@ pub struct RubricDoc {
     pub metrics: Vec<MetricDoc>,
     pub categories: Vec<CategoryDoc>,
     pub units: Vec<UnitDoc>,
+    /// The parts of the year (empty for a whole-year rubric).
+    pub parts: Vec<PartDoc>,
     /// What a draft still waits on a person for (absent for a final rubric).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub review: Vec<ReviewDoc>,
@@ -137,6 +139,16 @@ pub struct ReviewDoc {
     pub line: usize,
     pub key: String,
     pub message: String,
+}
+
+/// A part of the year: `from` and `to` as "MM-DD".
+#[derive(Serialize, Debug, Clone)]
+pub struct PartDoc {
+    pub code: String,
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    pub weight: String,
 }
 
 #[derive(Serialize, Debug, Clone)]
@@ -217,6 +229,9 @@ pub struct RuleDoc {
     pub direction: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
+    /// A veto's reach: "part" or "year" (vetoes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<&'static str>,
     pub text: String,
     pub source: String,
 }
@@ -250,6 +265,7 @@ impl RubricDoc {
                 assessors: None,
                 direction: None,
                 step: None,
+                scope: None,
                 text: x.text.clone(),
                 source: x.source.clone(),
             };
@@ -302,7 +318,8 @@ impl RubricDoc {
                     d.step = Some(step.normalize().to_string());
                     d.max = max.map(|m| m.to_string());
                 }
-                RuleKind::Veto | RuleKind::LowestGrade => {}
+                RuleKind::Veto => d.scope = Some(if x.year_scope { "year" } else { "part" }),
+                RuleKind::LowestGrade => {}
             }
             d
         };
@@ -314,6 +331,17 @@ impl RubricDoc {
                     line: e.line,
                     key: e.key.clone(),
                     message: e.message.clone(),
+                })
+                .collect(),
+            parts: r
+                .parts
+                .iter()
+                .map(|p| PartDoc {
+                    code: p.code.clone(),
+                    name: p.name.clone(),
+                    from: format!("{:02}-{:02}", p.from.0, p.from.1),
+                    to: format!("{:02}-{:02}", p.to.0, p.to.1),
+                    weight: p.weight.to_string(),
                 })
                 .collect(),
             id: r.id.clone(),

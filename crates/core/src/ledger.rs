@@ -63,6 +63,12 @@ impl Date {
         date.is_valid().then_some(date)
     }
 
+    /// A date, if it exists in the calendar (02-29 only in a leap year).
+    pub fn new(year: i32, month: u8, day: u8) -> Option<Date> {
+        let date = Date { year, month, day };
+        date.is_valid().then_some(date)
+    }
+
     fn is_valid(self) -> bool {
         (1..=12).contains(&self.month)
             && self.day >= 1

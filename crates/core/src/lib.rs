@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod points;
 pub mod rubric;
 pub mod score;
+pub mod year;
 
 pub use input::NewRecord;
 pub use ledger::{

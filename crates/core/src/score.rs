@@ -404,8 +404,8 @@ impl ScoreSheets {
         self.rank();
     }
 
-    /// Ranks within each class: by converted score descending, ties share a rank (1, 2, 2, 4);
-    /// grouped by class in rubric order, ties in roster order.
+    /// Ranks within each class ([`competition_ranks`]); the sheets grouped by class in rubric
+    /// order, by converted score descending, ties in roster order.
     pub fn rank(&mut self) {
         let sheets = &mut self.sheets;
         sheets.sort_by(|a, b| {
@@ -414,25 +414,37 @@ impl ScoreSheets {
                 .then(b.converted.cmp(&a.converted))
                 .then(a.unit.cmp(&b.unit))
         });
-        let mut i = 0;
-        while i < sheets.len() {
-            let class = sheets[i].class;
-            let mut pos = 0u32;
-            let mut rank = 0u32;
-            let mut prev = None;
-            while i < sheets.len() && sheets[i].class == class {
-                pos += 1;
-                if prev != Some(sheets[i].converted) {
-                    rank = pos;
-                    prev = Some(sheets[i].converted);
-                }
-                if sheets[i].rank != rank {
-                    Arc::make_mut(&mut sheets[i]).rank = rank;
-                }
-                i += 1;
+        let keys: Vec<(usize, Points)> = sheets.iter().map(|s| (s.class, s.converted)).collect();
+        for (s, rank) in sheets.iter_mut().zip(competition_ranks(&keys)) {
+            if s.rank != rank {
+                Arc::make_mut(s).rank = rank;
             }
         }
     }
+}
+
+/// The rank of each (class, converted score) among those of its class: by converted score
+/// descending, ties share a rank and the next rank skips (1, 2, 2, 4). The one ranking rule, for
+/// a year, a part and a year made of parts.
+pub fn competition_ranks(keys: &[(usize, Points)]) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&a, &b| keys[a].0.cmp(&keys[b].0).then(keys[b].1.cmp(&keys[a].1)));
+    let mut ranks = vec![0u32; keys.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let class = keys[order[i]].0;
+        let (mut pos, mut rank, mut prev) = (0u32, 0u32, None);
+        while i < order.len() && keys[order[i]].0 == class {
+            pos += 1;
+            if prev != Some(keys[order[i]].1) {
+                rank = pos;
+                prev = Some(keys[order[i]].1);
+            }
+            ranks[order[i]] = rank;
+            i += 1;
+        }
+    }
+    ranks
 }
 
 /// The ledger was built for another rubric.

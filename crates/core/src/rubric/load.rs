@@ -10,7 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    Category, CategoryMode, Class, Conversion, Direction, Grade, Level, Metric, RosterEntry,
+    Category, CategoryMode, Class, Conversion, Direction, Grade, Level, Metric, Part, RosterEntry,
     Rubric, RubricError, RubricErrors, Rule, RuleKind, Section,
 };
 use crate::points::Points;
@@ -51,6 +51,9 @@ fn reviews(raw: &RawFile, lines: &LineIndex) -> Vec<RubricError> {
     add(&raw.rubric.review, "rubric.review".into());
     for (i, m) in raw.metrics.iter().enumerate() {
         add(&m.review, format!("metrics[{i}].review"));
+    }
+    for (i, p) in raw.parts.iter().enumerate() {
+        add(&p.review, format!("parts[{i}].review"));
     }
     for (ci, c) in raw.categories.iter().enumerate() {
         add(&c.review, format!("categories[{ci}].review"));
@@ -109,6 +112,22 @@ struct RawFile {
     /// Clauses a draft could not turn into rules, for a person to decide.
     #[serde(default)]
     unclassified: Vec<RawUnclassified>,
+    /// The parts of the year (quarters, halves), each assessed on its own.
+    #[serde(default)]
+    parts: Vec<RawPart>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPart {
+    code: Spanned<String>,
+    #[serde(default)]
+    name: String,
+    from: Spanned<String>,
+    to: Spanned<String>,
+    weight: Spanned<Num>,
+    #[serde(default)]
+    review: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -233,6 +252,9 @@ struct RawRule {
     step: Option<Spanned<Num>>,
     #[serde(default)]
     levels: Option<Spanned<Vec<RawLevel>>>,
+    /// A veto's reach in a rubric with parts: `part` (default) or `year`.
+    #[serde(default)]
+    scope: Option<Spanned<String>>,
     #[serde(default)]
     text: String,
     #[serde(default)]
@@ -367,6 +389,7 @@ impl Loader {
         let grades = self.grades(&raw.grades);
         let (rules, rule_index) = self.rules(&mut tree, &metrics);
         let roster = self.roster(&raw.units, &classes);
+        let parts = self.parts(&raw.parts, year);
         let Tree {
             mut categories,
             mut sections,
@@ -397,6 +420,7 @@ impl Loader {
             sections,
             rules,
             roster,
+            parts,
             review: Vec::new(),
             rule_index,
         })
@@ -779,8 +803,29 @@ impl Loader {
             if p.raw.text.trim().is_empty() {
                 self.err(&p.raw.code, format!("{}.text", p.key), "缺少条款内容 text");
             }
+            let year_scope = match p.raw.scope.as_ref().map(|s| (s, s.get_ref().trim())) {
+                None | Some((_, "part")) => false,
+                Some((_, "year")) if matches!(kind, Some(RuleKind::Veto)) => true,
+                Some((s, "year")) => {
+                    self.err(
+                        s,
+                        format!("{}.scope", p.key),
+                        "只有一票否决条款可以作用于全年（scope = \"year\"）",
+                    );
+                    false
+                }
+                Some((s, other)) => {
+                    self.err(
+                        s,
+                        format!("{}.scope", p.key),
+                        format!("未知的作用范围「{other}」，可选 part（本期）或 year（全年）"),
+                    );
+                    false
+                }
+            };
             rules.push(Rule {
                 code: p.raw.code.get_ref().trim().to_owned(),
+                year_scope,
                 kind: kind.unwrap_or(RuleKind::LowestGrade),
                 text: p.raw.text.trim().to_owned(),
                 source: p.raw.source.trim().to_owned(),
@@ -810,6 +855,82 @@ impl Loader {
         }
 
         (rules, rule_index)
+    }
+
+    /// The parts of the year: codes unique, names given, each from a day of the year to a later
+    /// (or the same) day, weights above zero. Parts may overlap (a year-end assessment weighted
+    /// against the quarters covers the whole year).
+    fn parts(&mut self, raw: &[RawPart], year: i64) -> Vec<Part> {
+        let mut parts: Vec<Part> = Vec::new();
+        for (i, p) in raw.iter().enumerate() {
+            let key = format!("parts[{i}]");
+            let code = p.code.get_ref().trim().to_owned();
+            if code.is_empty() {
+                self.err(&p.code, format!("{key}.code"), "不能为空");
+            } else if !code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                self.err(
+                    &p.code,
+                    format!("{key}.code"),
+                    format!("代码「{code}」只能由英文字母、数字、- 和 _ 组成"),
+                );
+            } else if parts.iter().any(|x| x.code == code) {
+                self.err(
+                    &p.code,
+                    format!("{key}.code"),
+                    format!("代码「{code}」重复"),
+                );
+            }
+            let name = p.name.trim().to_owned();
+            if name.is_empty() {
+                self.err(&p.code, format!("{key}.name"), "缺少名称（如“第一季度”）");
+            }
+            let from = self.month_day(&p.from, &format!("{key}.from"), year);
+            let to = self.month_day(&p.to, &format!("{key}.to"), year);
+            if let (Some(a), Some(b)) = (from, to)
+                && a > b
+            {
+                self.err(
+                    &p.to,
+                    format!("{key}.to"),
+                    format!(
+                        "结束日 {:02}-{:02} 早于开始日 {:02}-{:02}",
+                        b.0, b.1, a.0, a.1
+                    ),
+                );
+            }
+            let weight = self.points(&p.weight, &format!("{key}.weight"), false);
+            if weight == Some(Points::ZERO) {
+                self.err(&p.weight, format!("{key}.weight"), "权重须大于 0");
+            }
+            parts.push(Part {
+                code,
+                name,
+                from: from.unwrap_or((1, 1)),
+                to: to.unwrap_or((12, 31)),
+                weight: weight.unwrap_or(Points::whole(1)),
+            });
+        }
+        parts
+    }
+
+    /// A "MM-DD" day of the rubric's year.
+    fn month_day(&mut self, at: &Spanned<String>, key: &str, year: i64) -> Option<(u8, u8)> {
+        let text = at.get_ref().trim();
+        let parsed = text.split_once('-').and_then(|(m, d)| {
+            let (m, d) = (m.parse::<u8>().ok()?, d.parse::<u8>().ok()?);
+            crate::ledger::Date::new(i32::try_from(year).ok()?, m, d).map(|_| (m, d))
+        });
+        if parsed.is_none() {
+            self.err(
+                at,
+                key,
+                format!("「{text}」不是 {year} 年中的日期（写作 月-日，如 03-31）"),
+            );
+        }
+        parsed
     }
 
     /// The default roster: names unique, classes known.

@@ -320,6 +320,43 @@ pub struct Rule {
     pub excludes: Vec<usize>,
     pub category: usize,
     pub section: Option<usize>,
+    /// For a veto in a rubric with parts: `true` when it reaches the whole year (`scope = "year"`,
+    /// "全年实行一票否决"), `false` when it reaches only its part (the default).
+    pub year_scope: bool,
+}
+
+/// A part of the year (a quarter, a half) that a rubric assesses on its own; the year's result is
+/// the weighted mean of the parts' totals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Part {
+    pub code: String,
+    pub name: String,
+    /// First and last day, inclusive, as (month, day) in the period's year.
+    pub from: (u8, u8),
+    pub to: (u8, u8),
+    /// Greater than zero.
+    pub weight: Points,
+}
+
+impl Part {
+    /// Whether a day of the year (1-based ordinal) lies in the part, in `year`.
+    pub fn contains(&self, year: i32, ordinal: u16) -> bool {
+        let day = |(m, d): (u8, u8)| {
+            crate::ledger::Date::new(year, m, d).map(crate::ledger::Date::ordinal)
+        };
+        match (day(self.from), day(self.to)) {
+            (Some(a), Some(b)) => (a..=b).contains(&ordinal),
+            _ => false,
+        }
+    }
+
+    /// "01-01 至 03-31".
+    pub fn dates_text(&self) -> String {
+        format!(
+            "{:02}-{:02} 至 {:02}-{:02}",
+            self.from.0, self.from.1, self.to.0, self.to.1
+        )
+    }
 }
 
 /// A category (方面) of the rubric.
@@ -397,6 +434,8 @@ pub struct Rubric {
     pub sections: Vec<Section>,
     pub rules: Vec<Rule>,
     pub roster: Vec<RosterEntry>,
+    /// The parts of the year (`[[parts]]`), in the file's order; empty for a whole-year rubric.
+    pub parts: Vec<Part>,
     /// What a draft (from `rubric import`) still waits on a person for: each `review` key and each
     /// `[[unclassified]]` clause, with its line. A rubric with any of these loads (so that it can be
     /// shown and edited) but is not final: `rubric check` refuses it, and no period opens on it.
