@@ -33,6 +33,9 @@ pub struct ScoreArgs {
     /// 指标数据 CSV（unit,metric,value）
     #[arg(long)]
     metrics: Option<PathBuf>,
+    /// 只计一期（细则分期考核时，如 q2）：记录须在该期的日期之内
+    #[arg(long)]
+    part: Option<String>,
     /// 以 JSON 输出
     #[arg(long)]
     json: bool,
@@ -76,6 +79,22 @@ pub fn run(args: &ScoreArgs) -> Result<String, Refusal> {
     if let Some(why) = rubric.pending_review() {
         return Err(Refusal::input(why));
     }
+    // One part of a year assessed by parts: the same rules, records within the part's days.
+    let rubric = match &args.part {
+        None => rubric,
+        Some(code) => rubric.for_part(code).ok_or_else(|| {
+            let known: Vec<String> = rubric
+                .parts
+                .iter()
+                .map(|p| format!("{}（{}）", p.code, p.name))
+                .collect();
+            Refusal::input(if known.is_empty() {
+                format!("细则「{}」不分期，没有「{code}」这一期", rubric.title)
+            } else {
+                format!("细则中没有「{code}」这一期，可选：{}", known.join("、"))
+            })
+        })?,
+    };
     // Open every file before reading any, so a missing file is reported without work.
     open(&args.records)?;
     for p in [&args.units, &args.assessments, &args.metrics]

@@ -365,3 +365,91 @@ fn rubric_import_check_show_and_diff() {
         refused.stderr
     );
 }
+
+/// Issue 19: a part of a year assessed by quarters is scored from files as a year is; a record
+/// dated outside the part is refused naming the part and its days; an unknown part lists them.
+#[test]
+fn a_part_is_scored_from_files() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let rubric = repo().join("rubrics/examples/county-quarterly-2023.toml");
+    let rubric = rubric.to_str().expect("path");
+    let records = dir.path().join("records.csv");
+    let write = |text: &str| std::fs::write(&records, text).expect("write");
+    let score = |part: &str| {
+        lvzhi(
+            &[
+                "score",
+                "--rubric",
+                rubric,
+                "--part",
+                part,
+                "--records",
+                records.to_str().expect("path"),
+                "--json",
+            ],
+            dir.path(),
+        )
+    };
+    write("unit,rule,count,points,date\n城东街道,1.1,3,,2023-05-10\n城西街道,1.1,1,,2023-02-01\n");
+    let run = score("q2");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.is_empty(), "nothing printed on a refusal");
+    assert!(
+        run.stderr
+            .contains("第 3 行，字段 date：日期 2023-02-01 不在第二季度（04-01 至 06-30）之内"),
+        "{}",
+        run.stderr
+    );
+    write("unit,rule,count,points,date\n城东街道,1.1,3,,2023-05-10\n城西街道,1.1,1,,\n");
+    let run = score("q2");
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("第二季度的记录须填写日期（04-01 至 06-30）"),
+        "{}",
+        run.stderr
+    );
+    write("unit,rule,count,points,date\n城东街道,1.1,3,,2023-05-10\n");
+    let run = score("q2");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let east = v["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|u| u["unit"] == "城东街道")
+        .expect("east");
+    assert_eq!(east["total"], "99.25");
+    // Opening a year from it is refused, saying why, until part periods exist; nothing is created.
+    let data = dir.path().join("data");
+    let run = lvzhi(
+        &[
+            "period",
+            "open",
+            rubric,
+            "--yes",
+            "--data",
+            data.to_str().expect("p"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("分 4 期考核") && run.stderr.contains("按期开设考核年度尚未实现"),
+        "{}",
+        run.stderr
+    );
+    let list = lvzhi(
+        &["period", "list", "--data", data.to_str().expect("p")],
+        dir.path(),
+    );
+    assert!(!list.stdout.contains("2023"), "{}", list.stdout);
+    let run = score("q9");
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("细则中没有「q9」这一期，可选：q1（第一季度）、q2（第二季度）"),
+        "{}",
+        run.stderr
+    );
+}

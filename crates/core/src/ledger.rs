@@ -273,6 +273,14 @@ pub enum Problem {
     BadDate(String),
     #[error("日期 {date} 不在细则年度 {year} 年内")]
     DateOutsideYear { date: Date, year: i32 },
+    #[error("{part}的记录须填写日期（{dates}）")]
+    DateRequiredInPart { part: String, dates: String },
+    #[error("日期 {date} 不在{part}（{dates}）之内")]
+    DateOutsidePart {
+        date: Date,
+        part: String,
+        dates: String,
+    },
     #[error("未知指标「{name}」，可选：{known}")]
     UnknownMetric { name: String, known: String },
     #[error("该单位的指标 {metric} 已有数值（第 {first} 行）")]
@@ -1080,7 +1088,13 @@ fn day_of(rubric: &Rubric, row: u64, text: &[u8]) -> Result<u16, LedgerError> {
     };
     let date_text = trim(text);
     if date_text.is_empty() {
-        return Ok(0);
+        return match rubric.part() {
+            Some(part) => Err(err(Problem::DateRequiredInPart {
+                part: part.name.clone(),
+                dates: part.dates_text(),
+            })),
+            None => Ok(0),
+        };
     }
     let date = Date::parse_bytes(date_text).ok_or_else(|| {
         err(Problem::BadDate(
@@ -1091,6 +1105,16 @@ fn day_of(rubric: &Rubric, row: u64, text: &[u8]) -> Result<u16, LedgerError> {
         return Err(err(Problem::DateOutsideYear {
             date,
             year: rubric.year,
+        }));
+    }
+    // A part's ledger takes only the part's days.
+    if let Some(part) = rubric.part()
+        && !part.contains(rubric.year, date.ordinal())
+    {
+        return Err(err(Problem::DateOutsidePart {
+            date,
+            part: part.name.clone(),
+            dates: part.dates_text(),
         }));
     }
     Ok(date.ordinal())

@@ -457,6 +457,70 @@ pub struct Draft {
     /// (category code, sentence, why).
     pub unclassified: Vec<(String, String, String)>,
     pub review: Vec<String>,
+    /// The parts of the year the title or notes speak of (quarters, halves), proposed for review.
+    pub parts: Vec<DraftPart>,
+    /// Why the parts were proposed, the question a person answers.
+    pub parts_review: Option<String>,
+}
+
+/// A proposed part of the year.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DraftPart {
+    pub code: String,
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    pub weight: String,
+}
+
+/// The parts a document's title and notes speak of: "上半年占40%，下半年占60%" (halves with those
+/// weights), "季度考核" (four quarters of equal weight), "半年考核" (two halves of equal weight).
+/// Sentences inside the rules ("每季度召开…") are not read here.
+fn propose_parts(title: &str, notes: &str) -> (Vec<DraftPart>, Option<String>) {
+    let text = format!("{title}\n{notes}");
+    let part = |code: &str, name: &str, from: &str, to: &str, weight: &str| DraftPart {
+        code: code.into(),
+        name: name.into(),
+        from: from.into(),
+        to: to.into(),
+        weight: weight.into(),
+    };
+    let halves = |w1: &str, w2: &str| {
+        vec![
+            part("h1", "上半年", "01-01", "06-30", w1),
+            part("h2", "下半年", "07-01", "12-31", w2),
+        ]
+    };
+    if let Some(c) = HALF_WEIGHTS.captures(&text) {
+        let (w1, w2) = (
+            c.get(1).map_or("1", |m| m.as_str()),
+            c.get(2).map_or("1", |m| m.as_str()),
+        );
+        return (
+            halves(w1, w2),
+            Some(format!(
+                "文件写明上半年占 {w1}%、下半年占 {w2}%：已拟两期，请核对日期和权重"
+            )),
+        );
+    }
+    if QUARTERLY.is_match(&text) {
+        return (
+            vec![
+                part("q1", "第一季度", "01-01", "03-31", "1"),
+                part("q2", "第二季度", "04-01", "06-30", "1"),
+                part("q3", "第三季度", "07-01", "09-30", "1"),
+                part("q4", "第四季度", "10-01", "12-31", "1"),
+            ],
+            Some("文件提到季度考核：已拟四个季度等权分期（年度得分为各季度得分的平均值），请核对期次、日期和权重".into()),
+        );
+    }
+    if HALF_YEARLY.is_match(&text) {
+        return (
+            halves("1", "1"),
+            Some("文件提到半年考核：已拟上、下半年等权两期，请核对日期和权重".into()),
+        );
+    }
+    (Vec::new(), None)
 }
 
 impl Draft {
@@ -474,7 +538,8 @@ impl Draft {
 
     /// Items waiting for a person.
     pub fn pending(&self) -> usize {
-        self.review.len()
+        usize::from(self.parts_review.is_some())
+            + self.review.len()
             + self.metrics.len()
             + self.unclassified.len()
             + self
@@ -494,6 +559,12 @@ macro_rules! re {
 }
 
 const NUM: &str = r"(\d+(?:\.\d+)?)";
+re!(QUARTERLY, r"季度考核|按季度考核|各季度|季度得分|分季度");
+re!(
+    HALF_WEIGHTS,
+    r"上半年(?:得分)?占\s*(\d+(?:\.\d+)?)\s*[%％].{0,12}?下半年(?:得分)?占\s*(\d+(?:\.\d+)?)\s*[%％]"
+);
+re!(HALF_YEARLY, r"半年考核|上半年考核|下半年考核|半年得分");
 re!(MAX_ONLY, r"^\s*[（(]\s*\d+(?:\.\d+)?\s*分\s*[）)]\s*$");
 re!(
     ITEM_MAX,
@@ -949,6 +1020,7 @@ pub fn draft(doc: &Document) -> Draft {
             .push("未在标题或备注中找到年度，请填写 year".into());
     }
     d.id = rubric_id(&d.title, d.year);
+    (d.parts, d.parts_review) = propose_parts(&d.title, &notes);
     if d.title.is_empty() {
         d.review
             .push("未找到标题（含“细则”的一行），请填写 title".into());
@@ -1385,6 +1457,22 @@ impl Draft {
         for (name, min) in &self.grades {
             let _ = writeln!(out, "\n[[grades]]\nname = {}\nmin = {}", q(name), n(min));
         }
+        for (i, p) in self.parts.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "\n[[parts]]\ncode = {}\nname = {}\nfrom = {}\nto = {}\nweight = {}",
+                q(&p.code),
+                q(&p.name),
+                q(&p.from),
+                q(&p.to),
+                n(&p.weight)
+            );
+            if i == 0
+                && let Some(r) = &self.parts_review
+            {
+                let _ = writeln!(out, "review = {}", q(r));
+            }
+        }
         for (code, name) in &self.metrics {
             let _ = writeln!(
                 out,
@@ -1544,6 +1632,42 @@ pub fn accuracy(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parts_are_proposed_from_the_title_and_notes_only() {
+        let (parts, why) = propose_parts("2023年全县安全生产季度考核细则", "");
+        assert_eq!(parts.len(), 4);
+        assert_eq!(
+            (parts[1].from.as_str(), parts[1].to.as_str()),
+            ("04-01", "06-30")
+        );
+        assert!(why.is_some_and(|w| w.contains("四个季度")));
+        let (parts, _) = propose_parts(
+            "细则",
+            "半年考核与年度考核相结合，上半年占40%，下半年占60%。",
+        );
+        assert_eq!(
+            parts.iter().map(|p| p.weight.as_str()).collect::<Vec<_>>(),
+            ["40", "60"]
+        );
+        assert!(
+            propose_parts("2023年细则", "每季度召开一次会议的，得2分")
+                .0
+                .is_empty()
+        );
+        let mut d = Draft {
+            title: "2023年全县安全生产季度考核细则".into(),
+            ..Draft::default()
+        };
+        (d.parts, d.parts_review) = propose_parts(&d.title, "");
+        let toml = d.to_toml();
+        assert_eq!(toml.matches("[[parts]]").count(), 4, "{toml}");
+        assert!(
+            toml.contains("code = \"q1\"\nname = \"第一季度\"\nfrom = \"01-01\"\nto = \"03-31\"\nweight = 1\nreview = "),
+            "{toml}"
+        );
+        assert_eq!(d.pending(), 1, "one question for the proposal");
+    }
 
     #[test]
     fn a_short_name_ends_at_a_clause_boundary_and_an_id_comes_from_the_title() {

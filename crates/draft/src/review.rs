@@ -27,6 +27,7 @@ pub struct Field {
 pub enum Level {
     Rubric,
     Metric,
+    Part,
     Category,
     Section,
     Rule,
@@ -81,6 +82,13 @@ const RUBRIC_FIELDS: [(&str, &str); 4] = [
     ("issuer", "发文单位"),
 ];
 const METRIC_FIELDS: [(&str, &str); 2] = [("name", "指标名称"), ("code", "指标代码")];
+const PART_FIELDS: [(&str, &str); 5] = [
+    ("name", "名称"),
+    ("code", "代码"),
+    ("from", "开始（月-日）"),
+    ("to", "结束（月-日）"),
+    ("weight", "权重"),
+];
 const CATEGORY_FIELDS: [(&str, &str); 3] = [("code", "编号"), ("name", "名称"), ("max", "满分")];
 const RULE_FIELDS: [(&str, &str); 7] = [
     ("code", "编号"),
@@ -120,6 +128,9 @@ pub fn items(toml_text: &str) -> Result<Vec<Item>, ReviewError> {
             Level::Metric,
             &METRIC_FIELDS,
         ));
+    }
+    for (i, p) in tables(&doc, "parts") {
+        out.push(item(p, &format!("parts.{i}"), Level::Part, &PART_FIELDS));
     }
     for (c, cat) in tables(&doc, "categories") {
         let path = format!("categories.{c}");
@@ -192,6 +203,7 @@ fn item(t: &Table, path: &str, level: Level, fields: &[(&'static str, &'static s
     let label = match level {
         Level::Rubric => "细则".to_owned(),
         Level::Metric => format!("指标「{}」", get("name")),
+        Level::Part => format!("分期「{}」", get("name")),
         Level::Category => format!("方面 {} {}", get("code"), get("name")),
         Level::Section => format!("小节 {} {}", get("code"), get("name")),
         Level::Rule => format!("条款 {}", get("code")),
@@ -288,6 +300,8 @@ fn set(doc: &mut Table, path: &str, value: &str) -> Result<(), ReviewError> {
     } else {
         let fields: &[(&str, &str)] = if parent.contains(".rules.") {
             &RULE_FIELDS
+        } else if parent.starts_with("parts") {
+            &PART_FIELDS
         } else if parent.starts_with("categories") {
             &CATEGORY_FIELDS
         } else {
@@ -451,6 +465,41 @@ text = "其他情况视情扣分。"
         .expect_err("no such path");
         assert!(matches!(e, ReviewError::NoSuchPath(_)));
         assert!(matches!(items("[rubric"), Err(ReviewError::Toml(_))));
+    }
+
+    #[test]
+    fn proposed_parts_are_items_with_their_question() {
+        let text = format!(
+            "{DRAFT}\n[[parts]]\ncode = \"q1\"\nname = \"第一季度\"\nfrom = \"01-01\"\nto = \"03-31\"\nweight = 1\nreview = \"请核对分期\"\n"
+        );
+        let all = items(&text).expect("items");
+        let part = all
+            .iter()
+            .find(|i| i.level == Level::Part)
+            .expect("the part");
+        assert_eq!(part.label, "分期「第一季度」");
+        assert_eq!(part.review.as_deref(), Some("请核对分期"));
+        let keys: Vec<&str> = part.fields.iter().map(|f| f.key).collect();
+        assert_eq!(keys, ["name", "code", "from", "to", "weight"]);
+        let out = apply(
+            &text,
+            &[
+                Edit::Set {
+                    path: "parts.0.weight".into(),
+                    value: "2".into(),
+                },
+                Edit::Accept {
+                    path: "parts.0".into(),
+                },
+            ],
+        )
+        .expect("applied");
+        let part = items(&out)
+            .expect("items")
+            .into_iter()
+            .find(|i| i.level == Level::Part)
+            .expect("the part");
+        assert_eq!((part.review, part.fields[4].value.as_str()), (None, "2"));
     }
 
     #[test]

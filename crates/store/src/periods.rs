@@ -12,6 +12,31 @@ use sqlx::Row;
 use crate::audit::AuditAction;
 use crate::model::{PeriodInfo, StoredUnit};
 use crate::rubrics::{final_rubric, insert_rubric, rubric_hash};
+
+/// A rubric a period can be opened on: final, and (until periods of parts exist in the store)
+/// assessing the whole year. A rubric by parts is refused, saying so, rather than opened as a
+/// year that would ignore its parts.
+fn openable_rubric(text: &str) -> Result<lvzhi_core::Rubric> {
+    let rubric = final_rubric(text)?;
+    if !rubric.parts.is_empty() {
+        let parts: Vec<String> = rubric
+            .parts
+            .iter()
+            .map(|p| format!("{}（{}）", p.name, p.dates_text()))
+            .collect();
+        return Err(StoreError::invalid(
+            "rubric",
+            format!(
+                "「{}」分 {} 期考核：{}。按期开设考核年度尚未实现，暂不能以此细则开设年度；\
+                 可先用 lvzhi score --part 按期计分",
+                rubric.title,
+                parts.len(),
+                parts.join("、")
+            ),
+        ));
+    }
+    Ok(rubric)
+}
 use crate::state::Next;
 use crate::{Actor, Result, Store, StoreError, WriteTx, audit};
 
@@ -132,7 +157,7 @@ impl Store {
     /// Opens the period of `rubric_text`'s year with the rubric's own roster, if it is not open yet.
     /// Returns whether it was created.
     pub async fn ensure_period(&self, rubric_text: &str, actor: &Actor) -> Result<bool> {
-        let rubric = final_rubric(rubric_text)?;
+        let rubric = openable_rubric(rubric_text)?;
         let hash = rubric_hash(rubric_text);
         let year = i64::from(rubric.year);
         let mut tx = self.begin_write().await?;
@@ -168,7 +193,7 @@ impl Store {
         rubric_text: &str,
         carry_from: Option<i64>,
     ) -> Result<NextPeriodPlan> {
-        let rubric = final_rubric(rubric_text)?;
+        let rubric = openable_rubric(rubric_text)?;
         let year = i64::from(rubric.year);
         let previous = match carry_from {
             Some(y) if y == year => {
@@ -263,7 +288,7 @@ impl Store {
     ) -> Result<NextPeriodPlan> {
         let mut plan = self.plan_next_period(rubric_text, carry_from).await?;
         let hash = rubric_hash(rubric_text);
-        let rubric = final_rubric(rubric_text)?;
+        let rubric = openable_rubric(rubric_text)?;
         let windows = match carry_from {
             Some(y) => {
                 let s = self.state(y).await?;

@@ -421,6 +421,7 @@ impl Loader {
             rules,
             roster,
             parts,
+            active_part: None,
             review: Vec::new(),
             rule_index,
         })

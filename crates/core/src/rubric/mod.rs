@@ -436,6 +436,9 @@ pub struct Rubric {
     pub roster: Vec<RosterEntry>,
     /// The parts of the year (`[[parts]]`), in the file's order; empty for a whole-year rubric.
     pub parts: Vec<Part>,
+    /// The part this rubric is scoped to ([`Rubric::for_part`]): a part period's records must be
+    /// dated within it. `None` for the whole year.
+    active_part: Option<usize>,
     /// What a draft (from `rubric import`) still waits on a person for: each `review` key and each
     /// `[[unclassified]]` clause, with its line. A rubric with any of these loads (so that it can be
     /// shown and edited) but is not final: `rubric check` refuses it, and no period opens on it.
@@ -491,6 +494,20 @@ impl Rubric {
 
     pub fn class_by_code(&self, code: &str) -> Option<usize> {
         self.classes.iter().position(|c| c.code == code)
+    }
+
+    /// The rubric as a part of its year scores it: the same rules, records dated within the part
+    /// only. `None` for an unknown part code.
+    pub fn for_part(&self, code: &str) -> Option<Rubric> {
+        let p = self.parts.iter().position(|p| p.code == code.trim())?;
+        let mut r = self.clone();
+        r.active_part = Some(p);
+        Some(r)
+    }
+
+    /// The part this rubric is scoped to, if any.
+    pub fn part(&self) -> Option<&Part> {
+        self.active_part.map(|p| &self.parts[p])
     }
 
     pub fn metric_by_code(&self, code: &str) -> Option<usize> {
