@@ -55,11 +55,24 @@ pub use results::{TrendPoint, WhatIf, WhatIfRow, incomplete_items, to_next_rank}
 pub use rubrics::RubricVersion;
 pub use state::{FRESH, PeriodState, RecordRow, StatusCounts, UnitState};
 
-/// Who makes a change, and from where (an address, or `cli`).
+/// Who makes a change, and from where (an address, or `cli`); with the rights of the account
+/// that asked, a write whose right depends on a row's state decides it on the row as it is inside
+/// the write's transaction (a cached state may pre-check a form, never grant a write). An actor
+/// without rights is the operator at the command line.
 #[derive(Clone, Debug)]
 pub struct Actor {
     pub name: String,
     pub source: String,
+    pub rights: Option<Rights>,
+}
+
+/// An account's rights, as the core's permission matrix reads them.
+#[derive(Clone, Debug)]
+pub struct Rights {
+    pub role: Role,
+    pub duties: lvzhi_core::access::Duties,
+    pub unit: Option<String>,
+    pub supervises: Vec<String>,
 }
 
 impl Actor {
@@ -67,6 +80,39 @@ impl Actor {
         Actor {
             name: name.into(),
             source: source.into(),
+            rights: None,
+        }
+    }
+
+    /// The actor with an account's rights, checked again by every write that depends on a row.
+    pub fn with_rights(mut self, rights: Rights) -> Self {
+        self.rights = Some(rights);
+        self
+    }
+
+    /// Refuses unless the actor may do `action` on `unit` (the operator may do everything).
+    pub(crate) fn require(
+        &self,
+        action: lvzhi_core::access::Action,
+        unit: &str,
+        refused: impl FnOnce() -> String,
+    ) -> Result<()> {
+        let allowed = self.rights.as_ref().is_none_or(|r| {
+            lvzhi_core::access::allowed(
+                &lvzhi_core::access::Subject {
+                    role: r.role,
+                    duties: r.duties,
+                    unit: r.unit.as_deref(),
+                    supervises: &r.supervises,
+                },
+                action,
+                Some(unit),
+            )
+        });
+        if allowed {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden(refused()))
         }
     }
 }

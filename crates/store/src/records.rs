@@ -380,6 +380,18 @@ impl Store {
         let (mut tx, state) = self.write_period(year).await?;
         let old = stored_record(&mut tx, year, id).await?;
         check_version(&format!("记录 #{id} "), old.version, version)?;
+        // The right to revise depends on the record's state: decided here, on the row as it is.
+        actor.require(
+            lvzhi_core::access::Action::revise(old.status),
+            &old.unit,
+            || {
+                format!(
+                    "无权{}：记录 #{id} 现为“{}”",
+                    lvzhi_core::access::Action::revise(old.status).label(),
+                    old.status.label()
+                )
+            },
+        )?;
         if !old.status.in_force() {
             return Err(StoreError::Conflict(format!(
                 "记录 #{id} {}，不能再撤销",

@@ -165,7 +165,14 @@ impl FromRequestParts<AppState> for Authed {
             ));
         }
         let a = Authed {
-            actor: Actor::new(c.user.name.clone(), source_of(parts)),
+            actor: Actor::new(c.user.name.clone(), source_of(parts)).with_rights(
+                lvzhi_store::Rights {
+                    role: c.user.role,
+                    duties: state.duties,
+                    unit: c.user.unit.clone(),
+                    supervises: c.user.supervises.clone(),
+                },
+            ),
             user: c.user,
             duties: state.duties,
         };

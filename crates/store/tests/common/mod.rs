@@ -9,11 +9,19 @@ use sqlx::Executor;
 
 /// A fresh store on each available backend, with a label.
 pub async fn backends() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)> {
+    let mut out = Vec::new();
+    for (name, url, dir) in databases().await {
+        let store = Store::open(&url).await.expect("store");
+        out.push((name, store, dir));
+    }
+    out
+}
+
+/// A fresh database on each available backend: its label and URL (so that a test can open it from
+/// several instances), and the folder that holds a SQLite one.
+pub async fn databases() -> Vec<(&'static str, String, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().expect("tmp");
-    let sqlite = Store::open(&Store::sqlite_url(dir.path()))
-        .await
-        .expect("sqlite store");
-    let mut out = vec![("sqlite", sqlite, Some(dir))];
+    let mut out = vec![("sqlite", Store::sqlite_url(dir.path()), Some(dir))];
     match std::env::var("LVZHI_TEST_POSTGRES_URL") {
         Ok(admin) => {
             sqlx::any::install_default_drivers();
@@ -33,11 +41,7 @@ pub async fn backends() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)>
                 Some((base, _)) => format!("{base}/{name}"),
                 None => panic!("LVZHI_TEST_POSTGRES_URL must end with /DATABASE"),
             };
-            out.push((
-                "postgres",
-                Store::open(&url).await.expect("postgres store"),
-                None,
-            ));
+            out.push(("postgres", url, None));
         }
         Err(std::env::VarError::NotPresent | std::env::VarError::NotUnicode(_))
             if std::env::var("CI").is_ok_and(|v| v == "true") =>

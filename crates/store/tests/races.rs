@@ -1,0 +1,135 @@
+//! Rights decided where the write happens (issue 20): the office confirms a record while a
+//! recorder revokes it, at once, on one instance and across two instances of the store over one
+//! database (SQLite always, PostgreSQL when `LVZHI_TEST_POSTGRES_URL` names a server). Whatever
+//! the order, the race ends in one legitimate outcome: confirmed (the recorder refused, because a
+//! confirmed record is the office's), or revoked while it was still only recorded (the
+//! confirmation then refused). Never both.
+
+mod common;
+
+use lvzhi_core::access::Duties;
+use lvzhi_core::{NewRecord, RecordStatus};
+use lvzhi_store::{Actor, Rights, Role, Store, StoreError};
+
+fn office() -> Actor {
+    Actor::new("admin", "test").with_rights(Rights {
+        role: Role::Admin,
+        duties: Duties::Combined,
+        unit: None,
+        supervises: Vec::new(),
+    })
+}
+
+fn recorder() -> Actor {
+    Actor::new("recorder1", "test").with_rights(Rights {
+        role: Role::Recorder,
+        duties: Duties::Combined,
+        unit: None,
+        supervises: Vec::new(),
+    })
+}
+
+fn rec() -> NewRecord {
+    NewRecord {
+        unit: "发改委".into(),
+        rule: "4.2".into(),
+        date: Some("2022-03-01".into()),
+        source: "张安办〔2022〕3号".into(),
+        ..NewRecord::default()
+    }
+}
+
+/// Races `n` confirm/revoke pairs between `a` (the office) and `b` (a recorder); answers how many
+/// ended confirmed and how many revoked.
+async fn race(backend: &str, a: &Store, b: &Store, n: usize) -> (usize, usize) {
+    let (mut confirmed, mut revoked) = (0, 0);
+    for i in 0..n {
+        let id = a
+            .add_record(2022, &rec(), &office())
+            .await
+            .expect("record")
+            .id;
+        let office = office();
+        let recorder = recorder();
+        let ids = [id];
+        let confirm = a.confirm_records(2022, &ids, None, &office);
+        let revoke = b.revoke_record(2022, id, "录入有误", None, None, &recorder);
+        let (c, r) = if i % 2 == 0 {
+            tokio::join!(confirm, revoke)
+        } else {
+            let (r, c) = tokio::join!(revoke, confirm);
+            (c, r)
+        };
+        let status = a.record(2022, id).await.expect("record").status;
+        match (c.is_ok(), r.is_ok()) {
+            (true, false) => {
+                assert_eq!(status, RecordStatus::Confirmed, "{backend} #{id}");
+                assert!(
+                    matches!(r, Err(StoreError::Forbidden(ref m)) if m.contains("已确认")),
+                    "{backend} #{id}: the recorder is refused on the confirmed row: {r:?}"
+                );
+                confirmed += 1;
+            }
+            (false, true) => {
+                assert_eq!(status, RecordStatus::Revoked, "{backend} #{id}");
+                let stored = a.record(2022, id).await.expect("record");
+                assert!(
+                    stored.confirmed_by.is_none(),
+                    "{backend} #{id}: revoked, never confirmed"
+                );
+                revoked += 1;
+            }
+            both => panic!("{backend} #{id}: confirm and revoke ended {both:?} ({c:?} / {r:?})"),
+        }
+    }
+    (confirmed, revoked)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn confirm_and_revoke_race_to_one_legitimate_outcome() {
+    for (backend, url, _dir) in common::databases().await {
+        let a = Store::open(&url).await.expect("instance A");
+        a.ensure_period(lvzhi_core::RUBRIC_2022, &office())
+            .await
+            .expect("period");
+        a.create_user(
+            "recorder1",
+            Role::Recorder,
+            None,
+            None,
+            "Recorder-2022-ok",
+            false,
+            &office(),
+        )
+        .await
+        .expect("recorder");
+        // One instance, then two instances over the same database.
+        let (c1, r1) = race(backend, &a, &a, 20).await;
+        let b = Store::open(&url).await.expect("instance B");
+        let (c2, r2) = race(backend, &a, &b, 20).await;
+        assert_eq!(c1 + r1 + c2 + r2, 40, "{backend}");
+        // In plain sequence across instances (confirm on A, then revoke on B): always refused.
+        let id = a
+            .add_record(2022, &rec(), &office())
+            .await
+            .expect("record")
+            .id;
+        a.confirm_records(2022, &[id], None, &office())
+            .await
+            .expect("confirm");
+        let e = b
+            .revoke_record(2022, id, "录入有误", None, None, &recorder())
+            .await
+            .expect_err("a recorder cannot revoke a confirmed record");
+        assert!(matches!(e, StoreError::Forbidden(_)), "{backend}: {e:?}");
+        assert_eq!(
+            b.record(2022, id).await.expect("record").status,
+            RecordStatus::Confirmed,
+            "{backend}"
+        );
+        // The office may (a confirmed record is the office's to revise).
+        b.revoke_record(2022, id, "复核后撤销", None, None, &office())
+            .await
+            .expect("the office revokes");
+    }
+}
