@@ -328,7 +328,57 @@ impl Store {
     }
 }
 
+/// Whether the account is locked at `now`, read inside the caller's write.
+async fn locked_now(tx: &mut crate::WriteTx, id: i64, now: time::OffsetDateTime) -> Result<bool> {
+    let until: Option<String> = sqlx::query("SELECT locked_until FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut ***tx)
+        .await?
+        .try_get(0)?;
+    Ok(until
+        .as_deref()
+        .and_then(parse_time)
+        .is_some_and(|t| t > now))
+}
+
 impl Store {
+    /// A failed login: the count raised in the database (never written back from what was read,
+    /// so parallel guesses on any instance each count), and the account locked for [`LOCK_FOR`]
+    /// when the raised count reaches [`MAX_FAILURES`].
+    async fn login_failed(
+        &self,
+        actor: &Actor,
+        id: i64,
+        now: time::OffsetDateTime,
+    ) -> Result<Option<(User, String)>> {
+        let entity = format!("user:{}", actor.name);
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        let failures: i64 = sqlx::query("SELECT failed_logins FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+        let action = if failures >= MAX_FAILURES {
+            let until = now + LOCK_FOR;
+            let f = time::format_description::well_known::Rfc3339;
+            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2")
+                .bind(until.format(&f).unwrap_or_default())
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            AuditAction::SessionLocked
+        } else {
+            AuditAction::SessionLoginFailed
+        };
+        audit::append(&mut tx, actor, action, &entity, None, None).await?;
+        tx.commit().await?;
+        Ok(None)
+    }
+
     /// Logs a user in. One answer for an unknown user, a wrong password and a locked account;
     /// [`MAX_FAILURES`] consecutive failures lock the account for [`LOCK_FOR`]. Opens a session
     /// stored in the database and audits every attempt. A password older than `max_age_days` must be
@@ -375,43 +425,7 @@ impl Store {
         let ok = verify_password(stored, password).await;
         let mut user = row_user(&row)?;
         if !ok || user.disabled {
-            let failures: i64 = row.try_get::<i64, _>("failed_logins")? + 1;
-            let mut tx = self.begin_write().await?;
-            if failures >= MAX_FAILURES {
-                let until = now_t + LOCK_FOR;
-                let f = time::format_description::well_known::Rfc3339;
-                sqlx::query("UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2")
-                    .bind(until.format(&f).unwrap_or_default())
-                    .bind(user.id)
-                    .execute(&mut **tx)
-                    .await?;
-                audit::append(
-                    &mut tx,
-                    &actor,
-                    AuditAction::SessionLocked,
-                    &format!("user:{name}"),
-                    None,
-                    None,
-                )
-                .await?;
-            } else {
-                sqlx::query("UPDATE users SET failed_logins = $1 WHERE id = $2")
-                    .bind(failures)
-                    .bind(user.id)
-                    .execute(&mut **tx)
-                    .await?;
-                audit::append(
-                    &mut tx,
-                    &actor,
-                    AuditAction::SessionLoginFailed,
-                    &format!("user:{name}"),
-                    None,
-                    None,
-                )
-                .await?;
-            }
-            tx.commit().await?;
-            return Ok(None);
+            return self.login_failed(&actor, user.id, now_t).await;
         }
         let changed: String = row.try_get("password_changed_at")?;
         let expired = max_age_days.is_some_and(|d| {
@@ -422,6 +436,21 @@ impl Store {
         let id = hex::encode(raw);
         let at = self.now();
         let mut tx = self.begin_write().await?;
+        // Parallel guesses may have locked the account since it was read: decided again here, on
+        // the row as it is inside the write.
+        if locked_now(&mut tx, user.id, now_t).await? {
+            audit::append(
+                &mut tx,
+                &actor,
+                AuditAction::SessionLoginLocked,
+                &format!("user:{name}"),
+                None,
+                None,
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(None);
+        }
         sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL, must_change_password = $1 WHERE id = $2")
             .bind(i64::from(user.must_change_password || expired))
             .bind(user.id)

@@ -133,3 +133,56 @@ async fn confirm_and_revoke_race_to_one_legitimate_outcome() {
             .expect("the office revokes");
     }
 }
+
+/// Twenty wrong passwords sent at once, half to each of two instances: every one counts, the
+/// account ends locked, and the right password is then refused too (issue 20: before, all twenty
+/// were evaluated against the count read before the hash, which ended at 1, and no lock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_guesses_lock_the_account_on_every_instance() {
+    for (backend, url, _dir) in common::databases().await {
+        let a = Store::open(&url).await.expect("instance A");
+        let b = Store::open(&url).await.expect("instance B");
+        a.create_user(
+            "zhangsan",
+            Role::Recorder,
+            None,
+            None,
+            "Right-Pass-2022!",
+            false,
+            &office(),
+        )
+        .await
+        .expect("user");
+        let guesses = (0..20).map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move {
+                store
+                    .login("zhangsan", &format!("wrong-{i}"), "test", None)
+                    .await
+                    .expect("login answers")
+            })
+        });
+        for g in guesses.collect::<Vec<_>>() {
+            assert!(
+                g.await.expect("task").is_none(),
+                "{backend}: a wrong guess got in"
+            );
+        }
+        let right = b
+            .login("zhangsan", "Right-Pass-2022!", "test", None)
+            .await
+            .expect("login answers");
+        assert!(
+            right.is_none(),
+            "{backend}: the account is locked after twenty failures"
+        );
+        let locks = a
+            .audit_page(None, 200)
+            .await
+            .expect("trail")
+            .iter()
+            .filter(|e| e.action == "session.locked")
+            .count();
+        assert!(locks >= 1, "{backend}: the lock is in the trail");
+    }
+}
