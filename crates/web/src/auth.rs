@@ -144,11 +144,9 @@ impl FromRequestParts<AppState> for Authed {
         let c = caller(parts, state)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
-        // A generated or expired password must be changed before anything else.
-        if c.session.is_some()
-            && c.user.must_change_password
-            && !parts.uri.path().starts_with("/api/v1/session")
-        {
+        // A generated or expired password must be changed before anything else, whether the
+        // caller comes with a session or with an API token.
+        if c.user.must_change_password && !parts.uri.path().starts_with("/api/v1/session") {
             return Err(ApiError::forbidden(
                 "使用系统前须先修改密码（初始密码或已过期的密码）",
             ));

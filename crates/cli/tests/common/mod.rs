@@ -171,12 +171,17 @@ pub fn http(port: u16, method: &str, path: &str, token: &str, body: Option<&str>
 }
 
 pub fn token(data: &std::path::Path) -> String {
+    token_for(data, "admin")
+}
+
+/// An API token of `user`, from the command line.
+pub fn token_for(data: &std::path::Path, user: &str) -> String {
     let run = lvzhi(
         &[
             "token",
             "create",
             "--user",
-            "admin",
+            user,
             "--data",
             data.to_str().expect("path"),
         ],
