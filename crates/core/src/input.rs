@@ -97,15 +97,26 @@ impl NewRecord {
 }
 
 /// A free text within `max` characters, without control characters other than line breaks and tabs.
+/// A character that reorders how text around it is displayed (U+202E "right-to-left override"
+/// and its kin): in a name it can make `报告.exe` show as `报告exe.pdf`, so no name or text takes one.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A control character (but line breaks and tabs) or a bidi control ([`is_bidi_control`]).
+pub fn is_hidden_control(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || is_bidi_control(c)
+}
+
+/// The longest search text a records list takes (the OpenAPI document says the same).
+pub const SEARCH_MAX: usize = 200;
+
 pub fn check_text(text: &str, max: usize) -> Result<(), Problem> {
     let n = text.trim().chars().count();
     if n > max {
         return Err(Problem::TooLong { max, got: n });
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
+    if text.chars().any(is_hidden_control) {
         return Err(Problem::ControlCharacter);
     }
     Ok(())

@@ -293,7 +293,7 @@ pub enum Problem {
     DuplicateUnit { name: String, first: u64 },
     #[error("不能超过 {max} 字（实为 {got} 字）")]
     TooLong { max: usize, got: usize },
-    #[error("含有不可见的控制字符")]
+    #[error("含有不可见的控制字符或文字方向控制符")]
     ControlCharacter,
 }
 

@@ -164,6 +164,12 @@ impl Store {
                 format!("用户名须为 1 到 {} 个字符", lvzhi_core::input::USERNAME_MAX),
             ));
         }
+        if name.chars().any(lvzhi_core::input::is_hidden_control) {
+            return Err(StoreError::invalid(
+                "username",
+                "用户名不能含有控制字符或文字方向控制符",
+            ));
+        }
         let unit = unit.map(str::trim).filter(|u| !u.is_empty());
         let group = group.map(str::trim).filter(|g| !g.is_empty());
         if role == Role::Unit && unit.is_none() {
@@ -782,6 +788,14 @@ impl Store {
     /// Ends every session and revokes every API token of a user (a lost laptop, a leaked token):
     /// answers how many of each.
     pub async fn revoke_credentials(&self, name: &str, actor: &Actor) -> Result<(u64, u64)> {
+        // An account's own session and tokens end by logging out; revoking them here would lock
+        // its holder out mid-request, with nobody told.
+        if actor.rights.is_some() && actor.name == name {
+            return Err(StoreError::invalid(
+                "revoke_credentials",
+                "不能注销自己的会话与令牌：请用“退出”结束本次登录；如令牌泄露，请由另一名管理员注销",
+            ));
+        }
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query("SELECT id FROM users WHERE name = $1")
             .bind(name)

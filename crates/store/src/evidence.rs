@@ -54,10 +54,15 @@ pub fn sniff(data: &[u8]) -> Option<&'static str> {
 
 fn clean_name(name: &str) -> Result<String> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
-    if base.is_empty() || base.chars().count() > 200 || base.chars().any(char::is_control) {
+    if base.is_empty()
+        || base.chars().count() > 200
+        || base
+            .chars()
+            .any(|c| c.is_control() || lvzhi_core::input::is_bidi_control(c))
+    {
         return Err(StoreError::invalid(
             "name",
-            "文件名无效（不能为空、至多 200 字、不含控制字符）",
+            "文件名无效（不能为空、至多 200 字、不含控制字符或文字方向控制符）",
         ));
     }
     Ok(base.to_owned())

@@ -76,6 +76,17 @@ impl RecordFilter {
             None => None,
         };
         let nonempty = |x: Option<String>| x.filter(|v| !v.trim().is_empty());
+        if self
+            .q
+            .as_ref()
+            .is_some_and(|q| q.chars().count() > lvzhi_core::input::SEARCH_MAX)
+        {
+            return Err(ApiError::field(
+                StatusCode::BAD_REQUEST,
+                "q",
+                format!("查找内容不能超过 {} 字", lvzhi_core::input::SEARCH_MAX),
+            ));
+        }
         Ok(RecordQuery {
             unit: nonempty(self.unit),
             visible,
