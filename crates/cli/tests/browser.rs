@@ -645,7 +645,7 @@ fn every_role_does_its_main_task_in_the_browser() {
         // The office decides the appeal; the publication page lists what stands in the way.
         ui.login("admin", "Admin-Own-Pass-2022").await;
         ui.goto("/audit").await;
-        assert!(ui.text("#chain-status").await.contains("校验通过"));
+        assert!(ui.text("#chain-status").await.contains("哈希链完整；各表尚未与审计链核对"));
         ui.shot("09-audit").await;
         ui.goto("/users").await;
         assert!(ui.text("#users").await.contains("duzu1"));

@@ -164,7 +164,7 @@ fn a_year_opened_from_each_example_runs_in_the_service() {
             assert_eq!(run.code, 0, "{name} {table}: {}", run.stderr);
         }
         let server = start_store(&data, false);
-        let t = token(&data);
+        let t = token(&data, server.port);
         let (status, body) = http(server.port, "GET", "/api/v1/periods/2023/results", &t, None);
         assert_eq!(status, 200, "{body}");
         let doc: Value = serde_json::from_str(&body).expect("json");

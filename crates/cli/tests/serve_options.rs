@@ -168,7 +168,15 @@ fn separation_of_duties_from_the_command_line() {
     assert!(data.join("keys").join(lvzhi_seal::PUBLIC_KEY_FILE).exists());
     let checkpoints = std::fs::read_to_string(data.join("audit-checkpoints.jsonl")).expect("file");
     assert_eq!(checkpoints.lines().count(), 1, "{checkpoints}");
-    // Tokens made by the operator at the command line.
+    // Tokens made by the operator at the command line, once their holders made their given
+    // passwords their own (a must-change password blocks tokens too).
+    for (user, given) in [
+        ("admin", "Admin-Pass-2022"),
+        ("auditor", "Audit-Admin-Pass-2026"),
+        ("sysadmin", "Sys-Admin-Pass-2026"),
+    ] {
+        common::own_password(server.port, user, given, &format!("{given}-own"));
+    }
     let token = |user: &str| {
         let r = lvzhi(
             &[

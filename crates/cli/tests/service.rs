@@ -14,7 +14,7 @@ use common::{http, lvzhi, start, token};
 fn served_results_equal_the_command_line() {
     let dir = tempfile::tempdir().expect("tmp");
     let server = start(dir.path(), true);
-    let tok = token(dir.path());
+    let tok = token(dir.path(), server.port);
     let (status, body) = http(
         server.port,
         "GET",
@@ -61,7 +61,7 @@ fn served_results_equal_the_command_line() {
 fn sigkill_mid_stream_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut server = start(dir.path(), false);
-    let tok = token(dir.path());
+    let tok = token(dir.path(), server.port);
     let units = ["发改委", "教育局", "科技局", "工信局", "公安局"];
     let port = server.port;
     let t = tok.clone();
@@ -139,7 +139,7 @@ fn sigkill_mid_stream_loses_no_acknowledged_write() {
 fn online_backup_restores_to_the_same_year() {
     let dir = tempfile::tempdir().expect("tmp");
     let server = start(dir.path(), true);
-    let tok = token(dir.path());
+    let tok = token(dir.path(), server.port);
     let (_, before) = http(
         server.port,
         "GET",

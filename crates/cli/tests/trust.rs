@@ -145,7 +145,7 @@ fn a_publication_signature_verifies_with_openssl_both_ways() {
     assert!(xml.contains(&stamp), "the 通报 prints the fingerprint");
 
     let server = common::start_store(&data, false);
-    let token = common::token(&data);
+    let token = common::token(&data, server.port);
     let (status, snapshot) = common::http(
         server.port,
         "GET",

@@ -78,6 +78,19 @@ pub struct AuditReport {
     pub unexplained: Vec<String>,
 }
 
+/// What a check of the service's own trail says, and what it checked: `sound` only when every
+/// check held *and* the tables were compared with the trail; a quick check says the chain is
+/// intact and the tables were not compared, never more.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AuditSummary {
+    pub sound: bool,
+    pub chain_intact: bool,
+    pub tables_compared: bool,
+    /// One sentence for people.
+    pub verdict: &'static str,
+    pub lines: Vec<String>,
+}
+
 impl AuditReport {
     /// Whether every check held.
     pub fn is_sound(&self) -> bool {
@@ -149,13 +162,35 @@ impl Store {
 
     /// The whole check against the store's own checkpoint file: whether it held, and its findings in
     /// Chinese. A checkpoint file that does not verify is itself the finding.
-    pub async fn own_audit_report(&self, replay: bool) -> Result<(bool, Vec<String>)> {
+    pub async fn own_audit_report(&self, replay: bool) -> Result<AuditSummary> {
         match self.own_checkpoints() {
             Ok(checkpoints) => {
                 let r = self.audit_report(&checkpoints, replay).await?;
-                Ok((r.is_sound(), r.lines()))
+                let intact = r.chain.first_bad.is_none() && r.checkpoints.first_bad.is_none();
+                Ok(AuditSummary {
+                    sound: r.is_sound() && r.replayed,
+                    chain_intact: intact,
+                    tables_compared: r.replayed,
+                    verdict: match (intact, r.replayed, r.is_sound()) {
+                        (false, _, _) => "审计链未通过校验：日志可能被截去或篡改",
+                        (true, false, _) => {
+                            "哈希链完整；各表尚未与审计链核对（全面核验才逐行核对）"
+                        }
+                        (true, true, true) => "审计校验通过：哈希链完整，各表与审计链相符",
+                        (true, true, false) => {
+                            "审计链完整，但有数据行审计链不能解释：数据可能被篡改"
+                        }
+                    },
+                    lines: r.lines(),
+                })
             }
-            Err(e) => Ok((false, vec![e.to_string()])),
+            Err(e) => Ok(AuditSummary {
+                sound: false,
+                chain_intact: false,
+                tables_compared: false,
+                verdict: "检查点文件无法核对",
+                lines: vec![e.to_string()],
+            }),
         }
     }
 

@@ -34,7 +34,7 @@ use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 pub use accounts::{
     SESSION_IDLE, SESSION_MAX, User, check_password_policy, generate_password, password_checks,
 };
-pub use anchor::{Anchor, AuditReport, CheckpointVerdict};
+pub use anchor::{Anchor, AuditReport, AuditSummary, CheckpointVerdict};
 pub use appeals::appeal_deadline;
 pub use audit::{AuditAction, AuditEntry, AuditVerdict};
 pub use clock::{Clock, ClockFn};

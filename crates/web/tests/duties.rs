@@ -284,6 +284,20 @@ async fn each_administrator_does_its_own_part_and_nothing_else() {
         .execute(t.store.pool())
         .await
         .expect("tamper");
+    // The quick check says what it checked (issue 20): the chain is intact, the tables were not
+    // compared; never "sound".
+    let (_, v) = call(&t, "auditor", "GET", "/api/v1/audit/verify", None).await;
+    assert_eq!(
+        (&v["sound"], &v["chain_intact"], &v["tables_compared"]),
+        (&false.into(), &true.into(), &false.into()),
+        "{v}"
+    );
+    assert!(
+        v["verdict"]
+            .as_str()
+            .is_some_and(|s| s.contains("各表尚未与审计链核对")),
+        "{v}"
+    );
     let (_, v) = call(&t, "auditor", "GET", "/api/v1/audit/verify?full=true", None).await;
     assert_eq!(v["sound"], false, "{v}");
     assert!(

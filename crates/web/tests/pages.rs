@@ -1035,7 +1035,7 @@ fn the_audit_page_names_a_row_the_trail_does_not_explain() {
     );
     let (_, _, full) = get("/audit?full=1");
     assert!(
-        full.contains("审计校验未通过")
+        full.contains("有数据行审计链不能解释")
             && full.contains("扣分记录 #3：表中状态为“已确认”，审计链记载为“待确认”"),
         "{full}"
     );

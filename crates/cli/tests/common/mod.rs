@@ -170,8 +170,52 @@ pub fn http(port: u16, method: &str, path: &str, token: &str, body: Option<&str>
     (status, body)
 }
 
-pub fn token(data: &std::path::Path) -> String {
+/// An API token of `admin` on the server at `port`: its given password is first made its own, as
+/// its holder would at the first login (a token of an account that must change its password is
+/// refused like a session).
+pub fn token(data: &std::path::Path, port: u16) -> String {
+    own_password(port, "admin", "Admin-Pass-2022", "Admin-Own-Pass-2022");
     token_for(data, "admin")
+}
+
+/// Logs `user` in through the API with its given password and changes it to `own`; does nothing
+/// when the given password no longer logs in (changed already).
+pub fn own_password(port: u16, user: &str, given: &str, own: &str) {
+    let origin = format!("http://127.0.0.1:{port}");
+    let same = [
+        ("Content-Type", "application/json"),
+        ("Origin", origin.as_str()),
+        ("Sec-Fetch-Site", "same-origin"),
+    ];
+    let (status, head, _) = raw(
+        port,
+        "POST",
+        "/api/v1/session",
+        &same,
+        &format!(r#"{{"username": "{user}", "password": "{given}"}}"#),
+    );
+    if status != 200 {
+        return;
+    }
+    let cookie = head
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let mut headers = same.to_vec();
+    headers.push(("Cookie", cookie.as_str()));
+    let (status, _, body) = raw(
+        port,
+        "POST",
+        "/api/v1/session/password",
+        &headers,
+        &format!(r#"{{"old_password": "{given}", "new_password": "{own}"}}"#),
+    );
+    assert!(status < 300, "{user} changes its password: {status} {body}");
 }
 
 /// An API token of `user`, from the command line.

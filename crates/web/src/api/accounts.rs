@@ -261,10 +261,11 @@ async fn audit_verify(
 ) -> Result<Json<Value>, ApiError> {
     a.check(&s, Action::ReadAudit, None).await?;
     let Query(q) = q.map_err(|e| bad_query(&e, "full"))?;
-    let (sound, findings) = s.store.own_audit_report(q.full).await?;
-    Ok(Json(
-        json!({"sound": sound, "findings": findings, "replayed": q.full}),
-    ))
+    let r = s.store.own_audit_report(q.full).await?;
+    Ok(Json(json!({
+        "sound": r.sound, "chain_intact": r.chain_intact, "tables_compared": r.tables_compared,
+        "replayed": r.tables_compared, "verdict": r.verdict, "findings": r.lines,
+    })))
 }
 
 #[derive(Deserialize)]
