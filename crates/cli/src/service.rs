@@ -316,7 +316,7 @@ async fn first_admin(store: &Store) -> anyhow::Result<()> {
         Ok(p) if !p.is_empty() => (p, false),
         _ => (generate_password(), true),
     };
-    store
+    match store
         .create_user(
             "admin",
             Role::Admin,
@@ -328,7 +328,15 @@ async fn first_admin(store: &Store) -> anyhow::Result<()> {
             &cli_actor(),
         )
         .await
-        .map_err(|e| anyhow::anyhow!("无法创建管理员账号：{e}"))?;
+    {
+        Ok(_) => {}
+        // Another instance, started at the same moment on the same database, made it first.
+        Err(lvzhi_store::StoreError::Conflict(_)) => {
+            println!("管理员账号 admin 已由同时启动的另一实例创建。");
+            return Ok(());
+        }
+        Err(e) => anyhow::bail!("无法创建管理员账号：{e}"),
+    }
     if generated {
         println!("已创建管理员账号 admin，初始密码（只显示这一次，首次登录后须修改）：{password}");
     } else {
@@ -351,10 +359,15 @@ async fn first_administrators(store: &Store) -> anyhow::Result<()> {
             Ok(p) if !p.is_empty() => (p, false),
             _ => (generate_password(), true),
         };
-        store
+        match store
             .create_user(role.code(), role, None, None, &password, true, &cli_actor())
             .await
-            .map_err(|e| anyhow::anyhow!("无法创建{}账号：{e}", role.label()))?;
+        {
+            Ok(_) => {}
+            // Made a moment ago by another instance starting on the same database.
+            Err(lvzhi_store::StoreError::Conflict(_)) => continue,
+            Err(e) => anyhow::bail!("无法创建{}账号：{e}", role.label()),
+        }
         if generated {
             println!(
                 "已创建{}账号 {}，初始密码（只显示这一次，首次登录后须修改）：{password}",

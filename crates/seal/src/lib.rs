@@ -48,6 +48,9 @@ pub enum SealError {
     },
     #[error("{0}")]
     Key(String),
+    /// The folder has a key pair already (another process may have just made it).
+    #[error("{0}")]
+    Exists(String),
     #[error("签名无效：{0}")]
     BadSignature(String),
     #[error("检查点文件 {path} 第 {line} 行：{what}")]
@@ -96,6 +99,13 @@ pub fn key_fingerprint(public_key_pem: &str) -> Result<String> {
     Ok(fingerprint(der.as_bytes()))
 }
 
+/// A name part no other writer uses at the same time: this process and a count within it.
+fn unique() -> String {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{n}", std::process::id())
+}
+
 /// The office's key pair, loaded from (or created in) its key folder.
 pub struct Seal {
     signing: SigningKey,
@@ -125,11 +135,14 @@ impl Seal {
     /// replaced by accident: what it signed could no longer be checked against the file).
     pub fn create(dir: &Path) -> Result<Seal> {
         let (private, public) = Self::paths(dir);
-        if private.exists() {
-            return Err(SealError::Key(format!(
+        let exists = || {
+            SealError::Exists(format!(
                 "{} 已有签名密钥，不会覆盖；如确需更换，请先把旧密钥移走并保存好",
                 dir.display()
-            )));
+            ))
+        };
+        if private.exists() {
+            return Err(exists());
         }
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         #[cfg(unix)]
@@ -142,9 +155,23 @@ impl Seal {
         let pem = secret
             .to_pkcs8_pem(LineEnding::LF)
             .map_err(|e| SealError::Key(format!("无法编码私钥：{e}")))?;
-        write_private(&private, pem.as_bytes())?;
+        // Written whole under a name of this process's own, then linked into place, which fails
+        // if another process (an instance started at the same moment) got there first: a key file
+        // is never seen half written, and never two keys.
+        let tmp = dir.join(format!(".{PRIVATE_KEY_FILE}.{}.tmp", unique()));
+        let _ = std::fs::remove_file(&tmp);
+        write_private(&tmp, pem.as_bytes())?;
+        let linked = std::fs::hard_link(&tmp, &private);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists()),
+            Err(e) => return Err(io(&private)(e)),
+        }
         let seal = Self::from_secret(&secret)?;
-        std::fs::write(&public, seal.public_pem.as_bytes()).map_err(io(&public))?;
+        let tmp = dir.join(format!(".{PUBLIC_KEY_FILE}.{}.tmp", unique()));
+        std::fs::write(&tmp, seal.public_pem.as_bytes()).map_err(io(&public))?;
+        std::fs::rename(&tmp, &public).map_err(io(&public))?;
         Ok(seal)
     }
 
@@ -164,9 +191,13 @@ impl Seal {
     /// Loads the key pair, creating it first when the folder has none. Says whether it was created.
     pub fn open_or_create(dir: &Path) -> Result<(Seal, bool)> {
         if Self::exists(dir) {
-            Ok((Self::open(dir)?, false))
-        } else {
-            Ok((Self::create(dir)?, true))
+            return Ok((Self::open(dir)?, false));
+        }
+        match Self::create(dir) {
+            Ok(seal) => Ok((seal, true)),
+            // Another instance made it a moment ago: use that one.
+            Err(SealError::Exists(_)) => Ok((Self::open(dir)?, false)),
+            Err(e) => Err(e),
         }
     }
 
@@ -574,6 +605,37 @@ mod tests {
         let f = fingerprint(b"abc");
         // SM3("abc") = 66c7f0f4 62eeedd9 …, GB/T 32905's own example.
         assert_eq!(f, "66C7-F0F4-62EE-EDD9");
+    }
+
+    #[test]
+    fn instances_starting_at_once_share_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("keys");
+        let made: Vec<(String, bool)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        let (seal, created) = Seal::open_or_create(&keys).expect("a key");
+                        (seal.key_fingerprint(), created)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(
+            made.iter().filter(|m| m.1).count(),
+            1,
+            "one key made: {made:?}"
+        );
+        assert!(
+            made.iter().all(|m| m.0 == made[0].0),
+            "one key used: {made:?}"
+        );
+        let left: Vec<_> = std::fs::read_dir(&keys)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(left.len(), 2, "no temporary file left: {left:?}");
     }
 
     #[test]

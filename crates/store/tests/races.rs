@@ -186,3 +186,37 @@ async fn parallel_guesses_lock_the_account_on_every_instance() {
         assert!(locks >= 1, "{backend}: the lock is in the trail");
     }
 }
+
+/// Two instances starting at once on a new database both try to create the first admin: exactly
+/// one account is made; the other is told it exists (and the service goes on, issue 20).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_starts_make_one_admin() {
+    for (backend, url, _dir) in common::databases().await {
+        let a = Store::open(&url).await.expect("instance A");
+        let b = Store::open(&url).await.expect("instance B");
+        let make = |s: Store| async move {
+            s.create_user(
+                "admin",
+                Role::Admin,
+                None,
+                None,
+                "Admin-Pass-2022!",
+                true,
+                &Actor::new("cli:system", "cli"),
+            )
+            .await
+        };
+        let (x, y) = tokio::join!(make(a.clone()), make(b.clone()));
+        assert_eq!(
+            u8::from(x.is_ok()) + u8::from(y.is_ok()),
+            1,
+            "{backend}: {x:?} {y:?}"
+        );
+        let other = if x.is_ok() { y } else { x };
+        assert!(
+            matches!(other, Err(StoreError::Conflict(ref m)) if m.contains("已存在")),
+            "{backend}: {other:?}"
+        );
+        assert_eq!(a.user_count().await.expect("count"), 1, "{backend}");
+    }
+}
