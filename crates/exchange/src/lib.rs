@@ -181,37 +181,46 @@ pub async fn export(
         ),
         None => (standing.basis, standing.note()),
     };
-    let sheets = state.sheets_of(basis);
-    let xlsx = match what {
-        Export::Results => xlsx_output::results_xlsx(&state.rubric, sheets, Some(&stamp)),
-        Export::Ledger => {
-            let records = store.all_records(year).await?;
-            xlsx_output::ledger_xlsx(&state.rubric, &ledger_rows(&state, &records))
-        }
-        Export::Sheets => {
-            let records = store.all_records(year).await?;
-            xlsx_output::sheets_xlsx(&state.rubric, sheets, &ledger_rows(&state, &records))
-        }
-        Export::Report => {
-            let today = lvzhi_store::clock::beijing_today(&store.now());
-            let mut data = lvzhi_office::report::report_data(&state.rubric, sheets, &today);
-            data.notes.extend(
-                acknowledged
-                    .iter()
-                    .map(|line| format!("发布时确认的例外：{line}。")),
-            );
-            data.notes.push(stamp);
-            // Typesetting takes a few hundred milliseconds: off the async threads.
-            return tokio::task::spawn_blocking(move || match format {
-                Format::Pdf => lvzhi_office::report::report_pdf(&data),
-                _ => lvzhi_office::report::report_docx(&data),
-            })
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("通报生成中断：{e}")))?
-            .map_err(StoreError::Corrupt);
-        }
+    if what == Export::Report {
+        let sheets = state.sheets_of(basis);
+        let today = lvzhi_store::clock::beijing_today(&store.now());
+        let mut data = lvzhi_office::report::report_data(&state.rubric, sheets, &today);
+        data.notes.extend(
+            acknowledged
+                .iter()
+                .map(|line| format!("发布时确认的例外：{line}。")),
+        );
+        data.notes.push(stamp);
+        // Typesetting takes a few hundred milliseconds: off the async threads.
+        return tokio::task::spawn_blocking(move || match format {
+            Format::Pdf => lvzhi_office::report::report_pdf(&data),
+            _ => lvzhi_office::report::report_docx(&data),
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("通报生成中断：{e}")))?
+        .map_err(StoreError::Corrupt);
+    }
+    let records = match what {
+        Export::Ledger | Export::Sheets => store.all_records(year).await?,
+        _ => Vec::new(),
     };
-    xlsx.map_err(|e| xlsx_failed(&e))
+    // Laying out a workbook is CPU work (tens of milliseconds for a province): off the async
+    // threads, like the 通报.
+    tokio::task::spawn_blocking(move || {
+        let sheets = state.sheets_of(basis);
+        match what {
+            Export::Ledger => {
+                xlsx_output::ledger_xlsx(&state.rubric, &ledger_rows(&state, &records))
+            }
+            Export::Sheets => {
+                xlsx_output::sheets_xlsx(&state.rubric, sheets, &ledger_rows(&state, &records))
+            }
+            _ => xlsx_output::results_xlsx(&state.rubric, sheets, Some(&stamp)),
+        }
+    })
+    .await
+    .map_err(|e| StoreError::Corrupt(format!("工作簿生成中断：{e}")))?
+    .map_err(|e| xlsx_failed(&e))
 }
 
 /// A table's name in paths and commands.

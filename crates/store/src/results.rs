@@ -172,6 +172,8 @@ impl Store {
                 return Err(StoreError::NotFound(format!("{year} 年度没有记录 #{id}")));
             }
         }
+        // A set: the loop below visits every record of the period.
+        let leave_out: std::collections::HashSet<i64> = leave_out.iter().copied().collect();
         let mut b = LedgerBuilder::new(&rubric, roster_of(&rubric, &state.units));
         let mut problems = Vec::new();
         let old = &state.rubric;
