@@ -51,6 +51,8 @@ pub struct FileConfig {
     /// `serve`: HTTPS certificate chain and private key (PEM).
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// `serve`: proxies (CIDR) whose X-Forwarded-For names the client.
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 /// The resolved configuration.
@@ -152,6 +154,24 @@ pub fn anchor(cfg: &Config, create: bool, syslog: bool) -> anyhow::Result<lvzhi_
     Ok(anchor)
 }
 
+/// The trusted proxies' networks: a bare address is a network of one.
+fn trusted_proxies<'a>(
+    given: impl Iterator<Item = &'a String>,
+) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    given
+        .map(|text| {
+            let t = text.trim();
+            t.parse::<ipnet::IpNet>()
+                .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "可信代理「{t}」不是地址或网段（应写作 10.0.0.5 或 10.0.0.0/24 这样的 CIDR）"
+                    )
+                })
+        })
+        .collect()
+}
+
 /// A database URL without its password, for messages.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -204,6 +224,10 @@ pub struct ServeArgs {
     /// HTTPS 私钥（PEM）
     #[arg(long, env = "LVZHI_TLS_KEY")]
     tls_key: Option<PathBuf>,
+    /// 可信的反向代理（CIDR，如 10.0.0.0/24，可多次给出）：只有来自它们的请求，才按
+    /// X-Forwarded-For / Forwarded 认定客户端地址（用于审计与登录频率限制）
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    trusted_proxies: Vec<String>,
 }
 
 /// The shipped sample year, compiled in so that `--demo` works from the binary alone.
@@ -388,6 +412,12 @@ async fn first_administrators(store: &Store) -> anyhow::Result<()> {
 pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let cfg = args.store.resolve(args.bind.as_deref())?;
     lvzhi_web::pages::check_templates();
+    // Settings checked before anything is opened or created.
+    let proxies = trusted_proxies(
+        args.trusted_proxies
+            .iter()
+            .chain(cfg.file.trusted_proxies.iter().flatten()),
+    )?;
     let store = Store::open(&cfg.database_url)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
@@ -438,6 +468,7 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         (args.password_max_age_days > 0).then_some(args.password_max_age_days);
     state.secure_cookies = !args.insecure_cookies;
     state.login_attempts_per_minute = args.login_attempts_per_minute;
+    state.trusted_proxies = proxies;
     state.https = tls.is_some();
     if separated {
         state.duties = lvzhi_core::access::Duties::Separated;

@@ -249,3 +249,35 @@ fn separation_of_duties_from_the_command_line() {
         403
     );
 }
+
+/// `--trusted-proxy` takes addresses and CIDR networks; anything else is refused before anything
+/// is created.
+#[test]
+fn a_trusted_proxy_must_be_an_address_or_a_network() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let run = lvzhi(
+        &[
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--trusted-proxy",
+            "10.0.0.0/24",
+            "--trusted-proxy",
+            "proxy.local",
+            "--data",
+            data.to_str().expect("p"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("可信代理「proxy.local」不是地址或网段"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !data.join("lvzhi.db").exists() && !data.join("keys").exists(),
+        "no database and no key were created"
+    );
+}

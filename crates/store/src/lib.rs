@@ -32,7 +32,8 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
 pub use accounts::{
-    SESSION_IDLE, SESSION_MAX, User, check_password_policy, generate_password, password_checks,
+    LOCK_FOR, MAX_FAILURES, SESSION_IDLE, SESSION_MAX, User, check_password_policy,
+    generate_password, password_checks,
 };
 pub use anchor::{Anchor, AuditReport, AuditSummary, CheckpointVerdict};
 pub use appeals::appeal_deadline;

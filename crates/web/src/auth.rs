@@ -27,12 +27,70 @@ pub(crate) fn cookie_in(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// Where a request came from (the peer address), for the audit trail and the login limit.
-pub(crate) fn source_of(parts: &Parts) -> String {
-    parts
+/// Where a request came from, for the audit trail and the login limit: the peer's address, or,
+/// when the peer is a trusted proxy (`serve --trusted-proxy`), the client it forwarded for: the
+/// nearest address in `X-Forwarded-For` (or `Forwarded: for=`) that is not itself a trusted
+/// proxy. A header from any other peer is ignored (anybody can write one).
+pub(crate) fn source_of(parts: &Parts, proxies: &[ipnet::IpNet]) -> String {
+    let Some(peer) = parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+        .map(|c| c.0.ip())
+    else {
+        return "unknown".to_owned();
+    };
+    let trusted = |ip: &std::net::IpAddr| proxies.iter().any(|n| n.contains(ip));
+    if !trusted(&peer) {
+        return peer.to_string();
+    }
+    forwarded_chain(parts)
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted(ip))
+        .unwrap_or(peer)
+        .to_string()
+}
+
+/// The addresses a request says it was forwarded for, client first: `Forwarded: for=…` (RFC
+/// 7239), else `X-Forwarded-For`. Entries that are not addresses (`unknown`, `_hidden`) end it.
+fn forwarded_chain(parts: &Parts) -> Vec<std::net::IpAddr> {
+    let header = |name: &str| {
+        parts
+            .headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let forwarded = header("forwarded");
+    let items: Vec<String> = if forwarded.is_empty() {
+        header("x-forwarded-for")
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .collect()
+    } else {
+        forwarded
+            .split(',')
+            .filter_map(|el| {
+                el.split(';')
+                    .filter_map(|kv| kv.trim().split_once('='))
+                    .find(|(k, _)| k.eq_ignore_ascii_case("for"))
+                    .map(|(_, v)| v.trim_matches('"').to_owned())
+            })
+            .collect()
+    };
+    items
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let s = s.trim_start_matches('[');
+            let s = s.split(']').next().unwrap_or(s);
+            s.parse::<std::net::IpAddr>()
+                .or_else(|_| s.parse::<std::net::SocketAddr>().map(|a| a.ip()))
+        })
+        .map_while(Result::ok)
+        .collect()
 }
 
 /// A state-changing request carried by a cookie must come from this site: a browser says so with
@@ -162,24 +220,32 @@ impl FromRequestParts<AppState> for Authed {
                 "跨站提交：须从本系统页面操作（缺少同源证明或页面令牌）",
             ));
         }
-        let a = Authed {
-            actor: Actor::new(c.user.name.clone(), source_of(parts)).with_rights(
-                lvzhi_store::Rights {
-                    role: c.user.role,
-                    duties: state.duties,
-                    unit: c.user.unit.clone(),
-                    supervises: c.user.supervises.clone(),
-                },
-            ),
-            user: c.user,
-            duties: state.duties,
-        };
+        let a = Authed::new(
+            c.user,
+            source_of(parts, &state.trusted_proxies),
+            state.duties,
+        );
         parts.extensions.insert(a.clone());
         Ok(a)
     }
 }
 
 impl Authed {
+    /// The caller as every handler sees it: the account, and the actor its writes are made as,
+    /// carrying its rights so that the store decides a right on the row as it is.
+    pub(crate) fn new(user: User, source: String, duties: access::Duties) -> Self {
+        Authed {
+            actor: Actor::new(user.name.clone(), source).with_rights(lvzhi_store::Rights {
+                role: user.role,
+                duties,
+                unit: user.unit.clone(),
+                supervises: user.supervises.clone(),
+            }),
+            user,
+            duties,
+        }
+    }
+
     fn subject(&self) -> Subject<'_> {
         Subject {
             role: self.user.role,
@@ -266,9 +332,15 @@ pub(crate) struct LoggedIn {
     pub cookie: String,
 }
 
-/// The message of every failed login: it never says which part was wrong.
-pub(crate) const LOGIN_FAILED: &str =
-    "用户名或密码错误，或账号已被暂时锁定（连续 5 次失败将锁定 15 分钟）";
+/// The message of every failed login: it never says which part was wrong; the lockout's numbers
+/// from where the store sets them.
+pub(crate) fn login_failed() -> String {
+    format!(
+        "用户名或密码错误，或账号已被暂时锁定（连续 {} 次失败将锁定 {} 分钟）",
+        lvzhi_store::MAX_FAILURES,
+        lvzhi_store::LOCK_FOR.whole_minutes()
+    )
+}
 
 /// Logs in with a password (the one login of the API and the pages): the attempt is counted per
 /// source address, then checked by the store.
@@ -279,12 +351,14 @@ pub(crate) async fn login(
     password: &str,
 ) -> Result<LoggedIn, ApiError> {
     s.count_login_attempt(source)?;
+    // Per account too: guesses spread over many addresses still meet a limit.
+    s.count_login_attempt(&format!("account:{}", username.trim()))?;
     let found = s
         .store
         .login(username.trim(), password, source, s.password_max_age_days)
         .await?;
     let Some((user, id)) = found else {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, LOGIN_FAILED));
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, login_failed()));
     };
     let cookie = format!(
         "{}={id}; {}; Max-Age={}",
@@ -378,5 +452,56 @@ mod tests {
         ] {
             assert_eq!(safe_next(Some(bad)), None, "{bad:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod proxy_tests {
+    use super::*;
+
+    fn parts(peer: &str, headers: &[(&str, &str)]) -> Parts {
+        let mut b = axum::http::Request::builder().uri("/login");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let mut req = b.body(()).expect("request");
+        req.extensions_mut().insert(axum::extract::ConnectInfo(
+            peer.parse::<std::net::SocketAddr>().expect("peer"),
+        ));
+        req.into_parts().0
+    }
+
+    #[test]
+    fn the_client_address_comes_from_a_trusted_proxy_only() {
+        let proxies: Vec<ipnet::IpNet> = vec!["10.0.0.0/24".parse().expect("net")];
+        let xff = [("x-forwarded-for", "203.0.113.7, 10.0.0.9")];
+        // Through two trusted hops: the nearest untrusted address.
+        assert_eq!(
+            source_of(&parts("10.0.0.5:4000", &xff), &proxies),
+            "203.0.113.7"
+        );
+        // From anybody else the header is theirs to write: ignored.
+        assert_eq!(
+            source_of(&parts("198.51.100.2:4000", &xff), &proxies),
+            "198.51.100.2"
+        );
+        assert_eq!(source_of(&parts("10.0.0.5:4000", &xff), &[]), "10.0.0.5");
+        // A spoofed entry left of the real client does not win.
+        let spoofed = [("x-forwarded-for", "1.2.3.4, 203.0.113.7")];
+        assert_eq!(
+            source_of(&parts("10.0.0.5:1", &spoofed), &proxies),
+            "203.0.113.7"
+        );
+        // RFC 7239.
+        let fwd = [(
+            "forwarded",
+            "for=\"[2001:db8::7]:4711\";proto=https, for=10.0.0.9",
+        )];
+        assert_eq!(
+            source_of(&parts("10.0.0.5:1", &fwd), &proxies),
+            "2001:db8::7"
+        );
+        // Nothing forwarded: the proxy itself.
+        assert_eq!(source_of(&parts("10.0.0.5:1", &[]), &proxies), "10.0.0.5");
     }
 }

@@ -41,7 +41,10 @@ pub struct AppState {
     pub https: bool,
     /// 三员分立 or not (`serve --separation-of-duties`).
     pub duties: lvzhi_core::access::Duties,
-    /// Login attempts per source address in the current minute (this instance's count).
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client (`serve --trusted-proxy`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Login attempts per source address and per account in the current minute (this instance's
+    /// count; the account lock after repeated failures is in the database, shared by all).
     pub login_attempts: std::sync::Arc<
         std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
     >,
@@ -57,6 +60,7 @@ impl AppState {
             duties: lvzhi_core::access::Duties::Combined,
             https: false,
             login_attempts: std::sync::Arc::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -45,7 +45,13 @@ async fn login(
     if !auth::same_site(&parts) {
         return Err(ApiError::forbidden("跨站登录：请从本系统页面登录"));
     }
-    let done = auth::login(&s, &source_of(&parts), &body.username, &body.password).await?;
+    let done = auth::login(
+        &s,
+        &source_of(&parts, &s.trusted_proxies),
+        &body.username,
+        &body.password,
+    )
+    .await?;
     Ok((
         [(header::SET_COOKIE, done.cookie)],
         Json(json!({"user": done.user})),

@@ -27,7 +27,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use lvzhi_core::access::Action;
-use lvzhi_store::{Actor, PeriodState, Role, User};
+use lvzhi_store::{PeriodState, Role, User};
 use minijinja::Environment;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
@@ -443,11 +443,11 @@ impl FromRequestParts<AppState> for Viewer {
                 }
             }
         }
-        let authed = Authed {
-            actor: Actor::new(c.user.name.clone(), source_of(parts)),
-            user: c.user,
-            duties: state.duties,
-        };
+        let authed = Authed::new(
+            c.user,
+            source_of(parts, &state.trusted_proxies),
+            state.duties,
+        );
         parts.extensions.insert(authed.clone());
         let unread = if parts.method == axum::http::Method::GET && !htmx {
             state.store.unread_count(&authed.user).await.unwrap_or(0)
@@ -787,7 +787,14 @@ async fn login_submit(
     if !auth::same_site(&parts) {
         return again(StatusCode::FORBIDDEN, "跨站提交：请从本系统页面登录");
     }
-    let done = match auth::login(&s, &source_of(&parts), &f.username, &f.password).await {
+    let done = match auth::login(
+        &s,
+        &source_of(&parts, &s.trusted_proxies),
+        &f.username,
+        &f.password,
+    )
+    .await
+    {
         Ok(d) => d,
         Err(e) if e.status.is_client_error() => return again(e.status, &e.message),
         Err(e) => return Err(e.into()),
