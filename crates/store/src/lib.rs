@@ -54,7 +54,7 @@ pub use publication::{
 pub use records::{RecordPage, RecordQuery, RecordSort};
 pub use results::{TrendPoint, WhatIf, WhatIfRow, incomplete_items, to_next_rank};
 pub use rubrics::RubricVersion;
-pub use state::{FRESH, PeriodState, RecordRow, StatusCounts, UnitState};
+pub use state::{PeriodState, RecordRow, SQLITE_FRESH, StatusCounts, UnitState};
 
 /// Who makes a change, and from where (an address, or `cli`); with the rights of the account
 /// that asked, a write whose right depends on a row's state decides it on the row as it is inside
