@@ -65,6 +65,8 @@ fn sigkill_mid_stream_loses_no_acknowledged_write() {
     let units = ["发改委", "教育局", "科技局", "工信局", "公安局"];
     let port = server.port;
     let t = tok.clone();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = count.clone();
     let writer = std::thread::spawn(move || {
         let mut acked = Vec::new();
         for i in 0..100_000 {
@@ -89,10 +91,19 @@ fn sigkill_mid_stream_loses_no_acknowledged_write() {
             let v: serde_json::Value =
                 serde_json::from_str(raw.split_once("\r\n\r\n").map_or("", |x| x.1)).expect("json");
             acked.push(v["record"]["id"].as_i64().expect("id"));
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         acked
     });
-    std::thread::sleep(Duration::from_millis(1500));
+    // Killed once a stream of writes is under way (fifty acknowledged), not after a guessed time.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while count.load(std::sync::atomic::Ordering::SeqCst) < 50 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writes did not get under way"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     server.child.kill().expect("SIGKILL");
     let _ = server.child.wait();
     let acked = writer.join().expect("writer");
