@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::audit::AuditAction;
+use crate::clock::parse_time;
 use crate::{Actor, Result, Role, Store, StoreError, audit};
 
 /// A user as the service sees it (never with its password hash).
@@ -105,10 +106,6 @@ fn row_user(r: &sqlx::any::AnyRow) -> Result<User> {
 pub const SESSION_IDLE: time::Duration = time::Duration::minutes(30);
 /// …and after this long in any case.
 pub const SESSION_MAX: time::Duration = time::Duration::hours(12);
-
-fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-}
 
 /// Consecutive failed logins that lock an account…
 pub const MAX_FAILURES: i64 = 5;
@@ -370,9 +367,8 @@ impl Store {
             .try_get(0)?;
         let action = if failures >= MAX_FAILURES {
             let until = now + LOCK_FOR;
-            let f = time::format_description::well_known::Rfc3339;
             sqlx::query("UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2")
-                .bind(until.format(&f).unwrap_or_default())
+                .bind(crate::clock::format_time(until))
                 .bind(id)
                 .execute(&mut **tx)
                 .await?;

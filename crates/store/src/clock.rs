@@ -120,6 +120,25 @@ pub fn beijing_date(t: &str) -> String {
 }
 
 /// A stored time in Beijing for people: `2022-07-08 17:00`.
+/// A stored UTC time as Beijing time to the second, `2022-06-01 08:30:00`; other text unchanged.
+pub fn beijing_second(t: &str) -> String {
+    parse_time(t).map_or_else(
+        || t.to_owned(),
+        |x| {
+            let b = x.to_offset(BEIJING);
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                b.year(),
+                u8::from(b.month()),
+                b.day(),
+                b.hour(),
+                b.minute(),
+                b.second()
+            )
+        },
+    )
+}
+
 pub fn beijing_minute(t: &str) -> String {
     parse_time(t).map_or_else(
         || t.to_owned(),

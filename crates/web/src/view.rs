@@ -9,15 +9,7 @@ use serde_json::Value;
 
 /// A stored UTC time (RFC 3339) as Beijing time, `2022-06-01 08:30:00`; other text unchanged.
 pub fn localtime(stamp: &str) -> String {
-    time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .and_then(|t| {
-            let local = t.to_offset(time::UtcOffset::from_hms(8, 0, 0).ok()?);
-            let f =
-                time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-            local.format(&f).ok()
-        })
-        .unwrap_or_else(|| stamp.to_owned())
+    lvzhi_store::clock::beijing_second(stamp)
 }
 
 /// At most `n` characters, with "…" when cut.
