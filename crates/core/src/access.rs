@@ -216,6 +216,24 @@ pub enum Duties {
     Separated,
 }
 
+impl Duties {
+    /// Bringing an account into use (enabling it): with the duties separated that is the security
+    /// administrator's grant, so that the system administrator, who creates accounts, never brings
+    /// a business account into use alone (created accounts wait, disabled, for the grant).
+    pub fn to_enable(self) -> Action {
+        match self {
+            Duties::Combined => Action::ManageAccounts,
+            Duties::Separated => Action::ManageSecurity,
+        }
+    }
+
+    /// Whether an account of `role` created by an administrator waits, disabled, for the grant of
+    /// [`Duties::to_enable`].
+    pub fn created_pending(self, role: Role) -> bool {
+        self == Duties::Separated && !role.is_administrator()
+    }
+}
+
 /// The user, as its account says, in the installation's division of duties.
 #[derive(Clone, Copy, Debug)]
 pub struct Subject<'a> {

@@ -188,9 +188,15 @@ impl Store {
             return Err(StoreError::Conflict(format!("用户「{name}」已存在")));
         }
         let at = self.now();
+        // With the duties separated, a business account an administrator creates waits, disabled,
+        // for the security administrator's grant: no one administrator brings it into use alone.
+        let pending = actor
+            .rights
+            .as_ref()
+            .is_some_and(|r| r.duties.created_pending(role));
         sqlx::query(
             "INSERT INTO users (name, role, unit, grp, password_hash, must_change_password, disabled, \
-             password_changed_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
+             password_changed_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7)",
         )
         .bind(name)
         .bind(role.code())
@@ -199,6 +205,7 @@ impl Store {
         .bind(&hash)
         .bind(i64::from(must_change_password))
         .bind(&at)
+        .bind(i64::from(pending))
         .execute(&mut **tx)
         .await?;
         let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1"))
@@ -696,6 +703,18 @@ impl Store {
         let action = if disabled {
             AuditAction::UserDisable
         } else {
+            // Enabling is a grant: with the duties separated, the security administrator's.
+            // (An account's role never changes, so reading it first decides on the row as it is.)
+            if let Some(rights) = &actor.rights
+                && let Some(target) = self.user_by_name(name).await?
+            {
+                let grant = rights.duties.to_enable();
+                actor.require_on_account(grant, target.role, || {
+                    format!(
+                        "无权启用账号「{name}」：三员分立时，启用（授权）业务账号是安全管理员的职责"
+                    )
+                })?;
+            }
             AuditAction::UserEnable
         };
         self.update_user(

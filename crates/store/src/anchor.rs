@@ -733,12 +733,14 @@ impl Trail {
             }
             Some(AuditAction::UserCreate) => {
                 if let Some(name) = entity.strip_prefix("user:") {
+                    // An account can be created waiting for its grant (三员分立): as the entry says.
+                    let disabled = after["disabled"].as_bool().unwrap_or(false);
                     self.users.insert(
                         name.to_owned(),
                         KnownUser {
                             created: after,
                             created_entry: entry,
-                            disabled: false,
+                            disabled,
                         },
                     );
                 }

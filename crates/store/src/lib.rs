@@ -91,6 +91,33 @@ impl Actor {
         self
     }
 
+    /// Refuses unless the actor may do `action` to an account of role `target` (the operator may
+    /// do everything).
+    pub(crate) fn require_on_account(
+        &self,
+        action: lvzhi_core::access::Action,
+        target: Role,
+        refused: impl FnOnce() -> String,
+    ) -> Result<()> {
+        let allowed = self.rights.as_ref().is_none_or(|r| {
+            lvzhi_core::access::on_account(
+                &lvzhi_core::access::Subject {
+                    role: r.role,
+                    duties: r.duties,
+                    unit: r.unit.as_deref(),
+                    supervises: &r.supervises,
+                },
+                action,
+                target,
+            )
+        });
+        if allowed {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden(refused()))
+        }
+    }
+
     /// Refuses unless the actor may do `action` on `unit` (the operator may do everything).
     pub(crate) fn require(
         &self,

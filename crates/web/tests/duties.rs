@@ -140,8 +140,16 @@ async fn each_administrator_does_its_own_part_and_nothing_else() {
             Some(r#"{"disabled":true}"#.into()),
             OK,
         ),
+        // Enabling is a grant: the security administrator's, not the system administrator's.
         (
             "sysadmin",
+            "PATCH",
+            fgw,
+            Some(r#"{"disabled":false}"#.into()),
+            F,
+        ),
+        (
+            "secadmin",
             "PATCH",
             fgw,
             Some(r#"{"disabled":false}"#.into()),
@@ -233,6 +241,49 @@ async fn each_administrator_does_its_own_part_and_nothing_else() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Two duties bring a business account into use (issue 20): the system administrator's new
+    // account waits, disabled, for the security administrator's grant.
+    let (s, v) = call(
+        &t,
+        "sysadmin",
+        "POST",
+        users,
+        Some(&new_user("u7", "leader")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        v["user"]["disabled"], true,
+        "created waiting for the grant: {v}"
+    );
+    let pending = t.store.user_by_name("u7").await.expect("read").expect("u7");
+    assert!(pending.disabled);
+    let (s, _) = call(
+        &t,
+        "sysadmin",
+        "PATCH",
+        "/api/v1/users/u7",
+        Some(r#"{"disabled":false}"#),
+    )
+    .await;
+    assert_eq!(s, F, "the creator cannot grant it");
+    let (s, v) = call(
+        &t,
+        "secadmin",
+        "PATCH",
+        "/api/v1/users/u7",
+        Some(r#"{"disabled":false}"#),
+    )
+    .await;
+    assert_eq!(s, OK, "{v}");
+    assert!(
+        !t.store
+            .user_by_name("u7")
+            .await
+            .expect("read")
+            .expect("u7")
+            .disabled
+    );
     // The refusal of an administrator's account says why, in Chinese.
     let (_, v) = call(
         &t,

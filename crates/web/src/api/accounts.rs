@@ -180,7 +180,15 @@ async fn patch_user(
     Body(b): Body<PatchUserBody>,
 ) -> Result<Json<Value>, ApiError> {
     let security = b.reset_password || b.unlock || b.revoke_credentials;
-    if b.disabled.is_some() || !security {
+    // Disabling is the accounts' duty; enabling is a grant (the security administrator's when the
+    // duties are separated).
+    let toggle = match b.disabled {
+        Some(false) => a.duties.to_enable(),
+        _ => Action::ManageAccounts,
+    };
+    if b.disabled.is_some() {
+        a.check(&s, toggle, None).await?;
+    } else if !security {
         a.check(&s, Action::ManageAccounts, None).await?;
     }
     if security {
@@ -192,7 +200,7 @@ async fn patch_user(
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("用户「{name}」不存在")))?;
     if b.disabled.is_some() {
-        a.check_account(&s, Action::ManageAccounts, &target).await?;
+        a.check_account(&s, toggle, &target).await?;
     }
     if security {
         a.check_account(&s, Action::ManageSecurity, &target).await?;

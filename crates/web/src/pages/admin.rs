@@ -92,6 +92,7 @@ async fn users_context(s: &AppState, v: &Viewer) -> Result<Value, PageError> {
         }
     }
     let (accounts, security) = (Action::ManageAccounts, Action::ManageSecurity);
+    let separated = v.authed.duties == lvzhi_core::access::Duties::Separated;
     let roles: Vec<Value> = Role::ALL
         .iter()
         .filter(|r| v.authed.may_on_account(accounts, **r))
@@ -103,8 +104,13 @@ async fn users_context(s: &AppState, v: &Viewer) -> Result<Value, PageError> {
             "unit": u.unit, "group": u.group, "disabled": u.disabled,
             "must_change": u.must_change_password, "href": format!("/users/{}", encode_component(&u.name)),
             "manage": v.authed.may_on_account(accounts, u.role),
+            "enable": v.authed.may_on_account(v.authed.duties.to_enable(), u.role),
             "secure": v.authed.may_on_account(security, u.role),
         })).collect::<Vec<_>>(),
+        // With the duties separated, a disabled business account waits for the security
+        // administrator's grant.
+        "enable_label": if separated { "授权启用" } else { "启用" },
+        "disabled_label": if separated { "已停用（待授权）" } else { "已停用" },
         "may_accounts": v.may(accounts, None),
         "may_security": v.may(security, None),
         "groups": groups.iter().map(|(g, u)| json!({"name": g, "units": u})).collect::<Vec<_>>(),
@@ -256,8 +262,13 @@ pub async fn create_user(
     {
         Ok(u) => {
             let m = format!(
-                "已创建用户 {}，初始密码（只显示这一次，首次登录后须修改）：{password}",
-                u.name
+                "已创建用户 {}{}，初始密码（只显示这一次，首次登录后须修改）：{password}",
+                u.name,
+                if u.disabled {
+                    "（待安全管理员授权启用后才能登录）"
+                } else {
+                    ""
+                }
             );
             answer(Outcome::ok(StatusCode::CREATED, m)).await
         }
@@ -284,7 +295,8 @@ pub async fn user_action(
 ) -> Result<Response, PageError> {
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
     let action = match f.op.as_str() {
-        "disable" | "enable" => Action::ManageAccounts,
+        "disable" => Action::ManageAccounts,
+        "enable" => v.authed.duties.to_enable(),
         _ => Action::ManageSecurity,
     };
     v.check(&s, action, None).await?;
