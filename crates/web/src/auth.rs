@@ -95,7 +95,7 @@ fn forwarded_chain(parts: &Parts) -> Vec<std::net::IpAddr> {
 
 /// A state-changing request carried by a cookie must come from this site: a browser says so with
 /// `Sec-Fetch-Site`, and with `Origin` matching `Host`.
-pub(crate) fn same_site(parts: &Parts) -> bool {
+pub(crate) fn same_site(parts: &Parts, https: bool) -> bool {
     let header = |n: header::HeaderName| parts.headers.get(n).and_then(|v| v.to_str().ok());
     if let Some(site) = parts
         .headers
@@ -106,7 +106,7 @@ pub(crate) fn same_site(parts: &Parts) -> bool {
         return false;
     }
     match (header(header::ORIGIN), header(header::HOST)) {
-        (Some(origin), Some(host)) => origin.split("://").nth(1) == Some(host),
+        (Some(origin), Some(host)) => origin_matches(origin, host, https),
         (Some(_), None) => false,
         (None, _) => true,
     }
@@ -116,7 +116,7 @@ pub(crate) fn same_site(parts: &Parts) -> bool {
 /// `Sec-Fetch-Site: same-origin`, or (from a browser that sends no `Sec-Fetch-Site`) an `Origin`
 /// equal to the host. A request with none of these (a form or `text/plain` post from a page of
 /// another site, a script outside a browser replaying a cookie) is refused.
-pub(crate) fn same_origin_proof(parts: &Parts, session: &str) -> bool {
+pub(crate) fn same_origin_proof(parts: &Parts, session: &str, https: bool) -> bool {
     let get = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
     if get("x-csrf-token") == Some(csrf_of(session).as_str()) {
         return true;
@@ -125,7 +125,18 @@ pub(crate) fn same_origin_proof(parts: &Parts, session: &str) -> bool {
         return site == "same-origin";
     }
     match (get("origin"), get("host")) {
-        (Some(origin), Some(host)) => origin.split("://").nth(1) == Some(host),
+        (Some(origin), Some(host)) => origin_matches(origin, host, https),
+        _ => false,
+    }
+}
+
+/// Whether an `Origin` is this site: the same host, and the scheme the site is served with —
+/// `https` when this process serves HTTPS itself; `http` or `https` otherwise (a TLS proxy in
+/// front may speak HTTPS to the browser).
+fn origin_matches(origin: &str, host: &str, https: bool) -> bool {
+    match origin.split_once("://") {
+        Some(("https", h)) => h == host,
+        Some(("http", h)) => !https && h == host,
         _ => false,
     }
 }
@@ -169,7 +180,7 @@ pub(crate) async fn caller(
         let Some(id) = cookie_in(&parts.headers, state.cookie_name()) else {
             return Ok(None);
         };
-        if !parts.method.is_safe() && !same_site(parts) {
+        if !parts.method.is_safe() && !same_site(parts, state.https) {
             return Err(ApiError::forbidden("跨站提交：请从本系统页面操作"));
         }
         state.store.user_for_session(&id).await?.map(|user| Caller {
@@ -214,7 +225,7 @@ impl FromRequestParts<AppState> for Authed {
         // not sent by browsers on their own and need no such proof.
         if let Some(session) = &c.session
             && !parts.method.is_safe()
-            && !same_origin_proof(parts, session)
+            && !same_origin_proof(parts, session, state.https)
         {
             return Err(ApiError::forbidden(
                 "跨站提交：须从本系统页面操作（缺少同源证明或页面令牌）",
@@ -469,6 +480,27 @@ mod proxy_tests {
             peer.parse::<std::net::SocketAddr>().expect("peer"),
         ));
         req.into_parts().0
+    }
+
+    #[test]
+    fn an_origin_is_this_site_with_its_scheme() {
+        assert!(origin_matches(
+            "https://lvzhi.gov:8443",
+            "lvzhi.gov:8443",
+            true
+        ));
+        // Served over HTTPS by this process: a plain-HTTP page of the same host is not this site.
+        assert!(!origin_matches(
+            "http://lvzhi.gov:8443",
+            "lvzhi.gov:8443",
+            true
+        ));
+        // Plain HTTP here (a TLS proxy may be in front): either scheme of the same host.
+        assert!(origin_matches("http://lvzhi.gov", "lvzhi.gov", false));
+        assert!(origin_matches("https://lvzhi.gov", "lvzhi.gov", false));
+        assert!(!origin_matches("ftp://lvzhi.gov", "lvzhi.gov", false));
+        assert!(!origin_matches("https://evil.example", "lvzhi.gov", false));
+        assert!(!origin_matches("null", "lvzhi.gov", false));
     }
 
     #[test]

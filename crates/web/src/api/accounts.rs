@@ -42,7 +42,7 @@ async fn login(
     Body(body): Body<LoginBody>,
 ) -> Result<Response, ApiError> {
     // A page of another site must not log a browser in (and plant a session in it).
-    if !auth::same_site(&parts) {
+    if !auth::same_site(&parts, s.https) {
         return Err(ApiError::forbidden("跨站登录：请从本系统页面登录"));
     }
     let done = auth::login(

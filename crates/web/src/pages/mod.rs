@@ -784,7 +784,7 @@ async fn login_submit(
         )?;
         Ok((status, html).into_response())
     };
-    if !auth::same_site(&parts) {
+    if !auth::same_site(&parts, s.https) {
         return again(StatusCode::FORBIDDEN, "跨站提交：请从本系统页面登录");
     }
     let done = match auth::login(
