@@ -76,6 +76,18 @@ pub struct Rights {
     pub supervises: Vec<String>,
 }
 
+impl Rights {
+    /// The rights as the core's permission matrix reads them.
+    fn subject(&self) -> lvzhi_core::access::Subject<'_> {
+        lvzhi_core::access::Subject {
+            role: self.role,
+            duties: self.duties,
+            unit: self.unit.as_deref(),
+            supervises: &self.supervises,
+        }
+    }
+}
+
 impl Actor {
     pub fn new(name: impl Into<String>, source: impl Into<String>) -> Self {
         Actor {
@@ -99,18 +111,10 @@ impl Actor {
         target: Role,
         refused: impl FnOnce() -> String,
     ) -> Result<()> {
-        let allowed = self.rights.as_ref().is_none_or(|r| {
-            lvzhi_core::access::on_account(
-                &lvzhi_core::access::Subject {
-                    role: r.role,
-                    duties: r.duties,
-                    unit: r.unit.as_deref(),
-                    supervises: &r.supervises,
-                },
-                action,
-                target,
-            )
-        });
+        let allowed = self
+            .rights
+            .as_ref()
+            .is_none_or(|r| lvzhi_core::access::on_account(&r.subject(), action, target));
         if allowed {
             Ok(())
         } else {
@@ -125,18 +129,10 @@ impl Actor {
         unit: &str,
         refused: impl FnOnce() -> String,
     ) -> Result<()> {
-        let allowed = self.rights.as_ref().is_none_or(|r| {
-            lvzhi_core::access::allowed(
-                &lvzhi_core::access::Subject {
-                    role: r.role,
-                    duties: r.duties,
-                    unit: r.unit.as_deref(),
-                    supervises: &r.supervises,
-                },
-                action,
-                Some(unit),
-            )
-        });
+        let allowed = self
+            .rights
+            .as_ref()
+            .is_none_or(|r| lvzhi_core::access::allowed(&r.subject(), action, Some(unit)));
         if allowed {
             Ok(())
         } else {
