@@ -573,22 +573,40 @@ async fn spawn_checkpoints(store: Store, minutes: u64) -> anyhow::Result<()> {
         .checkpoint_if_moved(last)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if minutes == 0 {
-        return Ok(());
-    }
+    // Every CHECK_EVERY the trail's growth is looked at: a checkpoint after CHECKPOINT_ENTRIES new
+    // entries, and (when the interval is not 0) one when the interval came round and the trail moved.
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(minutes * 60));
+        let mut tick = tokio::time::interval(CHECK_EVERY);
         tick.tick().await;
+        let mut since = std::time::Instant::now();
         loop {
             tick.tick().await;
-            match store.checkpoint_if_moved(last).await {
-                Ok(head) => last = head,
+            match store.checkpoint_if_grown(last, CHECKPOINT_ENTRIES).await {
+                Ok(Some(head)) => {
+                    last = head;
+                    continue;
+                }
+                Ok(None) => {}
                 Err(e) => tracing::error!("审计检查点未能写出：{e}"),
+            }
+            if minutes > 0 && since.elapsed().as_secs() >= minutes * 60 {
+                since = std::time::Instant::now();
+                match store.checkpoint_if_moved(last).await {
+                    Ok(head) => last = head,
+                    Err(e) => tracing::error!("审计检查点未能写出：{e}"),
+                }
             }
         }
     });
     Ok(())
 }
+
+/// How often the service looks at the audit trail's growth.
+const CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The most audit entries between two checkpoints (plus what `CHECK_EVERY` lets through): what could
+/// be cut from the trail's end unseen by a checkpoint is bounded by it.
+pub const CHECKPOINT_ENTRIES: i64 = 500;
 
 pub async fn token_create(store: &StoreArgs, user: &str, label: &str) -> anyhow::Result<()> {
     let (_, store) = store.open().await?;

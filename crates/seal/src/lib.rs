@@ -290,6 +290,8 @@ pub enum CheckpointReason {
     Manual,
     /// A backup was restored: earlier checkpoints describe a trail that was replaced.
     Restore,
+    /// The trail grew by a set number of entries since the last checkpoint.
+    Entries,
 }
 
 impl CheckpointReason {
@@ -300,6 +302,7 @@ impl CheckpointReason {
             CheckpointReason::Publication => "publication",
             CheckpointReason::Manual => "manual",
             CheckpointReason::Restore => "restore",
+            CheckpointReason::Entries => "entries",
         }
     }
 
@@ -310,6 +313,7 @@ impl CheckpointReason {
             CheckpointReason::Publication => "发布",
             CheckpointReason::Manual => "手动",
             CheckpointReason::Restore => "恢复备份",
+            CheckpointReason::Entries => "条数",
         }
     }
 }

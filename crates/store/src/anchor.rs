@@ -235,6 +235,18 @@ impl Store {
 
     /// Writes a checkpoint when the trail has grown since `last` (the entry of the last one);
     /// answers the head's entry number. For the service's interval.
+    /// Writes a checkpoint when the trail has grown by `every` entries or more since entry `last`
+    /// (so that what could be cut unseen between two checkpoints is bounded by a count, not only
+    /// by the interval); answers the head it checkpointed, if it did.
+    pub async fn checkpoint_if_grown(&self, last: i64, every: i64) -> Result<Option<i64>> {
+        let head = self.audit_head().await?.map_or(0, |h| h.0);
+        if head - last < every {
+            return Ok(None);
+        }
+        self.checkpoint(CheckpointReason::Entries).await?;
+        Ok(Some(head))
+    }
+
     pub async fn checkpoint_if_moved(&self, last: i64) -> Result<i64> {
         let head = self.audit_head().await?.map_or(0, |h| h.0);
         if head != last {
