@@ -190,10 +190,7 @@ impl Store {
                 .map_err(|e| invalid(&e))?;
         }
         // Stored by its code, whether the caller named it by code or by name.
-        let metric = state
-            .rubric
-            .metric_of(metric)
-            .map_or(metric.trim(), |m| state.rubric.metrics[m].code.as_str());
+        let metric = state.rubric.metric_code(metric);
         let (unit, value) = (unit.trim(), value.trim());
         let u = state
             .unit_index(unit)

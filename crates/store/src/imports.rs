@@ -306,10 +306,7 @@ impl Store {
             .metrics
             .iter()
             .map(|(u, m, _)| {
-                let code = state
-                    .rubric
-                    .metric_of(m)
-                    .map_or(m.trim(), |i| state.rubric.metrics[i].code.as_str());
+                let code = state.rubric.metric_code(m);
                 (u.trim(), code)
             })
             .collect();
@@ -508,10 +505,7 @@ impl Store {
         }
         for (u, m, v) in &batch.metrics {
             // Stored by its code, whether the file named it by code or by name.
-            let m = state
-                .rubric
-                .metric_of(m)
-                .map_or(m.trim(), |i| state.rubric.metrics[i].code.as_str());
+            let m = state.rubric.metric_code(m);
             let (u, v) = (u.trim(), v.trim());
             let ui = state
                 .unit_index(u)

@@ -514,6 +514,13 @@ impl Rubric {
         self.metrics.iter().position(|m| m.code == code)
     }
 
+    /// The code a metric is kept under, whether `text` names it by code or by name (`text`
+    /// trimmed when it names none: the caller's check refuses it).
+    pub fn metric_code<'a>(&'a self, text: &'a str) -> &'a str {
+        self.metric_of(text)
+            .map_or(text.trim(), |m| self.metrics[m].code.as_str())
+    }
+
     /// A metric as a data file or a form names it: by its code, or by its Chinese name (names are
     /// unique, the loader sees to it), so that an office's file with 指标 "年度隐患总录入数" reads.
     pub fn metric_of(&self, text: &str) -> Option<usize> {
