@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 refused input (every problem printed to stderr, nothing to stdout),
 //! 2 wrong usage.
 
+mod periods;
 mod score_cmd;
 mod service;
 mod table;
@@ -81,9 +82,8 @@ enum Command {
         /// records | assessments | metrics | units
         table: String,
         file: PathBuf,
-        /// 考核年度
-        #[arg(long)]
-        year: i64,
+        #[command(flatten)]
+        period: periods::PeriodArg,
         /// 只检查，不导入
         #[arg(long)]
         dry_run: bool,
@@ -100,8 +100,8 @@ enum Command {
         store: service::StoreArgs,
         /// results | ledger | sheets | report
         what: String,
-        #[arg(long)]
-        year: i64,
+        #[command(flatten)]
+        period: periods::PeriodArg,
         /// xlsx（results、ledger、sheets）；docx 或 pdf（report）
         #[arg(long, default_value = "xlsx")]
         format: String,
@@ -114,10 +114,15 @@ enum Command {
         store: service::StoreArgs,
         /// records | assessments | metrics | units
         table: String,
-        #[arg(long)]
-        year: i64,
+        #[command(flatten)]
+        period: periods::PeriodArg,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// 安委办：新增、列出、更名（上级安委办可查看下级已发布的结果）
+    Office {
+        #[command(subcommand)]
+        command: OfficeCommand,
     },
     /// 考核年度：列出、按新细则创建（结转名册）、发布、重新开放
     Period {
@@ -161,6 +166,9 @@ enum UserCommand {
         unit: Option<String>,
         #[arg(long)]
         group: Option<String>,
+        /// 所属安委办的代码（默认：本级，即根安委办）
+        #[arg(long)]
+        office: Option<String>,
     },
     /// 列出全部用户
     List {
@@ -201,11 +209,49 @@ enum GroupCommand {
 }
 
 #[derive(Subcommand)]
-enum PeriodCommand {
-    /// 列出考核年度及其状态
+enum OfficeCommand {
+    /// 新增安委办（在已有的上级之下）
+    Add {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        /// 代码：英文字母、数字或连字符，部署内唯一
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// 上级安委办的代码
+        #[arg(long)]
+        parent: String,
+        /// 层级：省、市、县、镇或其他
+        #[arg(long, default_value = "")]
+        level: String,
+    },
+    /// 列出全部安委办（上级在前）
     List {
         #[command(flatten)]
         store: service::StoreArgs,
+        /// 以 JSON 输出
+        #[arg(long)]
+        json: bool,
+    },
+    /// 修改安委办名称
+    Rename {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        code: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PeriodCommand {
+    /// 列出考核期（每个安委办、每项考核、每年及各期）及其状态和键
+    List {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        /// 以 JSON 输出
+        #[arg(long)]
+        json: bool,
     },
     /// 按新一年的细则文件创建考核年度：先显示名册变化，加 --yes 才创建
     Open {
@@ -213,9 +259,18 @@ enum PeriodCommand {
         store: service::StoreArgs,
         /// 新年度的细则：TOML 文件，或随程序提供的细则名（如 2022）
         rubric: PathBuf,
-        /// 从哪一年度结转名册（类别、标签；账号本就通用）
+        /// 在哪个安委办开设（代码；默认：根安委办）
         #[arg(long)]
-        carry_from: Option<i64>,
+        office: Option<String>,
+        /// 考核代码（默认 default；同一安委办的多项考核以此区分）
+        #[arg(long)]
+        assessment: Option<String>,
+        /// 考核名称（默认：该考核已有的名称，否则为细则标题去掉年度）
+        #[arg(long)]
+        assessment_name: Option<String>,
+        /// 从哪一考核期结转名册：键，或同一安委办同一考核的年度（不给则名册取自细则）
+        #[arg(long)]
+        carry_from: Option<String>,
         /// 确认创建（不加则只预览）
         #[arg(long)]
         yes: bool,
@@ -224,8 +279,8 @@ enum PeriodCommand {
     Publish {
         #[command(flatten)]
         store: service::StoreArgs,
-        #[arg(long)]
-        year: i64,
+        #[command(flatten)]
+        period: periods::PeriodArg,
         /// 发布说明（如审定会议）
         #[arg(long)]
         reason: String,
@@ -237,8 +292,8 @@ enum PeriodCommand {
     Reopen {
         #[command(flatten)]
         store: service::StoreArgs,
-        #[arg(long)]
-        year: i64,
+        #[command(flatten)]
+        period: periods::PeriodArg,
         #[arg(long)]
         reason: String,
     },
@@ -418,10 +473,17 @@ fn run_service(cmd: Command) -> ExitCode {
                         role,
                         unit,
                         group,
+                        office,
                     },
-            } => service::user_add(&store, &name, &role, unit.as_deref(), group.as_deref())
-                .await
-                .map(|()| true),
+            } => service::user_add(
+                &store,
+                &name,
+                &role,
+                (unit.as_deref(), group.as_deref()),
+                office.as_deref(),
+            )
+            .await
+            .map(|()| true),
             Command::User {
                 command: UserCommand::List { store },
             } => service::user_list(&store).await.map(|()| true),
@@ -482,7 +544,7 @@ fn run_service(cmd: Command) -> ExitCode {
                 store,
                 table,
                 file,
-                year,
+                period,
                 dry_run,
                 errors_out,
                 duplicates,
@@ -491,7 +553,7 @@ fn run_service(cmd: Command) -> ExitCode {
                     &store,
                     &table,
                     &file,
-                    year,
+                    &period,
                     dry_run,
                     errors_out.as_deref(),
                     &duplicates,
@@ -501,41 +563,75 @@ fn run_service(cmd: Command) -> ExitCode {
             Command::Export {
                 store,
                 what,
-                year,
+                period,
                 format,
                 out,
-            } => service::export(&store, &what, year, &format, &out)
+            } => service::export(&store, &what, &period, &format, &out)
                 .await
                 .map(|()| true),
             Command::Template {
                 store,
                 table,
-                year,
+                period,
                 out,
-            } => service::template(&store, &table, year, &out)
+            } => service::template(&store, &table, &period, &out)
                 .await
                 .map(|()| true),
+            Command::Office { command } => match command {
+                OfficeCommand::Add {
+                    store,
+                    code,
+                    name,
+                    parent,
+                    level,
+                } => periods::office_add(&store, &code, &name, &parent, &level)
+                    .await
+                    .map(|()| true),
+                OfficeCommand::List { store, json } => {
+                    periods::office_list(&store, json).await.map(|()| true)
+                }
+                OfficeCommand::Rename { store, code, name } => {
+                    periods::office_rename(&store, &code, &name)
+                        .await
+                        .map(|()| true)
+                }
+            },
             Command::Period { command } => match command {
-                PeriodCommand::List { store } => service::period_list(&store).await.map(|()| true),
+                PeriodCommand::List { store, json } => {
+                    periods::period_list(&store, json).await.map(|()| true)
+                }
                 PeriodCommand::Open {
                     store,
                     rubric,
+                    office,
+                    assessment,
+                    assessment_name,
                     carry_from,
                     yes,
-                } => service::period_open(&store, &rubric, carry_from, yes)
-                    .await
-                    .map(|()| true),
+                } => periods::period_open(
+                    &store,
+                    periods::OpenArgs {
+                        rubric: &rubric,
+                        office,
+                        assessment,
+                        assessment_name,
+                        carry_from,
+                        yes,
+                    },
+                )
+                .await
+                .map(|()| true),
                 PeriodCommand::Publish {
                     store,
-                    year,
+                    period,
                     reason,
                     acknowledge,
-                } => service::period_publish(&store, year, &reason, acknowledge).await,
+                } => periods::period_publish(&store, &period, &reason, acknowledge).await,
                 PeriodCommand::Reopen {
                     store,
-                    year,
+                    period,
                     reason,
-                } => service::period_reopen(&store, year, &reason)
+                } => periods::period_reopen(&store, &period, &reason)
                     .await
                     .map(|()| true),
             },

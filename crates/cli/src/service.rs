@@ -184,7 +184,7 @@ fn redact(url: &str) -> String {
     }
 }
 
-fn cli_actor() -> Actor {
+pub(crate) fn cli_actor() -> Actor {
     let who = std::env::var("USER").unwrap_or_else(|_| "system".into());
     Actor::new(format!("cli:{who}"), "cli")
 }
@@ -623,8 +623,8 @@ pub async fn user_add(
     store: &StoreArgs,
     name: &str,
     role: &str,
-    unit: Option<&str>,
-    group: Option<&str>,
+    (unit, group): (Option<&str>, Option<&str>),
+    office: Option<&str>,
 ) -> anyhow::Result<()> {
     let role =
         Role::parse(role).with_context(|| format!("未知角色「{role}」，可选 {}", Role::codes()))?;
@@ -632,7 +632,16 @@ pub async fn user_add(
     let (password, generated) = password_from_stdin()?;
     store
         // Set by someone else: to be changed at the first login.
-        .create_user(name, role, unit, group, &password, true, &cli_actor())
+        .create_user_in(
+            office.unwrap_or(lvzhi_store::ROOT_OFFICE),
+            name,
+            role,
+            unit,
+            group,
+            &password,
+            true,
+            &cli_actor(),
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     if generated {
@@ -836,12 +845,12 @@ pub async fn user_passwd(store: &StoreArgs, name: &str) -> anyhow::Result<()> {
 
 /// Opens the store as `serve` does: the shipped 2022 period exists afterwards.
 /// The store for one command of the command line (writes keep no period state in memory).
-async fn open_store(store: &StoreArgs) -> anyhow::Result<Store> {
+pub(crate) async fn open_store(store: &StoreArgs) -> anyhow::Result<Store> {
     Ok(store.open().await?.1.one_shot())
 }
 
 /// Writes `bytes` to a new file (never over an existing one).
-fn write_new(out: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_new(out: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -858,7 +867,7 @@ pub async fn import(
     store: &StoreArgs,
     table: &str,
     file: &Path,
-    year: i64,
+    period: &crate::periods::PeriodArg,
     dry_run: bool,
     errors_out: Option<&Path>,
     duplicates: &str,
@@ -891,6 +900,8 @@ pub async fn import(
     bar.inc(1);
     bar.set_message(format!("检查 {} 行", parsed.rows.len()));
     let store = open_store(store).await?;
+    let info = period.find(&store).await?;
+    let year = info.id;
     bar.inc(1);
     bar.set_message(
         if dry_run {
@@ -941,8 +952,9 @@ pub async fn import(
         }
         Ok(o) => {
             println!(
-                "已导入 {} 行（{year} 年度）{}，并记入审计日志。",
+                "已导入 {} 行（{}）{}，并记入审计日志。",
                 o.imported,
+                info.label(),
                 if o.skipped > 0 {
                     format!("，跳过疑似重复的 {} 行", o.skipped)
                 } else {
@@ -979,7 +991,7 @@ pub async fn import(
 pub async fn export(
     store: &StoreArgs,
     what: &str,
-    year: i64,
+    period: &crate::periods::PeriodArg,
     format: &str,
     out: &Path,
 ) -> anyhow::Result<()> {
@@ -992,6 +1004,8 @@ pub async fn export(
         );
     };
     let store = open_store(store).await?;
+    let info = period.find(&store).await?;
+    let year = info.id;
     let bytes = lvzhi_exchange::export(&store, year, w, f)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -1005,138 +1019,22 @@ pub async fn export(
 }
 
 /// `lvzhi template TABLE --year Y --out FILE`.
-pub async fn template(store: &StoreArgs, table: &str, year: i64, out: &Path) -> anyhow::Result<()> {
+pub async fn template(
+    store: &StoreArgs,
+    table: &str,
+    period: &crate::periods::PeriodArg,
+    out: &Path,
+) -> anyhow::Result<()> {
     let Some(t) = lvzhi_exchange::table_of(table) else {
         bail!("没有「{table}」模板，可选 records、assessments、metrics、units");
     };
     let store = open_store(store).await?;
+    let info = period.find(&store).await?;
+    let year = info.id;
     let bytes = lvzhi_exchange::template(&store, year, t)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     write_new(out, &bytes)?;
     println!("已生成模板 {}", out.display());
-    Ok(())
-}
-
-/// `lvzhi period list`.
-pub async fn period_list(store: &StoreArgs) -> anyhow::Result<()> {
-    let store = open_store(store).await?;
-    println!("年度  状态    细则            申诉期  决定期限  细则哈希");
-    for p in store.periods().await.map_err(|e| anyhow::anyhow!("{e}"))? {
-        let status = p.status.label();
-        println!(
-            "{}  {status}  {:<14}  {:>3} 天  {:>5} 天  {}",
-            p.year,
-            p.rubric_id,
-            p.appeal_days,
-            p.decision_days,
-            &p.rubric_hash[..12]
-        );
-    }
-    Ok(())
-}
-
-/// `lvzhi period open RUBRIC [--carry-from Y] [--yes]`: the roster changes first; `--yes` opens.
-pub async fn period_open(
-    store: &StoreArgs,
-    rubric: &Path,
-    carry_from: Option<i64>,
-    yes: bool,
-) -> anyhow::Result<()> {
-    // A rubric shipped with the program by its name (`2022`), or a file.
-    let text = match rubric.to_str().and_then(lvzhi_core::shipped_rubric) {
-        Some(t) => t.to_owned(),
-        None => std::fs::read_to_string(rubric)
-            .with_context(|| format!("无法读取细则文件 {}", rubric.display()))?,
-    };
-    let store = open_store(store).await?;
-    let plan = if yes {
-        store
-            .open_next_period(&text, carry_from, &cli_actor())
-            .await
-    } else {
-        store.plan_next_period(&text, carry_from).await
-    }
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!(
-        "{} 年度（细则 {}），名册 {} 个单位{}",
-        plan.year,
-        plan.rubric_id,
-        plan.units.len(),
-        carry_from.map_or_else(String::new, |y| format!("，自 {y} 年度结转"))
-    );
-    let list = |label: &str, items: &[String]| {
-        if !items.is_empty() {
-            println!("  {label}（{}）：{}", items.len(), items.join("、"));
-        }
-    };
-    list("新增单位", &plan.added);
-    list("不再参评的单位", &plan.removed);
-    list("类别变化", &plan.class_changes);
-    list("沿用上年标签的单位", &plan.tags_carried);
-    list("所属单位不再参评的账号", &plan.orphaned_accounts);
-    if plan.created {
-        println!("已创建 {} 年度考核。", plan.year);
-    } else {
-        println!("以上为预览，尚未创建。核对无误后加 --yes 创建。");
-    }
-    Ok(())
-}
-
-/// `lvzhi period publish --year Y --reason R [--acknowledge]`. Returns false when the check list
-/// refuses.
-pub async fn period_publish(
-    store: &StoreArgs,
-    year: i64,
-    reason: &str,
-    acknowledge: bool,
-) -> anyhow::Result<bool> {
-    let (cfg, opened) = store.open().await?;
-    // Every publication is signed: the key pair is created here when this is the first thing done.
-    let store = match opened.anchor() {
-        Some(_) => opened,
-        None => opened.with_anchor(anchor(&cfg, true, false)?),
-    }
-    .one_shot();
-    match store.publish(year, reason, acknowledge, &cli_actor()).await {
-        Ok((p, changes, list)) => {
-            println!("已发布 {year} 年度第 {} 次结果。", p.seq);
-            println!("快照 SHA-256：{}", p.hash);
-            if let Some(f) = &p.key_fingerprint {
-                println!("{}：{f}", lvzhi_seal::KEY_FINGERPRINT_LABEL);
-            }
-            for line in list.lines() {
-                println!("  已确认的例外：{line}");
-            }
-            for c in &changes {
-                println!(
-                    "  {}：{} → {}（排名 {} → {}）",
-                    c.unit,
-                    c.before_total.as_deref().unwrap_or("—"),
-                    c.after_total.as_deref().unwrap_or("—"),
-                    c.before_rank
-                        .map_or_else(|| "—".to_owned(), |r| r.to_string()),
-                    c.after_rank
-                        .map_or_else(|| "—".to_owned(), |r| r.to_string()),
-                );
-            }
-            Ok(true)
-        }
-        Err(lvzhi_store::StoreError::Conflict(m)) => {
-            eprintln!("{m}");
-            Ok(false)
-        }
-        Err(e) => Err(anyhow::anyhow!("{e}")),
-    }
-}
-
-/// `lvzhi period reopen --year Y --reason R`.
-pub async fn period_reopen(store: &StoreArgs, year: i64, reason: &str) -> anyhow::Result<()> {
-    let store = open_store(store).await?;
-    store
-        .reopen(year, reason, &cli_actor())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("已重新开放 {year} 年度。");
     Ok(())
 }

@@ -205,7 +205,7 @@ fn periods_from_the_command_line() {
     );
     let listed = lvzhi(&["period", "list", "--data", data_arg], dir.path());
     assert!(
-        listed.stdout.contains("2023  进行中  zjg-2023"),
+        listed.stdout.contains("root.default.2023\t") && listed.stdout.contains("进行中\tzjg-2023"),
         "{}",
         listed.stdout
     );
@@ -420,30 +420,110 @@ fn a_part_is_scored_from_files() {
         .find(|u| u["unit"] == "城东街道")
         .expect("east");
     assert_eq!(east["total"], "99.25");
-    // Opening a year from it is refused, saying why, until part periods exist; nothing is created.
+    // Opening a year from it opens the year and its four quarters, each with its key.
     let data = dir.path().join("data");
+    let d = data.to_str().expect("p");
+    let run = lvzhi(
+        &["period", "open", rubric, "--yes", "--data", d],
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("分期（4）：root.default.2023.q1、root.default.2023.q2"),
+        "{}",
+        run.stdout
+    );
+    let list = lvzhi(&["period", "list", "--json", "--data", d], dir.path());
+    let periods: serde_json::Value = serde_json::from_str(&list.stdout).expect("json");
+    let keys: Vec<&str> = periods
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|p| p["key"].as_str().expect("key"))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "root.default.2023",
+            "root.default.2023.q1",
+            "root.default.2023.q2",
+            "root.default.2023.q3",
+            "root.default.2023.q4"
+        ]
+    );
+    assert_eq!(periods[0]["parts"].as_array().map(Vec::len), Some(4));
+    assert_eq!(periods[2]["part"], "q2");
+    assert_eq!(periods[2]["of_year"], "root.default.2023");
+    // The year names five periods: a command given only the year is refused, naming them.
     let run = lvzhi(
         &[
-            "period",
-            "open",
-            rubric,
-            "--yes",
+            "import",
+            "records",
+            records.to_str().expect("p"),
+            "--year",
+            "2023",
             "--data",
-            data.to_str().expect("p"),
+            d,
         ],
         dir.path(),
     );
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
-        run.stderr.contains("分 4 期考核") && run.stderr.contains("按期开设考核年度尚未实现"),
+        run.stderr.contains("2023 年度有 5 项考核")
+            && run.stderr.contains("root.default.2023.q2（"),
         "{}",
         run.stderr
     );
-    let list = lvzhi(
-        &["period", "list", "--data", data.to_str().expect("p")],
+    // The quarter's key names one; its records import into it as they score from files.
+    let run = lvzhi(
+        &[
+            "import",
+            "records",
+            records.to_str().expect("p"),
+            "--period",
+            "root.default.2023.q2",
+            "--data",
+            d,
+        ],
         dir.path(),
     );
-    assert!(!list.stdout.contains("2023"), "{}", list.stdout);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // A date outside the quarter is refused there, naming the quarter and its dates.
+    write("unit,rule,count,points,date\n城西街道,1.1,1,,2023-02-01\n");
+    let run = lvzhi(
+        &[
+            "import",
+            "records",
+            records.to_str().expect("p"),
+            "--period",
+            "root.default.2023.q2",
+            "--data",
+            d,
+        ],
+        dir.path(),
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("不在第二季度（04-01 至 06-30）之内"),
+        "{}",
+        run.stderr
+    );
+    // The year takes no records of its own.
+    let run = lvzhi(
+        &[
+            "import",
+            "records",
+            records.to_str().expect("p"),
+            "--period",
+            "root.default.2023",
+            "--data",
+            d,
+        ],
+        dir.path(),
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.contains("由各期"), "{}", run.stderr);
     let run = score("q9");
     assert_eq!(run.code, 1);
     assert!(

@@ -108,6 +108,83 @@ impl ResultsDoc {
     }
 }
 
+/// The results of a year made of parts (`offices-and-periods.md` §3):
+/// `{"rubric": …, "results": [{…, "parts": [{"part", "name", "total"}], "working"}]}`.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct YearResultsDoc {
+    pub rubric: RubricRef,
+    pub results: Vec<YearUnitResult>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct YearUnitResult {
+    pub unit: String,
+    pub class: String,
+    pub total: String,
+    pub converted: String,
+    pub rank: u32,
+    pub veto: bool,
+    pub lowest_grade: bool,
+    pub grade: Option<String>,
+    /// Each part's incomplete items, prefixed with the part's name ("第一季度：3.2"); a part
+    /// without a result for the unit as "第一季度：无结果".
+    pub incomplete: Vec<String>,
+    pub parts: Vec<PartResult>,
+    /// The weighted mean's working in words.
+    pub working: String,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct PartResult {
+    pub part: String,
+    pub name: String,
+    pub total: String,
+}
+
+impl YearResultsDoc {
+    pub fn new(rubric: &Rubric, year: &crate::year::YearSheets) -> Self {
+        let results = year
+            .sheets
+            .iter()
+            .map(|s| YearUnitResult {
+                unit: s.name.clone(),
+                class: rubric.classes[s.class].code.clone(),
+                total: s.total.to_fixed2(),
+                converted: s.converted.to_fixed2(),
+                rank: s.rank,
+                veto: s.veto.is_some(),
+                lowest_grade: s.lowest_grade.is_some(),
+                grade: s.grade.map(|g| rubric.grades[g].name.clone()),
+                incomplete: s
+                    .incomplete
+                    .iter()
+                    .map(|(p, i)| {
+                        let part = &rubric.parts[*p].name;
+                        match i {
+                            Some(i) => format!("{part}：{}", rubric.rules[i.rule].code),
+                            None => format!("{part}：无结果"),
+                        }
+                    })
+                    .collect(),
+                parts: s
+                    .parts
+                    .iter()
+                    .map(|p| PartResult {
+                        part: rubric.parts[p.part].code.clone(),
+                        name: rubric.parts[p.part].name.clone(),
+                        total: p.total.to_fixed2(),
+                    })
+                    .collect(),
+                working: s.working(rubric),
+            })
+            .collect();
+        YearResultsDoc {
+            rubric: RubricRef::of(rubric),
+            results,
+        }
+    }
+}
+
 /// The rubric tree: categories → optional sections → rules.
 #[derive(Serialize, Debug, Clone)]
 pub struct RubricDoc {

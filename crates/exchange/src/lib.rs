@@ -83,14 +83,14 @@ impl Export {
     }
 
     /// The file name offered for download.
-    pub fn file_name(self, year: i64, format: Format) -> String {
+    pub fn file_name(self, period: &lvzhi_store::PeriodInfo, format: Format) -> String {
         let base = match self {
             Export::Results => "监测得分排名",
             Export::Ledger => "扣分记录",
             Export::Sheets => "各单位得分说明",
             Export::Report => "履职监测情况通报",
         };
-        format!("{year}年度{base}.{}", format.ext())
+        format!("{}_{base}.{}", period.file_stem(), format.ext())
     }
 }
 
@@ -169,7 +169,8 @@ pub async fn export(
         Some(p) => (
             Basis::Official,
             format!(
-                "正式结果：{year} 年度第 {} 次发布（{}），发布快照 SHA-256：{}{}",
+                "正式结果：{}第 {} 次发布（{}），发布快照 SHA-256：{}{}",
+                state.info.period_name(),
                 p.seq,
                 lvzhi_store::clock::beijing_minute(&p.published_at),
                 p.hash,
@@ -252,10 +253,11 @@ impl UnitExport {
     }
 
     /// The file name offered for download.
-    pub fn file_name(self, year: i64, unit: &str) -> String {
+    pub fn file_name(self, period: &lvzhi_store::PeriodInfo, unit: &str) -> String {
+        let stem = period.file_stem();
         match self {
-            UnitExport::Sheet => format!("{year}年度{unit}得分说明.xlsx"),
-            UnitExport::Records => format!("{year}年度{unit}扣分记录.xlsx"),
+            UnitExport::Sheet => format!("{stem}_{unit}得分说明.xlsx"),
+            UnitExport::Records => format!("{stem}_{unit}扣分记录.xlsx"),
         }
     }
 }
@@ -269,9 +271,12 @@ pub async fn export_unit(
     what: UnitExport,
 ) -> Result<Vec<u8>, StoreError> {
     let state = store.state(year).await?;
-    let u = state
-        .unit_index(unit)
-        .ok_or_else(|| StoreError::NotFound(format!("{year} 年度名册中没有单位「{unit}」")))?;
+    let u = state.unit_index(unit).ok_or_else(|| {
+        StoreError::NotFound(format!(
+            "{}名册中没有单位「{unit}」",
+            state.info.period_name()
+        ))
+    })?;
     let records = store.unit_records(year, unit).await?;
     let rows = ledger_rows(&state, &records);
     let xlsx = match what {

@@ -22,6 +22,8 @@ use crate::{Actor, Result, Role, Store, StoreError, audit};
 pub struct User {
     pub id: i64,
     pub name: String,
+    /// The office the account belongs to (its role applies there).
+    pub office: String,
     pub role: Role,
     pub unit: Option<String>,
     pub group: Option<String>,
@@ -93,6 +95,7 @@ fn row_user(r: &sqlx::any::AnyRow) -> Result<User> {
     Ok(User {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
+        office: r.try_get("office")?,
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("未知角色 {role}")))?,
         unit: r.try_get("unit")?,
         group: r.try_get("grp")?,
@@ -139,10 +142,11 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 /// How long a token's check is trusted in one process.
 pub const TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
-const USER_COLUMNS: &str = "id, name, role, unit, grp, must_change_password, disabled";
+const USER_COLUMNS: &str = "id, name, office, role, unit, grp, must_change_password, disabled";
 
 impl Store {
-    /// Creates a user. The password must satisfy the policy.
+    /// Creates a user in the actor's own office (the operator's: the root). The password must
+    /// satisfy the policy.
     #[allow(clippy::too_many_arguments)] // each is one field of the operation
     pub async fn create_user(
         &self,
@@ -154,6 +158,54 @@ impl Store {
         must_change_password: bool,
         actor: &Actor,
     ) -> Result<User> {
+        let office = actor
+            .rights
+            .as_ref()
+            .map_or(crate::ROOT_OFFICE, |r| r.office.as_str())
+            .to_owned();
+        self.create_user_in(
+            &office,
+            name,
+            role,
+            unit,
+            group,
+            password,
+            must_change_password,
+            actor,
+        )
+        .await
+    }
+
+    /// Creates a user in `office`: the actor's own office or one below it (the 三员, who run the
+    /// deployment, any office; the operator too).
+    #[allow(clippy::too_many_arguments)] // each is one field of the operation
+    pub async fn create_user_in(
+        &self,
+        office: &str,
+        name: &str,
+        role: Role,
+        unit: Option<&str>,
+        group: Option<&str>,
+        password: &str,
+        must_change_password: bool,
+        actor: &Actor,
+    ) -> Result<User> {
+        let tree = self.office_tree().await?;
+        if tree.get(office).is_none() {
+            return Err(StoreError::invalid(
+                "office",
+                format!("没有代码为「{office}」的安委办"),
+            ));
+        }
+        if let Some(r) = &actor.rights
+            && !r.role.is_administrator()
+            && r.office != office
+            && !tree.below(&r.office).contains(office)
+        {
+            return Err(StoreError::Forbidden(
+                "只能为本安委办或下级安委办建立账号".to_owned(),
+            ));
+        }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > lvzhi_core::input::USERNAME_MAX {
             return Err(StoreError::invalid(
@@ -196,7 +248,7 @@ impl Store {
             .is_some_and(|r| r.duties.created_pending(role));
         sqlx::query(
             "INSERT INTO users (name, role, unit, grp, password_hash, must_change_password, disabled, \
-             password_changed_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7)",
+             password_changed_at, created_at, office) VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7, $9)",
         )
         .bind(name)
         .bind(role.code())
@@ -206,6 +258,7 @@ impl Store {
         .bind(i64::from(must_change_password))
         .bind(&at)
         .bind(i64::from(pending))
+        .bind(office)
         .execute(&mut **tx)
         .await?;
         let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1"))
@@ -327,7 +380,7 @@ impl Store {
 
     async fn user_for_token_uncached(&self, token_hash: &str) -> Result<Option<User>> {
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.role, u.unit, u.grp, u.must_change_password, u.disabled \
+            "SELECT u.id, u.name, u.office, u.role, u.unit, u.grp, u.must_change_password, u.disabled \
              FROM tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0",
         )
@@ -535,7 +588,7 @@ impl Store {
     pub async fn user_for_session(&self, id: &str) -> Result<Option<User>> {
         let key = sha256_hex(id);
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.role, u.unit, u.grp, u.must_change_password, u.disabled, \
+            "SELECT u.id, u.name, u.office, u.role, u.unit, u.grp, u.must_change_password, u.disabled, \
              s.created_at AS s_created, s.last_seen AS s_seen \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND u.disabled = 0",

@@ -34,7 +34,7 @@ impl Store {
     ) -> Result<StoredAppeal> {
         let reason = lvzhi_core::input::reason(reason)
             .map_err(|p| StoreError::invalid("reason", format!("申诉理由：{p}")))?;
-        let (mut tx, state) = self.write_period(year).await?;
+        let (mut tx, state) = self.write_period(year, actor).await?;
         let old = stored_record(&mut tx, year, id).await?;
         if old.unit != unit {
             return Err(StoreError::Forbidden(format!(
@@ -149,7 +149,7 @@ impl Store {
     ) -> Result<(StoredAppeal, Option<StoredRecord>)> {
         let reason = lvzhi_core::input::reason(reason)
             .map_err(|p| StoreError::invalid("reason", format!("决定理由：{p}")))?;
-        let (mut tx, state) = self.write_period(year).await?;
+        let (mut tx, state) = self.write_period(year, actor).await?;
         let old = stored_record(&mut tx, year, id).await?;
         let Some(open) = state
             .appeals

@@ -46,10 +46,12 @@ pub enum AuditAction {
     AuthzRefused,
     UserUnlock,
     CredentialsRevoke,
+    OfficeAdd,
+    OfficeRename,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 33] = [
         AuditAction::RecordAdd,
         AuditAction::RecordRevoke,
         AuditAction::RecordConfirm,
@@ -81,6 +83,8 @@ impl AuditAction {
         AuditAction::AuthzRefused,
         AuditAction::UserUnlock,
         AuditAction::CredentialsRevoke,
+        AuditAction::OfficeAdd,
+        AuditAction::OfficeRename,
     ];
 
     /// The code stored in the trail.
@@ -117,6 +121,8 @@ impl AuditAction {
             AuditAction::UserUnlock => "user.unlock",
             AuditAction::CredentialsRevoke => "user.revoke_credentials",
             AuditAction::AuthzRefused => "authz.refused",
+            AuditAction::OfficeAdd => "office.add",
+            AuditAction::OfficeRename => "office.rename",
         }
     }
 
@@ -154,6 +160,8 @@ impl AuditAction {
             AuditAction::UserUnlock => "解锁账号",
             AuditAction::CredentialsRevoke => "注销全部会话与令牌",
             AuditAction::AuthzRefused => "越权操作被拒绝",
+            AuditAction::OfficeAdd => "新增安委办",
+            AuditAction::OfficeRename => "修改安委办名称",
         }
     }
 

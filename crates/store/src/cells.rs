@@ -25,7 +25,7 @@ impl Store {
         version: Option<i64>,
         actor: &Actor,
     ) -> Result<StoredAssessment> {
-        let (mut tx, state) = self.write_period(year).await?;
+        let (mut tx, state) = self.write_period(year, actor).await?;
         let mut next = Next::new(&state);
         // The core's checks (unit, rule kind, applicability, range, two decimals), on the next
         // state's ledgers directly.
@@ -120,7 +120,7 @@ impl Store {
         version: Option<i64>,
         actor: &Actor,
     ) -> Result<()> {
-        let (mut tx, state) = self.write_period(year).await?;
+        let (mut tx, state) = self.write_period(year, actor).await?;
         let (unit, rule, assessor) = (unit.trim(), rule.trim(), assessor.trim());
         let u = state
             .unit_index(unit)
@@ -178,7 +178,7 @@ impl Store {
         version: Option<i64>,
         actor: &Actor,
     ) -> Result<StoredMetric> {
-        let (mut tx, state) = self.write_period(year).await?;
+        let (mut tx, state) = self.write_period(year, actor).await?;
         let mut next = Next::new(&state);
         {
             let (rubric, provisional, official) = next.ledgers();
@@ -267,10 +267,11 @@ impl Store {
         version: Option<i64>,
         actor: &Actor,
     ) -> Result<StoredUnit> {
-        let (mut tx, state) = self.write_period(year).await?;
+        let (mut tx, state) = self.write_period(year, actor).await?;
         let Some(u) = state.unit_index(unit) else {
             return Err(StoreError::NotFound(format!(
-                "{year} 年度名册中没有单位「{unit}」"
+                "{}名册中没有单位「{unit}」",
+                state.info.period_name()
             )));
         };
         let old = state.units[u].clone();

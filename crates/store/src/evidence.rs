@@ -115,10 +115,11 @@ impl Store {
             )
         })?;
         let hash = hex::encode(Sha256::digest(data));
-        let (mut tx, state) = self.write_period(year).await?;
+        let (mut tx, state) = self.write_period(year, actor).await?;
         if state.locate(record_id).is_none() {
             return Err(StoreError::NotFound(format!(
-                "{year} 年度没有记录 #{record_id}"
+                "{}没有记录 #{record_id}",
+                state.info.period_name()
             )));
         }
         let at = self.now();
@@ -208,7 +209,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("{year} 年度没有附件 #{id}")))?;
+            .ok_or_else(|| StoreError::NotFound(format!("该考核期没有附件 #{id}")))?;
         let a = row_attachment(&row)?;
         let data: Vec<u8> = sqlx::query("SELECT data FROM blobs WHERE hash = $1")
             .bind(&a.hash)

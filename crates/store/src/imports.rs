@@ -222,9 +222,9 @@ impl Store {
     ) -> Result<ImportOutcome> {
         // A batch of scores and metric values checks nothing against the records.
         let (mut tx, state) = if batch.records.is_empty() && batch.tags.is_empty() {
-            self.write_period_cells(year).await?
+            self.write_period_cells(year, actor).await?
         } else {
-            self.write_period(year).await?
+            self.write_period(year, actor).await?
         };
         let rubric = state.rubric.clone();
         if let Some(file) = &batch.file {
@@ -243,7 +243,7 @@ impl Store {
                     r.try_get("imported_at")?,
                 );
                 return Err(StoreError::Conflict(format!(
-                    "同一文件已于 {} 由 {by} 导入 {year} 年度（「{name}」，{rows} 行），不再重复导入",
+                    "同一文件已于 {} 由 {by} 导入本考核期（「{name}」，{rows} 行），不再重复导入",
                     clock::beijing_minute(&at)
                 )));
             }

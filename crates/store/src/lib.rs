@@ -18,12 +18,14 @@ mod evidence;
 mod imports;
 mod model;
 mod notices;
+mod offices;
 mod periods;
 mod publication;
 mod records;
 mod results;
 mod rubrics;
 mod state;
+mod years;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -47,7 +49,10 @@ pub use model::{
     PeriodInfo, StoredAppeal, StoredAssessment, StoredMetric, StoredRecord, StoredUnit,
 };
 pub use notices::{Notice, NoticeKind, Notices};
-pub use periods::NextPeriodPlan;
+pub use offices::{Office, OfficeTree, ROOT_OFFICE, check_office_code};
+pub use periods::{
+    Candidate, DEFAULT_ASSESSMENT, NextPeriodPlan, OpenTarget, check_assessment_code, may_see,
+};
 pub use publication::{
     Checklist, PublicationInfo, PublicationSignature, UnitChange, canonical_json, sha256_hex,
 };
@@ -55,6 +60,7 @@ pub use records::{RecordPage, RecordQuery, RecordSort};
 pub use results::{TrendPoint, WhatIf, WhatIfRow, incomplete_items, to_next_rank};
 pub use rubrics::RubricVersion;
 pub use state::{PeriodState, RecordRow, SQLITE_FRESH, StatusCounts, UnitState};
+pub use years::YearResults;
 
 /// Who makes a change, and from where (an address, or `cli`); with the rights of the account
 /// that asked, a write whose right depends on a row's state decides it on the row as it is inside
@@ -70,6 +76,8 @@ pub struct Actor {
 /// An account's rights, as the core's permission matrix reads them.
 #[derive(Clone, Debug)]
 pub struct Rights {
+    /// The account's office: its role applies there.
+    pub office: String,
     pub role: Role,
     pub duties: lvzhi_core::access::Duties,
     pub unit: Option<String>,
@@ -159,6 +167,12 @@ pub enum StoreError {
     Duplicates(Vec<imports::Duplicate>),
     #[error("{0}")]
     NotFound(String),
+    /// A year that names several periods the caller may see: it must name one by its key.
+    #[error("{}", Candidate::message(.asked, .candidates))]
+    Ambiguous {
+        asked: String,
+        candidates: Vec<Candidate>,
+    },
     /// The user may not do this (a wrong current password, for instance).
     #[error("{0}")]
     Forbidden(String),
@@ -384,6 +398,7 @@ impl Store {
             anchor: None,
         };
         store.assert_settings().await?;
+        store.name_after_upgrade().await?;
         Ok(store)
     }
 

@@ -5,10 +5,34 @@
 use lvzhi_core::{Decision, PeriodStatus, RecordStatus};
 use serde::Serialize;
 
-/// A period (one assessment year) as listed.
+/// A period as listed: one (office, assessment, year, part) with its key.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct PeriodInfo {
+    /// The period's id in the store, which every table keyed by period holds. Internal: paths and
+    /// flags name a period by its `key` (or, where that names one period, its year).
+    #[serde(skip)]
+    pub id: i64,
+    /// The stable key: `office.assessment.year`, and `.part` for a part of a year.
+    pub key: String,
+    /// The office's code and name.
+    pub office: String,
+    pub office_name: String,
+    pub assessment: String,
+    pub assessment_name: String,
+    /// The calendar year.
     pub year: i64,
+    /// The part's code and name (`None` for a whole year).
+    pub part: Option<String>,
+    pub part_name: Option<String>,
+    /// For a year made of parts: its parts' keys, in the rubric's order.
+    pub parts: Vec<String>,
+    /// For a part: its year's key.
+    pub of_year: Option<String>,
+    /// The ids of a year's parts and of a part's year (internal, like `id`).
+    #[serde(skip)]
+    pub part_ids: Vec<i64>,
+    #[serde(skip)]
+    pub year_id: Option<i64>,
     pub rubric_id: String,
     pub rubric_hash: String,
     pub title: String,
@@ -26,13 +50,56 @@ impl PeriodInfo {
         self.status == PeriodStatus::Open
     }
 
+    /// A year made of parts: it has no ledger of its own; its results come from its parts.
+    pub fn is_year_of_parts(&self) -> bool {
+        !self.part_ids.is_empty()
+    }
+
+    /// The year and part in words: "2023 年度", "2023 年度第一季度".
+    pub fn period_name(&self) -> String {
+        format!(
+            "{} 年度{}",
+            self.year,
+            self.part_name.as_deref().unwrap_or("")
+        )
+    }
+
+    /// Everything a page, print, export or message names the period by: office, assessment,
+    /// year and part ("青山县安委办 · 成员单位履职考核 · 2023 年度第一季度").
+    pub fn label(&self) -> String {
+        let mut out: Vec<&str> = Vec::new();
+        if !self.office_name.is_empty() {
+            out.push(&self.office_name);
+        }
+        if !self.assessment_name.is_empty() {
+            out.push(&self.assessment_name);
+        }
+        let name = self.period_name();
+        out.push(&name);
+        out.join(" · ")
+    }
+
+    /// The label as a file name's stem: no separators or characters a file system refuses.
+    pub fn file_stem(&self) -> String {
+        self.label()
+            .replace(" · ", "_")
+            .chars()
+            .filter(|c| {
+                !matches!(
+                    c,
+                    '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' | ' '
+                )
+            })
+            .collect()
+    }
+
     /// Why the period takes no writes (`None`: it is open). The one sentence every refused write,
     /// read-only grid and form of a closed period says.
     pub fn closed_reason(&self) -> Option<String> {
         (!self.is_open()).then(|| {
             format!(
-                "{} 年度已发布，不能再修改（须由管理员说明理由后重新开放）",
-                self.year
+                "{}已发布，不能再修改（须由管理员说明理由后重新开放）",
+                self.period_name()
             )
         })
     }

@@ -311,7 +311,7 @@ impl Store {
 
 /// What is due for a user now, from the period's state.
 fn reminders(state: &PeriodState, user: &User, now: &str) -> Vec<Notice> {
-    let year = state.info.year;
+    let year = state.info.id;
     let mut out = Vec::new();
     let mut say = |kind: NoticeKind, message: String, entity: String| {
         out.push(Notice {

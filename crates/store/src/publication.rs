@@ -291,8 +291,11 @@ impl Store {
         // The counted records' texts are read before the writer slot is taken: a period's records
         // only change through writes, which the version check below catches.
         let before = self.state(year).await?;
+        if before.info.is_year_of_parts() {
+            return self.publish_year(year, reason, actor).await;
+        }
         let all = self.all_records(year).await?;
-        let (mut tx, state) = self.write_period(year).await?;
+        let (mut tx, state) = self.write_period(year, actor).await?;
         if state.info.version != before.info.version {
             return Err(StoreError::Conflict(
                 "发布期间数据有变动，请刷新后重新发布".to_owned(),
@@ -336,7 +339,8 @@ impl Store {
         );
         let snapshot = serde_json::json!({
             "format": "lvzhi-publication-1",
-            "year": year,
+            "year": state.info.year,
+            "period": state.info.key,
             "seq": seq,
             "rubric": {"id": state.rubric.id, "hash": state.info.rubric_hash},
             "published_at": at,
@@ -348,31 +352,9 @@ impl Store {
             "results": results,
             "results_hash": sha256_hex(canonical_json(&results).as_bytes()),
         });
-        let body = canonical_json(&snapshot);
-        let hash = sha256_hex(body.as_bytes());
-        let seal = self.anchor.as_ref().map(|a| &a.seal);
-        let signature = seal.map(|s| lvzhi_seal::base64(&s.sign(body.as_bytes())));
-        sqlx::query(
-            "INSERT INTO publications (year, seq, hash, body, published_at, published_by, reason, \
-             signature, public_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(year)
-        .bind(seq)
-        .bind(&hash)
-        .bind(&body)
-        .bind(&at)
-        .bind(&actor.name)
-        .bind(reason)
-        .bind(&signature)
-        .bind(seal.map(lvzhi_seal::Seal::public_key_pem))
-        .execute(&mut **tx)
-        .await?;
-        sqlx::query(
-            "UPDATE periods SET status = 'published', version = version + 1 WHERE year = $1",
-        )
-        .bind(year)
-        .execute(&mut **tx)
-        .await?;
+        let (hash, seal) = self
+            .store_publication(&mut tx, year, seq, &snapshot, reason, actor)
+            .await?;
         let previous = if seq > 1 {
             Some(publication_body(&mut tx, year, seq - 1).await?)
         } else {
@@ -394,30 +376,7 @@ impl Store {
             })),
         )
         .await?;
-        notify(
-            &mut tx,
-            year,
-            Audience::All,
-            NoticeKind::PeriodPublished,
-            &format!(
-                "{year} 年度考核结果已发布（第 {seq} 版，快照 {}）",
-                &hash[..12]
-            ),
-            &format!("period:{year}"),
-        )
-        .await?;
-        let mut next = crate::state::Next::new(&state);
-        next.info().status = PeriodStatus::Published;
-        self.commit_with(tx, year, Some(next)).await?;
-        // The trail's head goes outside the database at every publication. The publication stands
-        // if the file cannot be written; the failure is logged for the operator.
-        if self.anchor.is_some()
-            && let Err(e) = self
-                .checkpoint(lvzhi_seal::CheckpointReason::Publication)
-                .await
-        {
-            tracing::error!("发布后的审计检查点未能写出：{e}");
-        }
+        self.finish_publication(tx, &state, seq, &hash).await?;
         let info = PublicationInfo {
             year,
             seq,
@@ -430,15 +389,105 @@ impl Store {
         Ok((info, diff, list))
     }
 
+    /// Ends a publication's transaction: everyone is told, the period's state becomes published,
+    /// the transaction commits, and the trail's head goes outside the database (the publication
+    /// stands if the file cannot be written; the failure is logged for the operator).
+    pub(crate) async fn finish_publication(
+        &self,
+        mut tx: WriteTx,
+        state: &PeriodState,
+        seq: i64,
+        hash: &str,
+    ) -> Result<()> {
+        let id = state.info.id;
+        notify(
+            &mut tx,
+            id,
+            Audience::All,
+            NoticeKind::PeriodPublished,
+            &format!(
+                "{}考核结果已发布（第 {seq} 版，快照 {}）",
+                state.info.label(),
+                &hash[..12]
+            ),
+            &format!("period:{id}"),
+        )
+        .await?;
+        let mut next = crate::state::Next::new(state);
+        next.info().status = PeriodStatus::Published;
+        self.commit_with(tx, id, Some(next)).await?;
+        if self.anchor.is_some()
+            && let Err(e) = self
+                .checkpoint(lvzhi_seal::CheckpointReason::Publication)
+                .await
+        {
+            tracing::error!("发布后的审计检查点未能写出：{e}");
+        }
+        Ok(())
+    }
+
+    /// Writes a publication inside the caller's transaction: the snapshot's canonical body, its
+    /// hash, its signature (where the store has a seal) and the period's published state. Returns
+    /// the hash and the seal that signed.
+    pub(crate) async fn store_publication(
+        &self,
+        tx: &mut WriteTx,
+        year: i64,
+        seq: i64,
+        snapshot: &serde_json::Value,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<(String, Option<&lvzhi_seal::Seal>)> {
+        let body = canonical_json(snapshot);
+        let hash = sha256_hex(body.as_bytes());
+        let seal = self.anchor.as_ref().map(|a| &a.seal);
+        let signature = seal.map(|s| lvzhi_seal::base64(&s.sign(body.as_bytes())));
+        let at = snapshot["published_at"].as_str().unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO publications (year, seq, hash, body, published_at, published_by, reason, \
+             signature, public_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(year)
+        .bind(seq)
+        .bind(&hash)
+        .bind(&body)
+        .bind(at)
+        .bind(&actor.name)
+        .bind(reason)
+        .bind(&signature)
+        .bind(seal.map(lvzhi_seal::Seal::public_key_pem))
+        .execute(&mut ***tx)
+        .await?;
+        sqlx::query(
+            "UPDATE periods SET status = 'published', version = version + 1 WHERE year = $1",
+        )
+        .bind(year)
+        .execute(&mut ***tx)
+        .await?;
+        Ok((hash, seal))
+    }
+
     /// Reopens a published period for changes, with a reason.
     pub async fn reopen(&self, year: i64, reason: &str, actor: &Actor) -> Result<()> {
         let reason = lvzhi_core::input::reason(reason)
             .map_err(|p| StoreError::invalid("reason", format!("重新开放须说明理由：{p}")))?;
         let mut tx = self.begin_write().await?;
         let state = self.state_on(&mut tx, year).await?;
+        crate::state::own_office(&state.info, actor)?;
+        if let Some(y) = state.info.year_id {
+            let of_year = self.state_on(&mut tx, y).await?;
+            if of_year.info.status == PeriodStatus::Published {
+                return Err(StoreError::Conflict(format!(
+                    "{}已发布：须先重新开放年度，才能重新开放{}",
+                    of_year.info.period_name(),
+                    state.info.period_name()
+                )));
+            }
+        }
         if state.info.status != PeriodStatus::Published {
             return Err(StoreError::Conflict(format!(
-                "{year} 年度尚未发布，无需重新开放"
+                "{}尚未发布，无需重新开放",
+                state.info.period_name()
             )));
         }
         sqlx::query("UPDATE periods SET status = 'open', version = version + 1 WHERE year = $1")
@@ -459,7 +508,7 @@ impl Store {
             year,
             Audience::All,
             NoticeKind::PeriodReopened,
-            &format!("{year} 年度考核已重新开放修改。理由：{reason}"),
+            &format!("{}考核已重新开放修改。理由：{reason}", state.info.label()),
             &format!("period:{year}"),
         )
         .await?;
@@ -507,7 +556,7 @@ impl Store {
         .bind(seq)
         .fetch_optional(&self.pool)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("{year} 年度没有第 {seq} 次发布")))?;
+        .ok_or_else(|| StoreError::NotFound(format!("该考核期没有第 {seq} 次发布")))?;
         let signature: Option<String> = row.try_get("signature")?;
         let key: Option<String> = row.try_get("public_key")?;
         Ok(signature
@@ -530,7 +579,7 @@ impl Store {
                 .await?
                 .map(|r| r.try_get(0))
                 .transpose()?;
-        body.ok_or_else(|| StoreError::NotFound(format!("{year} 年度没有第 {seq} 次发布")))
+        body.ok_or_else(|| StoreError::NotFound(format!("该考核期没有第 {seq} 次发布")))
     }
 
     /// Unit by unit, how publication `seq` differs from the one before it.

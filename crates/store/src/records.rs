@@ -205,7 +205,7 @@ pub(crate) async fn stored_record(tx: &mut WriteTx, year: i64, id: i64) -> Resul
     .bind(year)
     .fetch_optional(&mut ***tx)
     .await?
-    .ok_or_else(|| StoreError::NotFound(format!("{year} 年度没有记录 #{id}")))?;
+    .ok_or_else(|| StoreError::NotFound(format!("该考核期没有记录 #{id}")))?;
     record_from_row(&row)
 }
 
@@ -340,7 +340,7 @@ impl Store {
         rec: &NewRecord,
         actor: &Actor,
     ) -> Result<StoredRecord> {
-        let (mut tx, state) = self.write_period(year).await?;
+        let (mut tx, state) = self.write_period(year, actor).await?;
         let mut next = Next::new(&state);
         let added = insert_record(
             &mut tx, &state, &mut next, year, rec, None, None, false, actor,
@@ -377,7 +377,7 @@ impl Store {
     ) -> Result<(StoredRecord, Option<StoredRecord>)> {
         let reason = lvzhi_core::input::reason(reason)
             .map_err(|p| StoreError::invalid("reason", format!("撤销理由：{p}")))?;
-        let (mut tx, state) = self.write_period(year).await?;
+        let (mut tx, state) = self.write_period(year, actor).await?;
         let old = stored_record(&mut tx, year, id).await?;
         check_version(&format!("记录 #{id} "), old.version, version)?;
         // The right to revise depends on the record's state: decided here, on the row as it is.
@@ -484,7 +484,7 @@ impl Store {
         if ids.is_empty() {
             return Err(StoreError::invalid("ids", "请选择要确认的记录"));
         }
-        let (mut tx, state) = self.write_period(year).await?;
+        let (mut tx, state) = self.write_period(year, actor).await?;
         let at = tx.now();
         let mut next = Next::new(&state);
         let olds = self.records_by_id(&mut tx, year, ids).await?;
@@ -605,7 +605,7 @@ impl Store {
             .map(|id| {
                 found
                     .remove(id)
-                    .ok_or_else(|| StoreError::NotFound(format!("{year} 年度没有记录 #{id}")))
+                    .ok_or_else(|| StoreError::NotFound(format!("该考核期没有记录 #{id}")))
             })
             .collect()
     }
@@ -632,7 +632,8 @@ impl Store {
         let state = self.state(year).await?;
         let Some(u) = state.unit_index(unit) else {
             return Err(StoreError::NotFound(format!(
-                "{year} 年度名册中没有单位「{unit}」"
+                "{}名册中没有单位「{unit}」",
+                state.info.period_name()
             )));
         };
         let ids: Vec<i64> = state.unit(u).rows.iter().map(|r| r.id).collect();
@@ -669,7 +670,10 @@ impl Store {
         let rubric = &state.rubric;
         let unit = match &q.unit {
             Some(u) => Some(state.unit_index(u).ok_or_else(|| {
-                StoreError::invalid("unit", format!("{year} 年度名册中没有单位「{u}」"))
+                StoreError::invalid(
+                    "unit",
+                    format!("{}名册中没有单位「{u}」", state.info.period_name()),
+                )
             })?),
             None => None,
         };

@@ -120,9 +120,9 @@ impl Store {
     /// unit's months are computed once per version of that unit; ranks compare the class.
     pub async fn trend(&self, year: i64, unit: &str) -> Result<Vec<TrendPoint>> {
         let state = self.state(year).await?;
-        let u = state
-            .unit_index(unit)
-            .ok_or_else(|| StoreError::NotFound(format!("{year} 年度名册中没有 {unit}")))?;
+        let u = state.unit_index(unit).ok_or_else(|| {
+            StoreError::NotFound(format!("{}名册中没有 {unit}", state.info.period_name()))
+        })?;
         let class = state.roster().units()[u].class;
         let mine = state.months_of(u)?.to_vec();
         let mut others: Vec<Vec<(Points, Points)>> = Vec::new();
@@ -169,7 +169,10 @@ impl Store {
         };
         for id in leave_out {
             if state.locate(*id).is_none() {
-                return Err(StoreError::NotFound(format!("{year} 年度没有记录 #{id}")));
+                return Err(StoreError::NotFound(format!(
+                    "{}没有记录 #{id}",
+                    state.info.period_name()
+                )));
             }
         }
         // A set: the loop below visits every record of the period.

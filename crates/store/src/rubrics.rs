@@ -87,6 +87,27 @@ impl Store {
         Ok(r)
     }
 
+    /// The parsed rubric of `hash`, read from the database only when it is not cached.
+    pub(crate) async fn rubric_by_hash(&self, hash: &str) -> Result<Arc<Rubric>> {
+        let cached = self
+            .cache
+            .rubrics
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(hash)
+            .cloned();
+        if let Some(r) = cached {
+            return Ok(r);
+        }
+        let body: String = sqlx::query("SELECT body FROM rubrics WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("细则 {hash} 不存在")))?
+            .try_get(0)?;
+        self.parsed_rubric(hash, &body)
+    }
+
     /// Every stored rubric version, newest first.
     pub async fn rubric_versions(&self) -> Result<Vec<RubricVersion>> {
         let rows = sqlx::query(

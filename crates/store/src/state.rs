@@ -23,7 +23,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::clock::{self, clock_day, days_of_year_day, month_ends};
 use crate::model::{PeriodInfo, StoredAppeal, StoredAssessment, StoredMetric, StoredUnit};
-use crate::{Backend, Result, Store, StoreError, WriteTx};
+use crate::{Actor, Backend, Result, Store, StoreError, WriteTx};
 
 /// On SQLite, how long a period state's version check is trusted on the read path: one service
 /// process sees its own writes at once and a command-line write within this time. Asking the
@@ -37,6 +37,41 @@ pub(crate) struct Cache {
     /// Per year: the state, and when its version was last checked against the database.
     periods: Mutex<HashMap<i64, (Arc<PeriodState>, std::time::Instant)>>,
     pub(crate) rubrics: Mutex<HashMap<String, Arc<Rubric>>>,
+}
+
+/// The columns a period is listed from (joined with its office).
+pub(crate) const PERIOD_COLUMNS: &str = "p.year, p.pkey, p.office, o.name AS office_name, p.assessment, \
+     p.assessment_name, p.cal_year, p.part, p.of_year, p.rubric_hash, p.status, p.version, p.created_at, \
+     p.appeal_days, p.decision_days";
+
+/// Refuses any change to a period of another office than the actor's (the operator's are all
+/// its own): an office above reads what the offices below published, never changes it.
+pub(crate) fn own_office(info: &PeriodInfo, actor: &Actor) -> Result<()> {
+    match &actor.rights {
+        Some(r) if r.office != info.office => Err(StoreError::Forbidden(format!(
+            "「{}」属于其他安委办，只能查看，不能修改",
+            info.label()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a write the period does not take from `actor`: a period of another office (an office
+/// above reads what the offices below published, never writes), a year made of parts (it has no
+/// ledger of its own), a published period.
+pub(crate) fn writable(info: &PeriodInfo, actor: &Actor) -> Result<()> {
+    own_office(info, actor)?;
+    if info.is_year_of_parts() {
+        return Err(StoreError::Conflict(format!(
+            "{}由各期（{}）合成，没有自己的记录、打分和指标：请在各期中录入",
+            info.period_name(),
+            info.parts.join("、")
+        )));
+    }
+    if let Some(reason) = info.closed_reason() {
+        return Err(StoreError::Conflict(reason));
+    }
+    Ok(())
 }
 
 /// One record in compact form: its figures as the ledger checked them, and its lifecycle.
@@ -610,7 +645,7 @@ impl Store {
             .await?
             .ok_or_else(|| {
                 StoreError::NotFound(format!(
-                    "没有 {year} 年度的考核（可先开设该年度：细则版本页面，或 lvzhi period open）"
+                    "考核期 #{year} 不存在（可先开设：细则版本页面，或 lvzhi period open）"
                 ))
             })?;
         let version: i64 = head.try_get("version")?;
@@ -651,28 +686,23 @@ impl Store {
         with_records: bool,
     ) -> Result<PeriodState> {
         let started = std::time::Instant::now();
-        let row = sqlx::query(
-            "SELECT p.year, r.rubric_id, p.rubric_hash, r.body, p.status, p.version, p.created_at, \
-             p.appeal_days, p.decision_days FROM periods p JOIN rubrics r ON r.hash = p.rubric_hash WHERE p.year = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {PERIOD_COLUMNS} FROM periods p JOIN offices o ON o.code = p.office WHERE p.year = $1"
+        ))
         .bind(year)
         .fetch_one(&mut *conn)
         .await?;
-        let hash: String = row.try_get("rubric_hash")?;
-        let body: String = row.try_get("body")?;
-        let rubric = self.parsed_rubric(&hash, &body)?;
-        let status: String = row.try_get("status")?;
-        let info = PeriodInfo {
-            year,
-            rubric_id: row.try_get("rubric_id")?,
-            rubric_hash: hash,
-            title: rubric.title.clone(),
-            status: PeriodStatus::parse(&status)
-                .ok_or_else(|| StoreError::Corrupt(format!("年度状态「{status}」无法识别")))?,
-            version: row.try_get("version")?,
-            created_at: row.try_get("created_at")?,
-            appeal_days: row.try_get("appeal_days")?,
-            decision_days: row.try_get("decision_days")?,
+        let mut info = self.period_of_row(&row).await?;
+        self.link_period(conn, &mut info).await?;
+        let whole = self.rubric_by_hash(&info.rubric_hash).await?;
+        // A part is scored by its part of the rubric: its dates, its vetoes.
+        let rubric = match &info.part {
+            Some(code) => Arc::new(
+                whole
+                    .for_part(code)
+                    .ok_or_else(|| StoreError::Corrupt(format!("细则中没有考核期「{code}」")))?,
+            ),
+            None => whole,
         };
         let units = load_units(conn, year).await?;
         let roster = roster_of(&rubric, &units);
@@ -772,12 +802,14 @@ impl Store {
     }
 
     /// Starts a write on an open period: the transaction and the period's current state.
-    pub(crate) async fn write_period(&self, year: i64) -> Result<(WriteTx, Arc<PeriodState>)> {
+    pub(crate) async fn write_period(
+        &self,
+        year: i64,
+        actor: &Actor,
+    ) -> Result<(WriteTx, Arc<PeriodState>)> {
         let mut tx = self.begin_write().await?;
         let state = self.state_on(&mut tx, year).await?;
-        if let Some(reason) = state.info.closed_reason() {
-            return Err(StoreError::Conflict(reason));
-        }
+        writable(&state.info, actor)?;
         Ok((tx, state))
     }
 
@@ -787,16 +819,78 @@ impl Store {
     pub(crate) async fn write_period_cells(
         &self,
         year: i64,
+        actor: &Actor,
     ) -> Result<(WriteTx, Arc<PeriodState>)> {
         if self.keep_state {
-            return self.write_period(year).await;
+            return self.write_period(year, actor).await;
         }
         let mut tx = self.begin_write().await?;
         let state = Arc::new(self.load(&mut tx, year, false).await?);
-        if let Some(reason) = state.info.closed_reason() {
-            return Err(StoreError::Conflict(reason));
-        }
+        writable(&state.info, actor)?;
         Ok((tx, state))
+    }
+
+    /// A period row (selected with [`PERIOD_COLUMNS`]) as listed, without its parts' keys.
+    pub(crate) async fn period_of_row(&self, r: &sqlx::any::AnyRow) -> Result<PeriodInfo> {
+        let hash: String = r.try_get("rubric_hash")?;
+        let rubric = self.rubric_by_hash(&hash).await?;
+        let status: String = r.try_get("status")?;
+        let part: String = r.try_get("part")?;
+        let office_name: String = r.try_get("office_name")?;
+        let part_name = rubric
+            .parts
+            .iter()
+            .find(|p| p.code == part)
+            .map(|p| p.name.clone());
+        Ok(PeriodInfo {
+            id: r.try_get("year")?,
+            key: r.try_get("pkey")?,
+            office: r.try_get("office")?,
+            office_name: if office_name.is_empty() {
+                rubric.issuer.clone()
+            } else {
+                office_name
+            },
+            assessment: r.try_get("assessment")?,
+            assessment_name: r.try_get("assessment_name")?,
+            year: r.try_get("cal_year")?,
+            part: (!part.is_empty()).then_some(part),
+            part_name,
+            parts: Vec::new(),
+            of_year: None,
+            part_ids: Vec::new(),
+            year_id: r.try_get("of_year")?,
+            rubric_id: rubric.id.clone(),
+            rubric_hash: hash,
+            title: rubric.title.clone(),
+            status: PeriodStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("考核期状态「{status}」无法识别")))?,
+            version: r.try_get("version")?,
+            created_at: r.try_get("created_at")?,
+            appeal_days: r.try_get("appeal_days")?,
+            decision_days: r.try_get("decision_days")?,
+        })
+    }
+
+    /// Gives a period read alone its parts' keys and ids, or its year's key.
+    async fn link_period(&self, conn: &mut AnyConnection, info: &mut PeriodInfo) -> Result<()> {
+        let rows = sqlx::query("SELECT year, pkey FROM periods WHERE of_year = $1 ORDER BY year")
+            .bind(info.id)
+            .fetch_all(&mut *conn)
+            .await?;
+        for r in rows {
+            info.part_ids.push(r.try_get("year")?);
+            info.parts.push(r.try_get("pkey")?);
+        }
+        if let Some(y) = info.year_id {
+            info.of_year = sqlx::query("SELECT pkey FROM periods WHERE year = $1")
+                .bind(y)
+                .fetch_optional(&mut *conn)
+                .await?
+                .map(|r| r.try_get("pkey"))
+                .transpose()?;
+        }
+        Ok(())
     }
 
     /// Moves the period to its next version (every write does, in its transaction).

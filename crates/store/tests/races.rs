@@ -13,6 +13,7 @@ use lvzhi_store::{Actor, Rights, Role, Store, StoreError};
 
 fn office() -> Actor {
     Actor::new("admin", "test").with_rights(Rights {
+        office: lvzhi_store::ROOT_OFFICE.into(),
         role: Role::Admin,
         duties: Duties::Combined,
         unit: None,
@@ -22,6 +23,7 @@ fn office() -> Actor {
 
 fn recorder() -> Actor {
     Actor::new("recorder1", "test").with_rights(Rights {
+        office: lvzhi_store::ROOT_OFFICE.into(),
         role: Role::Recorder,
         duties: Duties::Combined,
         unit: None,

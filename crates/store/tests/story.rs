@@ -3,7 +3,7 @@
 //! `CI=true` a missing PostgreSQL is a failure, never a skip.
 
 use lvzhi_core::{NewRecord, RecordStatus};
-use lvzhi_store::{Actor, RecordQuery, Role, Store, StoreError};
+use lvzhi_store::{Actor, OpenTarget, RecordQuery, Role, Store, StoreError};
 
 mod common;
 use common::backends;
@@ -512,6 +512,7 @@ fn unit_user(name: &str, unit: &str) -> lvzhi_store::User {
     lvzhi_store::User {
         id: 0,
         name: name.into(),
+        office: lvzhi_store::ROOT_OFFICE.into(),
         role: Role::Unit,
         unit: Some(unit.into()),
         group: None,
@@ -1031,7 +1032,7 @@ async fn lifecycle(backend: &str, store: Store) {
         .await
         .expect("unit account");
     let plan = store
-        .plan_next_period(&rubric_2023, Some(2022))
+        .plan_next_period(&rubric_2023, &OpenTarget::default(), Some(2022))
         .await
         .expect("plan");
     assert_eq!(
@@ -1056,7 +1057,7 @@ async fn lifecycle(backend: &str, store: Store) {
         "{backend}: a plan opens nothing"
     );
     let opened = store
-        .open_next_period(&rubric_2023, Some(2022), &office)
+        .open_next_period(&rubric_2023, &OpenTarget::default(), Some(2022), &office)
         .await
         .expect("open 2023");
     assert!(opened.created, "{backend}");
@@ -1075,7 +1076,7 @@ async fn lifecycle(backend: &str, store: Store) {
     let unexplained = store.replay_audit(20).await.expect("replay");
     assert!(unexplained.is_empty(), "{backend}: {unexplained:?}");
     let e = store
-        .open_next_period(&rubric_2023, Some(2022), &office)
+        .open_next_period(&rubric_2023, &OpenTarget::default(), Some(2022), &office)
         .await
         .expect_err("twice");
     assert!(matches!(e, StoreError::Conflict(_)), "{backend}: {e}");

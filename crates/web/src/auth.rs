@@ -242,11 +242,24 @@ impl FromRequestParts<AppState> for Authed {
 }
 
 impl Authed {
+    /// The account's rights as the store reads them (where it sees and what it may write).
+    pub(crate) fn rights(&self) -> Option<&lvzhi_store::Rights> {
+        self.actor.rights.as_ref()
+    }
+
+    /// The id of the period `raw` names for this caller: its key, or a year naming exactly one
+    /// period the caller may see (404 for none or one it may not see, 409 with the candidates
+    /// for several).
+    pub(crate) async fn period(&self, s: &AppState, raw: &str) -> Result<i64, ApiError> {
+        Ok(s.store.period_id(raw, self.rights()).await?)
+    }
+
     /// The caller as every handler sees it: the account, and the actor its writes are made as,
     /// carrying its rights so that the store decides a right on the row as it is.
     pub(crate) fn new(user: User, source: String, duties: access::Duties) -> Self {
         Authed {
             actor: Actor::new(user.name.clone(), source).with_rights(lvzhi_store::Rights {
+                office: user.office.clone(),
                 role: user.role,
                 duties,
                 unit: user.unit.clone(),

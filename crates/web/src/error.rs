@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use lvzhi_store::StoreError;
+use lvzhi_store::{Candidate, StoreError};
 use serde_json::json;
 
 #[derive(Debug)]
@@ -13,6 +13,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
     pub field: Option<String>,
+    /// For a year naming several periods: the periods it names (key and name).
+    pub candidates: Vec<Candidate>,
 }
 
 impl ApiError {
@@ -21,6 +23,7 @@ impl ApiError {
             status,
             message: message.into(),
             field: None,
+            candidates: Vec::new(),
         }
     }
     pub fn field(status: StatusCode, field: &str, message: impl Into<String>) -> Self {
@@ -28,7 +31,12 @@ impl ApiError {
             status,
             message: message.into(),
             field: Some(field.to_owned()),
+            candidates: Vec::new(),
         }
+    }
+    fn with_candidates(mut self, candidates: Vec<Candidate>) -> Self {
+        self.candidates = candidates;
+        self
     }
     pub fn unauthorized() -> Self {
         ApiError::new(
@@ -56,6 +64,12 @@ impl From<StoreError> for ApiError {
             }
             StoreError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m),
             StoreError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, m),
+            StoreError::Ambiguous { asked, candidates } => ApiError::field(
+                StatusCode::CONFLICT,
+                "period",
+                Candidate::message(&asked, &candidates),
+            )
+            .with_candidates(candidates),
             other => {
                 let id = incident_id();
                 tracing::error!(error = %other, incident = %id, "internal error");
@@ -70,7 +84,10 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"message": self.message, "field": self.field}});
+        let mut body = json!({"error": {"message": self.message, "field": self.field}});
+        if !self.candidates.is_empty() {
+            body["error"]["candidates"] = json!(self.candidates);
+        }
         let mut r = (self.status, Json(body)).into_response();
         if self.status == StatusCode::TOO_MANY_REQUESTS {
             r.headers_mut().insert(

@@ -136,20 +136,6 @@ pub(crate) fn id_of(raw: &str, what: &str) -> Result<i64, ApiError> {
     })
 }
 
-/// A year from a path or a query.
-pub(crate) fn year_of(raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|y| (1949..=2999).contains(y))
-        .ok_or_else(|| {
-            ApiError::field(
-                StatusCode::BAD_REQUEST,
-                "year",
-                format!("年度「{raw}」无效"),
-            )
-        })
-}
-
 /// A multipart stream that cannot be read: too large for `limit` bytes (413), or malformed (400).
 fn multipart_error(e: &axum::extract::multipart::MultipartError, limit: usize) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -289,15 +275,15 @@ impl<A: RecordAction> FromRequestParts<AppState> for RecordTarget<A> {
                 .await
                 .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
         let year = if let Some(y) = path.year {
-            year_of(&y)?
+            who.period(s, &y).await?
         } else {
             let axum::extract::Query(q) =
                 axum::extract::Query::<TargetQuery>::from_request_parts(parts, s)
                     .await
                     .unwrap_or_default();
             match q.year.as_deref().filter(|y| !y.is_empty()) {
-                Some(y) => year_of(y)?,
-                None => latest_year(s).await?,
+                Some(y) => who.period(s, y).await?,
+                None => current_period(s, &who).await?,
             }
         };
         let id = id_of(&path.id, "记录")?;
@@ -305,16 +291,15 @@ impl<A: RecordAction> FromRequestParts<AppState> for RecordTarget<A> {
         let Some((u, row)) = state.locate(id) else {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
-                format!("{year} 年度没有记录 #{id}"),
+                format!("{}没有记录 #{id}", state.info.period_name()),
             ));
         };
         let unit = state.units[u].name.clone();
         who.check(s, A::action(row.status), Some(&unit)).await?;
-        if A::WRITES && !state.info.is_open() {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                format!("{year} 年度已发布，不能再修改（须由管理员说明理由后重新开放）"),
-            ));
+        if A::WRITES
+            && let Some(reason) = state.info.closed_reason()
+        {
+            return Err(ApiError::new(StatusCode::CONFLICT, reason));
         }
         Ok(RecordTarget {
             year,
@@ -328,13 +313,11 @@ impl<A: RecordAction> FromRequestParts<AppState> for RecordTarget<A> {
     }
 }
 
-/// The latest period's year.
-pub(crate) async fn latest_year(s: &AppState) -> Result<i64, ApiError> {
+/// The id of the period the caller works on by default (the latest open one of its office).
+pub(crate) async fn current_period(s: &AppState, who: &Authed) -> Result<i64, ApiError> {
     s.store
-        .periods()
+        .current_period(who.rights())
         .await?
-        .iter()
-        .map(|p| p.year)
-        .max()
+        .map(|p| p.id)
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "还没有考核年度"))
 }

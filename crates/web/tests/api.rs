@@ -365,7 +365,7 @@ async fn records_revocation_and_conflicts() {
         )
         .await
         .0,
-        StatusCode::BAD_REQUEST
+        StatusCode::NOT_FOUND
     );
     assert_eq!(
         call(

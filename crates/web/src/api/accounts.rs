@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::bad_query;
 use crate::auth::{self, Authed, source_of};
-use crate::extract::{Body, year_of};
+use crate::extract::Body;
 use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
@@ -325,8 +325,12 @@ async fn notifications(
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = q.map_err(|e| bad_query(&e, "year"))?;
     let year = match q.year.as_deref() {
-        Some(y) => year_of(y)?,
-        None => s.store.current_year().await?.unwrap_or_default(),
+        Some(y) => a.period(&s, y).await?,
+        None => s
+            .store
+            .current_period(a.rights())
+            .await?
+            .map_or(0, |p| p.id),
     };
     Ok(Json(json!(s.store.notices(&a.user, year).await?)))
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::Authed;
-use crate::extract::{Body, NumText, version, year_of};
+use crate::extract::{Body, NumText, version};
 use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
@@ -47,7 +47,7 @@ async fn put_assessment(
     Path(year): Path<String>,
     Body(body): Body<AssessmentBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     a.check(&s, Action::WriteAssessment, Some(&body.unit))
         .await?;
     let assessor = assessor_of(&a, body.assessor)?;
@@ -84,7 +84,7 @@ async fn clear_assessment(
     Path(year): Path<String>,
     Body(body): Body<ClearBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     a.check(&s, Action::WriteAssessment, Some(&body.unit))
         .await?;
     let assessor = assessor_of(&a, body.assessor)?;
@@ -117,7 +117,7 @@ async fn put_metric(
     Path(year): Path<String>,
     Body(body): Body<MetricBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     a.check(&s, Action::WriteMetric, Some(&body.unit)).await?;
     let value = body.value.0.unwrap_or_default();
     let stored = s
@@ -148,7 +148,7 @@ async fn patch_unit(
     Path((year, name)): Path<(String, String)>,
     Body(body): Body<UnitBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     a.check(&s, Action::EditRoster, Some(&name)).await?;
     let unit = s
         .store

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::bad_query;
 use crate::auth::Authed;
-use crate::extract::{upload_bytes, year_of};
+use crate::extract::upload_bytes;
 use crate::{ApiError, AppState, view};
 
 pub fn routes() -> Router<AppState> {
@@ -42,7 +42,7 @@ async fn export_file(
     State(s): State<AppState>,
     Path((year, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     let known = "可用 results.xlsx、ledger.xlsx、sheets.xlsx、report.docx、report.pdf";
     let (what, format) = file.rsplit_once('.').unwrap_or((file.as_str(), ""));
     let what = Export::parse(what).ok_or_else(|| {
@@ -67,7 +67,7 @@ async fn export_file(
     Ok(view::download(
         bytes,
         format.mime(),
-        &what.file_name(year, format),
+        &what.file_name(&s.store.state(year).await?.info, format),
     ))
 }
 
@@ -78,7 +78,7 @@ async fn export_unit_file(
     State(s): State<AppState>,
     Path((year, name, file)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     let what = file
         .strip_suffix(".xlsx")
         .and_then(lvzhi_exchange::UnitExport::parse)
@@ -94,7 +94,8 @@ async fn export_unit_file(
     };
     a.check(&s, action, Some(&name)).await?;
     let bytes = lvzhi_exchange::export_unit(&s.store, year, &name, what).await?;
-    Ok(view::download(bytes, XLSX, &what.file_name(year, &name)))
+    let info = &s.store.state(year).await?.info;
+    Ok(view::download(bytes, XLSX, &what.file_name(info, &name)))
 }
 
 /// `GET …/templates/{records|assessments|metrics|units}.xlsx`.
@@ -103,7 +104,7 @@ async fn template_file(
     State(s): State<AppState>,
     Path((year, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     a.check(&s, Action::ReadPeriods, None).await?;
     let table = file
         .strip_suffix(".xlsx")
@@ -118,7 +119,11 @@ async fn template_file(
     Ok(view::download(
         bytes,
         XLSX,
-        &format!("{year}年度{}导入模板.xlsx", table.label()),
+        &format!(
+            "{}_{}导入模板.xlsx",
+            s.store.state(year).await?.info.file_stem(),
+            table.label()
+        ),
     ))
 }
 
@@ -141,7 +146,7 @@ async fn import_file(
     q: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     let Query(q) = q.map_err(|e| bad_query(&e, "dry_run、duplicates、annotated"))?;
     let duplicates = Duplicates::parse(q.duplicates.as_deref().unwrap_or("")).ok_or_else(|| {
         ApiError::field(

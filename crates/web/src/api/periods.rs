@@ -11,12 +11,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::Authed;
-use crate::extract::{Body, days, year_of};
+use crate::extract::{Body, days};
 use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/periods", get(periods).post(open_period))
+        .route("/api/v1/offices", get(offices))
         .route("/api/v1/periods/{year}/settings", put(settings))
         .route("/api/v1/periods/{year}/checklist", get(checklist))
         .route("/api/v1/periods/{year}/publish", post(publish))
@@ -46,9 +47,20 @@ fn seq_of(raw: &str) -> Result<i64, ApiError> {
     })
 }
 
+/// The periods the caller may see: its own office's, and the published periods of the offices
+/// below it (for an admin or leader).
 async fn periods(a: Authed, State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     a.check(&s, Action::ReadPeriods, None).await?;
-    Ok(Json(json!({"periods": s.store.periods().await?})))
+    Ok(Json(
+        json!({"periods": s.store.periods_for(a.rights()).await?}),
+    ))
+}
+
+/// The offices the caller may see: its own and those below it, with their parents.
+async fn offices(a: Authed, State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+    a.check(&s, Action::ReadPeriods, None).await?;
+    let tree = s.store.office_tree().await?;
+    Ok(Json(json!({"offices": tree.own_and_below(&a.user.office)})))
 }
 
 #[derive(Deserialize)]
@@ -56,29 +68,54 @@ async fn periods(a: Authed, State(s): State<AppState>) -> Result<Json<Value>, Ap
 struct OpenBody {
     /// The new year's rubric (TOML text).
     rubric: String,
+    /// The assessment's code (default `default`) and name (default: the name it has, else the
+    /// rubric's title without its year).
     #[serde(default)]
-    carry_from: Option<i64>,
+    assessment: Option<String>,
+    #[serde(default)]
+    assessment_name: Option<String>,
+    /// The period to carry the roster from: its key, or a year naming one period.
+    #[serde(default)]
+    carry_from: Option<Value>,
     /// false (the default): only show what would happen; true: open the period.
     #[serde(default)]
     confirm: bool,
 }
 
+/// Opens a year in the caller's own office.
 async fn open_period(
     a: Authed,
     State(s): State<AppState>,
     Body(body): Body<OpenBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     a.check(&s, Action::ManagePeriods, None).await?;
+    let carry = match &body.carry_from {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(a.period(&s, &n.to_string()).await?),
+        Some(Value::String(k)) => Some(a.period(&s, k).await?),
+        Some(_) => {
+            return Err(ApiError::field(
+                StatusCode::BAD_REQUEST,
+                "carry_from",
+                "carry_from 应为考核期的键或年度",
+            ));
+        }
+    };
+    let target = lvzhi_store::OpenTarget {
+        office: Some(a.user.office.clone()),
+        assessment: body.assessment.clone(),
+        assessment_name: body.assessment_name.clone(),
+    };
     if body.confirm {
         let plan = s
             .store
-            .open_next_period(&body.rubric, body.carry_from, &a.actor)
+            .open_next_period(&body.rubric, &target, carry, &a.actor)
             .await?;
         Ok((StatusCode::CREATED, Json(json!({"plan": plan}))))
     } else {
         let plan = s
             .store
-            .plan_next_period(&body.rubric, body.carry_from)
+            .plan_next_period(&body.rubric, &target, carry)
             .await?;
         Ok((StatusCode::OK, Json(json!({"plan": plan}))))
     }
@@ -99,7 +136,7 @@ async fn settings(
     Path(year): Path<String>,
     Body(body): Body<SettingsBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     a.check(&s, Action::ManagePeriods, None).await?;
     s.store
         .set_windows(year, body.appeal_days, body.decision_days, &a.actor)
@@ -114,7 +151,7 @@ async fn checklist(
     State(s): State<AppState>,
     Path(year): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     a.check(&s, Action::ManagePeriods, None).await?;
     let list = s.store.checklist(year).await?;
     Ok(Json(
@@ -136,7 +173,7 @@ async fn publish(
     Path(year): Path<String>,
     Body(body): Body<PublishBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     a.check(&s, Action::ManagePeriods, None).await?;
     let (info, diff, list) = s
         .store
@@ -163,7 +200,7 @@ async fn reopen(
     Path(year): Path<String>,
     Body(body): Body<ReasonBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     a.check(&s, Action::ManagePeriods, None).await?;
     s.store.reopen(year, &body.reason, &a.actor).await?;
     Ok(Json(json!({"status": "open"})))
@@ -174,7 +211,7 @@ async fn publications(
     State(s): State<AppState>,
     Path(year): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     a.check(&s, Action::ReadResults, None).await?;
     Ok(Json(
         json!({"publications": s.store.publications(year).await?}),
@@ -187,7 +224,7 @@ async fn publication(
     State(s): State<AppState>,
     Path((year, seq)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     let seq = seq_of(&seq)?;
     a.check(&s, Action::ReadResults, None).await?;
     let body = s.store.publication(year, seq).await?;
@@ -201,14 +238,14 @@ async fn publication_signature(
     State(s): State<AppState>,
     Path((year, seq)): Path<(String, String)>,
 ) -> Result<Json<lvzhi_store::PublicationSignature>, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     let seq = seq_of(&seq)?;
     a.check(&s, Action::ReadResults, None).await?;
     match s.store.publication_signature(year, seq).await? {
         Some(sig) => Ok(Json(sig)),
         None => Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            format!("{year} 年度第 {seq} 次发布没有签名（发布时尚未配置签名密钥）"),
+            format!("该考核期第 {seq} 次发布没有签名（发布时尚未配置签名密钥）"),
         )),
     }
 }
@@ -218,7 +255,7 @@ async fn publication_diff(
     State(s): State<AppState>,
     Path((year, seq)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     let seq = seq_of(&seq)?;
     a.check(&s, Action::ReadResults, None).await?;
     Ok(Json(

@@ -16,7 +16,7 @@ use super::bad_query;
 use crate::auth::Authed;
 use crate::extract::{
     AddEvidence, AppealRecord, Body, ConfirmRecord, DecideRecord, NumText, ReadEvidence,
-    ReadRecord, RecordTarget, ReviseRecord, id_list, id_of, upload_bytes, version, year_of,
+    ReadRecord, RecordTarget, ReviseRecord, id_list, id_of, upload_bytes, version,
 };
 use crate::{ApiError, AppState, view};
 
@@ -131,7 +131,7 @@ async fn list_records(
     Path(year): Path<String>,
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     let Query(q) = q.map_err(|e| bad_query(&e, "unit、rule、status、q、limit、offset"))?;
     let limit = q.limit.unwrap_or(PAGE_DEFAULT);
     if !(1..=PAGE_MAX).contains(&limit) {
@@ -208,7 +208,7 @@ async fn add_record(
     Path(year): Path<String>,
     Body(body): Body<RecordBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     a.check(&s, Action::WriteRecords, Some(&body.unit)).await?;
     let rec = s.store.add_record(year, &body.into(), &a.actor).await?;
     Ok((StatusCode::CREATED, Json(json!({"record": rec}))))
@@ -300,7 +300,7 @@ async fn confirm_many(
     Path(year): Path<String>,
     Body(body): Body<ConfirmManyBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     a.check(&s, Action::ConfirmRecords, None).await?;
     match (body.ids.is_empty(), body.filter) {
         (true, Some(filter)) => {
@@ -409,7 +409,7 @@ async fn appeals(
     State(s): State<AppState>,
     Path(year): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     let state = s.store.state(year).await?;
     let visible = visible_units(&a, &state.units);
     if visible.as_ref().is_some_and(Vec::is_empty) {
@@ -457,12 +457,15 @@ async fn download(
     State(s): State<AppState>,
     Path((year, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     let id = id_of(&id, "附件")?;
     let (att, data) = s.store.attachment(year, id).await?;
     let state = s.store.state(year).await?;
     let unit = state.unit_of(att.record_id).ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, format!("{year} 年度没有附件 #{id}"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("{}没有附件 #{id}", state.info.period_name()),
+        )
     })?;
     a.check(&s, Action::ReadEvidence, Some(unit)).await?;
     Ok(view::download(data, &att.mime, &att.name))

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::bad_query;
 use super::records::RecordBody;
 use crate::auth::Authed;
-use crate::extract::{Body, id_list, year_of};
+use crate::extract::{Body, id_list};
 use crate::{ApiError, AppState, sheet};
 
 pub fn routes() -> Router<AppState> {
@@ -49,7 +49,7 @@ async fn results(
     Path(year): Path<String>,
     q: Result<Query<ResultsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     a.check(&s, Action::ReadResults, None).await?;
     let Query(q) = q.map_err(|e| bad_query(&e, "basis、as_of"))?;
     let basis = Basis::parse(q.basis.as_deref().unwrap_or("")).ok_or_else(|| {
@@ -59,6 +59,16 @@ async fn results(
             "basis 只能是 confirmed（只计已确认的记录）或省略（计所有有效记录）",
         )
     })?;
+    if s.store.state(year).await?.info.is_year_of_parts() {
+        if q.as_of.is_some() {
+            return Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "as_of",
+                "由各期合成的年度结果不支持 as_of：请查询各期的结果",
+            ));
+        }
+        return Ok(Json(s.store.year_results(year, basis).await?.doc()).into_response());
+    }
     if basis != Basis::Provisional || q.as_of.is_some() {
         let (state, sheets) = s.store.sheets(year, basis, q.as_of.as_deref()).await?;
         let doc = lvzhi_core::contract::ResultsDoc::new(&state.rubric, &sheets);
@@ -77,15 +87,20 @@ async fn unit_sheet(
     State(s): State<AppState>,
     Path((year, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     a.check(&s, Action::ReadSheet, Some(&name)).await?;
     let state = s.store.state(year).await?;
     let not_found = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            format!("{year} 年度名册中没有单位「{name}」"),
+            format!("{}名册中没有单位「{name}」", state.info.period_name()),
         )
     };
+    if state.info.is_year_of_parts() {
+        let doc = s.store.year_results(year, Basis::Provisional).await?.doc();
+        let row = doc.results.into_iter().find(|r| r.unit == name);
+        return row.map(|r| Json(json!(r))).ok_or_else(not_found);
+    }
     if state.unit_index(&name).is_none() {
         return Err(not_found());
     }
@@ -100,7 +115,7 @@ async fn trend(
     State(s): State<AppState>,
     Path((year, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     a.check(&s, Action::ReadSheet, Some(&name)).await?;
     let months: Vec<Value> = s
         .store
@@ -134,7 +149,7 @@ async fn what_if(
     Path(year): Path<String>,
     Body(body): Body<WhatIfBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let year = year_of(&year)?;
+    let year = a.period(&s, &year).await?;
     a.check(&s, Action::ReadResults, None).await?;
     if body.records.len() > WHAT_IF_RECORDS || body.leave_out.len() > WHAT_IF_LEAVE_OUT {
         return Err(ApiError::new(

@@ -52,7 +52,7 @@ fn group_for(v: &Viewer, asked: Option<&str>) -> Result<Option<String>, PageErro
 #[allow(clippy::too_many_arguments)]
 fn cell(
     action: &str,
-    year: i64,
+    year: &str,
     unit: &str,
     key: &str,
     group: Option<&str>,
@@ -131,7 +131,7 @@ pub async fn assess(
                     }
                     cell(
                         "/assess",
-                        y.year,
+                        &y.year,
                         u,
                         code,
                         group.as_deref(),
@@ -211,7 +211,7 @@ pub async fn assess_cell(
     })?;
     let c = cell(
         "/assess",
-        y.year,
+        &y.year,
         &f.unit,
         &f.key,
         Some(&group),
@@ -226,14 +226,14 @@ pub async fn assess_cell(
             Some(0) | None => Ok(0),
             Some(_) => s
                 .store
-                .clear_assessment(y.year, &f.unit, &f.key, &group, version, &v.authed.actor)
+                .clear_assessment(y.id, &f.unit, &f.key, &group, version, &v.authed.actor)
                 .await
                 .map(|()| 0),
         }
     } else {
         s.store
             .put_assessment(
-                y.year,
+                y.id,
                 &f.unit,
                 &f.key,
                 &group,
@@ -286,7 +286,7 @@ pub async fn metrics(
                     }
                     cell(
                         "/metrics",
-                        y.year,
+                        &y.year,
                         &u.name,
                         &m.code,
                         None,
@@ -318,7 +318,7 @@ pub async fn metric_cell(
     v.check(&s, Action::WriteMetric, Some(&f.unit)).await?;
     let c = cell(
         "/metrics",
-        y.year,
+        &y.year,
         &f.unit,
         &f.key,
         None,
@@ -329,7 +329,7 @@ pub async fn metric_cell(
     let outcome = s
         .store
         .put_metric(
-            y.year,
+            y.id,
             &f.unit,
             &f.key,
             f.value.trim(),

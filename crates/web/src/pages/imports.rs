@@ -123,7 +123,7 @@ pub async fn submit(
         return Err(refuse("请选择如何处理疑似重复的行".into()));
     };
     let outcome = parsed
-        .import(&s.store, y.year, &v.authed.actor, !commit, duplicates)
+        .import(&s.store, y.id, &v.authed.actor, !commit, duplicates)
         .await;
     let listed = |d: &[lvzhi_store::Duplicate]| -> Vec<Value> {
         d.iter()

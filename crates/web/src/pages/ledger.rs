@@ -125,7 +125,7 @@ pub async fn list(
         sort: RecordSort::parse(key).unwrap_or_default(),
         desc,
     };
-    let total = s.store.matching_ids(y.year, &query).await?.len();
+    let total = s.store.matching_ids(y.id, &query).await?.len();
     let pages = total.div_ceil(PAGE).max(1);
     let page = q
         .page
@@ -135,7 +135,7 @@ pub async fn list(
         .clamp(1, pages);
     let shown_records = s
         .store
-        .records_page(y.year, &query, (page - 1) * PAGE, PAGE)
+        .records_page(y.id, &query, (page - 1) * PAGE, PAGE)
         .await?
         .records;
     let shown: Vec<Value> = shown_records
@@ -147,7 +147,7 @@ pub async fn list(
     let pending_total = if can_confirm {
         s.store
             .matching_ids(
-                y.year,
+                y.id,
                 &RecordQuery {
                     status: Some(RecordStatus::Recorded),
                     ..query.clone()
@@ -210,7 +210,7 @@ pub async fn new_form(
     v.check(&s, Action::WriteRecords, None).await?;
     let y = year_of(&v, &s, q.year.as_deref()).await?;
     let form = RecordForm {
-        year: y.year.to_string(),
+        year: y.year.clone(),
         unit: q.unit.unwrap_or_default(),
         rule: q.rule.unwrap_or_default(),
         ..RecordForm::default()
@@ -235,9 +235,9 @@ fn form_context(
         "groups": clause_groups(rubric),
         "form": form, "errors": errors, "message": message,
         "fields": fields_context(rubric, &form.rule),
-        "year": state.info.year,
+        "year": state.info.key,
         "correcting": correcting,
-        "action": correcting.map_or_else(|| "/records".to_owned(), |id| format!("/records/{id}/correct?year={}", state.info.year)),
+        "action": correcting.map_or_else(|| "/records".to_owned(), |id| format!("/records/{id}/correct?year={}", state.info.key)),
     })
 }
 
@@ -385,7 +385,7 @@ pub async fn create(
     }
     v.check(&s, Action::WriteRecords, Some(f.unit.trim()))
         .await?;
-    match s.store.add_record(y.year, &rec, &v.authed.actor).await {
+    match s.store.add_record(y.id, &rec, &v.authed.actor).await {
         Ok(stored) => Ok(v.redirect(&format!("/records/{}?year={}&created=1", stored.id, y.year))),
         Err(StoreError::Invalid { field, message }) => {
             again(json!({ field: message.clone() }), &message)
@@ -431,7 +431,7 @@ pub async fn detail(
 ) -> Result<Response, PageError> {
     let t = target(&v, t)?;
     let q = query(q)?;
-    let y = year_of(&v, &s, Some(&t.year.to_string())).await?;
+    let y = year_of(&v, &s, Some(&t.state.info.key)).await?;
     let rec = s.store.record(t.year, t.id).await?;
     let id = rec.id;
     let rubric = &y.state.rubric;
@@ -442,7 +442,7 @@ pub async fn detail(
         .map(|(_, r)| r.id)
         .collect();
     let attachments = if v.may(Action::ReadEvidence, Some(&rec.unit)) {
-        attachments_json(&s, y.year, id).await?
+        attachments_json(&s, y.id, id).await?
     } else {
         Vec::new()
     };
@@ -507,7 +507,7 @@ pub async fn revoke(
         .revoke_record(year, id, f.reason.trim(), version, None, &v.authed.actor)
         .await
     {
-        Ok(_) => Ok(v.redirect(&format!("/records/{id}?year={year}"))),
+        Ok(_) => Ok(v.redirect(&format!("/records/{id}?year={}", t.state.info.key))),
         Err(StoreError::Invalid { message, .. } | StoreError::Conflict(message)) => {
             notice(&message)
         }
@@ -595,7 +595,7 @@ pub async fn correct_form(
     State(s): State<AppState>,
 ) -> Result<Response, PageError> {
     let t = target(&v, t)?;
-    let y = year_of(&v, &s, Some(&t.year.to_string())).await?;
+    let y = year_of(&v, &s, Some(&t.state.info.key)).await?;
     let id = t.id;
     let rec = s.store.record(t.year, id).await?;
     if !rec.status.in_force() || rec.status == RecordStatus::Appealed {
@@ -605,7 +605,7 @@ pub async fn correct_form(
         )));
     }
     let form = RecordForm {
-        year: y.year.to_string(),
+        year: y.year.clone(),
         unit: rec.unit.clone(),
         rule: rec.rule.clone(),
         count: rec.count.to_string(),
@@ -635,7 +635,7 @@ pub async fn correct(
 ) -> Result<Response, PageError> {
     let t = target(&v, t)?;
     let axum::Form(f) = form.map_err(|e| v.error(form_error(&e)))?;
-    let y = year_of(&v, &s, Some(&t.year.to_string()))
+    let y = year_of(&v, &s, Some(&t.state.info.key))
         .await
         .map_err(|e| v.error(e))?;
     let id = t.id;
@@ -653,7 +653,7 @@ pub async fn correct(
     match s
         .store
         .revoke_record(
-            y.year,
+            y.id,
             id,
             f.reason.trim(),
             f.version.trim().parse().ok(),

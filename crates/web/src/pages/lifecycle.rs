@@ -92,7 +92,7 @@ pub async fn confirm(
         .confirm_records(t.year, &[t.id], None, &v.authed.actor)
         .await
     {
-        Ok(_) => Ok(v.redirect(&format!("/records/{}?year={}", t.id, t.year))),
+        Ok(_) => Ok(v.redirect(&format!("/records/{}?year={}", t.id, t.state.info.key))),
         Err(e) => answer(&v, e),
     }
 }
@@ -131,7 +131,7 @@ pub async fn confirm_all(
     };
     match s
         .store
-        .confirm_matching(y.year, &filter, &v.authed.actor)
+        .confirm_matching(y.id, &filter, &v.authed.actor)
         .await
     {
         Ok(n) => {
@@ -177,7 +177,7 @@ pub async fn appeal(
         .appeal(t.year, t.id, &unit, &f.reason, &v.authed.actor)
         .await
     {
-        Ok(_) => Ok(v.redirect(&format!("/records/{}?year={}", t.id, t.year))),
+        Ok(_) => Ok(v.redirect(&format!("/records/{}?year={}", t.id, t.state.info.key))),
         Err(e) => answer(&v, e),
     }
 }
@@ -251,8 +251,14 @@ pub async fn decide(
         )
         .await
     {
-        Ok((_, Some(new))) => Ok(v.redirect(&format!("/records/{}?year={year}&decided=1", new.id))),
-        Ok((_, None)) => Ok(v.redirect(&format!("/records/{}?year={year}&decided=1", rec.id))),
+        Ok((_, Some(new))) => Ok(v.redirect(&format!(
+            "/records/{}?year={}&decided=1",
+            new.id, t.state.info.key
+        ))),
+        Ok((_, None)) => Ok(v.redirect(&format!(
+            "/records/{}?year={}&decided=1",
+            rec.id, t.state.info.key
+        ))),
         Err(e) => answer(&v, e),
     }
 }
@@ -265,13 +271,13 @@ pub async fn notices(
 ) -> Result<Response, PageError> {
     let q = query(q)?;
     let y = year_of(&v, &s, q.year.as_deref()).await?;
-    let n = s.store.notices(&v.authed.user, y.year).await?;
+    let n = s.store.notices(&v.authed.user, y.id).await?;
     let last = n.items.iter().filter_map(|x| x.id).max().unwrap_or(0);
     let ctx = json!({
         "unread": n.unread,
         "items": n.items.iter().map(|x| json!({
             "message": x.message, "at": x.at, "unread": x.unread, "kind": x.kind_label,
-            "href": x.entity.strip_prefix("record:").map(|id| format!("/records/{id}?year={}", x.year)),
+            "href": x.entity.strip_prefix("record:").map(|id| format!("/records/{id}?year={}", y.year)),
         })).collect::<Vec<_>>(),
         "reminders": n.reminders.iter().map(|x| json!({"message": x.message, "kind": x.kind_label})).collect::<Vec<_>>(),
         "last": last,
@@ -325,8 +331,8 @@ pub async fn publish_page(
     let q = query(q)?;
     v.check(&s, Action::ManagePeriods, None).await?;
     let y = year_of(&v, &s, q.year.as_deref()).await?;
-    let list = s.store.checklist(y.year).await?;
-    let pubs = s.store.publications(y.year).await?;
+    let list = s.store.checklist(y.id).await?;
+    let pubs = s.store.publications(y.id).await?;
     let overdue = y
         .state
         .appeals
@@ -372,7 +378,7 @@ pub async fn publish(
     let (y, f) = office_form(&v, &s, q, form).await?;
     match s
         .store
-        .publish(y.year, &f.reason, f.acknowledge.is_some(), &v.authed.actor)
+        .publish(y.id, &f.reason, f.acknowledge.is_some(), &v.authed.actor)
         .await
     {
         Ok((p, _, _)) => Ok(v.redirect(&format!("/publish/{}?year={}", p.seq, y.year))),
@@ -393,7 +399,7 @@ pub async fn reopen(
     form: Result<axum::Form<ReasonForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
     let (y, f) = office_form(&v, &s, q, form).await?;
-    match s.store.reopen(y.year, &f.reason, &v.authed.actor).await {
+    match s.store.reopen(y.id, &f.reason, &v.authed.actor).await {
         Ok(()) => Ok(v.redirect(&format!("/publish?year={}", y.year))),
         Err(e) => answer(&v, e),
     }
@@ -420,7 +426,7 @@ pub async fn windows(
     ) else {
         return refused("天数须为 0 到 365 之间的整数", "appeal_days");
     };
-    match s.store.set_windows(y.year, a, d, &v.authed.actor).await {
+    match s.store.set_windows(y.id, a, d, &v.authed.actor).await {
         Ok(()) => Ok(v.redirect(&format!("/publish?year={}", y.year))),
         Err(e) => answer(&v, e),
     }
@@ -441,7 +447,7 @@ pub async fn publication(
         .map_err(|_| PageError::new(StatusCode::NOT_FOUND, format!("发布序号「{seq}」无效")))?;
     let info = s
         .store
-        .publications(y.year)
+        .publications(y.id)
         .await?
         .into_iter()
         .find(|p| p.seq == seq)
@@ -451,7 +457,7 @@ pub async fn publication(
                 format!("{} 年度没有第 {seq} 次发布", y.year),
             )
         })?;
-    let changes = s.store.publication_diff(y.year, seq).await?;
+    let changes = s.store.publication_diff(y.id, seq).await?;
     let ctx = json!({
         "p": {"seq": info.seq, "hash": info.hash, "at": info.published_at, "by": info.published_by, "reason": info.reason,
               "signature": info.key_fingerprint},
@@ -536,7 +542,7 @@ pub async fn what_if(
     if records.is_empty() && leave_out.is_empty() {
         return refused("请至少填写一条假设的扣分记录，或要去掉的记录编号", "unit");
     }
-    match s.store.what_if(y.year, &records, &leave_out, None).await {
+    match s.store.what_if(y.id, &records, &leave_out, None).await {
         Ok(w) => {
             let rows: Vec<&lvzhi_store::WhatIfRow> = w.rows.iter().filter(|r| r.changed).collect();
             v.fragment(

@@ -634,8 +634,10 @@ impl Viewer {
                 "name": u.name, "role": u.role.code(), "role_label": u.role.label(),
                 "unit": u.unit, "group": u.group,
             },
-            "year": year.map(|y| y.year),
-            "years": year.map(|y| y.years.clone()),
+            "year": year.map(|y| y.year.clone()),
+            "period_name": year.map(|y| y.state.info.period_name()),
+            "period_label": year.map(|y| y.state.info.label()),
+            "periods": year.map(|y| period_choices(&y.periods, &y.year)),
             "issuer": year.map(|y| y.state.rubric.issuer.clone()),
             "rubric_title": year.map(|y| y.state.rubric.title.clone()),
             "path": active,
@@ -682,8 +684,12 @@ fn landing(u: &User) -> String {
 
 /// The period a page shows: `?year=`, or the latest.
 pub struct Year {
-    pub year: i64,
-    pub years: Vec<i64>,
+    /// The period's id, for the store.
+    pub id: i64,
+    /// The period's key, for links and forms (`?year=` takes a key as it takes a year).
+    pub year: String,
+    /// The periods the viewer may choose from in the header.
+    pub periods: Vec<lvzhi_store::PeriodInfo>,
     pub state: std::sync::Arc<PeriodState>,
 }
 
@@ -694,18 +700,46 @@ pub struct YearQuery {
 
 /// The period a page shows (the latest when none is asked); an error as the viewer's page.
 pub async fn year_of(v: &Viewer, s: &AppState, raw: Option<&str>) -> Result<Year, PageError> {
-    period_of(s, raw).await.map_err(|e| v.error(e))
+    period_of(v, s, raw).await.map_err(|e| v.error(e))
 }
 
-async fn period_of(s: &AppState, raw: Option<&str>) -> Result<Year, PageError> {
-    let mut years: Vec<i64> = s.store.periods().await?.iter().map(|p| p.year).collect();
-    years.sort_unstable();
-    let year = match raw.filter(|r| !r.is_empty()) {
-        Some(r) => crate::extract::year_of(r)?,
-        None => *years.last().ok_or(PageError::NoYear)?,
+async fn period_of(v: &Viewer, s: &AppState, raw: Option<&str>) -> Result<Year, PageError> {
+    let rights = v.authed.rights();
+    let periods = s.store.periods_for(rights).await?;
+    let id = match raw.filter(|r| !r.is_empty()) {
+        Some(r) => s.store.period_id(r, rights).await?,
+        None => {
+            s.store
+                .current_period(rights)
+                .await?
+                .ok_or(PageError::NoYear)?
+                .id
+        }
     };
-    let state = s.store.state(year).await?;
-    Ok(Year { year, years, state })
+    let state = s.store.state(id).await?;
+    Ok(Year {
+        id,
+        year: state.info.key.clone(),
+        periods,
+        state,
+    })
+}
+
+/// The header's period choices, grouped by office and assessment ("青山县安委办 · 镇街考核").
+fn period_choices(periods: &[lvzhi_store::PeriodInfo], chosen: &str) -> Vec<Value> {
+    let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
+    for p in periods {
+        let group = format!("{} · {}", p.office_name, p.assessment_name);
+        let item = json!({"key": p.key, "name": p.period_name(), "chosen": p.key == chosen});
+        match groups.iter_mut().find(|g| g.0 == group) {
+            Some(g) => g.1.push(item),
+            None => groups.push((group, vec![item])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(label, items)| json!({"label": label, "items": items}))
+        .collect()
 }
 
 /// A query string parsed leniently: a malformed one is a 400 page, not a bare text.

@@ -195,14 +195,14 @@ pub async fn sheet(
     if y.state.unit_index(&name).is_none() {
         return Err(not_here());
     }
-    let records = s.store.unit_records(y.year, &name).await?;
+    let records = s.store.unit_records(y.id, &name).await?;
     let Some(mut sheet) = crate::sheet::sheet_json(&y.state, &name, &records) else {
         return Err(not_here());
     };
     // Evidence of the unit's records, in one query.
     let mut evidence: HashMap<String, Vec<Value>> = HashMap::new();
     if v.may(Action::ReadEvidence, Some(&name)) {
-        for a in s.store.attachments_of(y.year, Some(&name)).await? {
+        for a in s.store.attachments_of(y.id, Some(&name)).await? {
             evidence.entry(a.record_id.to_string()).or_default().push(json!({
                 "name": a.name, "href": format!("/api/v1/periods/{}/attachments/{}", y.year, a.id),
             }));
@@ -221,7 +221,7 @@ pub async fn sheet(
         ],
     });
     // The year month by month, the distance to the next rank, and the unit's appeals.
-    let months = s.store.trend(y.year, &name).await?;
+    let months = s.store.trend(y.id, &name).await?;
     let trend = json!({
         "tooltip": {"trigger": "axis"},
         "legend": {"data": ["监测得分", "排名"]},
@@ -232,7 +232,7 @@ pub async fn sheet(
             {"name": "排名", "type": "line", "yAxisIndex": 1, "data": months.iter().map(|m| m.rank).collect::<Vec<_>>()},
         ],
     });
-    let gap = s.store.distances(y.year).await?.remove(&name).flatten();
+    let gap = s.store.distances(y.id).await?.remove(&name).flatten();
     let now = s.store.now();
     let appeals: Vec<Value> = y
         .state

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lvzhi_core::Rubric;
 use lvzhi_core::access::Action;
-use lvzhi_store::StoreError;
+use lvzhi_store::{OpenTarget, PeriodInfo, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -223,57 +223,84 @@ pub async fn diff(
     v.page("rubric_diff.html", "rubrics", "细则版本对比", None, ctx)
 }
 
-/// The period a new year's roster is carried from: the latest one before the rubric's year.
+/// Where a new year goes and where its roster comes from.
 #[derive(Deserialize, Default)]
 pub struct CarryQuery {
-    /// `none` for a clean roster (the rubric's own, or imported later), or the year to carry from.
+    /// `none` for a clean roster (the rubric's own, or imported later), or the key of the period
+    /// to carry from.
     carry: Option<String>,
+    /// The assessment's code and name (defaults: those of the same assessment's earlier year,
+    /// else `default` and the rubric's title without its year).
+    assessment: Option<String>,
+    assessment_name: Option<String>,
 }
 
-/// Where the new year's roster comes from: the year asked for (`none`: nowhere), else by default
-/// the latest earlier period of the same assessment (its title the same but for the year) — a
-/// rubric of another assessment or office starts clean. Also the choices to offer.
+/// The new year's assessment and the period its roster comes from: the ones asked for (`none`:
+/// no carrying), else by default the latest earlier whole year of the viewer's office whose
+/// rubric's title is the same but for the year — its assessment, and its roster. Also the carry
+/// choices to offer (the office's earlier whole years).
 async fn carry_from(
+    v: &Viewer,
     s: &AppState,
     text: &str,
-    asked: Option<&str>,
-) -> Result<(Option<i64>, Vec<Value>), PageError> {
+    q: &CarryQuery,
+) -> Result<(OpenTarget, Option<PeriodInfo>, Vec<Value>), PageError> {
     let rubric = Rubric::from_toml(text).ok();
     let year = rubric.as_ref().map_or(i64::MAX, |r| i64::from(r.year));
-    let same = |title: &str| {
-        let strip = |t: &str| {
-            t.chars()
-                .filter(|c| !c.is_ascii_digit())
-                .collect::<String>()
-        };
+    let strip = |t: &str| {
+        t.chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect::<String>()
+    };
+    let same = |p: &PeriodInfo| {
         rubric
             .as_ref()
-            .is_some_and(|r| strip(&r.title) == strip(title))
+            .is_some_and(|r| strip(&r.title) == strip(&p.title))
     };
-    let mut earlier: Vec<(i64, String, bool)> = s
+    let office = v.authed.user.office.clone();
+    let mut earlier: Vec<PeriodInfo> = s
         .store
-        .periods()
+        .periods_for(v.authed.rights())
         .await?
-        .iter()
-        .filter(|p| p.year < year)
-        .map(|p| (p.year, p.title.clone(), same(&p.title)))
+        .into_iter()
+        .filter(|p| p.office == office && p.part.is_none() && p.year < year)
         .collect();
-    earlier.sort_by_key(|p| std::cmp::Reverse(p.0));
-    let chosen = match asked.map(str::trim) {
+    earlier.sort_by_key(|p| std::cmp::Reverse(p.year));
+    let asked_assessment = q
+        .assessment
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
+    let chosen = match q.carry.as_deref().map(str::trim) {
         Some("none") => None,
-        Some(y) => y
-            .parse::<i64>()
-            .ok()
-            .filter(|y| earlier.iter().any(|p| p.0 == *y)),
-        None => earlier.iter().find(|p| p.2).map(|p| p.0),
+        Some(k) => earlier.iter().find(|p| p.key == k).cloned(),
+        None => earlier
+            .iter()
+            .find(|p| same(p) && asked_assessment.is_none_or(|a| a == p.assessment))
+            .cloned(),
     };
+    let assessment = asked_assessment
+        .map(str::to_owned)
+        .or_else(|| chosen.as_ref().map(|p| p.assessment.clone()))
+        .or_else(|| {
+            earlier
+                .iter()
+                .find(|p| same(p))
+                .map(|p| p.assessment.clone())
+        });
     let mut choices = vec![
         json!({"value": "none", "label": "不结转：名册取自细则（或开设后导入名册）", "chosen": chosen.is_none()}),
     ];
-    choices.extend(earlier.iter().map(|(y, title, _)| {
-        json!({"value": y.to_string(), "label": format!("自 {y} 年度结转（{title}）"), "chosen": chosen == Some(*y)})
+    choices.extend(earlier.iter().map(|p| {
+        json!({"value": p.key, "label": format!("自{}结转（{}）", p.label(), p.title),
+               "chosen": chosen.as_ref().is_some_and(|c| c.key == p.key)})
     }));
-    Ok((chosen, choices))
+    let target = OpenTarget {
+        office: Some(office),
+        assessment,
+        assessment_name: q.assessment_name.clone(),
+    };
+    Ok((target, chosen, choices))
 }
 
 /// 以此版本创建年度: what opening the version's year would do to the roster (carried from the
@@ -287,9 +314,17 @@ pub async fn open_plan(
     let q = query(q)?;
     v.check(&s, Action::ManagePeriods, None).await?;
     let text = s.store.rubric_text(&hash).await?;
-    let (carry, choices) = carry_from(&s, &text, q.carry.as_deref()).await?;
-    let ctx = match s.store.plan_next_period(&text, carry).await {
-        Ok(plan) => json!({"plan": plan, "hash": hash, "carry": carry, "choices": choices}),
+    let (target, carry, choices) = carry_from(&v, &s, &text, &q).await?;
+    let ctx = match s
+        .store
+        .plan_next_period(&text, &target, carry.as_ref().map(|p| p.id))
+        .await
+    {
+        Ok(plan) => json!({
+            "plan": plan, "hash": hash, "choices": choices,
+            "carry": carry.as_ref().map(|p| &p.key),
+            "carry_label": carry.as_ref().map(PeriodInfo::label),
+        }),
         Err(StoreError::Invalid { message, .. } | StoreError::Conflict(message)) => {
             json!({"refused": message, "hash": hash})
         }
@@ -305,18 +340,18 @@ pub async fn open(
     Path(hash): Path<String>,
     form: Result<axum::Form<CarryQuery>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
-    let asked = form.ok().and_then(|axum::Form(f)| f.carry);
+    let asked = form.map(|axum::Form(f)| f).unwrap_or_default();
     v.check(&s, Action::ManagePeriods, None).await?;
     let text = s.store.rubric_text(&hash).await.map_err(|e| v.error(e))?;
-    let (carry, _) = carry_from(&s, &text, asked.as_deref())
+    let (target, carry, _) = carry_from(&v, &s, &text, &asked)
         .await
         .map_err(|e| v.error(e))?;
     match s
         .store
-        .open_next_period(&text, carry, &v.authed.actor)
+        .open_next_period(&text, &target, carry.map(|p| p.id), &v.authed.actor)
         .await
     {
-        Ok(plan) => Ok(v.redirect(&format!("/overview?year={}", plan.year))),
+        Ok(plan) => Ok(v.redirect(&format!("/overview?year={}", plan.key))),
         Err(StoreError::Invalid { message, .. } | StoreError::Conflict(message)) => {
             let html = render("notice.html", &json!({"kind": "error", "message": message}))?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())

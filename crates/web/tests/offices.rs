@@ -1,0 +1,306 @@
+//! Offices, assessments and parts over the JSON API (issue 19, `offices-and-periods.md` §1–3): a
+//! county under the root opens its departments, its towns and a quarterly assessment in one year;
+//! `GET /api/v1/periods` lists what each caller may see with the contract's fields; every period
+//! route takes a key; a year naming several periods is a 409 listing them; an unknown key, or a
+//! period of an office the caller may not see, is a 404 naming only what was asked; what the
+//! county published is readable above and never writable; the quarterly year's results carry each
+//! quarter's total.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use lvzhi_store::{Actor, Role, Store};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct T {
+    app: axum::Router,
+    _dir: tempfile::TempDir,
+}
+
+impl T {
+    async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"));
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        let req = req
+            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+            .expect("request");
+        let resp = self.app.clone().oneshot(req).await.expect("response");
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+}
+
+fn rubric(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/../../rubrics/examples/{name}.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("example rubric")
+}
+
+/// The store with a county under the root and accounts in each; the tokens by name.
+async fn setup() -> (T, std::collections::HashMap<&'static str, String>) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Store::open(&Store::sqlite_url(dir.path()))
+        .await
+        .expect("store");
+    let op = Actor::new("test", "test");
+    store
+        .add_office("qingshan", "青山县安委办", "县", "root", &op)
+        .await
+        .expect("county");
+    store
+        .add_office("hexi", "河西县安委办", "县", "root", &op)
+        .await
+        .expect("sibling");
+    let mut tokens = std::collections::HashMap::new();
+    for (name, office, role) in [
+        ("root-admin", "root", Role::Admin),
+        ("root-leader", "root", Role::Leader),
+        ("qs-admin", "qingshan", Role::Admin),
+        ("hx-admin", "hexi", Role::Admin),
+    ] {
+        store
+            .create_user_in(
+                office,
+                name,
+                role,
+                None,
+                None,
+                "Strong-Pass-2023",
+                false,
+                &op,
+            )
+            .await
+            .expect("user");
+        tokens.insert(
+            name,
+            store.create_token(name, "t", &op).await.expect("token"),
+        );
+    }
+    let app = lvzhi_web::app(lvzhi_web::AppState::new(store));
+    (T { app, _dir: dir }, tokens)
+}
+
+#[tokio::test]
+async fn a_county_runs_its_assessments_and_the_root_reads_what_it_published() {
+    let (t, tok) = setup().await;
+    let qs = tok["qs-admin"].as_str();
+    for (file, code) in [
+        ("county-departments-2023", "departments"),
+        ("county-towns-2023", "towns"),
+        ("county-quarterly-2023", "quarterly"),
+    ] {
+        let (status, v) = t
+            .call(
+                "POST",
+                "/api/v1/periods",
+                qs,
+                Some(json!({"rubric": rubric(file), "assessment": code, "confirm": true})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{file}: {v}");
+        assert_eq!(v["plan"]["key"], format!("qingshan.{code}.2023"));
+    }
+    // A second rubric for the same (office, assessment, year): refused naming the period.
+    let (status, v) = t
+        .call(
+            "POST",
+            "/api/v1/periods",
+            qs,
+            Some(json!({"rubric": rubric("county-towns-2023"), "assessment": "towns", "confirm": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("qingshan.towns.2023"),
+        "{v}"
+    );
+
+    // The county's list: the contract's fields; the quarterly year names its quarters.
+    let (_, v) = t.call("GET", "/api/v1/periods", qs, None).await;
+    let periods = v["periods"].as_array().expect("periods");
+    let keys: Vec<&str> = periods
+        .iter()
+        .map(|p| p["key"].as_str().expect("key"))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "qingshan.departments.2023",
+            "qingshan.quarterly.2023",
+            "qingshan.quarterly.2023.q1",
+            "qingshan.quarterly.2023.q2",
+            "qingshan.quarterly.2023.q3",
+            "qingshan.quarterly.2023.q4",
+            "qingshan.towns.2023",
+        ]
+    );
+    let towns = &periods[6];
+    for (field, want) in [
+        ("office", json!("qingshan")),
+        ("office_name", json!("青山县安委办")),
+        ("assessment", json!("towns")),
+        ("assessment_name", json!("青山县镇（街道）安全生产工作考核")),
+        ("year", json!(2023)),
+        ("part", Value::Null),
+        ("parts", json!([])),
+        ("status", json!("open")),
+        ("rubric_id", json!("qingshan-towns-2023")),
+        ("title", json!("2023年青山县镇（街道）安全生产工作考核细则")),
+    ] {
+        assert_eq!(towns[field], want, "{field}: {towns}");
+    }
+    assert_eq!(periods[1]["parts"].as_array().map(Vec::len), Some(4));
+    assert_eq!(periods[3]["part"], "q2");
+
+    // The year alone names seven periods here: 409 with every candidate's key and name.
+    let (status, v) = t
+        .call("GET", "/api/v1/periods/2023/results", qs, None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    let candidates = v["error"]["candidates"].as_array().expect("candidates");
+    assert_eq!(candidates.len(), 7);
+    assert!(candidates.iter().any(|c| c["key"] == "qingshan.towns.2023"
+        && c["name"].as_str().unwrap_or("").contains("青山县安委办")));
+    // A key names one; an unknown key is a 404 naming it.
+    let (status, _) = t
+        .call(
+            "GET",
+            "/api/v1/periods/qingshan.towns.2023/results",
+            qs,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, v) = t
+        .call("GET", "/api/v1/periods/nope.x.2023/results", qs, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("nope.x.2023"),
+        "{v}"
+    );
+
+    // A record in the second quarter, through its key; the year takes none.
+    let rec = json!({"unit": "城东街道", "rule": "1.1", "count": "3", "date": "2023-05-10", "source": "青安办〔2023〕5号"});
+    let (status, v) = t
+        .call(
+            "POST",
+            "/api/v1/periods/qingshan.quarterly.2023.q2/records",
+            qs,
+            Some(rec.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let (status, v) = t
+        .call(
+            "POST",
+            "/api/v1/periods/qingshan.quarterly.2023/records",
+            qs,
+            Some(rec),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    let (_, v) = t
+        .call(
+            "GET",
+            "/api/v1/periods/qingshan.quarterly.2023/results",
+            qs,
+            None,
+        )
+        .await;
+    let east = v["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["unit"] == "城东街道")
+        .cloned()
+        .expect("east");
+    // (100 + 99.25 + 100 + 100) / 4 = 99.8125 → 99.81
+    assert_eq!(east["total"], "99.81", "{east}");
+    assert_eq!(
+        east["parts"][1],
+        json!({"part": "q2", "name": "第二季度", "total": "99.25"})
+    );
+
+    // Above, below and beside: nothing unpublished is seen from the root, nothing at all from
+    // the sibling; the 404 names only what was asked.
+    let towns_results = "/api/v1/periods/qingshan.towns.2023/results";
+    for who in ["root-admin", "root-leader", "hx-admin"] {
+        let (status, v) = t.call("GET", towns_results, &tok[who], None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{who}");
+        assert!(!v.to_string().contains("青山"), "{who}: {v}");
+    }
+    let (_, v) = t.call("GET", "/api/v1/offices", qs, None).await;
+    assert_eq!(
+        v["offices"],
+        json!([{"code": "qingshan", "name": "青山县安委办", "level": "县", "parent": "root"}])
+    );
+    let (_, v) = t
+        .call("GET", "/api/v1/offices", &tok["root-admin"], None)
+        .await;
+    assert_eq!(v["offices"].as_array().map(Vec::len), Some(3), "{v}");
+    let (status, v) = t
+        .call(
+            "POST",
+            "/api/v1/periods/qingshan.towns.2023/publish",
+            qs,
+            Some(json!({"reason": "经县安委会审定", "acknowledge_incomplete": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    for who in ["root-admin", "root-leader"] {
+        let (status, _) = t.call("GET", towns_results, &tok[who], None).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{who} reads what the county published"
+        );
+    }
+    let (status, _) = t.call("GET", towns_results, &tok["hx-admin"], None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "beside sees nothing");
+    let (status, v) = t
+        .call(
+            "POST",
+            "/api/v1/periods/qingshan.towns.2023/reopen",
+            &tok["root-admin"],
+            Some(json!({"reason": "上级要求"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{v}");
+    let (_, v) = t
+        .call("GET", "/api/v1/periods", &tok["root-admin"], None)
+        .await;
+    assert_eq!(
+        v["periods"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|p| p["key"].as_str().unwrap_or(""))
+            .collect::<Vec<_>>(),
+        ["qingshan.towns.2023"]
+    );
+}
