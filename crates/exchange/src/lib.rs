@@ -182,6 +182,9 @@ pub async fn export(
         ),
         None => (standing.basis, standing.note()),
     };
+    if state.info.is_year_of_parts() {
+        return year_export(store, &state, what, format, basis, stamp).await;
+    }
     if what == Export::Report {
         let sheets = state.sheets_of(basis);
         let today = lvzhi_store::clock::beijing_today(&store.now());
@@ -222,6 +225,47 @@ pub async fn export(
     .await
     .map_err(|e| StoreError::Corrupt(format!("工作簿生成中断：{e}")))?
     .map_err(|e| xlsx_failed(&e))
+}
+
+/// An export of a year made of parts: its ranking workbook (part columns) or its 通报; a year has
+/// no ledger of its own, so its records and sheets are each part's.
+async fn year_export(
+    store: &Store,
+    state: &PeriodState,
+    what: Export,
+    format: Format,
+    basis: Basis,
+    stamp: String,
+) -> Result<Vec<u8>, StoreError> {
+    let year = store.year_results(state.info.id, basis).await?;
+    match what {
+        Export::Results => tokio::task::spawn_blocking(move || {
+            lvzhi_office::year_output::year_results_xlsx(&year.rubric, &year.sheets, Some(&stamp))
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("工作簿生成中断：{e}")))?
+        .map_err(|e| xlsx_failed(&e)),
+        Export::Report => {
+            let today = lvzhi_store::clock::beijing_today(&store.now());
+            let mut data =
+                lvzhi_office::year_output::year_report_data(&year.rubric, &year.sheets, &today);
+            data.notes.push(stamp);
+            tokio::task::spawn_blocking(move || match format {
+                Format::Pdf => lvzhi_office::report::report_pdf(&data),
+                _ => lvzhi_office::report::report_docx(&data),
+            })
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("通报生成中断：{e}")))?
+            .map_err(StoreError::Corrupt)
+        }
+        Export::Ledger | Export::Sheets => Err(StoreError::invalid(
+            "period",
+            format!(
+                "{}由各期合成，没有自己的扣分记录和得分说明：请在各期导出",
+                state.info.period_name()
+            ),
+        )),
+    }
 }
 
 /// A table's name in paths and commands.

@@ -12,6 +12,7 @@ pub mod csv_input;
 pub mod report;
 pub mod xlsx_input;
 pub mod xlsx_output;
+pub mod year_output;
 
 use std::path::{Path, PathBuf};
 

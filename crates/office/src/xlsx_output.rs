@@ -45,16 +45,16 @@ pub struct LedgerRow {
     pub revoked_reason: String,
 }
 
-struct Formats {
-    title: Format,
-    head: Format,
-    text: Format,
-    num: Format,
-    int: Format,
-    note: Format,
+pub(crate) struct Formats {
+    pub(crate) title: Format,
+    pub(crate) head: Format,
+    pub(crate) text: Format,
+    pub(crate) num: Format,
+    pub(crate) int: Format,
+    pub(crate) note: Format,
 }
 
-fn formats() -> Formats {
+pub(crate) fn formats() -> Formats {
     let border = |f: Format| f.set_border(FormatBorder::Thin);
     Formats {
         title: Format::new()
@@ -83,7 +83,7 @@ fn formats() -> Formats {
     }
 }
 
-fn print_setup(ws: &mut Worksheet, header_row: u32) -> Result<(), XlsxError> {
+pub(crate) fn print_setup(ws: &mut Worksheet, header_row: u32) -> Result<(), XlsxError> {
     ws.set_paper_size(A4);
     ws.set_print_fit_to_pages(1, 0);
     ws.set_print_center_horizontally(true);
@@ -91,12 +91,18 @@ fn print_setup(ws: &mut Worksheet, header_row: u32) -> Result<(), XlsxError> {
     Ok(())
 }
 
-fn text(ws: &mut Worksheet, r: u32, c: u16, s: &str, f: &Format) -> Result<(), XlsxError> {
+pub(crate) fn text(
+    ws: &mut Worksheet,
+    r: u32,
+    c: u16,
+    s: &str,
+    f: &Format,
+) -> Result<(), XlsxError> {
     ws.write_string_with_format(r, c, neutralise(s).as_ref(), f)?;
     Ok(())
 }
 
-fn points(p: lvzhi_core::Points) -> f64 {
+pub(crate) fn points(p: lvzhi_core::Points) -> f64 {
     p.hundredths() as f64 / 100.0
 }
 
@@ -288,7 +294,7 @@ fn ranking_remark(rubric: &Rubric, s: &lvzhi_core::UnitSheet, graded: bool) -> S
 /// Gives a row of several wrapped lines its height: spreadsheet programs do not all measure wrapped
 /// text on opening, and the lines would overlap the row above or below. A line of 11-point text,
 /// Chinese fonts included, takes 16 points.
-fn fit_row(ws: &mut Worksheet, r: u32, lines: usize) -> Result<(), XlsxError> {
+pub(crate) fn fit_row(ws: &mut Worksheet, r: u32, lines: usize) -> Result<(), XlsxError> {
     if lines > 1 {
         ws.set_row_height(r, 16.0 * lines as f64 + 3.0)?;
     }
@@ -526,7 +532,7 @@ pub fn sheets_xlsx(
 
 /// How many lines a text takes in a wrapped cell `width` characters wide (a Chinese character is
 /// two characters wide, as spreadsheet column widths count them).
-fn wrapped_lines(text: &str, width: f64) -> usize {
+pub(crate) fn wrapped_lines(text: &str, width: f64) -> usize {
     text.split('\n')
         .map(|line| {
             let w: f64 = line

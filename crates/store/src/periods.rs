@@ -408,7 +408,8 @@ impl Store {
             p.office == office && p.assessment == assessment && p.year == year && p.part.is_none()
         }) {
             return Err(StoreError::Conflict(format!(
-                "「{}」已经存在（键 {}）：同一安委办的同一项考核每年只能开设一次",
+                "「{}」已经存在（键 {}）：同一安委办的同一项考核每年只能开设一次；\
+                 如要在同一年度开设另一项考核（如镇街考核），请另取考核代码（页面上的“考核代码”，或 --assessment）",
                 p.label(),
                 p.key
             )));

@@ -46,6 +46,20 @@ impl T {
     }
 }
 
+impl T {
+    async fn bytes(&self, uri: &str, token: &str) -> (StatusCode, Vec<u8>) {
+        let req = Request::builder()
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request");
+        let resp = self.app.clone().oneshot(req).await.expect("response");
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        (status, bytes.to_vec())
+    }
+}
+
 fn rubric(name: &str) -> String {
     std::fs::read_to_string(format!(
         "{}/../../rubrics/examples/{name}.toml",
@@ -245,6 +259,51 @@ async fn a_county_runs_its_assessments_and_the_root_reads_what_it_published() {
         east["parts"][1],
         json!({"part": "q2", "name": "第二季度", "total": "99.25"})
     );
+
+    // The year's ranking workbook has a column per quarter, then the year.
+    let (status, xlsx) = t
+        .bytes(
+            "/api/v1/periods/qingshan.quarterly.2023/export/results.xlsx",
+            qs,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let cells = {
+        use calamine::Reader;
+        let mut wb = calamine::Xlsx::new(std::io::Cursor::new(xlsx)).expect("workbook");
+        let range = wb.worksheet_range("排名").expect("sheet");
+        range
+            .rows()
+            .map(|r| r.iter().map(ToString::to_string).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    };
+    let head = cells.iter().find(|r| r[0] == "序号").expect("head");
+    assert_eq!(
+        head[..8],
+        [
+            "序号",
+            "单位",
+            "第一季度",
+            "第二季度",
+            "第三季度",
+            "第四季度",
+            "年度得分",
+            "折算得分"
+        ]
+    );
+    let east = cells.iter().find(|r| r[1] == "城东街道").expect("row");
+    assert_eq!(
+        (east[3].as_str(), east[6].as_str()),
+        ("99.25", "99.81"),
+        "{east:?}"
+    );
+    let (status, _) = t
+        .bytes(
+            "/api/v1/periods/qingshan.quarterly.2023/export/report.docx",
+            qs,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
 
     // Above, below and beside: nothing unpublished is seen from the root, nothing at all from
     // the sibling; the 404 names only what was asked.

@@ -17,6 +17,7 @@ mod lifecycle;
 mod overview;
 mod rubric_editor;
 mod rubrics;
+mod years;
 
 use std::sync::LazyLock;
 
@@ -54,6 +55,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "overview.html",
         include_str!("../../templates/overview.html"),
+    ),
+    (
+        "year_overview.html",
+        include_str!("../../templates/year_overview.html"),
+    ),
+    (
+        "year_sheet.html",
+        include_str!("../../templates/year_sheet.html"),
     ),
     ("sheet.html", include_str!("../../templates/sheet.html")),
     ("records.html", include_str!("../../templates/records.html")),

@@ -32,6 +32,9 @@ pub async fn overview(
     let q = query(q)?;
     v.check(&s, Action::ReadResults, None).await?;
     let y = year_of(&v, &s, q.year.as_deref()).await?;
+    if y.state.info.is_year_of_parts() {
+        return super::years::year_overview(&v, &s, &y).await;
+    }
     let st = &y.state;
     let rubric = &st.rubric;
     // The result the period stands at (official once published); while open, the official result
@@ -189,9 +192,15 @@ pub async fn sheet(
     let not_here = || {
         v.error(PageError::new(
             StatusCode::NOT_FOUND,
-            format!("{} 年度名册中没有单位「{name}」", y.year),
+            format!("{}名册中没有单位「{name}」", y.state.info.period_name()),
         ))
     };
+    if y.state.info.is_year_of_parts() {
+        return match super::years::year_sheet(&v, &s, &y, &name).await? {
+            Some(page) => Ok(page),
+            None => Err(not_here()),
+        };
+    }
     if y.state.unit_index(&name).is_none() {
         return Err(not_here());
     }
