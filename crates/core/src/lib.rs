@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod points;
 pub mod rubric;
 pub mod score;
+pub mod summary;
 pub mod year;
 
 pub use input::NewRecord;

@@ -752,6 +752,57 @@ pub fn annotated_xlsx(
     wb.save_to_buffer()
 }
 
+/// A plain table as a workbook, for A4 landscape: a title, the heads, the rows as text, and notes
+/// under the table (the oversight of the offices below is one). Nothing is computed.
+pub fn table_xlsx(
+    title: &str,
+    heads: &[&str],
+    rows: &[Vec<String>],
+    notes: &[String],
+) -> Result<Vec<u8>, XlsxError> {
+    let f = formats();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("汇总")?;
+    let last = heads.len().saturating_sub(1) as u16;
+    ws.set_row_height(0, 30)?;
+    ws.merge_range(0, 0, 0, last, title, &f.title)?;
+    let mut widths: Vec<f64> = heads
+        .iter()
+        .map(|h| 2.2 * h.chars().count() as f64 + 2.0)
+        .collect();
+    for row in rows {
+        for (c, v) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(c) {
+                *w = w.max((2.0 * v.chars().count() as f64 + 2.0).min(40.0));
+            }
+        }
+    }
+    for (c, w) in widths.iter().enumerate() {
+        ws.set_column_width(c as u16, *w)?;
+    }
+    for (c, h) in heads.iter().enumerate() {
+        ws.write_string_with_format(2, c as u16, *h, &f.head)?;
+    }
+    print_setup(ws, 2)?;
+    ws.set_landscape();
+    let mut r = 2u32;
+    for row in rows {
+        r += 1;
+        for (c, v) in row.iter().enumerate() {
+            text(ws, r, c as u16, v, &f.text)?;
+        }
+    }
+    let note_format = f.note.clone().set_text_wrap().set_align(FormatAlign::Top);
+    let total: f64 = widths.iter().sum();
+    for note in notes {
+        r += 2;
+        ws.merge_range(r, 0, r, last, neutralise(note).as_ref(), &note_format)?;
+        fit_row(ws, r, wrapped_lines(note, total))?;
+    }
+    wb.save_to_buffer()
+}
+
 #[cfg(test)]
 mod tests {
     use super::neutralise;

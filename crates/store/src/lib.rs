@@ -19,6 +19,7 @@ mod imports;
 mod model;
 mod notices;
 mod offices;
+mod oversight;
 mod periods;
 mod publication;
 mod records;
@@ -50,8 +51,10 @@ pub use model::{
 };
 pub use notices::{Notice, NoticeKind, Notices};
 pub use offices::{Office, OfficeTree, ROOT_OFFICE, check_office_code};
+pub use oversight::{Comparison, Oversight, OversightRow};
 pub use periods::{
     Candidate, DEFAULT_ASSESSMENT, NextPeriodPlan, OpenTarget, check_assessment_code, may_see,
+    reads_below,
 };
 pub use publication::{
     Checklist, PublicationInfo, PublicationSignature, UnitChange, canonical_json, sha256_hex,

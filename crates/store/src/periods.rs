@@ -111,6 +111,11 @@ impl Store {
     }
 }
 
+/// Whether a role reads what the offices below its own published (admins and leaders).
+pub fn reads_below(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Leader)
+}
+
 /// Whether `viewer` may see period `p`: everything of its own office; published periods of the
 /// offices below for an admin or leader; nothing else. The operator at the command line (no
 /// rights) sees everything.
@@ -123,9 +128,7 @@ pub fn may_see<S: std::hash::BuildHasher>(
     if p.office == r.office {
         return true;
     }
-    matches!(r.role, Role::Admin | Role::Leader)
-        && p.status == PeriodStatus::Published
-        && below.contains(&p.office)
+    reads_below(r.role) && p.status == PeriodStatus::Published && below.contains(&p.office)
 }
 
 /// What opening a year's period would do to the roster, for review before confirming.

@@ -14,6 +14,7 @@ mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod oversight;
 pub mod pages;
 mod sheet;
 pub mod view;

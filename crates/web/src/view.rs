@@ -65,21 +65,33 @@ pub fn person(name: &str) -> String {
     }
 }
 
-/// What an audit entry or a notice is about (`record:12`, `period:2022`, …), as people read it.
-pub fn entity(e: &str) -> String {
+/// What an audit entry or a notice is about (`record:12`, `period:2022`, …), as people read it;
+/// `periods` names a period by its id (the entity holds the id; for the periods made before
+/// offices existed, their year).
+pub fn entity<S: std::hash::BuildHasher>(
+    e: &str,
+    periods: &std::collections::HashMap<i64, String, S>,
+) -> String {
+    let period = |id: &str| {
+        id.parse::<i64>()
+            .ok()
+            .and_then(|i| periods.get(&i).cloned())
+            .unwrap_or_else(|| format!("{id} 年度"))
+    };
     let parts: Vec<&str> = e.split(':').collect();
     match parts.as_slice() {
         ["record", id] => format!("记录 #{id}"),
-        ["period", year] => format!("{year} 年度"),
-        ["unit", year, unit] => format!("{unit}（{year} 年度）"),
+        ["period", id] => period(id),
+        ["unit", id, unit] => format!("{unit}（{}）", period(id)),
         ["unit", unit] => (*unit).to_owned(),
         ["user", name] => format!("账号 {name}"),
         ["group", g] => format!("督导组 {g}"),
+        ["office", code] => format!("安委办 {code}"),
         ["rubric", hash] => format!("细则版本 {}", hash.get(..12).unwrap_or(hash)),
-        ["assessment", year, unit, rule, by] => {
-            format!("{unit} 条款 {rule} 的打分（{by}，{year} 年度）")
+        ["assessment", id, unit, rule, by] => {
+            format!("{unit} 条款 {rule} 的打分（{by}，{}）", period(id))
         }
-        ["metric", year, unit, m] => format!("{unit} 的指标 {m}（{year} 年度）"),
+        ["metric", id, unit, m] => format!("{unit} 的指标 {m}（{}）", period(id)),
         _ => e.to_owned(),
     }
 }

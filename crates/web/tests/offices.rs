@@ -60,6 +60,29 @@ impl T {
     }
 }
 
+impl T {
+    async fn page(&self, uri: &str, token: &str) -> (StatusCode, String) {
+        let req = Request::builder()
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request");
+        let resp = self.app.clone().oneshot(req).await.expect("response");
+        let status = resp.status();
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        (
+            status,
+            format!("{location}{}", String::from_utf8_lossy(&bytes)),
+        )
+    }
+}
+
 fn rubric(name: &str) -> String {
     std::fs::read_to_string(format!(
         "{}/../../rubrics/examples/{name}.toml",
@@ -361,5 +384,86 @@ async fn a_county_runs_its_assessments_and_the_root_reads_what_it_published() {
             .map(|p| p["key"].as_str().unwrap_or(""))
             .collect::<Vec<_>>(),
         ["qingshan.towns.2023"]
+    );
+    oversight(&t, &tok).await;
+}
+
+/// The root's oversight of the counties: states and, once published, results in brief; the two
+/// counties running the towns rubric side by side; the workbook; a leader lands there.
+async fn oversight(t: &T, tok: &std::collections::HashMap<&'static str, String>) {
+    let hx = tok["hx-admin"].as_str();
+    let (status, v) = t
+        .call(
+            "POST",
+            "/api/v1/periods",
+            hx,
+            Some(json!({"rubric": rubric("county-towns-2023"), "assessment": "towns", "confirm": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let (status, v) = t
+        .call(
+            "POST",
+            "/api/v1/periods/hexi.towns.2023/publish",
+            hx,
+            Some(json!({"reason": "经县安委会审定", "acknowledge_incomplete": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (status, _) = t
+        .call("GET", "/api/v1/oversight", &tok["qs-admin"], None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no offices below the county");
+    let (status, v) = t
+        .call(
+            "GET",
+            "/api/v1/oversight?year=2023",
+            &tok["root-leader"],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let rows = v["rows"].as_array().expect("rows");
+    let row = |office: &str, assessment: &str| {
+        rows.iter()
+            .find(|r| r["office"] == office && r["assessment"] == assessment)
+            .cloned()
+            .unwrap_or_else(|| panic!("{office} {assessment}: {v}"))
+    };
+    let towns = row("qingshan", "towns");
+    assert_eq!(towns["state"], "已发布");
+    assert!(towns["published_at"].is_string());
+    assert_eq!(towns["summary"]["units"], 5, "{towns}");
+    assert_eq!(towns["summary"]["mean_total"], "45.00", "{towns}");
+    let departments = row("qingshan", "departments");
+    assert_eq!(departments["state"], "进行中");
+    assert!(
+        departments["summary"].is_null(),
+        "nothing unpublished is summed up"
+    );
+    assert_eq!(
+        v["comparisons"][0]["rows"].as_array().map(Vec::len),
+        Some(2),
+        "{v}"
+    );
+    let (status, xlsx) = t
+        .bytes(
+            "/api/v1/oversight/export.xlsx?year=2023",
+            &tok["root-leader"],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(xlsx.starts_with(b"PK"));
+    // The page, and a leader of an office with offices below lands on it.
+    let (status, page) = t.page("/oversight?year=2023", &tok["root-leader"]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("青山县安委办") && page.contains("已发布") && page.contains("同一细则的比较"),
+        "{page}"
+    );
+    let (status, page) = t.page("/", &tok["root-leader"]).await;
+    assert!(
+        status.is_redirection() && page.starts_with("/oversight"),
+        "{status}: {page}"
     );
 }

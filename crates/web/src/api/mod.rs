@@ -10,6 +10,7 @@
 mod accounts;
 mod cells;
 mod files;
+mod oversight;
 mod periods;
 mod records;
 mod results;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .merge(cells::routes())
         .merge(results::routes())
         .merge(files::routes())
+        .merge(oversight::routes())
 }
 
 /// What answers an unknown address under `/api/`.

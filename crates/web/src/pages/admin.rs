@@ -59,12 +59,19 @@ pub async fn audit(
     if let Some(a) = &action {
         base.push(format!("action={}", encode_component(a)));
     }
+    let periods: std::collections::HashMap<i64, String> = s
+        .store
+        .periods()
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.label()))
+        .collect();
     let ctx = json!({
         "entries": entries.iter().map(|e| json!({
             "id": e.id, "at": e.at, "actor": e.actor, "source": e.source,
             "action": audit_label(&e.action),
             "action_code": e.action,
-            "entity": crate::view::entity(&e.entity),
+            "entity": crate::view::entity(&e.entity, &periods),
             "before": e.before.as_deref().map(crate::view::describe),
             "after": e.after.as_deref().map(crate::view::describe),
             "hash": &e.hash[..12.min(e.hash.len())],

@@ -14,6 +14,7 @@ mod grids;
 mod imports;
 mod ledger;
 mod lifecycle;
+mod oversight;
 mod overview;
 mod rubric_editor;
 mod rubrics;
@@ -59,6 +60,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "year_overview.html",
         include_str!("../../templates/year_overview.html"),
+    ),
+    (
+        "oversight.html",
+        include_str!("../../templates/oversight.html"),
     ),
     (
         "year_sheet.html",
@@ -214,6 +219,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/password", get(password_page).post(password_submit))
         .route("/overview", get(overview::overview))
+        .route("/oversight", get(oversight::page))
         .route("/units/{name}", get(overview::sheet))
         .route("/rubric", get(overview::rubric))
         .route("/records", get(ledger::list).post(ledger::create))
@@ -398,6 +404,9 @@ pub struct Viewer {
     pub htmx: bool,
     /// Unread notices, for the menu (counted for whole pages only).
     pub unread: usize,
+    /// Whether the user reads the offices below its own (an admin or leader of an office with
+    /// offices below; known for whole pages only).
+    pub oversees: bool,
 }
 
 impl FromRequestParts<AppState> for Viewer {
@@ -458,16 +467,25 @@ impl FromRequestParts<AppState> for Viewer {
             state.duties,
         );
         parts.extensions.insert(authed.clone());
-        let unread = if parts.method == axum::http::Method::GET && !htmx {
+        let whole_page = parts.method == axum::http::Method::GET && !htmx;
+        let unread = if whole_page {
             state.store.unread_count(&authed.user).await.unwrap_or(0)
         } else {
             0
         };
+        let oversees = whole_page
+            && lvzhi_store::reads_below(authed.user.role)
+            && state
+                .store
+                .office_tree()
+                .await
+                .is_ok_and(|t| !t.below(&authed.user.office).is_empty());
         Ok(Viewer {
             authed,
             csrf,
             htmx,
             unread,
+            oversees,
         })
     }
 }
@@ -567,6 +585,10 @@ impl Viewer {
 
     /// Where the user lands after logging in.
     pub fn landing(&self) -> String {
+        // A leader of an office with offices below lands on what it oversees.
+        if self.oversees && self.user().role == Role::Leader {
+            return "/oversight".into();
+        }
         landing(self.user())
     }
 
@@ -579,6 +601,9 @@ impl Viewer {
             // 三员分立: an administrator sees its own part (below) and the rubric, no business.
             items.push(("/rubric", "细则", "rubric"));
         } else {
+            if self.oversees {
+                items.push(("/oversight", "下级考核", "oversight"));
+            }
             if self.may(Action::ReadResults, None) {
                 items.push(("/overview", "总览", "overview"));
             }
