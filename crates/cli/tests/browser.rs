@@ -803,3 +803,133 @@ fn a_fresh_installation_takes_the_office_to_its_first_year() {
         task.abort();
     });
 }
+
+/// A county under the root runs its departments and its towns side by side: its admin moves
+/// between them in the header, every page naming the office, the assessment and the year; once
+/// the towns are published, the root's leader lands on the oversight of the offices below, on a
+/// phone too.
+#[test]
+fn a_county_runs_two_assessments_and_the_office_above_oversees_them() {
+    let Some(chrome) = chromium_or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data folder");
+    let server = start_store(&data, false);
+    let d = data.to_str().expect("path");
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--data", d]);
+        let r = common::lvzhi(&all, dir.path());
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    };
+    let example = |name: &str| {
+        common::repo()
+            .join(format!("rubrics/examples/{name}.toml"))
+            .to_string_lossy()
+            .into_owned()
+    };
+    run(&[
+        "office",
+        "add",
+        "qingshan",
+        "--name",
+        "青山县安委办",
+        "--parent",
+        "root",
+        "--level",
+        "县",
+    ]);
+    let (departments, towns) = (
+        example("county-departments-2023"),
+        example("county-towns-2023"),
+    );
+    run(&[
+        "period",
+        "open",
+        &departments,
+        "--office",
+        "qingshan",
+        "--assessment",
+        "departments",
+        "--yes",
+    ]);
+    run(&[
+        "period",
+        "open",
+        &towns,
+        "--office",
+        "qingshan",
+        "--assessment",
+        "towns",
+        "--yes",
+    ]);
+    add_user(
+        &data,
+        "qs-admin",
+        "admin",
+        &["--office", "qingshan"],
+        "Given-Pass-2023",
+    );
+    add_user(&data, "sheng-leader", "leader", &[], "Given-Pass-2023");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let (mut browser, task) = launch(&chrome, &dir.path().join("profile")).await;
+        let page = browser.new_page("about:blank").await.expect("page");
+        let ui = Ui {
+            page,
+            base: format!("http://127.0.0.1:{}", server.port),
+            shots: std::env::var_os("LVZHI_SCREENSHOTS").map(PathBuf::from),
+        };
+        ui.first_login("qs-admin", "Given-Pass-2023", "Own-County-Pass-2023")
+            .await;
+        // The header offers both assessments of 2023, grouped by assessment.
+        let groups = ui
+            .eval("Array.from(document.querySelectorAll('form.year optgroup')).map(g => g.label).join('|')")
+            .await;
+        let groups = groups.as_str().unwrap_or("");
+        assert!(
+            groups.contains("青山县安委办 · 青山县安全生产委员会成员单位安全生产工作考核")
+                && groups.contains("青山县安委办 · 青山县镇（街道）安全生产工作考核"),
+            "{groups}"
+        );
+        ui.goto("/overview?year=qingshan.towns.2023").await;
+        assert_eq!(
+            ui.text("#period-label").await,
+            "青山县安委办 · 青山县镇（街道）安全生产工作考核 · 2023 年度"
+        );
+        assert!(ui.text("body").await.contains("城关镇"));
+        ui.shot("21-county-towns").await;
+        // Choosing the other assessment in the header.
+        ui.set("form.year select", "qingshan.departments.2023").await;
+        ui.wait(
+            "the departments' overview",
+            "location.search.includes('qingshan.departments.2023') && document.readyState === 'complete'",
+        )
+        .await;
+        assert!(ui.text("#period-label").await.contains("成员单位安全生产工作考核"));
+        ui.logout().await;
+
+        run(&["period", "publish", "--period", "qingshan.towns.2023", "--reason", "经县安委会审定", "--acknowledge"]);
+        ui.first_login("sheng-leader", "Given-Pass-2023", "Own-Leader-Pass-2023")
+            .await;
+        assert!(
+            ui.path().await.starts_with("/oversight"),
+            "a leader above lands on the oversight"
+        );
+        let table = ui.text("#oversight").await;
+        assert!(
+            table.contains("青山县安委办") && table.contains("已发布") && table.contains("进行中"),
+            "{table}"
+        );
+        ui.shot("22-oversight").await;
+        ui.screen(390, 844, true).await;
+        ui.goto("/oversight").await;
+        ui.fits(390).await;
+        ui.shot("23-phone-oversight").await;
+        browser.close().await.ok();
+        browser.wait().await.ok();
+        task.abort();
+    });
+}

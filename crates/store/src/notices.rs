@@ -1,7 +1,9 @@
 //! Notices: what happened, stored in the transaction of the event it reports (a new deduction, a
 //! confirmation with its appeal deadline, an appeal, a decision, a publication), and what is due,
 //! computed from the period's state when asked (reminders). Each notice has a kind with a name in
-//! Chinese; its code is for the database only. This module knows SQL; it must not know HTTP.
+//! Chinese; its code is for the database only. An account reads the notices of its own office's
+//! periods only (a unit of the same name in another office reads nothing of it). This module
+//! knows SQL; it must not know HTTP.
 
 use std::time::{Duration, Instant};
 
@@ -199,10 +201,13 @@ impl Store {
         for (aud, target) in audiences(user) {
             let rows = sqlx::query(
                 "SELECT id, year, kind, message, entity, created_at FROM notifications \
-                 WHERE audience = $1 AND target = $2 ORDER BY id DESC LIMIT 100",
+                 WHERE audience = $1 AND target = $2 \
+                   AND year IN (SELECT year FROM periods WHERE office = $3) \
+                 ORDER BY id DESC LIMIT 100",
             )
             .bind(aud)
             .bind(target)
+            .bind(&user.office)
             .fetch_all(&self.pool)
             .await?;
             for r in &rows {
@@ -259,6 +264,7 @@ impl Store {
             "SELECT COUNT(*) FROM (SELECT id FROM notifications \
                WHERE ((audience = $1 AND target = $2) OR (audience = $3 AND target = $4)) \
                  AND id > COALESCE((SELECT last_id FROM notification_seen WHERE user_name = $5), 0) \
+                 AND year IN (SELECT year FROM periods WHERE office = $6) \
                LIMIT 100) AS n",
         )
         .bind(all.0)
@@ -266,6 +272,7 @@ impl Store {
         .bind(own.0)
         .bind(own.1)
         .bind(&user.name)
+        .bind(&user.office)
         .fetch_one(&self.pool)
         .await?
         .try_get(0)?;

@@ -410,6 +410,16 @@ async fn oversight(t: &T, tok: &std::collections::HashMap<&'static str, String>)
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
+    // Notices stay in their office: the county hears of its publication, the root does not.
+    let (_, v) = t
+        .call("GET", "/api/v1/notifications", &tok["root-leader"], None)
+        .await;
+    assert_eq!(v["items"], json!([]), "{v}");
+    assert_eq!(v["unread"], 0);
+    let (_, v) = t
+        .call("GET", "/api/v1/notifications", &tok["qs-admin"], None)
+        .await;
+    assert!(v["items"].as_array().is_some_and(|i| !i.is_empty()), "{v}");
     let (status, _) = t
         .call("GET", "/api/v1/oversight", &tok["qs-admin"], None)
         .await;

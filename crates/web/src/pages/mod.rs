@@ -764,7 +764,9 @@ fn period_choices(periods: &[lvzhi_store::PeriodInfo], chosen: &str) -> Vec<Valu
     let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
     for p in periods {
         let group = format!("{} · {}", p.office_name, p.assessment_name);
-        let item = json!({"key": p.key, "name": p.period_name(), "chosen": p.key == chosen});
+        // The closed list shows only the chosen option: it names the assessment as well.
+        let name = format!("{} · {}", p.period_name(), p.assessment_name);
+        let item = json!({"key": p.key, "name": name, "chosen": p.key == chosen});
         match groups.iter_mut().find(|g| g.0 == group) {
             Some(g) => g.1.push(item),
             None => groups.push((group, vec![item])),
