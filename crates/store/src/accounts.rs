@@ -780,6 +780,53 @@ impl Store {
         .await
     }
 
+    /// The offices whose accounts `actor` manages: its own and those below (`None`: all — the
+    /// operator, and the 三员, who run the deployment).
+    async fn reach(&self, actor: &Actor) -> Result<Option<std::collections::HashSet<String>>> {
+        let Some(r) = actor.rights.as_ref().filter(|r| !r.role.is_administrator()) else {
+            return Ok(None);
+        };
+        let mut reach = self.office_tree().await?.below(&r.office);
+        reach.insert(r.office.clone());
+        Ok(Some(reach))
+    }
+
+    /// Refuses, inside the write, a change to an account outside the actor's reach, as if the
+    /// account did not exist.
+    async fn require_reach(
+        &self,
+        tx: &mut crate::WriteTx,
+        name: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        let Some(reach) = self.reach(actor).await? else {
+            return Ok(());
+        };
+        let office: Option<String> = sqlx::query("SELECT office FROM users WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut ***tx)
+            .await?
+            .map(|r| r.try_get("office"))
+            .transpose()?;
+        match office {
+            Some(o) if reach.contains(&o) => Ok(()),
+            _ => Err(StoreError::NotFound(format!("用户「{name}」不存在"))),
+        }
+    }
+
+    /// The accounts `viewer` may see: its own office's and those below (all for the operator and
+    /// the 三员).
+    pub async fn users_for(&self, viewer: &Actor) -> Result<Vec<User>> {
+        let all = self.users().await?;
+        Ok(match self.reach(viewer).await? {
+            None => all,
+            Some(reach) => all
+                .into_iter()
+                .filter(|u| reach.contains(&u.office))
+                .collect(),
+        })
+    }
+
     /// One change to an account's row (`set` binds `$2` to `value` when given), with its audit
     /// entry, in one write; the account must exist.
     async fn update_user(
@@ -791,6 +838,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        self.require_reach(&mut tx, name, actor).await?;
         let sql = format!("UPDATE users SET {set} WHERE name = $1");
         let mut q = sqlx::query(&sql).bind(name);
         if let Some(v) = value {
@@ -820,6 +868,7 @@ impl Store {
         check_password_policy(password).map_err(|m| StoreError::invalid("password", m))?;
         let hash = hash_password(password)?;
         let mut tx = self.begin_write().await?;
+        self.require_reach(&mut tx, name, actor).await?;
         let done = sqlx::query(
             "UPDATE users SET password_hash = $1, password_changed_at = $2, must_change_password = $3, \
              failed_logins = 0, locked_until = NULL WHERE name = $4",
@@ -865,6 +914,7 @@ impl Store {
             ));
         }
         let mut tx = self.begin_write().await?;
+        self.require_reach(&mut tx, name, actor).await?;
         let id: i64 = sqlx::query("SELECT id FROM users WHERE name = $1")
             .bind(name)
             .fetch_optional(&mut **tx)

@@ -410,6 +410,33 @@ async fn oversight(t: &T, tok: &std::collections::HashMap<&'static str, String>)
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
+    // Accounts too: a county's admin lists and manages its own office's accounts, and one of
+    // another office is as if it did not exist.
+    let (_, v) = t.call("GET", "/api/v1/users", &tok["qs-admin"], None).await;
+    let names: Vec<&str> = v["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .map(|u| u["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["qs-admin"], "{v}");
+    let (status, v) = t
+        .call(
+            "PATCH",
+            "/api/v1/users/root-leader",
+            &tok["qs-admin"],
+            Some(json!({"disabled": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{v}");
+    let (status, _) = t
+        .call("GET", "/api/v1/periods", &tok["root-leader"], None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the province's leader was not disabled"
+    );
     // Notices stay in their office: the county hears of its publication, the root does not.
     let (_, v) = t
         .call("GET", "/api/v1/notifications", &tok["root-leader"], None)

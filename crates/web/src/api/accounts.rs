@@ -100,7 +100,7 @@ async fn change_password(
 async fn list_users(a: Authed, State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     a.check_any(&s, &[Action::ManageAccounts, Action::ManageSecurity])
         .await?;
-    Ok(Json(json!({"users": s.store.users().await?})))
+    Ok(Json(json!({"users": s.store.users_for(&a.actor).await?})))
 }
 
 #[derive(Deserialize)]

@@ -88,7 +88,7 @@ pub async fn audit(
 }
 
 async fn users_context(s: &AppState, v: &Viewer) -> Result<Value, PageError> {
-    let users = s.store.users().await?;
+    let users = s.store.users_for(&v.authed.actor).await?;
     let groups = s.store.groups().await?;
     let mut units: Vec<String> = Vec::new();
     for p in s.store.periods().await? {
