@@ -182,6 +182,8 @@ pub async fn export(
         ),
         None => (standing.basis, standing.note()),
     };
+    // Every export names its office, assessment, year and part.
+    let stamp = format!("考核期：{}。{stamp}", state.info.label());
     if state.info.is_year_of_parts() {
         return year_export(store, &state, what, format, basis, stamp).await;
     }

@@ -873,7 +873,11 @@ impl Store {
     }
 
     /// Gives a period read alone its parts' keys and ids, or its year's key.
-    async fn link_period(&self, conn: &mut AnyConnection, info: &mut PeriodInfo) -> Result<()> {
+    pub(crate) async fn link_period(
+        &self,
+        conn: &mut AnyConnection,
+        info: &mut PeriodInfo,
+    ) -> Result<()> {
         let rows = sqlx::query("SELECT year, pkey FROM periods WHERE of_year = $1 ORDER BY year")
             .bind(info.id)
             .fetch_all(&mut *conn)
