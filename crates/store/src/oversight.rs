@@ -58,6 +58,7 @@ impl Store {
         let tree = self.office_tree().await?;
         let below = tree.below(office);
         let periods = self.periods().await?;
+        let published_at = self.last_publications().await?;
         let mut rows = Vec::new();
         for o in tree.offices.iter().filter(|o| below.contains(&o.code)) {
             let mut assessments: Vec<(&str, &str)> = Vec::new();
@@ -95,8 +96,8 @@ impl Store {
                     r.state = "进行中";
                     if p.status == PeriodStatus::Published {
                         r.state = "已发布";
-                        r.published_at = self.published_at(p.id).await?;
-                        r.summary = Some(self.published_summary(p.id).await?);
+                        r.published_at = published_at.get(&p.id).cloned();
+                        r.summary = Some(self.published_summary(p.id, p.version).await?);
                     }
                 }
                 rows.push(r);
@@ -128,20 +129,26 @@ impl Store {
         })
     }
 
-    /// When period `id` was last published.
-    async fn published_at(&self, id: i64) -> Result<Option<String>> {
-        Ok(
-            sqlx::query("SELECT MAX(published_at) AS at FROM publications WHERE year = $1")
-                .bind(id)
-                .fetch_one(&self.pool)
-                .await?
-                .try_get("at")?,
-        )
+    /// When each period was last published, by period id (one query for the whole tree).
+    async fn last_publications(&self) -> Result<std::collections::HashMap<i64, String>> {
+        let rows =
+            sqlx::query("SELECT year, MAX(published_at) AS at FROM publications GROUP BY year")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut out = std::collections::HashMap::with_capacity(rows.len());
+        for r in rows {
+            out.insert(r.try_get("year")?, r.try_get("at")?);
+        }
+        Ok(out)
     }
 
-    /// A published period's official result in brief.
-    async fn published_summary(&self, id: i64) -> Result<Summary> {
-        let state = self.state(id).await?;
+    /// A published period's official result in brief; `version` was read with the list, so a
+    /// cached state at that version needs no further question to the database.
+    async fn published_summary(&self, id: i64, version: i64) -> Result<Summary> {
+        let state = match self.cached_at(id, version) {
+            Some(s) => s,
+            None => self.state(id).await?,
+        };
         if state.info.is_year_of_parts() {
             let y = self.year_results(id, Basis::Official).await?;
             return Ok(Summary::of_year(&y.rubric, &y.sheets));

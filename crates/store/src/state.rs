@@ -613,6 +613,19 @@ impl Store {
         }
     }
 
+    /// The cached state of period `id` if it is at `version` (read by the caller in the same
+    /// query as many other periods' versions, so that a page over many periods asks the database
+    /// once, not once a period).
+    pub(crate) fn cached_at(&self, id: i64, version: i64) -> Option<Arc<PeriodState>> {
+        self.cache
+            .periods
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&id)
+            .filter(|(s, _)| s.info.version == version)
+            .map(|(s, _)| s.clone())
+    }
+
     /// The period's state at its current version (loaded once per version, then kept). On
     /// PostgreSQL the version is asked of the database on every read, so that a read that begins
     /// after any instance acknowledged a write shows it (read your writes across instances; issue
