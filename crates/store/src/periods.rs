@@ -352,6 +352,11 @@ impl Store {
         Ok(out)
     }
 
+    /// The periods of one office (a header's choices: one's own office's work).
+    pub async fn periods_of(&self, office: &str) -> Result<Vec<PeriodInfo>> {
+        self.periods_where("p.office = $1", office.to_owned()).await
+    }
+
     /// [`may_see`] for one period, reading the office tree only when the period is another
     /// office's.
     async fn visible_to(&self, viewer: Option<&Rights>, p: &PeriodInfo) -> Result<bool> {
@@ -377,13 +382,16 @@ impl Store {
     /// The period people work on by default: the latest open one the viewer may see, else the
     /// latest; `None` when it may see none.
     pub async fn current_period(&self, viewer: Option<&Rights>) -> Result<Option<PeriodInfo>> {
-        let periods = self.periods_for(viewer).await?;
-        let own: Vec<&PeriodInfo> = match viewer {
-            Some(r) if periods.iter().any(|p| p.office == r.office) => {
-                periods.iter().filter(|p| p.office == r.office).collect()
-            }
-            _ => periods.iter().collect(),
+        // The office's own periods first (read alone); only an office with none of its own
+        // falls back to what it may see below.
+        let mut periods = match viewer {
+            Some(r) => self.periods_of(&r.office).await?,
+            None => Vec::new(),
         };
+        if periods.is_empty() {
+            periods = self.periods_for(viewer).await?;
+        }
+        let own: Vec<&PeriodInfo> = periods.iter().collect();
         Ok(own
             .iter()
             .rev()

@@ -722,7 +722,7 @@ pub struct Year {
     pub id: i64,
     /// The period's key, for links and forms (`?year=` takes a key as it takes a year).
     pub year: String,
-    /// The periods the viewer may choose from in the header.
+    /// The periods the viewer may choose from in the header: its office's, and the one shown.
     pub periods: Vec<lvzhi_store::PeriodInfo>,
     pub state: std::sync::Arc<PeriodState>,
 }
@@ -739,7 +739,9 @@ pub async fn year_of(v: &Viewer, s: &AppState, raw: Option<&str>) -> Result<Year
 
 async fn period_of(v: &Viewer, s: &AppState, raw: Option<&str>) -> Result<Year, PageError> {
     let rights = v.authed.rights();
-    let periods = s.store.periods_for(rights).await?;
+    // The header offers the office's own periods (an office above reaches those below through
+    // the oversight page), and the one shown when it is another office's.
+    let mut periods = s.store.periods_of(&v.authed.user.office).await?;
     let id = match raw.filter(|r| !r.is_empty()) {
         Some(r) => s.store.period_id(r, rights).await?,
         None => {
@@ -751,6 +753,9 @@ async fn period_of(v: &Viewer, s: &AppState, raw: Option<&str>) -> Result<Year, 
         }
     };
     let state = s.store.state(id).await?;
+    if !periods.iter().any(|p| p.id == id) {
+        periods.push(state.info.clone());
+    }
     Ok(Year {
         id,
         year: state.info.key.clone(),
