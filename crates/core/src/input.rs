@@ -15,6 +15,19 @@ pub const REASON_MAX: usize = 2000;
 
 /// The most characters of an account's name.
 pub const USERNAME_MAX: usize = 64;
+/// The years a rubric (and so a period) may be of.
+pub const YEARS: std::ops::RangeInclusive<i64> = 1949..=2999;
+
+/// A year as written where a period is named (four digits within [`YEARS`]).
+pub fn year_of(raw: &str) -> Option<i64> {
+    let raw = raw.trim();
+    raw.parse::<i64>()
+        .ok()
+        .filter(|y| raw.len() == 4 && YEARS.contains(y))
+}
+
+/// The longest name of an office (安委办).
+pub const OFFICE_NAME_MAX: usize = 60;
 /// What separates a unit's tags in a file cell, and so what no tag may contain.
 pub const TAG_SEPARATORS: [char; 5] = [';', '；', ',', '，', '、'];
 /// The most characters of one tag.

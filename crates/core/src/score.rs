@@ -380,18 +380,7 @@ impl ScoreSheets {
 
     /// How many units are in each grade band, in the rubric's order (empty without bands).
     pub fn grade_counts(&self, rubric: &Rubric) -> Vec<(String, usize)> {
-        let mut counts = vec![0usize; rubric.grades.len()];
-        for s in &self.sheets {
-            if let Some(g) = s.grade {
-                counts[g.band] += 1;
-            }
-        }
-        rubric
-            .grades
-            .iter()
-            .zip(counts)
-            .map(|(g, n)| (g.name.clone(), n))
-            .collect()
+        rubric.count_grades(self.sheets.iter().filter_map(|s| s.grade.map(|g| g.band)))
     }
 
     /// Puts a unit's new sheet in place of its old one and ranks again (ranks are per class, so

@@ -41,20 +41,9 @@ impl Summary {
 
     /// The summary of a year made of parts.
     pub fn of_year(rubric: &Rubric, year: &YearSheets) -> Summary {
-        let mut counts = vec![0usize; rubric.grades.len()];
-        for s in &year.sheets {
-            if let Some(g) = s.grade {
-                counts[g] += 1;
-            }
-        }
         Summary {
             units: year.sheets.len(),
-            grades: rubric
-                .grades
-                .iter()
-                .zip(counts)
-                .map(|(g, n)| (g.name.clone(), n))
-                .collect(),
+            grades: rubric.count_grades(year.sheets.iter().filter_map(|s| s.grade)),
             mean_total: mean(year.sheets.iter().map(|s| s.total)),
             vetoed: year
                 .sheets

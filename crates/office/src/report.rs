@@ -51,6 +51,16 @@ pub struct ReportData {
     pub date: String,
 }
 
+/// A class's heading in the notice: "一、A 类（41 个单位，满分折算 3 分）".
+pub(crate) fn class_heading(ci: usize, class: &lvzhi_core::rubric::Class, units: usize) -> String {
+    format!(
+        "{}、{}（{units} 个单位，满分折算 {} 分）",
+        ["一", "二", "三", "四", "五", "六"].get(ci).unwrap_or(&"·"),
+        class.name,
+        class.weight
+    )
+}
+
 /// The notice of a period, dated `date` (`YYYY年M月D日`).
 pub fn report_data(rubric: &Rubric, sheets: &ScoreSheets, date: &str) -> ReportData {
     let mut classes = Vec::new();
@@ -103,13 +113,7 @@ pub fn report_data(rubric: &Rubric, sheets: &ScoreSheets, date: &str) -> ReportD
             })
             .collect();
         classes.push(ReportClass {
-            heading: format!(
-                "{}、{}（{} 个单位，满分折算 {} 分）",
-                ["一", "二", "三", "四", "五", "六"].get(ci).unwrap_or(&"·"),
-                class.name,
-                units.len(),
-                class.weight
-            ),
+            heading: class_heading(ci, class, units.len()),
             rows,
         });
     }

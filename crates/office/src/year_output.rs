@@ -171,13 +171,7 @@ pub fn year_report_data(
             })
             .collect();
         classes.push(ReportClass {
-            heading: format!(
-                "{}、{}（{} 个单位，满分折算 {} 分）",
-                ["一", "二", "三", "四", "五", "六"].get(ci).unwrap_or(&"·"),
-                class.name,
-                units.len(),
-                class.weight
-            ),
+            heading: crate::report::class_heading(ci, class, units.len()),
             rows,
         });
     }

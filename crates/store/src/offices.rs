@@ -91,10 +91,16 @@ pub fn check_office_code(code: &str) -> Result<()> {
 /// Refuses an empty, over-long or control-character name.
 fn check_name(field: &str, name: &str, what: &str) -> Result<String> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+    let max = lvzhi_core::input::OFFICE_NAME_MAX;
+    if name.is_empty()
+        || name.chars().count() > max
+        || name
+            .chars()
+            .any(|c| c.is_control() || lvzhi_core::input::is_hidden_control(c))
+    {
         return Err(StoreError::invalid(
             field,
-            format!("{what}不能为空，不超过 60 个字，且不含控制字符"),
+            format!("{what}不能为空，不超过 {max} 个字，且不含控制字符或文字方向控制符"),
         ));
     }
     Ok(name.to_owned())

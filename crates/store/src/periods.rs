@@ -275,10 +275,7 @@ impl Store {
         {
             return Ok(p);
         }
-        let year = raw
-            .parse::<i64>()
-            .ok()
-            .filter(|y| raw.len() == 4 && (1900..=2200).contains(y));
+        let year = lvzhi_core::input::year_of(raw);
         let Some(year) = year else {
             return Err(StoreError::NotFound(format!("没有键为「{raw}」的考核期")));
         };
@@ -360,18 +357,11 @@ impl Store {
     /// [`may_see`] for one period, reading the office tree only when the period is another
     /// office's.
     async fn visible_to(&self, viewer: Option<&Rights>, p: &PeriodInfo) -> Result<bool> {
-        Ok(match viewer {
-            Some(r) if r.office != p.office => {
-                reads_below(r.role)
-                    && p.status == PeriodStatus::Published
-                    && self
-                        .office_tree()
-                        .await?
-                        .below(&r.office)
-                        .contains(&p.office)
-            }
-            _ => true,
-        })
+        let below = match viewer {
+            Some(r) if r.office != p.office => self.office_tree().await?.below(&r.office),
+            _ => std::collections::HashSet::new(),
+        };
+        Ok(may_see(viewer, p, &below))
     }
 
     /// The period's id `raw` names for `viewer` (see [`Store::find_period`]).

@@ -365,3 +365,42 @@ async fn quarters(backend: &str, store: &Store) {
     let v = store.verify_audit().await.expect("verify");
     assert!(v.first_bad.is_none(), "{backend}: {:?}", v.first_bad);
 }
+
+/// Two instances open the same assessment's year at once: exactly one opens it, the other is
+/// refused naming the period, and one year (with its parts) exists.
+#[tokio::test]
+async fn two_instances_opening_one_year_open_it_once() {
+    for (backend, url, _dir) in common::databases().await {
+        let a = Store::open(&url).await.expect("a");
+        let b = Store::open(&url).await.expect("b");
+        let text = rubric("county-quarterly-2023");
+        for round in 0..3 {
+            let target = target("root", &format!("q{round}"));
+            let actor = op();
+            let (x, y) = tokio::join!(
+                a.open_next_period(&text, &target, None, &actor),
+                b.open_next_period(&text, &target, None, &actor)
+            );
+            let opened = [x.is_ok(), y.is_ok()].iter().filter(|o| **o).count();
+            assert_eq!(opened, 1, "{backend} round {round}: {x:?} {y:?}");
+            let refused = if x.is_ok() { y } else { x }.expect_err("one refused");
+            assert!(
+                refused.to_string().contains(&format!("root.q{round}.2023")),
+                "{backend}: {refused}"
+            );
+            let keys: Vec<String> = a
+                .periods()
+                .await
+                .expect("list")
+                .into_iter()
+                .filter(|p| p.assessment == format!("q{round}"))
+                .map(|p| p.key)
+                .collect();
+            assert_eq!(
+                keys.len(),
+                5,
+                "{backend}: the year and its four quarters once: {keys:?}"
+            );
+        }
+    }
+}

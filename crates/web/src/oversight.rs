@@ -29,13 +29,9 @@ pub async fn oversight_of(
         ));
     }
     let year = match year.map(str::trim).filter(|y| !y.is_empty()) {
-        Some(y) => y
-            .parse::<i64>()
-            .ok()
-            .filter(|y| (1900..=2200).contains(y))
-            .ok_or_else(|| {
-                ApiError::field(StatusCode::BAD_REQUEST, "year", format!("年度「{y}」无效"))
-            })?,
+        Some(y) => lvzhi_core::input::year_of(y).ok_or_else(|| {
+            ApiError::field(StatusCode::BAD_REQUEST, "year", format!("年度「{y}」无效"))
+        })?,
         None => s
             .store
             .periods()

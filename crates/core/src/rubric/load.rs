@@ -436,7 +436,7 @@ impl Loader {
             self.err(&h.title, "rubric.title", "不能为空");
         }
         let year = *h.year.get_ref();
-        if !(1949..=2999).contains(&year) {
+        if !crate::input::YEARS.contains(&year) {
             self.err(&h.year, "rubric.year", format!("年度 {year} 不合理"));
         }
         let total = self.points(&h.total, "rubric.total", false);

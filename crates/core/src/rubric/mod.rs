@@ -505,6 +505,22 @@ impl Rubric {
         Some(r)
     }
 
+    /// Each grade band's name and how many of `bands` (indices into [`Rubric::grades`]) fall in
+    /// it, in the bands' order.
+    pub fn count_grades(&self, bands: impl IntoIterator<Item = usize>) -> Vec<(String, usize)> {
+        let mut counts = vec![0usize; self.grades.len()];
+        for b in bands {
+            if let Some(c) = counts.get_mut(b) {
+                *c += 1;
+            }
+        }
+        self.grades
+            .iter()
+            .zip(counts)
+            .map(|(g, n)| (g.name.clone(), n))
+            .collect()
+    }
+
     /// The part this rubric is scoped to, if any.
     pub fn part(&self) -> Option<&Part> {
         self.active_part.map(|p| &self.parts[p])
