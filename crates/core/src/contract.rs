@@ -192,6 +192,9 @@ pub struct RubricDoc {
     pub year: i32,
     pub title: String,
     pub issuer: String,
+    /// The kind of assessment, where the rubric names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     pub total: String,
     /// The cap of the total after the bonus, where the rubric has one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -425,6 +428,7 @@ impl RubricDoc {
             year: r.year,
             title: r.title.clone(),
             issuer: r.issuer.clone(),
+            kind: r.kind.clone(),
             total: r.total.to_string(),
             max_total: r.max_total.map(|m| m.to_string()),
             grades: r

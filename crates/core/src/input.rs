@@ -28,6 +28,8 @@ pub fn year_of(raw: &str) -> Option<i64> {
 
 /// The longest name of an office (安委办).
 pub const OFFICE_NAME_MAX: usize = 60;
+/// The longest kind of assessment a rubric may name (`[rubric] kind`).
+pub const KIND_MAX: usize = 40;
 /// What separates a unit's tags in a file cell, and so what no tag may contain.
 pub const TAG_SEPARATORS: [char; 5] = [';', '；', ',', '，', '、'];
 /// The most characters of one tag.

@@ -3,7 +3,7 @@
 //! arithmetic) and the units vetoed, for a year scored as one period or made of parts. Pure: it
 //! takes sheets the core scored and reads no store.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::points::Points;
 use crate::rubric::Rubric;
@@ -11,13 +11,13 @@ use crate::score::ScoreSheets;
 use crate::year::{YearSheets, mean_of};
 
 /// A result in brief.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub units: usize,
     /// Each grade band's name and how many units are in it (empty without bands).
     pub grades: Vec<(String, usize)>,
     /// The mean of the units' totals (serialised with two decimals, as every total).
-    #[serde(serialize_with = "fixed2")]
+    #[serde(serialize_with = "fixed2", deserialize_with = "points")]
     pub mean_total: Points,
     /// The units vetoed, by name.
     pub vetoed: Vec<String>,
@@ -69,6 +69,11 @@ fn fixed2<S: serde::Serializer>(p: &Points, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&p.to_fixed2())
 }
 
+fn points<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Points, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse().map_err(serde::de::Error::custom)
+}
+
 fn mean(totals: impl Iterator<Item = Points>) -> Points {
     let one = Points::from_hundredths(100);
     let pairs: Vec<(Points, Points)> = totals.map(|t| (one, t)).collect();
@@ -85,5 +90,20 @@ mod tests {
         // (90.01 + 90.02) / 2 = 90.015 → 90.02
         assert_eq!(mean([p(9001), p(9002)].into_iter()), p(9002));
         assert_eq!(mean(std::iter::empty()), Points::ZERO);
+    }
+
+    #[test]
+    fn a_summary_reads_back_as_it_was_written() {
+        let s = Summary {
+            units: 3,
+            grades: vec![("优秀".into(), 2), ("不合格".into(), 1)],
+            mean_total: Points::from_hundredths(8_733),
+            vetoed: vec!["交通运输局".into()],
+        };
+        let text = serde_json::to_string(&s).unwrap();
+        assert!(text.contains(r#""mean_total":"87.33""#), "{text}");
+        assert_eq!(serde_json::from_str::<Summary>(&text).unwrap(), s);
+        let bad = text.replace("87.33", "八十");
+        assert!(serde_json::from_str::<Summary>(&bad).is_err());
     }
 }

@@ -249,6 +249,18 @@ fn a_veto_forces_the_last_band_and_steps_floor_and_cap() {
 }
 
 #[test]
+fn a_kind_of_assessment_is_read_trimmed_and_shown() {
+    let plain = rubric(WORKED);
+    assert_eq!(plain.kind, None);
+    let doc = serde_json::to_value(RubricDoc::new(&plain)).expect("json");
+    assert!(doc.get("kind").is_none(), "no kind, no key: {doc}");
+    let named = rubric(&WORKED.replacen("total = 100", "kind = \" 县级部门考核 \"\ntotal = 100", 1));
+    assert_eq!(named.kind.as_deref(), Some("县级部门考核"));
+    let doc = serde_json::to_value(RubricDoc::new(&named)).expect("json");
+    assert_eq!(doc["kind"], "县级部门考核");
+}
+
+#[test]
 fn max_total_caps_the_total_after_the_bonus() {
     let text = WORKED.replace("total = 100\n", "total = 100\nmax_total = 100\n");
     let r = rubric(&text);
@@ -446,6 +458,15 @@ fn every_new_validation_names_its_line_and_key() {
             "total = 100\nmax_total = 0",
             "rubric.max_total",
             "大于 0",
+        ),
+        // a kind of assessment that is blank
+        ("total = 100", "kind = \"  \"\ntotal = 100", "rubric.kind", "考核类别"),
+        // a kind of assessment beyond its length
+        (
+            "total = 100",
+            "kind = \"县级部门安全生产工作考核县级部门安全生产工作考核县级部门安全生产工作考核县级部门等\"\ntotal = 100",
+            "rubric.kind",
+            "40 个字",
         ),
         // a key the kind does not use
         (

@@ -2,16 +2,25 @@
 //! per office and assessment, the year's state (not opened, open, published with its date) and,
 //! for a published year only, its result in brief (the core's [`Summary`]): units per grade, the
 //! mean total, the units vetoed; and the offices below grouped by the rubric they run, to compare.
-//! Nothing unpublished is summarised here. This module knows SQL; it must not know HTTP.
+//! Nothing unpublished is summarised here. A publication's summary is read as it was stored with
+//! it (so the first page after a start loads no period); only a publication made before summaries
+//! were stored is summarised from its period. This module knows SQL; it must not know HTTP.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use lvzhi_core::summary::Summary;
 use lvzhi_core::{Basis, PeriodStatus};
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::{Result, Store};
+use crate::{Result, Store, StoreError};
+
+/// A period's last publication as the oversight reads it.
+struct LastPublication {
+    at: String,
+    /// `None` for a publication made before summaries were stored with it.
+    summary: Option<Summary>,
+}
 
 /// One office's assessment in the year.
 #[derive(Clone, Debug, Serialize)]
@@ -31,14 +40,21 @@ pub struct OversightRow {
     pub published_at: Option<String>,
     pub rubric_id: Option<String>,
     pub title: Option<String>,
+    /// The rubric's kind of assessment, where it names one.
+    pub kind: Option<String>,
     /// The published result in brief (published years only).
     pub summary: Option<Summary>,
 }
 
-/// The offices below running one rubric, side by side.
+/// The offices below running one kind of assessment, side by side: the same `[rubric] kind`
+/// where their rubrics name one, else the same rubric id.
 #[derive(Clone, Debug, Serialize)]
 pub struct Comparison {
-    pub rubric_id: String,
+    /// The kind the rubrics name (`None`: they are compared by their rubric id).
+    pub kind: Option<String>,
+    /// The rubric id, where compared by it.
+    pub rubric_id: Option<String>,
+    /// What the comparison is of: the kind, else the rubric's title.
     pub title: String,
     /// Indices into [`Oversight::rows`], by mean total, highest first.
     pub rows: Vec<usize>,
@@ -58,7 +74,7 @@ impl Store {
         let tree = self.office_tree().await?;
         let below = tree.below(office);
         let periods = self.periods().await?;
-        let published_at = self.last_publications().await?;
+        let published = self.last_publications().await?;
         let mut rows = Vec::new();
         for o in tree.offices.iter().filter(|o| below.contains(&o.code)) {
             let mut assessments: Vec<(&str, &str)> = Vec::new();
@@ -79,6 +95,7 @@ impl Store {
                 published_at: None,
                 rubric_id: None,
                 title: None,
+                kind: None,
                 summary: None,
             };
             if assessments.is_empty() {
@@ -93,35 +110,22 @@ impl Store {
                     r.key = Some(p.key.clone());
                     r.rubric_id = Some(p.rubric_id.clone());
                     r.title = Some(p.title.clone());
+                    r.kind = self.rubric_by_hash(&p.rubric_hash).await?.kind.clone();
                     r.state = "进行中";
                     if p.status == PeriodStatus::Published {
                         r.state = "已发布";
-                        r.published_at = published_at.get(&p.id).cloned();
-                        r.summary = Some(self.published_summary(p.id, p.version).await?);
+                        let last = published.get(&p.id);
+                        r.published_at = last.map(|l| l.at.clone());
+                        r.summary = Some(match last.and_then(|l| l.summary.clone()) {
+                            Some(s) => s,
+                            None => self.published_summary(p.id, p.version).await?,
+                        });
                     }
                 }
                 rows.push(r);
             }
         }
-        let mut by_rubric: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for (i, r) in rows.iter().enumerate() {
-            if let (Some(id), Some(_)) = (&r.rubric_id, &r.summary) {
-                by_rubric.entry(id.clone()).or_default().push(i);
-            }
-        }
-        let comparisons = by_rubric
-            .into_iter()
-            .filter(|(_, v)| v.len() > 1)
-            .map(|(rubric_id, mut v)| {
-                let mean = |i: &usize| rows[*i].summary.as_ref().map(|s| s.mean_total);
-                v.sort_by_key(|i| std::cmp::Reverse(mean(i)));
-                Comparison {
-                    title: rows[v[0]].title.clone().unwrap_or_default(),
-                    rubric_id,
-                    rows: v,
-                }
-            })
-            .collect();
+        let comparisons = compare(&rows);
         Ok(Oversight {
             year,
             rows,
@@ -129,15 +133,26 @@ impl Store {
         })
     }
 
-    /// When each period was last published, by period id (one query for the whole tree).
-    async fn last_publications(&self) -> Result<std::collections::HashMap<i64, String>> {
-        let rows =
-            sqlx::query("SELECT year, MAX(published_at) AS at FROM publications GROUP BY year")
-                .fetch_all(&self.pool)
-                .await?;
-        let mut out = std::collections::HashMap::with_capacity(rows.len());
+    /// Each period's last publication, by period id (one query for the whole tree).
+    async fn last_publications(&self) -> Result<HashMap<i64, LastPublication>> {
+        let rows = sqlx::query(
+            "SELECT p.year, p.published_at, p.summary FROM publications p \
+             JOIN (SELECT year, MAX(seq) AS seq FROM publications GROUP BY year) l \
+             ON l.year = p.year AND l.seq = p.seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = HashMap::with_capacity(rows.len());
         for r in rows {
-            out.insert(r.try_get("year")?, r.try_get("at")?);
+            let id: i64 = r.try_get("year")?;
+            let summary = match r.try_get::<Option<String>, _>("summary")? {
+                Some(text) => Some(serde_json::from_str(&text).map_err(|e| {
+                    StoreError::Corrupt(format!("考核期 {id} 发布摘要无法读取：{e}"))
+                })?),
+                None => None,
+            };
+            let at = r.try_get("published_at")?;
+            out.insert(id, LastPublication { at, summary });
         }
         Ok(out)
     }
@@ -155,4 +170,38 @@ impl Store {
         }
         Ok(Summary::of(&state.rubric, &state.official_sheets))
     }
+}
+
+/// The published rows grouped by kind (else by rubric id), groups of two or more, each by mean
+/// total, highest first.
+fn compare(rows: &[OversightRow]) -> Vec<Comparison> {
+    let mut groups: BTreeMap<(Option<&str>, Option<&str>), Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        if r.summary.is_none() {
+            continue;
+        }
+        let key = match (&r.kind, &r.rubric_id) {
+            (Some(k), _) => (Some(k.as_str()), None),
+            (None, Some(id)) => (None, Some(id.as_str())),
+            (None, None) => continue,
+        };
+        groups.entry(key).or_default().push(i);
+    }
+    groups
+        .into_iter()
+        .filter(|(_, v)| v.len() > 1)
+        .map(|((kind, rubric_id), mut v)| {
+            let mean = |i: &usize| rows[*i].summary.as_ref().map(|s| s.mean_total);
+            v.sort_by_key(|i| std::cmp::Reverse(mean(i)));
+            Comparison {
+                kind: kind.map(str::to_owned),
+                rubric_id: rubric_id.map(str::to_owned),
+                title: match kind {
+                    Some(k) => k.to_owned(),
+                    None => rows[v[0]].title.clone().unwrap_or_default(),
+                },
+                rows: v,
+            }
+        })
+        .collect()
 }

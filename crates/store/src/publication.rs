@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use lvzhi_core::summary::Summary;
 use lvzhi_core::{Basis, PeriodStatus, ScoreSheets};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -352,8 +353,9 @@ impl Store {
             "results": results,
             "results_hash": sha256_hex(canonical_json(&results).as_bytes()),
         });
+        let summary = Summary::of(&state.rubric, official);
         let (hash, seal) = self
-            .store_publication(&mut tx, year, seq, &snapshot, reason, actor)
+            .store_publication(&mut tx, year, seq, &snapshot, &summary, reason, actor)
             .await?;
         let previous = if seq > 1 {
             Some(publication_body(&mut tx, year, seq - 1).await?)
@@ -427,14 +429,16 @@ impl Store {
     }
 
     /// Writes a publication inside the caller's transaction: the snapshot's canonical body, its
-    /// hash, its signature (where the store has a seal) and the period's published state. Returns
-    /// the hash and the seal that signed.
+    /// hash, its signature (where the store has a seal), its result in brief (for the offices
+    /// above, unsigned: it is derived from the body's results) and the period's published state.
+    /// Returns the hash and the seal that signed.
     pub(crate) async fn store_publication(
         &self,
         tx: &mut WriteTx,
         year: i64,
         seq: i64,
         snapshot: &serde_json::Value,
+        summary: &Summary,
         reason: &str,
         actor: &Actor,
     ) -> Result<(String, Option<&lvzhi_seal::Seal>)> {
@@ -445,7 +449,7 @@ impl Store {
         let at = snapshot["published_at"].as_str().unwrap_or_default();
         sqlx::query(
             "INSERT INTO publications (year, seq, hash, body, published_at, published_by, reason, \
-             signature, public_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             signature, public_key, summary) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(year)
         .bind(seq)
@@ -456,6 +460,7 @@ impl Store {
         .bind(reason)
         .bind(&signature)
         .bind(seal.map(lvzhi_seal::Seal::public_key_pem))
+        .bind(serde_json::to_string(summary).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         .execute(&mut ***tx)
         .await?;
         sqlx::query(

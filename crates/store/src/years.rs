@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use lvzhi_core::contract::YearResultsDoc;
+use lvzhi_core::summary::Summary;
 use lvzhi_core::year::{YearSheets, roll_up};
 use lvzhi_core::{Basis, PeriodStatus, Rubric};
 use sqlx::Row;
@@ -134,8 +135,9 @@ impl Store {
             "results": doc,
             "results_hash": crate::sha256_hex(crate::canonical_json(&doc).as_bytes()),
         });
+        let summary = Summary::of_year(&results.rubric, &results.sheets);
         let (hash, seal) = self
-            .store_publication(&mut tx, id, seq, &snapshot, reason, actor)
+            .store_publication(&mut tx, id, seq, &snapshot, &summary, reason, actor)
             .await?;
         audit::append(
             &mut tx,

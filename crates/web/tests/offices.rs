@@ -495,7 +495,7 @@ async fn oversight(t: &T, tok: &std::collections::HashMap<&'static str, String>)
     let (status, page) = t.page("/oversight?year=2023", &tok["root-leader"]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        page.contains("青山县安委办") && page.contains("已发布") && page.contains("同一细则的比较"),
+        page.contains("青山县安委办") && page.contains("已发布") && page.contains("同类考核的比较"),
         "{page}"
     );
     let (status, page) = t.page("/", &tok["root-leader"]).await;

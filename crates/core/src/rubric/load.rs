@@ -148,6 +148,10 @@ struct RawHeader {
     title: Spanned<String>,
     #[serde(default)]
     issuer: String,
+    /// What kind of assessment this is ("县级部门安全生产考核"), for comparing the offices that run
+    /// one kind under different rubrics.
+    #[serde(default)]
+    kind: Option<Spanned<String>>,
     total: Spanned<Num>,
     #[serde(default)]
     max_total: Option<Spanned<Num>>,
@@ -410,6 +414,7 @@ impl Loader {
             year: year as i32,
             title: h.title.get_ref().trim().to_owned(),
             issuer: h.issuer.trim().to_owned(),
+            kind: h.kind.as_ref().map(|k| k.get_ref().trim().to_owned()),
             total: total.unwrap_or(Points::ZERO),
             max_total,
             grades,
@@ -440,7 +445,16 @@ impl Loader {
             self.err(&h.year, "rubric.year", format!("年度 {year} 不合理"));
         }
         let total = self.points(&h.total, "rubric.total", false);
-
+        if let Some(k) = &h.kind {
+            let n = k.get_ref().trim().chars().count();
+            if n == 0 || n > crate::input::KIND_MAX {
+                self.err(
+                    k,
+                    "rubric.kind",
+                    format!("考核类别须为 1 至 {} 个字", crate::input::KIND_MAX),
+                );
+            }
+        }
         (year, total)
     }
 

@@ -422,6 +422,9 @@ pub struct Rubric {
     pub year: i32,
     pub title: String,
     pub issuer: String,
+    /// The kind of assessment (`[rubric] kind`), where the file names one: offices running one
+    /// kind are compared side by side even under different rubrics.
+    pub kind: Option<String>,
     pub total: Points,
     /// Caps the total after the bonus (总分最高不超过), where the document says so.
     pub max_total: Option<Points>,
