@@ -8,8 +8,8 @@ use lvzhi_core::Points;
 use crate::audit::AuditAction;
 use crate::model::{StoredAssessment, StoredMetric, StoredUnit};
 use crate::records::check_version;
-use crate::state::{Next, invalid};
-use crate::{Actor, Result, Store, StoreError, audit};
+use crate::state::{Next, PeriodState, invalid};
+use crate::{Actor, Result, Store, StoreError, WriteTx, audit};
 
 impl Store {
     /// Sets one assessor's score for a unit (insert or update). `version`, when given, must be the
@@ -259,6 +259,8 @@ impl Store {
 
     /// Replaces a unit's tags. Refused when the unit's records or scores would then break the
     /// rubric (a 专委会 rule recorded for a unit losing the tag).
+    /// On a year made of parts, the change is made in the year and in each of its parts
+    /// ([`crate::rosters`]).
     pub async fn set_unit_tags(
         &self,
         year: i64,
@@ -267,7 +269,34 @@ impl Store {
         version: Option<i64>,
         actor: &Actor,
     ) -> Result<StoredUnit> {
-        let (mut tx, state) = self.write_period(year, actor).await?;
+        let clean = clean_tags(tags)?;
+        let mut tx = self.begin_write().await?;
+        let state = self.state_on(&mut tx, year).await?;
+        if state.info.is_year_of_parts() {
+            return self
+                .year_unit_tags(tx, &state, unit, &clean, version, actor)
+                .await;
+        }
+        crate::state::writable(&state.info, actor)?;
+        let (new, next) = self
+            .tags_on(&mut tx, &state, unit, &clean, version, actor)
+            .await?;
+        self.commit_with(tx, year, Some(next)).await?;
+        Ok(new)
+    }
+
+    /// Changes a unit's tags inside the caller's transaction: the row, its audit entry and the
+    /// period's version; returns the unit as changed and the period's next state, to commit.
+    pub(crate) async fn tags_on(
+        &self,
+        tx: &mut WriteTx,
+        state: &PeriodState,
+        unit: &str,
+        clean: &[String],
+        version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<(StoredUnit, Next)> {
+        let year = state.info.id;
         let Some(u) = state.unit_index(unit) else {
             return Err(StoreError::NotFound(format!(
                 "{}名册中没有单位「{unit}」",
@@ -276,16 +305,16 @@ impl Store {
         };
         let old = state.units[u].clone();
         check_version(&format!("单位「{unit}」"), old.version, version)?;
-        let clean = clean_tags(tags)?;
-        let mut next = Next::new(&state);
+        let mut next = Next::new(state);
         {
             let (rubric, provisional, official) = next.ledgers();
             for ledger in [provisional, official] {
-                ledger.set_tags(rubric, u, clean.clone()).map_err(|e| {
+                ledger.set_tags(rubric, u, clean.to_vec()).map_err(|e| {
                     StoreError::invalid(
                         "tags",
                         format!(
-                            "修改后已有数据不再符合细则：{}",
+                            "{}修改后已有数据不再符合细则：{}",
+                            state.info.part_name.as_deref().unwrap_or_default(),
                             crate::state::ledger_message(&e)
                         ),
                     )
@@ -296,15 +325,15 @@ impl Store {
             .bind(clean.join(";"))
             .bind(year)
             .bind(&old.name)
-            .execute(&mut **tx)
+            .execute(&mut ***tx)
             .await?;
         let new = StoredUnit {
-            tags: clean,
+            tags: clean.to_vec(),
             version: old.version + 1,
             ..old.clone()
         };
         audit::change(
-            &mut tx,
+            tx,
             actor,
             AuditAction::UnitTags,
             &format!("unit:{year}:{}", old.name),
@@ -312,12 +341,11 @@ impl Store {
             &new,
         )
         .await?;
-        Self::bump(&mut tx, year).await?;
+        Self::bump(tx, year).await?;
         next.units()[u] = new.clone();
         // The unit's sheets change with the rules its tags bind.
         next.unit(u);
-        self.commit_with(tx, year, Some(next)).await?;
-        Ok(new)
+        Ok((new, next))
     }
 }
 

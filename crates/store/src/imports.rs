@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use crate::audit::AuditAction;
 use crate::notices::{Audience, NoticeKind, notify};
-use crate::state::{Next, RecordRow, ledger_message};
+use crate::state::{Next, PeriodState, RecordRow, ledger_message};
 use crate::{Actor, Backend, Result, RowProblem, Store, StoreError, WriteTx, audit, clock};
 
 /// The file a batch was read from: remembered by its SHA-256, so that it is not imported twice.
@@ -99,10 +99,10 @@ impl Batch {
 
 /// Refusals of a batch, with the core's message read in the batch's terms: a row number that is
 /// another row of this batch is said so, one that is a stored record is its number.
-struct Problems {
-    rows: Vec<RowProblem>,
+pub(crate) struct Problems {
+    pub(crate) rows: Vec<RowProblem>,
     /// Ids from here on belong to the batch's records (in order).
-    first_new: u64,
+    pub(crate) first_new: u64,
 }
 
 impl Problems {
@@ -220,6 +220,9 @@ impl Store {
         actor: &Actor,
         dry_run: bool,
     ) -> Result<ImportOutcome> {
+        if self.has_parts(year).await? {
+            return self.import_year_roster(year, batch, actor, dry_run).await;
+        }
         // A batch of scores and metric values checks nothing against the records.
         let (mut tx, state) = if batch.records.is_empty() && batch.tags.is_empty() {
             self.write_period_cells(year, actor).await?
@@ -227,27 +230,7 @@ impl Store {
             self.write_period(year, actor).await?
         };
         let rubric = state.rubric.clone();
-        if let Some(file) = &batch.file {
-            let earlier = sqlx::query(
-                "SELECT name, rows, imported_by, imported_at FROM imported_files WHERE year = $1 AND sha256 = $2",
-            )
-            .bind(year)
-            .bind(&file.sha256)
-            .fetch_optional(&mut **tx)
-            .await?;
-            if let Some(r) = earlier {
-                let (name, rows, by, at): (String, i64, String, String) = (
-                    r.try_get("name")?,
-                    r.try_get("rows")?,
-                    r.try_get("imported_by")?,
-                    r.try_get("imported_at")?,
-                );
-                return Err(StoreError::Conflict(format!(
-                    "同一文件已于 {} 由 {by} 导入本考核期（「{name}」，{rows} 行），不再重复导入",
-                    clock::beijing_minute(&at)
-                )));
-            }
-        }
+        refuse_a_file_again(&mut tx, year, batch).await?;
         let max_id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM records")
             .fetch_one(&mut **tx)
             .await?
@@ -260,39 +243,7 @@ impl Store {
         let mut next = Next::new(&state);
 
         // Tags first: the batch's records are checked against the new roster.
-        for (i, (name, tags)) in batch.tags.iter().enumerate() {
-            let Some(u) = state.unit_index(name) else {
-                problems.say("units", i, "name", format!("名册中没有单位「{name}」"));
-                continue;
-            };
-            let tags = match crate::cells::clean_tags(tags) {
-                Ok(t) => t,
-                Err(e) => {
-                    problems.say("units", i, "tags", e.to_string());
-                    continue;
-                }
-            };
-            let (rubric, provisional, official) = next.ledgers();
-            let done = provisional
-                .set_tags(rubric, u, tags.clone())
-                .and_then(|()| official.set_tags(rubric, u, tags.clone()));
-            match done {
-                Ok(()) => {
-                    let unit = &mut next.units()[u];
-                    if unit.tags != tags {
-                        unit.tags = tags;
-                        unit.version += 1;
-                    }
-                    next.unit(u);
-                }
-                Err(e) => problems.say(
-                    "units",
-                    i,
-                    "tags",
-                    format!("修改后已有数据不再符合细则：{}", ledger_message(&e)),
-                ),
-            }
-        }
+        tags_into(&mut next, &state, &batch.tags, &mut problems, "");
 
         // Everything in force plus the batch must make one valid ledger. A batch's score or metric
         // replaces the stored one for the same unit, clause (or metric) and group.
@@ -397,19 +348,7 @@ impl Store {
 
         let at = tx.now();
         let ms = clock::millis(&at);
-        for (u, unit) in next.state().units.iter().enumerate() {
-            if unit.version != state.units[u].version {
-                sqlx::query(
-                    "UPDATE period_units SET tags = $1, version = $2 WHERE year = $3 AND name = $4",
-                )
-                .bind(unit.tags.join(";"))
-                .bind(unit.version)
-                .bind(year)
-                .bind(&unit.name)
-                .execute(&mut **tx)
-                .await?;
-            }
-        }
+        store_unit_tags(&mut tx, &next, &state).await?;
         let mut rows = Vec::with_capacity(checked.len());
         let mut per_unit = BTreeMap::<usize, usize>::new();
         for (i, rec) in &checked {
@@ -568,21 +507,7 @@ impl Store {
             .first()
             .zip(checked.last())
             .map(|(a, b)| [a.1.id, b.1.id]);
-        if let Some(file) = &batch.file {
-            sqlx::query(
-                "INSERT INTO imported_files (year, sha256, name, kind, rows, imported_by, imported_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(year)
-            .bind(&file.sha256)
-            .bind(&file.name)
-            .bind(&file.kind)
-            .bind(batch.len() as i64)
-            .bind(&actor.name)
-            .bind(&at)
-            .execute(&mut **tx)
-            .await?;
-        }
+        mark_file(&mut tx, year, batch, actor).await?;
         let after = serde_json::json!({
             "label": batch.label,
             "file": batch.file.as_ref().map(|f| serde_json::json!({"name": f.name, "sha256": f.sha256})),
@@ -604,6 +529,126 @@ impl Store {
             checked.len() + batch.assessments.len() + batch.metrics.len() + batch.tags.len();
         Ok(outcome)
     }
+}
+
+/// Refuses a batch read from a file already imported into the period, naming that import.
+pub(crate) async fn refuse_a_file_again(tx: &mut WriteTx, year: i64, batch: &Batch) -> Result<()> {
+    let Some(file) = &batch.file else {
+        return Ok(());
+    };
+    let earlier = sqlx::query(
+        "SELECT name, rows, imported_by, imported_at FROM imported_files WHERE year = $1 AND sha256 = $2",
+    )
+    .bind(year)
+    .bind(&file.sha256)
+    .fetch_optional(&mut ***tx)
+    .await?;
+    if let Some(r) = earlier {
+        let (name, rows, by, at): (String, i64, String, String) = (
+            r.try_get("name")?,
+            r.try_get("rows")?,
+            r.try_get("imported_by")?,
+            r.try_get("imported_at")?,
+        );
+        return Err(StoreError::Conflict(format!(
+            "同一文件已于 {} 由 {by} 导入本考核期（「{name}」，{rows} 行），不再重复导入",
+            clock::beijing_minute(&at)
+        )));
+    }
+    Ok(())
+}
+
+/// Remembers the file a batch was read from (by its SHA-256), so that it is not imported again.
+pub(crate) async fn mark_file(
+    tx: &mut WriteTx,
+    year: i64,
+    batch: &Batch,
+    actor: &Actor,
+) -> Result<()> {
+    let Some(file) = &batch.file else {
+        return Ok(());
+    };
+    let at = tx.now();
+    sqlx::query(
+        "INSERT INTO imported_files (year, sha256, name, kind, rows, imported_by, imported_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(year)
+    .bind(&file.sha256)
+    .bind(&file.name)
+    .bind(&file.kind)
+    .bind(batch.len() as i64)
+    .bind(&actor.name)
+    .bind(&at)
+    .execute(&mut ***tx)
+    .await?;
+    Ok(())
+}
+
+/// Applies a batch's roster tags to a period's next state, each refused row said in `problems`
+/// (its message prefixed with `whose`: the part it was refused in, or nothing).
+pub(crate) fn tags_into(
+    next: &mut Next,
+    state: &PeriodState,
+    tags: &[(String, Vec<String>)],
+    problems: &mut Problems,
+    whose: &str,
+) {
+    for (i, (name, tags)) in tags.iter().enumerate() {
+        let Some(u) = state.unit_index(name) else {
+            problems.say("units", i, "name", format!("{whose}名册中没有单位「{name}」"));
+            continue;
+        };
+        let tags = match crate::cells::clean_tags(tags) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.say("units", i, "tags", e.to_string());
+                continue;
+            }
+        };
+        let (rubric, provisional, official) = next.ledgers();
+        let done = provisional
+            .set_tags(rubric, u, tags.clone())
+            .and_then(|()| official.set_tags(rubric, u, tags.clone()));
+        match done {
+            Ok(()) => {
+                let unit = &mut next.units()[u];
+                if unit.tags != tags {
+                    unit.tags = tags;
+                    unit.version += 1;
+                }
+                next.unit(u);
+            }
+            Err(e) => problems.say(
+                "units",
+                i,
+                "tags",
+                format!("{whose}修改后已有数据不再符合细则：{}", ledger_message(&e)),
+            ),
+        }
+    }
+}
+
+/// Writes the units whose tags a next state changed.
+pub(crate) async fn store_unit_tags(
+    tx: &mut WriteTx,
+    next: &Next,
+    state: &PeriodState,
+) -> Result<()> {
+    for (u, unit) in next.state().units.iter().enumerate() {
+        if unit.version != state.units[u].version {
+            sqlx::query(
+                "UPDATE period_units SET tags = $1, version = $2 WHERE year = $3 AND name = $4",
+            )
+            .bind(unit.tags.join(";"))
+            .bind(unit.version)
+            .bind(state.info.id)
+            .bind(&unit.name)
+            .execute(&mut ***tx)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The rows of a batch equal to records in force: same unit, clause, date, count, points and

@@ -24,6 +24,7 @@ mod periods;
 mod publication;
 mod records;
 mod results;
+mod rosters;
 mod rubrics;
 mod state;
 mod years;

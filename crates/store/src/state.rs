@@ -927,18 +927,39 @@ impl Store {
         year: i64,
         next: Option<Next>,
     ) -> Result<()> {
+        self.commit_many(tx, vec![(year, next)]).await
+    }
+
+    /// Commits a write of several periods (a year and its parts) and installs each one's next
+    /// state.
+    pub(crate) async fn commit_many(
+        &self,
+        tx: WriteTx,
+        nexts: Vec<(i64, Option<Next>)>,
+    ) -> Result<()> {
         // Derived before the commit: a derivation that fails (it should not) leaves a reload.
-        let next = match next.filter(|_| self.keep_state) {
-            Some(n) => match n.finish() {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    tracing::error!(error = %e, "next state not derived; the period reloads");
-                    None
-                }
-            },
-            None => None,
-        };
-        tx.commit_then(|| self.install(year, next)).await
+        let states: Vec<(i64, Option<PeriodState>)> = nexts
+            .into_iter()
+            .map(|(id, next)| {
+                let state = match next.filter(|_| self.keep_state) {
+                    Some(n) => match n.finish() {
+                        Ok(s) => Some(s),
+                        Err(e) => {
+                            tracing::error!(error = %e, "next state not derived; the period reloads");
+                            None
+                        }
+                    },
+                    None => None,
+                };
+                (id, state)
+            })
+            .collect();
+        tx.commit_then(|| {
+            for (id, state) in states {
+                self.install(id, state);
+            }
+        })
+        .await
     }
 
     /// Puts a committed write's next state in the cache; without one, the next read reloads.

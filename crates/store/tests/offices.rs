@@ -301,6 +301,7 @@ async fn quarters(backend: &str, store: &Store) {
         .expect_err("the year");
     assert!(e.to_string().contains("由各期"), "{backend}: {e}");
     assert_eq!(audit_len(store).await, before, "{backend}");
+    year_roster(backend, store, year).await;
     // 城东 loses 0.75 in the first quarter; 城西 hides an accident in the second: a year veto.
     let mut east = record("城东街道", "1.1", "2023-02-10");
     east.count = Some("3".into());
@@ -345,6 +346,18 @@ async fn quarters(backend: &str, store: &Store) {
             .await
             .expect("quarter");
     }
+    // With its quarters published, the year's roster no longer changes (it would not change in
+    // them): refused naming them, nothing written.
+    let before = audit_len(store).await;
+    let e = store
+        .set_unit_tags(year, "城东街道", &[], None, &op())
+        .await
+        .expect_err("quarters published");
+    assert!(
+        e.to_string().contains("第一季度、第二季度、第三季度、第四季度已发布"),
+        "{backend}: {e}"
+    );
+    assert_eq!(audit_len(store).await, before, "{backend}");
     let (published, _, _) = store
         .publish(year, "经县安委会审定", true, &op())
         .await
@@ -364,6 +377,61 @@ async fn quarters(backend: &str, store: &Store) {
     assert!(e.to_string().contains("须先重新开放年度"), "{backend}: {e}");
     let v = store.verify_audit().await.expect("verify");
     assert!(v.first_bad.is_none(), "{backend}: {:?}", v.first_bad);
+}
+
+/// A unit's tags changed on a year made of parts are so in the year and every part, by one
+/// write or by a batch; a batch naming an unknown unit, or bringing records, changes nothing.
+async fn year_roster(backend: &str, store: &Store, year: i64) {
+    let tags_everywhere = async |unit: &str| {
+        let mut all = Vec::new();
+        for key in ["", ".q1", ".q2", ".q3", ".q4"] {
+            let s = store
+                .state(id(store, &format!("root.default.2023{key}")).await)
+                .await
+                .expect("state");
+            let u = s.units.iter().find(|u| u.name == unit).expect(unit);
+            all.push(u.tags.join(";"));
+        }
+        all
+    };
+    store
+        .set_unit_tags(year, "城东街道", &["示范街道".into()], None, &op())
+        .await
+        .expect("the year's tags");
+    assert_eq!(tags_everywhere("城东街道").await, ["示范街道"; 5], "{backend}");
+    let batch = lvzhi_store::Batch {
+        label: "名册.xlsx".into(),
+        tags: vec![("城西街道".into(), vec!["重点".into(), "沿江".into()])],
+        ..lvzhi_store::Batch::default()
+    };
+    let done = store.import(year, &batch, &op(), false).await.expect("batch");
+    assert_eq!(done.imported, 1, "{backend}");
+    assert_eq!(tags_everywhere("城西街道").await, ["重点;沿江"; 5], "{backend}");
+    let before = audit_len(store).await;
+    for (bad, words) in [
+        (
+            lvzhi_store::Batch {
+                tags: vec![
+                    ("城西街道".into(), vec![]),
+                    ("城南街道".into(), vec!["重点".into()]),
+                ],
+                ..lvzhi_store::Batch::default()
+            },
+            "名册中没有单位「城南街道」",
+        ),
+        (
+            lvzhi_store::Batch {
+                records: vec![record("城西街道", "1.1", "2023-02-01")],
+                ..lvzhi_store::Batch::default()
+            },
+            "由各期",
+        ),
+    ] {
+        let e = store.import(year, &bad, &op(), false).await.expect_err(words);
+        assert!(format!("{e:?}").contains(words), "{backend}: {e:?}");
+    }
+    assert_eq!(audit_len(store).await, before, "{backend}: nothing written");
+    assert_eq!(tags_everywhere("城西街道").await, ["重点;沿江"; 5], "{backend}");
 }
 
 /// Two instances open the same assessment's year at once: exactly one opens it, the other is

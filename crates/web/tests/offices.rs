@@ -261,6 +261,43 @@ async fn a_county_runs_its_assessments_and_the_root_reads_what_it_published() {
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    // The year's own pages of a ledger say it has none and link each quarter's.
+    for (path, what) in [("/records", "扣分记录"), ("/assess", "督导组打分"), ("/whatif", "假设分析")] {
+        let (status, page) = t
+            .page(&format!("{path}?year=qingshan.quarterly.2023"), qs)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(
+            page.contains(&format!("由各期合成，没有自己的{what}"))
+                && page.contains("?year=qingshan.quarterly.2023.q3\">第三季度</a>"),
+            "{path}: {page}"
+        );
+    }
+    // A unit's tags changed on the year are so in each quarter.
+    let (status, v) = t
+        .call(
+            "PATCH",
+            "/api/v1/periods/qingshan.quarterly.2023/units/城西街道",
+            qs,
+            Some(json!({"tags": ["沿江"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["unit"]["tags"], json!(["沿江"]), "{v}");
+    // Each quarter's unit changed with it: its version is 2 there (a change naming version 1,
+    // the one before, would be refused as stale).
+    for n in 1..=4 {
+        let (status, v) = t
+            .call(
+                "PATCH",
+                &format!("/api/v1/periods/qingshan.quarterly.2023.q{n}/units/城西街道"),
+                qs,
+                Some(json!({"tags": ["沿江"], "version": 2})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "q{n}: {v}");
+        assert_eq!(v["unit"]["tags"], json!(["沿江"]), "q{n}: {v}");
+    }
     let (_, v) = t
         .call(
             "GET",

@@ -71,6 +71,9 @@ pub async fn assess(
 ) -> Result<Response, PageError> {
     let q = query(q)?;
     let y = year_of(&v, &s, q.year.as_deref()).await?;
+    if let Some(page) = super::years::parts_instead(&v, &y, "/assess", "assess", "督导组打分") {
+        return page;
+    }
     let groups = if v.user().role == Role::Admin {
         s.store.groups().await?
     } else {
@@ -259,6 +262,9 @@ pub async fn metrics(
     let q = query(q)?;
     v.check(&s, Action::WriteMetric, None).await?;
     let y = year_of(&v, &s, q.year.as_deref()).await?;
+    if let Some(page) = super::years::parts_instead(&v, &y, "/metrics", "metrics", "指标数据") {
+        return page;
+    }
     let st = &y.state;
     let locked = st.info.closed_reason();
     let given: HashMap<(&str, &str), (&str, i64)> = st

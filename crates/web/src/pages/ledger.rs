@@ -82,6 +82,9 @@ pub async fn list(
         v.check(&s, Action::ReadRecords, Some(u)).await?;
     }
     let y = year_of(&v, &s, q.year.as_deref()).await?;
+    if let Some(page) = super::years::parts_instead(&v, &y, "/records", "records", "扣分记录") {
+        return page;
+    }
     let rubric = &y.state.rubric;
     let all = v.may(Action::ReadRecords, None);
     // Someone who may read no unit's records (an administrator of 三员分立) is refused, not shown
@@ -209,6 +212,9 @@ pub async fn new_form(
     let q = query(q)?;
     v.check(&s, Action::WriteRecords, None).await?;
     let y = year_of(&v, &s, q.year.as_deref()).await?;
+    if let Some(page) = super::years::parts_instead(&v, &y, "/records/new", "records", "扣分记录") {
+        return page;
+    }
     let form = RecordForm {
         year: y.year.clone(),
         unit: q.unit.unwrap_or_default(),

@@ -485,6 +485,9 @@ pub async fn what_if_page(
     let q = query(q)?;
     v.check(&s, Action::ReadResults, None).await?;
     let y = year_of(&v, &s, q.year.as_deref()).await?;
+    if let Some(page) = super::years::parts_instead(&v, &y, "/whatif", "whatif", "假设分析") {
+        return page;
+    }
     let rubric = &y.state.rubric;
     let ctx = json!({
         "rows": (1..=WHAT_IF_ROWS).collect::<Vec<_>>(),

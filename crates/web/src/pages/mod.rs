@@ -69,6 +69,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "year_sheet.html",
         include_str!("../../templates/year_sheet.html"),
     ),
+    (
+        "year_parts.html",
+        include_str!("../../templates/year_parts.html"),
+    ),
     ("sheet.html", include_str!("../../templates/sheet.html")),
     ("records.html", include_str!("../../templates/records.html")),
     ("notices.html", include_str!("../../templates/notices.html")),

@@ -1,7 +1,8 @@
 //! 年度总览 of a year made of parts: each unit's part totals, the year's total (the weighted mean
 //! of its parts, or 0.00 under a year veto), rank, grade and the mean's working, with the parts'
-//! states and links. Every figure is the core's roll-up, read through the store; this module only
-//! arranges it.
+//! states and links; and, for the pages of a period's own ledger (records, scores, metric values,
+//! what-if), the year's answer that it has none, with a link to each part's page. Every figure is
+//! the core's roll-up, read through the store; this module only arranges it.
 
 use axum::response::Response;
 use lvzhi_core::PeriodStatus;
@@ -9,6 +10,31 @@ use serde_json::{Value, json};
 
 use super::{PageError, Viewer, Year, encode_component};
 use crate::AppState;
+
+/// A page of a period's own ledger asked of a year made of parts, which has none: the page says
+/// so and links each part's same page (`path`). `None` for any other period.
+pub fn parts_instead(
+    v: &Viewer,
+    y: &Year,
+    path: &str,
+    active: &str,
+    what: &str,
+) -> Option<Result<Response, PageError>> {
+    let info = &y.state.info;
+    if !info.is_year_of_parts() {
+        return None;
+    }
+    let parts: Vec<Value> = y
+        .state
+        .rubric
+        .parts
+        .iter()
+        .zip(&info.parts)
+        .map(|(p, key)| json!({"name": p.name, "dates": p.dates_text(), "href": format!("{path}?year={key}")}))
+        .collect();
+    let ctx = json!({"what": what, "parts": parts, "year": y.year});
+    Some(v.page("year_parts.html", active, what, Some(y), ctx))
+}
 
 /// The overview of year `y` (a year made of parts).
 pub async fn year_overview(v: &Viewer, s: &AppState, y: &Year) -> Result<Response, PageError> {
