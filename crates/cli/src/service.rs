@@ -310,7 +310,10 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     eprintln!("已载入 2022 示例年度：{} 条数据。", n.imported);
-    let assigned = store.groups().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let assigned = store
+        .groups(lvzhi_store::ROOT_OFFICE)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     for (group, units) in &groups {
         if !assigned.iter().any(|(g, u)| g == group && !u.is_empty()) {
             store

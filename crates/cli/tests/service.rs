@@ -46,7 +46,7 @@ fn served_results_equal_the_command_line() {
         let store = lvzhi_store::Store::open(&lvzhi_store::Store::sqlite_url(dir.path()))
             .await
             .expect("store");
-        store.groups().await.expect("groups")
+        store.groups("root").await.expect("groups")
     });
     assert_eq!(groups.len(), 8, "{groups:?}");
     let first = groups

@@ -254,7 +254,8 @@ fn a_kind_of_assessment_is_read_trimmed_and_shown() {
     assert_eq!(plain.kind, None);
     let doc = serde_json::to_value(RubricDoc::new(&plain)).expect("json");
     assert!(doc.get("kind").is_none(), "no kind, no key: {doc}");
-    let named = rubric(&WORKED.replacen("total = 100", "kind = \" 县级部门考核 \"\ntotal = 100", 1));
+    let named =
+        rubric(&WORKED.replacen("total = 100", "kind = \" 县级部门考核 \"\ntotal = 100", 1));
     assert_eq!(named.kind.as_deref(), Some("县级部门考核"));
     let doc = serde_json::to_value(RubricDoc::new(&named)).expect("json");
     assert_eq!(doc["kind"], "县级部门考核");
@@ -460,7 +461,12 @@ fn every_new_validation_names_its_line_and_key() {
             "大于 0",
         ),
         // a kind of assessment that is blank
-        ("total = 100", "kind = \"  \"\ntotal = 100", "rubric.kind", "考核类别"),
+        (
+            "total = 100",
+            "kind = \"  \"\ntotal = 100",
+            "rubric.kind",
+            "考核类别",
+        ),
         // a kind of assessment beyond its length
         (
             "total = 100",

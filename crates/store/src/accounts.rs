@@ -619,28 +619,32 @@ impl Store {
     /// Fills in the units an assessor's group supervises.
     async fn with_groups(&self, mut user: User) -> Result<User> {
         if let (Role::Assessor, Some(g)) = (user.role, &user.group) {
-            user.supervises = self.group_units(g).await?;
+            user.supervises = self.group_units(&user.office, g).await?;
         }
         Ok(user)
     }
 
-    /// The units a group supervises, in name order.
-    pub async fn group_units(&self, group: &str) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT unit FROM group_units WHERE grp = $1 ORDER BY unit")
-            .bind(group)
-            .fetch_all(&self.pool)
-            .await?;
+    /// The units a group of `office` supervises, in name order.
+    pub async fn group_units(&self, office: &str, group: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT unit FROM group_units WHERE office = $1 AND grp = $2 ORDER BY unit",
+        )
+        .bind(office)
+        .bind(group)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
-    /// Every 督导组 with the units it supervises, by name: groups with units, and groups that only
-    /// have assessor accounts (with no units yet).
-    pub async fn groups(&self) -> Result<Vec<(String, Vec<String>)>> {
+    /// Every 督导组 of `office` with the units it supervises, by name: groups with units, and
+    /// groups that only have assessor accounts (with no units yet).
+    pub async fn groups(&self, office: &str) -> Result<Vec<(String, Vec<String>)>> {
         let rows = sqlx::query(
-            "SELECT grp, unit FROM group_units \
-             UNION SELECT grp, '' FROM users WHERE grp IS NOT NULL AND grp <> '' \
+            "SELECT grp, unit FROM group_units WHERE office = $1 \
+             UNION SELECT grp, '' FROM users WHERE office = $1 AND grp IS NOT NULL AND grp <> '' \
              ORDER BY 1, 2",
         )
+        .bind(office)
         .fetch_all(&self.pool)
         .await?;
         let mut out: Vec<(String, Vec<String>)> = Vec::new();
@@ -658,7 +662,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Sets the units a group supervises (replacing the previous list).
+    /// Sets the units a group of the actor's office supervises (replacing the previous list);
+    /// the operator's are the root's.
     pub async fn set_group_units(
         &self,
         group: &str,
@@ -669,14 +674,21 @@ impl Store {
         if group.is_empty() {
             return Err(StoreError::invalid("group", "督导组名称不能为空"));
         }
-        // Only units of some period's roster can be supervised.
-        let known: std::collections::BTreeSet<String> =
-            sqlx::query("SELECT DISTINCT name FROM period_units")
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| r.try_get::<String, _>(0))
-                .collect::<std::result::Result<_, _>>()?;
+        let office = actor
+            .rights
+            .as_ref()
+            .map_or(crate::ROOT_OFFICE, |r| r.office.as_str());
+        // Only units of some roster of the office's periods can be supervised.
+        let known: std::collections::BTreeSet<String> = sqlx::query(
+            "SELECT DISTINCT u.name FROM period_units u JOIN periods p ON p.year = u.year \
+             WHERE p.office = $1",
+        )
+        .bind(office)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>(0))
+        .collect::<std::result::Result<_, _>>()?;
         if let Some(u) = units
             .iter()
             .map(|u| u.trim())
@@ -687,9 +699,10 @@ impl Store {
                 format!("名册中没有单位「{u}」"),
             ));
         }
-        let before = self.group_units(group).await?;
+        let before = self.group_units(office, group).await?;
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM group_units WHERE grp = $1")
+        sqlx::query("DELETE FROM group_units WHERE office = $1 AND grp = $2")
+            .bind(office)
             .bind(group)
             .execute(&mut **tx)
             .await?;
@@ -701,7 +714,8 @@ impl Store {
         clean.sort();
         clean.dedup();
         for u in &clean {
-            sqlx::query("INSERT INTO group_units (grp, unit) VALUES ($1, $2)")
+            sqlx::query("INSERT INTO group_units (office, grp, unit) VALUES ($1, $2, $3)")
+                .bind(office)
                 .bind(group)
                 .bind(u)
                 .execute(&mut **tx)
@@ -711,7 +725,7 @@ impl Store {
             &mut tx,
             actor,
             AuditAction::GroupSet,
-            &format!("group:{group}"),
+            &group_entity(office, group),
             Some(&serde_json::json!(before)),
             Some(&serde_json::json!(clean)),
         )
@@ -1003,5 +1017,15 @@ mod tests {
             PasswordHash::new(DUMMY_HASH).is_ok(),
             "the dummy hash parses"
         );
+    }
+}
+
+/// A group's entity in the audit trail: `group:NAME` for the root's (as before offices),
+/// `group:OFFICE/NAME` for another office's.
+fn group_entity(office: &str, group: &str) -> String {
+    if office == crate::ROOT_OFFICE {
+        format!("group:{group}")
+    } else {
+        format!("group:{office}/{group}")
     }
 }

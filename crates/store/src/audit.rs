@@ -313,42 +313,48 @@ impl Store {
     }
 
     /// A page of the trail like [`Store::audit_page`], keeping only the entries of one actor and/or
-    /// one action (`None`: any).
+    /// one action (`None`: any), and of what `scope` reads ([`audit_scope`]).
     pub async fn audit_search(
         &self,
         before: Option<i64>,
         limit: i64,
         actor: Option<&str>,
         action: Option<&str>,
+        scope: Option<&str>,
     ) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query(
-            "SELECT id, at, actor, source, action, entity, before, after, prev_hash, hash FROM audit \
-             WHERE id < $1 AND ($2 = '' OR actor = $2) AND ($3 = '' OR action = $3) \
-             ORDER BY id DESC LIMIT $4",
-        )
+        let rows = sqlx::query(&format!(
+            "{} SELECT id, at, actor, source, action, entity, before, after, prev_hash, hash \
+             FROM audit WHERE id < $1 AND ($2 = '' OR actor = $2) AND ($3 = '' OR action = $3) \
+             AND {} ORDER BY id DESC LIMIT $4",
+            scope_tree(5),
+            in_scope(5)
+        ))
         .bind(before.unwrap_or(i64::MAX))
         .bind(actor.unwrap_or(""))
         .bind(action.unwrap_or(""))
         .bind(limit.clamp(1, 500))
+        .bind(scope.unwrap_or(""))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(row_entry).collect()
     }
 
     /// The distinct actions and actors in the trail, for filters.
-    pub async fn audit_facets(&self) -> Result<(Vec<String>, Vec<String>)> {
-        let col = |sql: &'static str| async move {
-            sqlx::query(sql)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
-                .collect::<Result<Vec<String>>>()
+    pub async fn audit_facets(&self, scope: Option<&str>) -> Result<(Vec<String>, Vec<String>)> {
+        let col = |column: &'static str| async move {
+            sqlx::query(&format!(
+                "{} SELECT DISTINCT {column} FROM audit WHERE {} ORDER BY {column}",
+                scope_tree(1),
+                in_scope(1)
+            ))
+            .bind(scope.unwrap_or(""))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+            .collect::<Result<Vec<String>>>()
         };
-        Ok((
-            col("SELECT DISTINCT action FROM audit ORDER BY action").await?,
-            col("SELECT DISTINCT actor FROM audit ORDER BY actor").await?,
-        ))
+        Ok((col("action").await?, col("actor").await?))
     }
 
     /// The last entry of the trail: its number and hash (`None` for an empty trail). What a
@@ -417,4 +423,31 @@ impl Store {
             first_bad: None,
         })
     }
+}
+
+/// Whose entries of the trail a reader with `rights` reads: `None`, the deployment's whole trail
+/// (the operator, and the root office's readers: the 三员 are the deployment's); an office's
+/// code, the entries of the accounts of that office and of the offices below it (an office's
+/// admin with the duties combined reads its own offices' work, not the province's).
+pub fn audit_scope(rights: Option<&crate::Rights>) -> Option<&str> {
+    rights
+        .filter(|r| r.office != crate::ROOT_OFFICE)
+        .map(|r| r.office.as_str())
+}
+
+/// The offices in scope (the office bound as parameter `n`, empty for no scope, and the
+/// offices below it), for [`in_scope`].
+fn scope_tree(n: u8) -> String {
+    format!(
+        "WITH RECURSIVE scope_tree(code) AS (SELECT CAST(${n} AS TEXT) \
+         UNION SELECT o.code FROM offices o JOIN scope_tree t ON o.parent = t.code)"
+    )
+}
+
+/// An entry in scope: any, without a scope; else one whose actor is an account of those offices.
+fn in_scope(n: u8) -> String {
+    format!(
+        "(CAST(${n} AS TEXT) = '' OR actor IN (SELECT u.name FROM users u \
+         JOIN scope_tree t ON u.office = t.code))"
+    )
 }

@@ -596,7 +596,12 @@ pub(crate) fn tags_into(
 ) {
     for (i, (name, tags)) in tags.iter().enumerate() {
         let Some(u) = state.unit_index(name) else {
-            problems.say("units", i, "name", format!("{whose}名册中没有单位「{name}」"));
+            problems.say(
+                "units",
+                i,
+                "name",
+                format!("{whose}名册中没有单位「{name}」"),
+            );
             continue;
         };
         let tags = match crate::cells::clean_tags(tags) {

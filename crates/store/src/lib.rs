@@ -41,7 +41,7 @@ pub use accounts::{
 };
 pub use anchor::{Anchor, AuditReport, AuditSummary, CheckpointVerdict};
 pub use appeals::appeal_deadline;
-pub use audit::{AuditAction, AuditEntry, AuditVerdict};
+pub use audit::{AuditAction, AuditEntry, AuditVerdict, audit_scope};
 pub use clock::{Clock, ClockFn};
 pub use evidence::{MAX_ATTACHMENT, StoredAttachment, sniff};
 pub use imports::{Batch, Duplicate, Duplicates, FileMark, ImportOutcome};

@@ -64,7 +64,92 @@ async fn offices_run_several_assessments_and_see_only_what_they_may() {
         tree(backend, &store).await;
         two_assessments(backend, &store).await;
         above_and_below(backend, &store).await;
+        groups_of_offices(backend, &store).await;
     }
+}
+
+/// Each office has its own 督导组: the county's 第一督导组 and the root's are two groups, each
+/// supervising units of its own office's rosters only.
+async fn groups_of_offices(backend: &str, store: &Store) {
+    let qs_admin = person("qs-admin", "qingshan", Role::Admin);
+    let before = audit_len(store).await;
+    let e = store
+        .set_group_units("第一督导组", &["发改委".into()], &qs_admin)
+        .await
+        .expect_err("not a unit of the county");
+    assert!(e.to_string().contains("发改委"), "{backend}: {e}");
+    assert_eq!(audit_len(store).await, before, "{backend}");
+    store
+        .set_group_units("第一督导组", &["城关镇".into()], &qs_admin)
+        .await
+        .expect("the county's group");
+    assert_eq!(
+        store.groups("qingshan").await.expect("groups"),
+        [("第一督导组".to_owned(), vec!["城关镇".to_owned()])],
+        "{backend}"
+    );
+    assert!(
+        store.groups("root").await.expect("groups").is_empty(),
+        "{backend}"
+    );
+    store
+        .create_user_in(
+            "qingshan",
+            "qs-group1",
+            Role::Assessor,
+            None,
+            Some("第一督导组"),
+            "Strong-Pass-2023",
+            false,
+            &op(),
+        )
+        .await
+        .expect("assessor");
+    let token = store
+        .create_token("qs-group1", "t", &op())
+        .await
+        .expect("token");
+    let user = store
+        .user_for_token(&token)
+        .await
+        .expect("read")
+        .expect("user");
+    assert_eq!(user.supervises, ["城关镇"], "{backend}");
+    // The county reads its own accounts' trail (the account behind `qs_admin` made now); the
+    // root (no scope) reads the whole.
+    store
+        .create_user_in(
+            "qingshan",
+            "qs-admin",
+            Role::Admin,
+            None,
+            None,
+            "Strong-Pass-2023",
+            false,
+            &op(),
+        )
+        .await
+        .expect("the county's admin");
+    let scope = lvzhi_store::audit_scope(qs_admin.rights.as_ref());
+    assert_eq!(scope, Some("qingshan"));
+    let county = store
+        .audit_search(None, 500, None, None, scope)
+        .await
+        .expect("county trail");
+    assert!(
+        !county.is_empty() && county.iter().all(|e| e.actor == "qs-admin"),
+        "{backend}: {:?}",
+        county.iter().map(|e| &e.actor).collect::<Vec<_>>()
+    );
+    let (_, actors) = store.audit_facets(scope).await.expect("facets");
+    assert_eq!(actors, ["qs-admin"], "{backend}");
+    let root = person("admin", "root", Role::Admin);
+    assert_eq!(lvzhi_store::audit_scope(root.rights.as_ref()), None);
+    let all = store
+        .audit_search(None, 500, None, None, None)
+        .await
+        .expect("all");
+    assert!(all.len() > county.len(), "{backend}");
 }
 
 /// The root exists from the start; offices are added under a parent; bad codes, a taken code and
@@ -354,7 +439,8 @@ async fn quarters(backend: &str, store: &Store) {
         .await
         .expect_err("quarters published");
     assert!(
-        e.to_string().contains("第一季度、第二季度、第三季度、第四季度已发布"),
+        e.to_string()
+            .contains("第一季度、第二季度、第三季度、第四季度已发布"),
         "{backend}: {e}"
     );
     assert_eq!(audit_len(store).await, before, "{backend}");
@@ -398,15 +484,26 @@ async fn year_roster(backend: &str, store: &Store, year: i64) {
         .set_unit_tags(year, "城东街道", &["示范街道".into()], None, &op())
         .await
         .expect("the year's tags");
-    assert_eq!(tags_everywhere("城东街道").await, ["示范街道"; 5], "{backend}");
+    assert_eq!(
+        tags_everywhere("城东街道").await,
+        ["示范街道"; 5],
+        "{backend}"
+    );
     let batch = lvzhi_store::Batch {
         label: "名册.xlsx".into(),
         tags: vec![("城西街道".into(), vec!["重点".into(), "沿江".into()])],
         ..lvzhi_store::Batch::default()
     };
-    let done = store.import(year, &batch, &op(), false).await.expect("batch");
+    let done = store
+        .import(year, &batch, &op(), false)
+        .await
+        .expect("batch");
     assert_eq!(done.imported, 1, "{backend}");
-    assert_eq!(tags_everywhere("城西街道").await, ["重点;沿江"; 5], "{backend}");
+    assert_eq!(
+        tags_everywhere("城西街道").await,
+        ["重点;沿江"; 5],
+        "{backend}"
+    );
     let before = audit_len(store).await;
     for (bad, words) in [
         (
@@ -427,11 +524,18 @@ async fn year_roster(backend: &str, store: &Store, year: i64) {
             "由各期",
         ),
     ] {
-        let e = store.import(year, &bad, &op(), false).await.expect_err(words);
+        let e = store
+            .import(year, &bad, &op(), false)
+            .await
+            .expect_err(words);
         assert!(format!("{e:?}").contains(words), "{backend}: {e:?}");
     }
     assert_eq!(audit_len(store).await, before, "{backend}: nothing written");
-    assert_eq!(tags_everywhere("城西街道").await, ["重点;沿江"; 5], "{backend}");
+    assert_eq!(
+        tags_everywhere("城西街道").await,
+        ["重点;沿江"; 5],
+        "{backend}"
+    );
 }
 
 /// Two instances open the same assessment's year at once: exactly one opens it, the other is
@@ -486,7 +590,11 @@ async fn the_oversight_compares_one_kind_from_the_summaries_published() {
 /// summaries were stored (its column empty) from its period, to the same figures.
 async fn oversight_of_kinds(backend: &str, store: &Store) {
     let kind = "县级部门安全生产考核";
-    for (code, name) in [("east", "东县安委办"), ("west", "西县安委办"), ("north", "北县安委办")] {
+    for (code, name) in [
+        ("east", "东县安委办"),
+        ("west", "西县安委办"),
+        ("north", "北县安委办"),
+    ] {
         store
             .add_office(code, name, "县", "root", &op())
             .await
@@ -539,7 +647,11 @@ async fn oversight_of_kinds(backend: &str, store: &Store) {
     let o = store.oversight("root", 2023).await.expect("oversight");
     assert_eq!(o.comparisons.len(), 1, "{backend}: {:?}", o.comparisons);
     let c = &o.comparisons[0];
-    assert_eq!(c.kind.as_deref(), Some(kind), "{backend}: the kind, trimmed");
+    assert_eq!(
+        c.kind.as_deref(),
+        Some(kind),
+        "{backend}: the kind, trimmed"
+    );
     assert_eq!(c.title, kind);
     let compared: Vec<&str> = c.rows.iter().map(|&i| o.rows[i].office.as_str()).collect();
     assert_eq!(compared, ["west", "east"], "{backend}: highest mean first");

@@ -262,7 +262,11 @@ async fn a_county_runs_its_assessments_and_the_root_reads_what_it_published() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{v}");
     // The year's own pages of a ledger say it has none and link each quarter's.
-    for (path, what) in [("/records", "扣分记录"), ("/assess", "督导组打分"), ("/whatif", "假设分析")] {
+    for (path, what) in [
+        ("/records", "扣分记录"),
+        ("/assess", "督导组打分"),
+        ("/whatif", "假设分析"),
+    ] {
         let (status, page) = t
             .page(&format!("{path}?year=qingshan.quarterly.2023"), qs)
             .await;
@@ -423,6 +427,43 @@ async fn a_county_runs_its_assessments_and_the_root_reads_what_it_published() {
         ["qingshan.towns.2023"]
     );
     oversight(&t, &tok).await;
+    audit_by_office(&t, &tok).await;
+}
+
+/// With the duties combined, an office's admin reads the trail of its own office's accounts
+/// (and those below), not the province's; the root's admin reads the whole trail.
+async fn audit_by_office(t: &T, tok: &std::collections::HashMap<&'static str, String>) {
+    let actors = async |who: &str| -> Vec<String> {
+        let (status, v) = t
+            .call("GET", "/api/v1/audit?limit=500", &tok[who], None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{who}: {v}");
+        v["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(|e| e["actor"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let county = actors("qs-admin").await;
+    assert!(!county.is_empty(), "the county's own work is there");
+    assert!(county.iter().all(|a| a == "qs-admin"), "{county:?}");
+    let root = actors("root-admin").await;
+    assert!(
+        root.len() > county.len(),
+        "{} vs {}",
+        root.len(),
+        county.len()
+    );
+    assert!(
+        root.iter().any(|a| a == "test"),
+        "the operator's entries too"
+    );
+    let (_, page) = t.page("/audit", &tok["qs-admin"]).await;
+    assert!(
+        page.contains("qs-admin") && !page.contains("root-admin") && !page.contains("hx-admin"),
+        "{page}"
+    );
 }
 
 /// The root's oversight of the counties: states and, once published, results in brief; the two

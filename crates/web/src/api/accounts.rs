@@ -254,7 +254,7 @@ async fn put_group(
     a.check(&s, Action::ManageAccounts, None).await?;
     s.store.set_group_units(&name, &b.units, &a.actor).await?;
     Ok(Json(
-        json!({"group": name, "units": s.store.group_units(&name).await?}),
+        json!({"group": name, "units": s.store.group_units(&a.user.office, &name).await?}),
     ))
 }
 
@@ -304,7 +304,11 @@ async fn audit(
             "limit 须在 1 到 500 之间",
         ));
     }
-    let entries = s.store.audit_page(q.before, limit).await?;
+    let scope = lvzhi_store::audit_scope(a.actor.rights.as_ref());
+    let entries = s
+        .store
+        .audit_search(q.before, limit, None, None, scope)
+        .await?;
     let next = entries
         .last()
         .map(|e| e.id)

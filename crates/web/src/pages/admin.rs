@@ -38,16 +38,23 @@ pub async fn audit(
     let actor = q.actor.filter(|a| !a.is_empty());
     let action = q.action.filter(|a| !a.is_empty());
     let before = q.before.as_deref().and_then(|b| b.parse::<i64>().ok());
+    let scope = lvzhi_store::audit_scope(v.authed.actor.rights.as_ref());
     let entries = s
         .store
-        .audit_search(before, AUDIT_PAGE, actor.as_deref(), action.as_deref())
+        .audit_search(
+            before,
+            AUDIT_PAGE,
+            actor.as_deref(),
+            action.as_deref(),
+            scope,
+        )
         .await?;
     let full = q.full.is_some();
     let r = s.store.own_audit_report(full).await?;
     // A quick check that holds is not an alarm: only a broken chain or an unexplained row is.
     let report = json!({"ok": r.chain_intact && (r.sound || !r.tables_compared), "verdict": r.verdict,
                         "lines": r.lines, "full": full});
-    let (actions, actors) = s.store.audit_facets().await?;
+    let (actions, actors) = s.store.audit_facets(scope).await?;
     let next = entries
         .last()
         .map(|e| e.id)
@@ -89,10 +96,10 @@ pub async fn audit(
 
 async fn users_context(s: &AppState, v: &Viewer) -> Result<Value, PageError> {
     let users = s.store.users_for(&v.authed.actor).await?;
-    let groups = s.store.groups().await?;
+    let groups = s.store.groups(&v.user().office).await?;
     let mut units: Vec<String> = Vec::new();
-    for p in s.store.periods().await? {
-        for u in s.store.state(p.year).await?.units.iter() {
+    for p in s.store.periods_of(&v.user().office).await? {
+        for u in s.store.state(p.id).await?.units.iter() {
             if !units.contains(&u.name) {
                 units.push(u.name.clone());
             }

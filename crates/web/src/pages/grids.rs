@@ -71,11 +71,12 @@ pub async fn assess(
 ) -> Result<Response, PageError> {
     let q = query(q)?;
     let y = year_of(&v, &s, q.year.as_deref()).await?;
-    if let Some(page) = super::years::parts_instead(&v, &y, "/assess", "assess", "督导组打分") {
+    if let Some(page) = super::years::parts_instead(&v, &y, "/assess", "assess", "督导组打分")
+    {
         return page;
     }
     let groups = if v.user().role == Role::Admin {
-        s.store.groups().await?
+        s.store.groups(&v.user().office).await?
     } else {
         Vec::new()
     };

@@ -212,7 +212,8 @@ pub async fn new_form(
     let q = query(q)?;
     v.check(&s, Action::WriteRecords, None).await?;
     let y = year_of(&v, &s, q.year.as_deref()).await?;
-    if let Some(page) = super::years::parts_instead(&v, &y, "/records/new", "records", "扣分记录") {
+    if let Some(page) = super::years::parts_instead(&v, &y, "/records/new", "records", "扣分记录")
+    {
         return page;
     }
     let form = RecordForm {
