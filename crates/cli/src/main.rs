@@ -205,6 +205,9 @@ enum GroupCommand {
         /// 单位名称，逗号分隔
         #[arg(long, value_delimiter = ',')]
         units: Vec<String>,
+        /// 督导组所属的安委办（代码；默认：根）
+        #[arg(long)]
+        office: Option<String>,
     },
 }
 
@@ -535,8 +538,9 @@ fn run_service(cmd: Command) -> ExitCode {
                         store,
                         group,
                         units,
+                        office,
                     },
-            } => service::group_set(&store, &group, &units)
+            } => service::group_set(&store, office.as_deref(), &group, &units)
                 .await
                 .map(|()| true),
             Command::Backup { store, out } => service::backup(&store, &out).await.map(|()| true),

@@ -751,30 +751,16 @@ pub async fn restore(args: &StoreArgs, file: &Path, force: bool) -> anyhow::Resu
     Ok(())
 }
 
-pub async fn group_set(store: &StoreArgs, group: &str, units: &[String]) -> anyhow::Result<()> {
+pub async fn group_set(
+    store: &StoreArgs,
+    office: Option<&str>,
+    group: &str,
+    units: &[String],
+) -> anyhow::Result<()> {
     let (_, store) = store.open().await?;
-    // Every unit must be in some period's roster: a typo would silently supervise nothing.
-    let mut known = std::collections::BTreeSet::new();
-    for p in store.periods().await.map_err(|e| anyhow::anyhow!("{e}"))? {
-        let state = store
-            .state(p.year)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        known.extend(state.units.iter().map(|u| u.name.clone()));
-    }
-    let unknown: Vec<&String> = units.iter().filter(|u| !known.contains(u.trim())).collect();
-    if !unknown.is_empty() {
-        bail!(
-            "名册中没有这些单位：{}",
-            unknown
-                .iter()
-                .map(|u| u.as_str())
-                .collect::<Vec<_>>()
-                .join("、")
-        );
-    }
+    // The store checks every unit against the office's rosters (a typo would supervise nothing).
     store
-        .set_group_units(group, units, &cli_actor())
+        .set_group_units_in(office, group, units, &cli_actor())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{group} 督导 {} 个单位。", units.len());

@@ -524,6 +524,46 @@ fn a_part_is_scored_from_files() {
     );
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(run.stderr.contains("由各期"), "{}", run.stderr);
+    // A 督导组 of an office: its units checked against that office's rosters, every unknown one
+    // named; an office that does not exist is refused.
+    let group = |office: &str, units: &str| {
+        lvzhi(
+            &[
+                "group",
+                "set",
+                "第一督导组",
+                "--units",
+                units,
+                "--office",
+                office,
+                "--data",
+                d,
+            ],
+            dir.path(),
+        )
+    };
+    let run = group("root", "城东街道,城南街道,城北街道");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("名册中没有单位「城南街道」「城北街道」"),
+        "{}",
+        run.stderr
+    );
+    let run = group("nowhere", "城东街道");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("没有代码为「nowhere」的安委办"),
+        "{}",
+        run.stderr
+    );
+    let run = group("root", "城东街道");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("第一督导组 督导 1 个单位"),
+        "{}",
+        run.stdout
+    );
     let run = score("q9");
     assert_eq!(run.code, 1);
     assert!(

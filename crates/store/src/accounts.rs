@@ -670,14 +670,36 @@ impl Store {
         units: &[String],
         actor: &Actor,
     ) -> Result<()> {
+        self.set_group_units_in(None, group, units, actor).await
+    }
+
+    /// Sets the units a group of `office` supervises: an account sets its own office's groups
+    /// only (naming another office is refused); the operator names any office (default: the root).
+    /// Every unit must be in a roster of the office's periods; all unknown ones are named.
+    pub async fn set_group_units_in(
+        &self,
+        office: Option<&str>,
+        group: &str,
+        units: &[String],
+        actor: &Actor,
+    ) -> Result<()> {
         let group = group.trim();
         if group.is_empty() {
             return Err(StoreError::invalid("group", "督导组名称不能为空"));
         }
-        let office = actor
-            .rights
-            .as_ref()
-            .map_or(crate::ROOT_OFFICE, |r| r.office.as_str());
+        let own = actor.rights.as_ref().map(|r| r.office.as_str());
+        let office = match (own, office) {
+            (Some(o), Some(asked)) if o != asked => {
+                return Err(StoreError::Forbidden("只能设置本安委办的督导组".to_owned()));
+            }
+            (Some(o), _) | (None, Some(o)) => o,
+            (None, None) => crate::ROOT_OFFICE,
+        };
+        if self.office_tree().await?.get(office).is_none() {
+            return Err(StoreError::NotFound(format!(
+                "没有代码为「{office}」的安委办"
+            )));
+        }
         // Only units of some roster of the office's periods can be supervised.
         let known: std::collections::BTreeSet<String> = sqlx::query(
             "SELECT DISTINCT u.name FROM period_units u JOIN periods p ON p.year = u.year \
@@ -689,14 +711,15 @@ impl Store {
         .iter()
         .map(|r| r.try_get::<String, _>(0))
         .collect::<std::result::Result<_, _>>()?;
-        if let Some(u) = units
+        let unknown: Vec<&str> = units
             .iter()
             .map(|u| u.trim())
-            .find(|u| !u.is_empty() && !known.contains(*u))
-        {
+            .filter(|u| !u.is_empty() && !known.contains(*u))
+            .collect();
+        if !unknown.is_empty() {
             return Err(StoreError::invalid(
                 "units",
-                format!("名册中没有单位「{u}」"),
+                format!("名册中没有单位「{}」", unknown.join("」「")),
             ));
         }
         let before = self.group_units(office, group).await?;
