@@ -928,6 +928,26 @@ impl Store {
             None,
         )
         .await?;
+        // Told to the holder: at the next login and in the notices.
+        let at = crate::clock::beijing_minute(&tx.now());
+        let message = format!(
+            "您的密码已于 {at} 由 {} 重置{}。如非本人申请，请立即联系本安委办的安全管理员。",
+            actor.name,
+            if must_change {
+                "，登录后须先修改"
+            } else {
+                ""
+            }
+        );
+        crate::notices::notify(
+            &mut tx,
+            crate::notices::NO_PERIOD,
+            crate::notices::Audience::Account(name),
+            crate::notices::NoticeKind::PasswordReset,
+            &message,
+            &format!("user:{name}"),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1018,6 +1038,16 @@ impl Store {
     }
 }
 
+/// A group's entity in the audit trail: `group:NAME` for the root's (as before offices),
+/// `group:OFFICE/NAME` for another office's.
+fn group_entity(office: &str, group: &str) -> String {
+    if office == crate::ROOT_OFFICE {
+        format!("group:{group}")
+    } else {
+        format!("group:{office}/{group}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1040,15 +1070,5 @@ mod tests {
             PasswordHash::new(DUMMY_HASH).is_ok(),
             "the dummy hash parses"
         );
-    }
-}
-
-/// A group's entity in the audit trail: `group:NAME` for the root's (as before offices),
-/// `group:OFFICE/NAME` for another office's.
-fn group_entity(office: &str, group: &str) -> String {
-    if office == crate::ROOT_OFFICE {
-        format!("group:{group}")
-    } else {
-        format!("group:{office}/{group}")
     }
 }

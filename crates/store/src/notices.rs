@@ -23,6 +23,8 @@ pub(crate) enum Audience<'a> {
     Office,
     /// The accounts of one 督导组.
     Group(&'a str),
+    /// One account, by name: about the account itself (a password reset), in no period.
+    Account(&'a str),
     /// Everyone.
     All,
 }
@@ -33,6 +35,7 @@ impl Audience<'_> {
             Audience::Unit(u) => ("unit", u.to_owned()),
             Audience::Office => ("office", String::new()),
             Audience::Group(g) => ("group", g.to_owned()),
+            Audience::Account(a) => ("account", a.to_owned()),
             Audience::All => ("all", String::new()),
         }
     }
@@ -54,10 +57,11 @@ pub enum NoticeKind {
     RecordsPending,
     AppealsOpen,
     DataIncomplete,
+    PasswordReset,
 }
 
 impl NoticeKind {
-    const ALL: [NoticeKind; 13] = [
+    const ALL: [NoticeKind; 14] = [
         NoticeKind::RecordAdded,
         NoticeKind::RecordConfirmed,
         NoticeKind::RecordRevoked,
@@ -71,6 +75,7 @@ impl NoticeKind {
         NoticeKind::RecordsPending,
         NoticeKind::AppealsOpen,
         NoticeKind::DataIncomplete,
+        NoticeKind::PasswordReset,
     ];
 
     /// The kind's code, as stored.
@@ -89,6 +94,7 @@ impl NoticeKind {
             NoticeKind::RecordsPending => "records.pending",
             NoticeKind::AppealsOpen => "appeals.open",
             NoticeKind::DataIncomplete => "data.incomplete",
+            NoticeKind::PasswordReset => "account.password_reset",
         }
     }
 
@@ -112,6 +118,7 @@ impl NoticeKind {
             NoticeKind::RecordsPending => "待确认",
             NoticeKind::AppealsOpen => "待决定的申诉",
             NoticeKind::DataIncomplete => "数据不完整",
+            NoticeKind::PasswordReset => "密码已被重置",
         }
     }
 }
@@ -178,7 +185,11 @@ pub(crate) const UNREAD_TTL: Duration = Duration::from_secs(2);
 /// User name → (writes generation, when counted, count).
 pub(crate) type UnreadCache = std::collections::HashMap<String, (u64, Instant, usize)>;
 
-/// The audiences a user belongs to (stored columns): everyone's, and its own.
+/// The period id of a notice about an account, which is of no period.
+pub(crate) const NO_PERIOD: i64 = 0;
+
+/// The audiences a user belongs to (stored columns): everyone's, its role's own, and its
+/// account's.
 fn audiences(user: &User) -> Vec<(&'static str, String)> {
     let own = match user.role {
         Role::Admin | Role::Recorder => Some(Audience::Office),
@@ -188,6 +199,7 @@ fn audiences(user: &User) -> Vec<(&'static str, String)> {
     };
     std::iter::once(Audience::All)
         .chain(own)
+        .chain(std::iter::once(Audience::Account(&user.name)))
         .map(Audience::columns)
         .collect()
 }
@@ -202,7 +214,7 @@ impl Store {
             let rows = sqlx::query(
                 "SELECT id, year, kind, message, entity, created_at FROM notifications \
                  WHERE audience = $1 AND target = $2 \
-                   AND year IN (SELECT year FROM periods WHERE office = $3) \
+                   AND (audience = 'account' OR year IN (SELECT year FROM periods WHERE office = $3)) \
                  ORDER BY id DESC LIMIT 100",
             )
             .bind(aud)
@@ -257,14 +269,18 @@ impl Store {
         {
             return Ok(n);
         }
-        let mut both = audiences(user).into_iter();
-        let all = both.next().unwrap_or_else(|| Audience::All.columns());
-        let own = both.next().unwrap_or_else(|| all.clone());
+        let mut three = audiences(user).into_iter();
+        let all = three.next().unwrap_or_else(|| Audience::All.columns());
+        let own = three
+            .next()
+            .filter(|a| a.0 != "account")
+            .unwrap_or_else(|| all.clone());
         let c: i64 = sqlx::query(
             "SELECT COUNT(*) FROM (SELECT id FROM notifications \
-               WHERE ((audience = $1 AND target = $2) OR (audience = $3 AND target = $4)) \
-                 AND id > COALESCE((SELECT last_id FROM notification_seen WHERE user_name = $5), 0) \
-                 AND year IN (SELECT year FROM periods WHERE office = $6) \
+               WHERE id > COALESCE((SELECT last_id FROM notification_seen WHERE user_name = $5), 0) \
+                 AND (((audience = $1 AND target = $2) OR (audience = $3 AND target = $4)) \
+                      AND year IN (SELECT year FROM periods WHERE office = $6) \
+                   OR (audience = 'account' AND target = $5)) \
                LIMIT 100) AS n",
         )
         .bind(all.0)
@@ -286,6 +302,38 @@ impl Store {
         }
         cache.insert(user.name.clone(), (generation, Instant::now(), n));
         Ok(n)
+    }
+
+    /// What an account has not yet read about itself (a password reset), newest first: told at
+    /// its next login, before anything else.
+    pub async fn unread_account_notices(&self, user: &str) -> Result<Vec<Notice>> {
+        let seen = self.seen(user).await?;
+        let rows = sqlx::query(
+            "SELECT id, year, kind, message, entity, created_at FROM notifications \
+             WHERE audience = 'account' AND target = $1 AND id > $2 ORDER BY id DESC LIMIT 20",
+        )
+        .bind(user)
+        .bind(seen)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let code: String = r.try_get("kind")?;
+            let Some(kind) = NoticeKind::parse(&code) else {
+                continue;
+            };
+            out.push(Notice {
+                id: Some(r.try_get("id")?),
+                year: r.try_get("year")?,
+                kind,
+                kind_label: kind.label(),
+                message: r.try_get("message")?,
+                entity: r.try_get("entity")?,
+                at: Some(r.try_get("created_at")?),
+                unread: true,
+            });
+        }
+        Ok(out)
     }
 
     async fn seen(&self, user: &str) -> Result<i64> {

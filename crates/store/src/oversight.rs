@@ -110,7 +110,8 @@ impl Store {
                     r.key = Some(p.key.clone());
                     r.rubric_id = Some(p.rubric_id.clone());
                     r.title = Some(p.title.clone());
-                    r.kind = self.rubric_by_hash(&p.rubric_hash).await?.kind.clone();
+                    r.kind
+                        .clone_from(&self.rubric_by_hash(&p.rubric_hash).await?.kind);
                     r.state = "进行中";
                     if p.status == PeriodStatus::Published {
                         r.state = "已发布";

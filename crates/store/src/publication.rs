@@ -355,7 +355,7 @@ impl Store {
         });
         let summary = Summary::of(&state.rubric, official);
         let (hash, seal) = self
-            .store_publication(&mut tx, year, seq, &snapshot, &summary, reason, actor)
+            .store_publication(&mut tx, year, seq, (&snapshot, &summary), reason, actor)
             .await?;
         let previous = if seq > 1 {
             Some(publication_body(&mut tx, year, seq - 1).await?)
@@ -437,8 +437,7 @@ impl Store {
         tx: &mut WriteTx,
         year: i64,
         seq: i64,
-        snapshot: &serde_json::Value,
-        summary: &Summary,
+        (snapshot, summary): (&serde_json::Value, &Summary),
         reason: &str,
         actor: &Actor,
     ) -> Result<(String, Option<&lvzhi_seal::Seal>)> {

@@ -137,7 +137,7 @@ impl Store {
         });
         let summary = Summary::of_year(&results.rubric, &results.sheets);
         let (hash, seal) = self
-            .store_publication(&mut tx, id, seq, &snapshot, &summary, reason, actor)
+            .store_publication(&mut tx, id, seq, (&snapshot, &summary), reason, actor)
             .await?;
         audit::append(
             &mut tx,

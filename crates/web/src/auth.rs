@@ -354,6 +354,8 @@ pub const ADMINISTRATOR_ACCOUNTS: &str =
 pub(crate) struct LoggedIn {
     pub user: User,
     pub cookie: String,
+    /// What the account is told at this login about itself (a password reset it has not read).
+    pub told: Vec<String>,
 }
 
 /// The message of every failed login: it never says which part was wrong; the lockout's numbers
@@ -390,7 +392,14 @@ pub(crate) async fn login(
         s.cookie_attributes(),
         lvzhi_store::SESSION_MAX.whole_seconds()
     );
-    Ok(LoggedIn { user, cookie })
+    let told = s
+        .store
+        .unread_account_notices(&user.name)
+        .await?
+        .into_iter()
+        .map(|n| n.message)
+        .collect();
+    Ok(LoggedIn { user, cookie, told })
 }
 
 /// Ends the request's session (if it has one) and answers the cookie that clears it.

@@ -284,6 +284,74 @@ async fn each_administrator_does_its_own_part_and_nothing_else() {
             .expect("u7")
             .disabled
     );
+    // Every reset is told to the account's holder: in its notices, and at its next login (the
+    // API's answer names it; the page's login goes to the password page, which says it).
+    t.store
+        .reset_password(
+            "fgw",
+            "Told-Reset-Pass-2022!",
+            true,
+            &Actor::new("secadmin", "test"),
+        )
+        .await
+        .expect("reset");
+    let holder = t
+        .store
+        .user_by_name("fgw")
+        .await
+        .expect("read")
+        .expect("fgw");
+    let n = t.store.notices(&holder, 2022).await.expect("notices");
+    let told = n
+        .items
+        .iter()
+        .find(|x| x.kind_label == "密码已被重置")
+        .expect("the reset among the notices");
+    assert!(
+        told.unread && told.message.contains("由 secadmin 重置，登录后须先修改"),
+        "{told:?}"
+    );
+    assert!(
+        t.store.unread_count(&holder).await.expect("count") >= 1,
+        "counted as unread"
+    );
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/session")
+        .header("content-type", "application/json")
+        .body(Body::from(
+            r#"{"username":"fgw","password":"Told-Reset-Pass-2022!"}"#,
+        ))
+        .expect("login");
+    let resp = t.app.clone().oneshot(req).await.expect("response");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .and_then(|c| c.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .expect("cookie")
+        .to_owned();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    let v: Value = serde_json::from_slice(&bytes).expect("json");
+    let page = Request::builder()
+        .uri("/password")
+        .header("cookie", &cookie)
+        .body(Body::empty())
+        .expect("page");
+    let resp = t.app.clone().oneshot(page).await.expect("response");
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    let page = String::from_utf8_lossy(&bytes);
+    assert!(
+        page.contains("由 secadmin 重置，登录后须先修改") && page.contains("须先修改密码才能继续"),
+        "{page}"
+    );
+    assert!(
+        v["told"][0]
+            .as_str()
+            .is_some_and(|m| m.contains("如非本人申请")),
+        "{v}"
+    );
     // The refusal of an administrator's account says why, in Chinese.
     let (_, v) = call(
         &t,

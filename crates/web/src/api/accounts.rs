@@ -54,7 +54,7 @@ async fn login(
     .await?;
     Ok((
         [(header::SET_COOKIE, done.cookie)],
-        Json(json!({"user": done.user})),
+        Json(json!({"user": done.user, "told": done.told})),
     )
         .into_response())
 }

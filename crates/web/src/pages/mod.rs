@@ -878,6 +878,7 @@ async fn login_submit(
         Err(e) if e.status.is_client_error() => return again(e.status, &e.message),
         Err(e) => return Err(e.into()),
     };
+    // A reset password must be changed first; the password page tells who reset it and when.
     let to = if done.user.must_change_password {
         "/password".to_owned()
     } else {
@@ -910,15 +911,23 @@ struct PasswordQuery {
 
 async fn password_page(
     v: Viewer,
+    State(s): State<AppState>,
     q: Result<Query<PasswordQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
     let q = query(q)?;
+    let told: Vec<String> = s
+        .store
+        .unread_account_notices(&v.user().name)
+        .await?
+        .into_iter()
+        .map(|n| n.message)
+        .collect();
     v.page(
         "password.html",
         "password",
         "修改密码",
         None,
-        json!({"must": v.user().must_change_password, "changed": q.changed.is_some(), "landing": v.landing()}),
+        json!({"must": v.user().must_change_password, "changed": q.changed.is_some(), "landing": v.landing(), "told": told}),
     )
 }
 
