@@ -185,6 +185,26 @@ pub(crate) const UNREAD_TTL: Duration = Duration::from_secs(2);
 /// User name → (writes generation, when counted, count).
 pub(crate) type UnreadCache = std::collections::HashMap<String, (u64, Instant, usize)>;
 
+/// A stored notice as read (id, year, kind, message, entity, created_at), unread when newer than
+/// `seen`; `None` for a kind this build does not know.
+fn stored_notice(r: &sqlx::any::AnyRow, seen: i64) -> Result<Option<Notice>> {
+    let code: String = r.try_get("kind")?;
+    let Some(kind) = NoticeKind::parse(&code) else {
+        return Ok(None);
+    };
+    let id: i64 = r.try_get("id")?;
+    Ok(Some(Notice {
+        id: Some(id),
+        year: r.try_get("year")?,
+        kind,
+        kind_label: kind.label(),
+        message: r.try_get("message")?,
+        entity: r.try_get("entity")?,
+        at: Some(r.try_get("created_at")?),
+        unread: id > seen,
+    }))
+}
+
 /// The period id of a notice about an account, which is of no period.
 pub(crate) const NO_PERIOD: i64 = 0;
 
@@ -223,21 +243,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
             for r in &rows {
-                let id: i64 = r.try_get("id")?;
-                let code: String = r.try_get("kind")?;
-                let Some(kind) = NoticeKind::parse(&code) else {
-                    continue;
-                };
-                items.push(Notice {
-                    id: Some(id),
-                    year: r.try_get("year")?,
-                    kind,
-                    kind_label: kind.label(),
-                    message: r.try_get("message")?,
-                    entity: r.try_get("entity")?,
-                    at: Some(r.try_get("created_at")?),
-                    unread: id > seen,
-                });
+                items.extend(stored_notice(r, seen)?);
             }
         }
         items.sort_by_key(|n| std::cmp::Reverse(n.id));
@@ -318,20 +324,7 @@ impl Store {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let code: String = r.try_get("kind")?;
-            let Some(kind) = NoticeKind::parse(&code) else {
-                continue;
-            };
-            out.push(Notice {
-                id: Some(r.try_get("id")?),
-                year: r.try_get("year")?,
-                kind,
-                kind_label: kind.label(),
-                message: r.try_get("message")?,
-                entity: r.try_get("entity")?,
-                at: Some(r.try_get("created_at")?),
-                unread: true,
-            });
+            out.extend(stored_notice(r, seen)?);
         }
         Ok(out)
     }
