@@ -63,7 +63,7 @@ pub use publication::{
 pub use records::{RecordPage, RecordQuery, RecordSort};
 pub use results::{TrendPoint, WhatIf, WhatIfRow, incomplete_items, to_next_rank};
 pub use rubrics::RubricVersion;
-pub use state::{PeriodState, RecordRow, SQLITE_FRESH, StatusCounts, UnitState};
+pub use state::{PeriodReads, PeriodState, RecordRow, SQLITE_FRESH, StatusCounts, UnitState};
 pub use years::YearResults;
 
 /// Who makes a change, and from where (an address, or `cli`); with the rights of the account

@@ -11,7 +11,9 @@ use lvzhi_core::{
 };
 use sqlx::{AnyConnection, Row};
 
-use super::*;
+use super::{
+    PERIOD_COLUMNS, PeriodState, RecordRow, StatusCounts, UnitState, ledger_message, roster_of,
+};
 use crate::clock;
 use crate::model::{PeriodInfo, StoredAppeal, StoredAssessment, StoredMetric, StoredUnit};
 use crate::{Backend, Result, Store, StoreError};
@@ -37,6 +39,23 @@ const ROW_COLUMNS: &str =
 
 /// How many id ranges a large period is read in, at once.
 const LOAD_PARTS: i64 = 2;
+
+/// Unit `u`'s part among those read.
+fn unit_part(parts: &mut HashMap<usize, UnitState>, u: usize) -> Result<&mut UnitState> {
+    parts
+        .get_mut(&u)
+        .ok_or_else(|| StoreError::Corrupt("读到了未请求的单位".to_owned()))
+}
+
+/// Each rule's position by its code.
+fn rules_of(rubric: &Rubric) -> HashMap<&str, u16> {
+    rubric
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.code.as_str(), i as u16))
+        .collect()
+}
 
 /// The compact rows of one JSON array of [`ROW_COLUMNS`], with each row's unit position.
 fn rows_of(
@@ -87,17 +106,51 @@ fn rows_of(
 
 impl Store {
     /// The compact rows of a period's id range as one JSON array (`$1` year, `$2`–`$3` ids).
-    fn rows_sql(&self) -> String {
+    fn rows_sql(&self, which: &str) -> String {
         match self.backend {
             Backend::Sqlite => format!(
                 "SELECT json_group_array(json_array({ROW_COLUMNS})) FROM \
-                 (SELECT {ROW_COLUMNS} FROM records WHERE year = $1 AND id BETWEEN $2 AND $3 ORDER BY id)"
+                 (SELECT {ROW_COLUMNS} FROM records WHERE year = $1 {which} ORDER BY id)"
             ),
             Backend::Postgres => format!(
                 "SELECT coalesce(json_agg(json_build_array({ROW_COLUMNS})), '[]')::text FROM \
-                 (SELECT {ROW_COLUMNS} FROM records WHERE year = $1 AND id BETWEEN $2 AND $3 ORDER BY id) r"
+                 (SELECT {ROW_COLUMNS} FROM records WHERE year = $1 {which} ORDER BY id) r"
             ),
         }
+    }
+
+    /// The records, scores and metric values of some units (their roster positions and names) as
+    /// the database holds them now: what another instance's writes changed.
+    pub(super) async fn load_some(
+        &self,
+        conn: &mut AnyConnection,
+        year: i64,
+        rubric: &Rubric,
+        units: &[(usize, &str)],
+    ) -> Result<Vec<(usize, UnitState)>> {
+        let names: Vec<&str> = units.iter().map(|&(_, n)| n).collect();
+        let unit_of: HashMap<&str, usize> = units.iter().map(|&(u, n)| (n, u)).collect();
+        let sql = self.rows_sql(&of_units(Some(&names)));
+        let text: String = bound(&sql, year, Some(&names))
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        let mut out: HashMap<usize, UnitState> = units
+            .iter()
+            .map(|&(u, _)| (u, UnitState::default()))
+            .collect();
+        for (u, row) in rows_of(&text, &unit_of, &rules_of(rubric), rubric.year)? {
+            unit_part(&mut out, u)?.rows.push(row);
+        }
+        for a in load_assessments(conn, year, Some(&names)).await? {
+            let u = unit_of.get(a.unit.as_str()).copied().unwrap_or(usize::MAX);
+            unit_part(&mut out, u)?.assessments.push(a);
+        }
+        for m in load_metrics(conn, year, Some(&names)).await? {
+            let u = unit_of.get(m.unit.as_str()).copied().unwrap_or(usize::MAX);
+            unit_part(&mut out, u)?.metrics.push(m);
+        }
+        Ok(out.into_iter().collect())
     }
 
     /// Reads a period from the database: whole, or (`with_records` false) all but its records.
@@ -133,10 +186,7 @@ impl Store {
         for (i, u) in units.iter().enumerate() {
             unit_of.insert(u.name.as_str(), i);
         }
-        let mut rule_of: HashMap<&str, u16> = HashMap::new();
-        for (i, r) in rubric.rules.iter().enumerate() {
-            rule_of.insert(r.code.as_str(), i as u16);
-        }
+        let rule_of = rules_of(&rubric);
         // The records in compact form, as JSON arrays read in parallel by id range: reading a
         // million rows one by one through the Any driver costs seconds; a text value per range,
         // parsed on its own thread, far less.
@@ -158,7 +208,7 @@ impl Store {
                 .collect();
             let reads = ranges.iter().map(|&(a, b)| async move {
                 let mut c = self.pool.acquire().await?;
-                let t: String = sqlx::query(&self.rows_sql())
+                let t: String = sqlx::query(&self.rows_sql("AND id BETWEEN $2 AND $3"))
                     .bind(year)
                     .bind(a)
                     .bind(b)
@@ -194,13 +244,21 @@ impl Store {
                 unit_states[u].rows.push(row);
             }
         }
-        for (i, a) in load_assessments(conn, year).await?.into_iter().enumerate() {
+        for (i, a) in load_assessments(conn, year, None)
+            .await?
+            .into_iter()
+            .enumerate()
+        {
             let u = *unit_of
                 .get(a.unit.as_str())
                 .ok_or_else(|| StoreError::Corrupt(format!("打分 #{i}：单位不在名册中")))?;
             unit_states[u].assessments.push(a);
         }
-        for (i, m) in load_metrics(conn, year).await?.into_iter().enumerate() {
+        for (i, m) in load_metrics(conn, year, None)
+            .await?
+            .into_iter()
+            .enumerate()
+        {
             let u = *unit_of
                 .get(m.unit.as_str())
                 .ok_or_else(|| StoreError::Corrupt(format!("指标 #{i}：单位不在名册中")))?;
@@ -363,49 +421,83 @@ pub(crate) async fn load_units(conn: &mut AnyConnection, year: i64) -> Result<Ve
         .collect()
 }
 
-async fn load_assessments(conn: &mut AnyConnection, year: i64) -> Result<Vec<StoredAssessment>> {
-    sqlx::query(
-        "SELECT unit, rule, assessor, score, updated_by, updated_at, version FROM assessments \
-         WHERE year = $1 ORDER BY unit, rule, assessor",
-    )
-    .bind(year)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(StoredAssessment {
-            unit: r.try_get("unit")?,
-            rule: r.try_get("rule")?,
-            assessor: r.try_get("assessor")?,
-            score: Points::from_hundredths(r.try_get("score")?).to_string(),
-            updated_by: r.try_get("updated_by")?,
-            updated_at: r.try_get("updated_at")?,
-            version: r.try_get("version")?,
-        })
-    })
-    .collect()
+/// `AND unit IN ($2, …)` for `names`, or nothing for every unit.
+fn of_units(names: Option<&[&str]>) -> String {
+    match names {
+        Some(n) => {
+            let marks: Vec<String> = (0..n.len()).map(|i| format!("${}", i + 2)).collect();
+            format!(" AND unit IN ({})", marks.join(", "))
+        }
+        None => String::new(),
+    }
 }
 
-async fn load_metrics(conn: &mut AnyConnection, year: i64) -> Result<Vec<StoredMetric>> {
-    sqlx::query(
-        "SELECT unit, metric, value, updated_by, updated_at, version FROM metrics WHERE year = $1 \
-         ORDER BY unit, metric",
-    )
-    .bind(year)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(StoredMetric {
-            unit: r.try_get("unit")?,
-            metric: r.try_get("metric")?,
-            value: r.try_get("value")?,
-            updated_by: r.try_get("updated_by")?,
-            updated_at: r.try_get("updated_at")?,
-            version: r.try_get("version")?,
+/// A query of `year` (`$1`) and `names` (`$2`, …).
+fn bound<'q>(
+    sql: &'q str,
+    year: i64,
+    names: Option<&[&'q str]>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut q = sqlx::query(sql).bind(year);
+    for n in names.unwrap_or_default() {
+        q = q.bind(*n);
+    }
+    q
+}
+
+async fn load_assessments(
+    conn: &mut AnyConnection,
+    year: i64,
+    names: Option<&[&str]>,
+) -> Result<Vec<StoredAssessment>> {
+    let sql = format!(
+        "SELECT unit, rule, assessor, score, updated_by, updated_at, version FROM assessments \
+         WHERE year = $1{} ORDER BY unit, rule, assessor",
+        of_units(names)
+    );
+    bound(&sql, year, names)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(StoredAssessment {
+                unit: r.try_get("unit")?,
+                rule: r.try_get("rule")?,
+                assessor: r.try_get("assessor")?,
+                score: Points::from_hundredths(r.try_get("score")?).to_string(),
+                updated_by: r.try_get("updated_by")?,
+                updated_at: r.try_get("updated_at")?,
+                version: r.try_get("version")?,
+            })
         })
-    })
-    .collect()
+        .collect()
+}
+
+async fn load_metrics(
+    conn: &mut AnyConnection,
+    year: i64,
+    names: Option<&[&str]>,
+) -> Result<Vec<StoredMetric>> {
+    let sql = format!(
+        "SELECT unit, metric, value, updated_by, updated_at, version FROM metrics WHERE year = $1{} \
+         ORDER BY unit, metric",
+        of_units(names)
+    );
+    bound(&sql, year, names)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(StoredMetric {
+                unit: r.try_get("unit")?,
+                metric: r.try_get("metric")?,
+                value: r.try_get("value")?,
+                updated_by: r.try_get("updated_by")?,
+                updated_at: r.try_get("updated_at")?,
+                version: r.try_get("version")?,
+            })
+        })
+        .collect()
 }
 
 pub(crate) async fn load_appeals(conn: &mut AnyConnection, year: i64) -> Result<Vec<StoredAppeal>> {

@@ -40,6 +40,32 @@ pub(crate) struct Cache {
     /// Per year: the state, and when its version was last checked against the database.
     periods: Mutex<HashMap<i64, (Arc<PeriodState>, std::time::Instant)>>,
     pub(crate) rubrics: Mutex<HashMap<String, Arc<Rubric>>>,
+    /// Per year: held while the period is loaded or caught up, so that it is read once at a time.
+    loading: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+    /// How many times a period was read whole, and caught up by the change log.
+    loads: std::sync::atomic::AtomicU64,
+    catch_ups: std::sync::atomic::AtomicU64,
+}
+
+/// How this process's cache came by the period states it holds (for tests and benchmarks).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PeriodReads {
+    /// Periods read whole from the database.
+    pub loads: u64,
+    /// Cached periods brought up to date by re-reading the units other writes changed.
+    pub catch_ups: u64,
+}
+
+impl Cache {
+    /// The gate of `year`'s loads.
+    fn loading(&self, year: i64) -> Arc<tokio::sync::Mutex<()>> {
+        self.loading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(year)
+            .or_default()
+            .clone()
+    }
 }
 
 /// The columns a period is listed from (joined with its office).

@@ -10,7 +10,7 @@ use lvzhi_core::{
     Basis, Ledger, Points, Record, RecordStatus, Roster, Rubric, ScoreSheets, score_book,
 };
 
-use super::*;
+use super::ledger_message;
 use crate::clock::{clock_day, days_of_year_day, month_ends};
 use crate::model::{PeriodInfo, StoredAppeal, StoredAssessment, StoredMetric, StoredUnit};
 use crate::{Result, StoreError};

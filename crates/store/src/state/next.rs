@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use lvzhi_core::{Basis, Ledger, Record, Rubric, ScoreSheets, UnitSheet, score_unit};
 
-use super::*;
+use super::{Actor, PeriodState, RecordRow, StatusCounts, UnitState, ledger_message, writable};
 use crate::model::{PeriodInfo, StoredAppeal, StoredUnit};
 use crate::{Result, Store, StoreError, WriteTx};
 
@@ -17,6 +17,8 @@ use crate::{Result, Store, StoreError, WriteTx};
 pub(crate) struct Next {
     state: PeriodState,
     touched: BTreeSet<usize>,
+    /// The roster changed: another instance must read the period again, not only the units.
+    whole: bool,
 }
 
 impl Next {
@@ -39,6 +41,7 @@ impl Next {
                 took_over: OnceLock::new(),
             },
             touched: BTreeSet::new(),
+            whole: false,
         }
     }
 
@@ -74,11 +77,51 @@ impl Next {
 
     /// Replaces the roster's stored units (tags); the ledgers' roster is the caller's.
     pub(crate) fn units(&mut self) -> &mut Vec<StoredUnit> {
+        self.whole = true;
         Arc::make_mut(&mut self.state.units)
     }
 
     pub(crate) fn info(&mut self) -> &mut PeriodInfo {
         &mut self.state.info
+    }
+
+    /// Takes in what other writes changed since the state this one started from: the period's
+    /// row as it is now, the changed units as read again, every appeal.
+    pub(super) fn caught_up(
+        &mut self,
+        info: PeriodInfo,
+        fresh: Vec<(usize, UnitState)>,
+        appeals: Vec<StoredAppeal>,
+    ) -> Result<()> {
+        self.state.info = info;
+        self.state.appeals = Arc::new(appeals);
+        for (u, new) in fresh {
+            let old = self.state.unit_states[u].clone();
+            let st = &mut self.state;
+            for ledger in [&mut st.provisional, &mut st.official] {
+                reset_cells(&st.rubric, ledger, &old, &new)?;
+            }
+            let unit = self.unit(u);
+            unit.rows = new.rows;
+            unit.assessments = new.assessments;
+            unit.metrics = new.metrics;
+        }
+        Ok(())
+    }
+
+    /// What this version changed, as the change log keeps it: the names of the touched units (a
+    /// JSON array), or `None` when another instance must read the whole period again.
+    fn change(&self) -> Option<String> {
+        if self.whole {
+            return None;
+        }
+        let units = &self.state.units;
+        let names: Vec<&str> = self
+            .touched
+            .iter()
+            .map(|&u| units.get(u).map(|x| x.name.as_str()))
+            .collect::<Option<_>>()?;
+        serde_json::to_string(&names).ok()
     }
 
     /// The next state: the touched units' records set into both ledgers (checked again by the rules
@@ -113,6 +156,42 @@ impl Next {
         replace_all(&mut st.official_sheets, official);
         Ok(self.state)
     }
+}
+
+/// A unit's scores and metric values in `ledger` set from `old` to `new` (as stored; checked
+/// again by the ledger).
+fn reset_cells(
+    rubric: &Rubric,
+    ledger: &mut Ledger,
+    old: &UnitState,
+    new: &UnitState,
+) -> Result<()> {
+    let corrupt = |e: lvzhi_core::LedgerError| StoreError::Corrupt(ledger_message(&e));
+    for a in &old.assessments {
+        if !new
+            .assessments
+            .iter()
+            .any(|b| (&b.rule, &b.assessor) == (&a.rule, &a.assessor))
+        {
+            ledger.remove_assessment(rubric, &a.unit, &a.rule, &a.assessor);
+        }
+    }
+    for a in &new.assessments {
+        ledger
+            .set_assessment(rubric, 0, &a.unit, &a.rule, &a.assessor, &a.score)
+            .map_err(corrupt)?;
+    }
+    for m in &old.metrics {
+        if !new.metrics.iter().any(|n| n.metric == m.metric) {
+            ledger.remove_metric(rubric, &m.unit, &m.metric);
+        }
+    }
+    for m in &new.metrics {
+        ledger
+            .set_metric(rubric, 0, &m.unit, &m.metric, &m.value)
+            .map_err(corrupt)?;
+    }
+    Ok(())
 }
 
 /// Puts new unit sheets in place and ranks once.
@@ -184,9 +263,13 @@ impl Store {
     /// state.
     pub(crate) async fn commit_many(
         &self,
-        tx: WriteTx,
+        mut tx: WriteTx,
         nexts: Vec<(i64, Option<Next>)>,
     ) -> Result<()> {
+        for (id, next) in &nexts {
+            let change = next.as_ref().and_then(Next::change);
+            log_change(&mut tx, *id, change.as_deref()).await?;
+        }
         // Derived before the commit: a derivation that fails (it should not) leaves a reload.
         let states: Vec<(i64, Option<PeriodState>)> = nexts
             .into_iter()
@@ -211,4 +294,19 @@ impl Store {
         })
         .await
     }
+}
+
+/// Notes in the change log what the period's current version (the one this write moved it to)
+/// changed: `units`, or, without them, that the period must be read again. A second note of one
+/// version (a write that did not move the version) makes it a whole reload.
+async fn log_change(tx: &mut WriteTx, year: i64, units: Option<&str>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO period_changes (year, version, units) SELECT year, version, $2 FROM periods \
+         WHERE year = $1 ON CONFLICT (year, version) DO UPDATE SET units = NULL",
+    )
+    .bind(year)
+    .bind(units)
+    .execute(&mut ***tx)
+    .await?;
+    Ok(())
 }
