@@ -231,7 +231,7 @@ impl Store {
         let group = group.filter(|_| role == Role::Assessor);
         check_password_policy(password).map_err(|m| StoreError::invalid("password", m))?;
         let hash = hash_password(password)?;
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_account_write().await?;
         let exists = sqlx::query("SELECT id FROM users WHERE name = $1")
             .bind(name)
             .fetch_optional(&mut **tx)
@@ -325,7 +325,7 @@ impl Store {
         let mut raw = [0u8; 32];
         OsRng.fill_bytes(&mut raw);
         let token = format!("lvz_{}", hex::encode(raw));
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_account_write().await?;
         sqlx::query(
             "INSERT INTO tokens (user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -415,7 +415,7 @@ impl Store {
         now: time::OffsetDateTime,
     ) -> Result<Option<(User, String)>> {
         let entity = format!("user:{}", actor.name);
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_account_write().await?;
         sqlx::query("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1")
             .bind(id)
             .execute(&mut **tx)
@@ -463,7 +463,7 @@ impl Store {
         let now_t = time::OffsetDateTime::now_utc();
         let who = &actor;
         let refuse = |action: AuditAction| async move {
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.begin_account_write().await?;
             audit::append(&mut tx, who, action, &format!("user:{name}"), None, None).await?;
             tx.commit().await?;
             Ok(None)
@@ -497,7 +497,7 @@ impl Store {
         OsRng.fill_bytes(&mut raw);
         let id = hex::encode(raw);
         let at = self.now();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_account_write().await?;
         // Parallel guesses may have locked the account since it was read: decided again here, on
         // the row as it is inside the write.
         if locked_now(&mut tx, user.id, now_t).await? {
@@ -557,7 +557,7 @@ impl Store {
         }
         check_password_policy(new).map_err(|m| StoreError::invalid("new_password", m))?;
         let hash = hash_password(new)?;
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_account_write().await?;
         sqlx::query(
             "UPDATE users SET password_hash = $1, password_changed_at = $2, must_change_password = 0 WHERE name = $3",
         )
@@ -723,7 +723,7 @@ impl Store {
             ));
         }
         let before = self.group_units(office, group).await?;
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_account_write().await?;
         sqlx::query("DELETE FROM group_units WHERE office = $1 AND grp = $2")
             .bind(office)
             .bind(group)
@@ -763,7 +763,7 @@ impl Store {
 
     /// Records a refused operation in the audit trail.
     pub async fn audit_refusal(&self, actor: &Actor, what: &str, target: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_account_write().await?;
         let after = serde_json::json!({"refused": what});
         audit::append(
             &mut tx,
@@ -874,7 +874,7 @@ impl Store {
         action: AuditAction,
         actor: &Actor,
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_account_write().await?;
         self.require_reach(&mut tx, name, actor).await?;
         let sql = format!("UPDATE users SET {set} WHERE name = $1");
         let mut q = sqlx::query(&sql).bind(name);
@@ -904,7 +904,7 @@ impl Store {
     ) -> Result<()> {
         check_password_policy(password).map_err(|m| StoreError::invalid("password", m))?;
         let hash = hash_password(password)?;
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_account_write().await?;
         self.require_reach(&mut tx, name, actor).await?;
         let done = sqlx::query(
             "UPDATE users SET password_hash = $1, password_changed_at = $2, must_change_password = $3, \
@@ -970,7 +970,7 @@ impl Store {
                 "不能注销自己的会话与令牌：请用“退出”结束本次登录；如令牌泄露，请由另一名管理员注销",
             ));
         }
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_account_write().await?;
         self.require_reach(&mut tx, name, actor).await?;
         let id: i64 = sqlx::query("SELECT id FROM users WHERE name = $1")
             .bind(name)
@@ -1014,7 +1014,7 @@ impl Store {
 
     /// Ends a session on the server (the cookie alone is then worthless).
     pub async fn logout(&self, id: &str, actor: &Actor) -> Result<bool> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_account_write().await?;
         let done = sqlx::query(
             "UPDATE sessions SET revoked_at = $1 WHERE id_hash = $2 AND revoked_at IS NULL",
         )

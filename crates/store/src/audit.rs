@@ -233,6 +233,7 @@ pub(crate) async fn append(
     before: Option<&serde_json::Value>,
     after: Option<&serde_json::Value>,
 ) -> Result<()> {
+    tx.chain().await?;
     let prev: Option<String> = sqlx::query("SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
         .fetch_optional(&mut ***tx)
         .await?

@@ -16,6 +16,7 @@ mod cells;
 pub mod clock;
 mod evidence;
 mod imports;
+mod locks;
 mod model;
 mod notices;
 mod offices;
@@ -245,11 +246,14 @@ pub enum Backend {
     Postgres,
 }
 
-/// A write transaction holding this process's writer slot until it commits or is dropped (a dropped
+/// A write transaction holding its locks ([`locks`]) until it commits or is dropped (a dropped
 /// transaction rolls back).
 pub(crate) struct WriteTx {
     tx: Transaction<'static, Any>,
-    _guard: tokio::sync::OwnedMutexGuard<()>,
+    held: Vec<locks::Held>,
+    /// Whether it holds the audit chain (on SQLite, always).
+    chained: bool,
+    locks: Arc<locks::Locks>,
     clock: Clock,
     writes: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -271,6 +275,19 @@ impl WriteTx {
     /// The current time by the store's clock.
     pub(crate) fn now(&self) -> String {
         self.clock.now()
+    }
+
+    /// Takes the audit chain's lock (once): a write does before it appends to the trail, and holds
+    /// it to its commit.
+    pub(crate) async fn chain(&mut self) -> Result<()> {
+        if !self.chained {
+            self.held.push(self.locks.chain().await);
+            sqlx::query(&locks::advisory(locks::CHAIN_KEY, false))
+                .execute(&mut *self.tx)
+                .await?;
+            self.chained = true;
+        }
+        Ok(())
     }
 
     pub(crate) async fn commit(self) -> Result<()> {
@@ -301,7 +318,7 @@ pub struct Store {
     backend: Backend,
     url: String,
     cache: Arc<state::Cache>,
-    write_lock: Arc<tokio::sync::Mutex<()>>,
+    locks: Arc<locks::Locks>,
     /// Token hash → (user, when checked); see `accounts::TOKEN_TTL`.
     tokens: Arc<std::sync::Mutex<TokenCache>>,
     /// The one clock of every time the store writes or compares: the system's unless set.
@@ -393,7 +410,7 @@ impl Store {
             backend,
             url: url.to_owned(),
             cache: Arc::new(state::Cache::default()),
-            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            locks: Arc::default(),
             tokens: Arc::default(),
             clock: Clock::default(),
             keep_state: true,
@@ -444,24 +461,46 @@ impl Store {
         &self.pool
     }
 
-    /// A write transaction. Writers are serialized so that the audit chain stays linear: in this
-    /// process they queue on an async mutex (SQLite's own busy handler would poll with sleeps), and
-    /// across processes SQLite's `BEGIN IMMEDIATE` or PostgreSQL's advisory lock orders them.
+    /// A write of the deployment (offices, rubrics, periods opened or settled, rosters of a year
+    /// and its parts): no period is written by another meanwhile.
     async fn begin_write(&self) -> Result<WriteTx> {
-        let guard = self.write_lock.clone().lock_owned().await;
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+        self.begin(locks::Scope::Deployment).await
+    }
+
+    /// A write of an account (a login, a password, a token, a notice read): it waits for no
+    /// business write's work, only for an append to the trail.
+    async fn begin_account_write(&self) -> Result<WriteTx> {
+        self.begin(locks::Scope::Chain).await
+    }
+
+    /// A write of some periods: another write of one of them waits.
+    async fn begin_period_write(&self, ids: &[i64]) -> Result<WriteTx> {
+        self.begin(locks::Scope::Periods(ids)).await
+    }
+
+    /// A write transaction holding the locks of `scope` ([`locks`]; on SQLite, the one writer slot).
+    async fn begin(&self, scope: locks::Scope<'_>) -> Result<WriteTx> {
+        let (tx, held, chained) = match self.backend {
+            Backend::Sqlite => {
+                let held = self.locks.writer().await;
+                (self.pool.begin_with("BEGIN IMMEDIATE").await?, held, true)
+            }
             Backend::Postgres => {
+                let (held, keys) = self.locks.enter(&scope).await;
                 let mut tx = self.pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(7411)")
-                    .execute(&mut *tx)
-                    .await?;
-                tx
+                for (key, shared) in keys {
+                    sqlx::query(&locks::advisory(key, shared))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                (tx, held, matches!(scope, locks::Scope::Chain))
             }
         };
         Ok(WriteTx {
             tx,
-            _guard: guard,
+            held,
+            chained,
+            locks: self.locks.clone(),
             clock: self.clock.clone(),
             writes: self.writes.clone(),
         })

@@ -343,7 +343,7 @@ impl Store {
 
     /// Marks every notice up to `last_id` as seen by the user.
     pub async fn mark_seen(&self, user: &str, last_id: i64) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_account_write().await?;
         sqlx::query("DELETE FROM notification_seen WHERE user_name = $1")
             .bind(user)
             .execute(&mut **tx)

@@ -216,7 +216,7 @@ impl Store {
         year: i64,
         actor: &Actor,
     ) -> Result<(WriteTx, Arc<PeriodState>)> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_period_write(&[year]).await?;
         let state = self.state_on(&mut tx, year).await?;
         writable(&state.info, actor)?;
         Ok((tx, state))
@@ -233,7 +233,7 @@ impl Store {
         if self.keep_state {
             return self.write_period(year, actor).await;
         }
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_period_write(&[year]).await?;
         let state = Arc::new(self.load(&mut tx, year, false).await?);
         writable(&state.info, actor)?;
         Ok((tx, state))
