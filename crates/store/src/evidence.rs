@@ -128,7 +128,11 @@ impl Store {
             .fetch_optional(&mut **tx)
             .await?;
         if known.is_none() {
-            sqlx::query("INSERT INTO blobs (hash, size, mime, data, created_at) VALUES ($1, $2, $3, $4, $5)")
+            // Two periods' writes run at once on PostgreSQL: the same file may arrive in both.
+            sqlx::query(
+                "INSERT INTO blobs (hash, size, mime, data, created_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (hash) DO NOTHING",
+            )
                 .bind(&hash)
                 .bind(data.len() as i64)
                 .bind(mime)

@@ -227,7 +227,9 @@ impl Store {
         let (mut tx, state) = if batch.records.is_empty() && batch.tags.is_empty() {
             self.write_period_cells(year, actor).await?
         } else {
-            self.write_period(year, actor).await?
+            // Records get ids here (after the largest of every period), so no other period's
+            // write may run meanwhile.
+            self.write_period_alone(year, actor).await?
         };
         let rubric = state.rubric.clone();
         refuse_a_file_again(&mut tx, year, batch).await?;

@@ -222,6 +222,19 @@ impl Store {
         Ok((tx, state))
     }
 
+    /// Starts a write on an open period while no other period is written (one that numbers
+    /// records itself).
+    pub(crate) async fn write_period_alone(
+        &self,
+        year: i64,
+        actor: &Actor,
+    ) -> Result<(WriteTx, Arc<PeriodState>)> {
+        let mut tx = self.begin_write().await?;
+        let state = self.state_on(&mut tx, year).await?;
+        writable(&state.info, actor)?;
+        Ok((tx, state))
+    }
+
     /// Starts a write that touches no record (scores, metric values) from a process that keeps no
     /// state: the period is read without its records, which such a write neither checks nor
     /// changes, and the state read is not kept. A service starts it like any write.
