@@ -190,6 +190,31 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// How long a request waits for a database connection before it is told the database is away.
+pub const UNAVAILABLE_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl StoreError {
+    /// Whether the database could not be reached (down, restarting, refusing connections): a
+    /// state that passes, unlike a wrong request or broken data.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Db(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => true,
+            // Connection exceptions (08…) and an operator's intervention: shutdown, restart (57P…).
+            sqlx::Error::Database(d) => d
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+            _ => false,
+        }
+    }
+}
+
 /// One refused row of a batch: which table, its 0-based index in what was given, the field and why.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RowProblem {
@@ -397,6 +422,9 @@ impl Store {
             Backend::Postgres => {
                 AnyPoolOptions::new()
                     .max_connections(16)
+                    // While the database is away a request waits this long for a connection,
+                    // then is answered that the service is unavailable (and retried by its user).
+                    .acquire_timeout(UNAVAILABLE_AFTER)
                     .connect(url)
                     .await?
             }

