@@ -298,3 +298,178 @@ fn postgresql_restarted_under_writes_loses_nothing_and_a_database_away_is_a_503(
     assert_eq!(stored_ids(&url).len(), 301);
     drop(server);
 }
+
+/// A fresh database on the server `LVZHI_TEST_POSTGRES_URL` names, or `None` (said loudly).
+fn fresh_database() -> Option<String> {
+    let Ok(admin) = std::env::var("LVZHI_TEST_POSTGRES_URL") else {
+        cannot_run(
+            "LVZHI_TEST_POSTGRES_URL is not set (export LVZHI_TEST_POSTGRES_URL=$(scripts/postgres))",
+        );
+        return None;
+    };
+    let name = format!("lvzhi_kill_{}", std::process::id());
+    let (base, _) = admin
+        .rsplit_once('/')
+        .expect("LVZHI_TEST_POSTGRES_URL must end with /DATABASE");
+    sql_on(&admin, &format!("DROP DATABASE IF EXISTS {name}"));
+    sql_on(&admin, &format!("CREATE DATABASE {name}"));
+    Some(format!("{base}/{name}"))
+}
+
+/// One statement on the database at `url`; answers the first column of the first row, if any.
+fn sql_on(url: &str, sql: &str) -> Option<i64> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        use sqlx::Row as _;
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(url).await.expect("connect");
+        let row = sqlx::query(sql).fetch_optional(&pool).await.expect(sql);
+        pool.close().await;
+        row.and_then(|r| r.try_get::<i64, _>(0).ok())
+    })
+}
+
+/// A generated year for the 2022 roster: its units file (with the 专委会 tags the records need),
+/// its records file and the number of records.
+fn large_records_file(per_unit: u32) -> (String, String, usize) {
+    use lvzhi_devtools::{Plan, roster, write_year};
+    let rubric = lvzhi_core::Rubric::from_toml(lvzhi_core::RUBRIC_2022).expect("rubric");
+    let units = roster(&rubric, 1);
+    let plan = Plan {
+        seed: 20,
+        records_per_unit: per_unit,
+        veto_per_mille: 0,
+        missing_per_mille: 0,
+    };
+    let (mut roster, mut records) = (Vec::new(), Vec::new());
+    write_year(
+        &rubric,
+        &units,
+        &plan,
+        &mut roster,
+        &mut records,
+        std::io::sink(),
+        std::io::sink(),
+    )
+    .expect("generate");
+    let text = String::from_utf8(records).expect("utf-8");
+    let rows = text.lines().count() - 1;
+    (String::from_utf8(roster).expect("utf-8"), text, rows)
+}
+
+/// A multipart body with the field `file`, and its content type.
+fn multipart(name: &str, content: &str) -> (String, String) {
+    let boundary = "lvzhi-fault-boundary-20";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+         Content-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
+    );
+    (body, format!("multipart/form-data; boundary={boundary}"))
+}
+
+/// Sends a request and reads until the peer hangs up, whatever happens (the peer is to be killed).
+fn send_regardless(port: u16, head: &str, body: &str) {
+    use std::io::{Read as _, Write as _};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return;
+    };
+    let _ = s.write_all(head.as_bytes());
+    let _ = s.write_all(body.as_bytes());
+    let _ = s.read_to_end(&mut Vec::new());
+}
+
+#[test]
+fn an_instance_killed_in_the_middle_of_an_import_leaves_nothing_half_done() {
+    let Some(url) = fresh_database() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let (a, tok) = serve_on(&url, dir.path(), true);
+    let (b, _) = start_with(dir.path(), &["--database-url", &url], &[]);
+    let auth = bearer(&tok);
+    let json = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let results = |port: u16| {
+        let (status, _, answer) = raw(port, "GET", "/api/v1/periods/2022/results", &json, "");
+        assert_eq!(status, 200, "{answer}");
+        answer
+    };
+    let count = || sql_on(&url, "SELECT COUNT(*) FROM records").expect("count");
+    assert_eq!(count(), 0);
+
+    let (roster, file, rows) = large_records_file(2500);
+    assert!(rows > 50_000, "{rows} rows");
+    let (body, content_type) = multipart("units.csv", &roster);
+    let (status, _, answer) = raw(
+        a.port,
+        "POST",
+        "/api/v1/periods/2022/import/units",
+        &[
+            ("Authorization", auth.as_str()),
+            ("Content-Type", content_type.as_str()),
+        ],
+        &body,
+    );
+    assert_eq!(status, 200, "units: {answer}");
+    let before = results(b.port);
+    let (body, content_type) = multipart("records.csv", &file);
+    let path = "/api/v1/periods/2022/import/records?duplicates=import";
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\
+         Authorization: {auth}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        a.port,
+        body.len()
+    );
+    let port_a = a.port;
+    let sender = {
+        let body = body.clone();
+        std::thread::spawn(move || send_regardless(port_a, &head, &body))
+    };
+    // Killed once A's transaction is writing the records.
+    let writing = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+                   AND pid <> pg_backend_pid() AND state <> 'idle' \
+                   AND query ILIKE '%INSERT INTO records%'";
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while sql_on(&url, writing) != Some(1) {
+        assert!(Instant::now() < deadline, "the import never began writing");
+        assert!(
+            !sender.is_finished(),
+            "the import ended before it was seen writing"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // B serves while A imports: a read does not wait for a write.
+    assert_eq!(results(b.port), before);
+    let mut a = a;
+    a.child.kill().expect("SIGKILL");
+    a.child.wait().expect("reaped");
+    sender.join().expect("sender");
+
+    // B keeps serving, reads and writes; nothing of the import is visible, now or later.
+    assert_eq!(results(b.port), before);
+    let (status, _, answer) = raw(
+        b.port,
+        "POST",
+        "/api/v1/periods/2022/records",
+        &json,
+        r#"{"unit":"发改委","rule":"4.2","note":"实例中断后"}"#,
+    );
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(count(), 1, "no part of the killed import is kept");
+    // The same file imports whole on B.
+    let auth_b = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", content_type.as_str()),
+    ];
+    let (status, _, answer) = raw(b.port, "POST", path, &auth_b, &body);
+    assert_eq!(status, 200, "{answer}");
+    let v: serde_json::Value = serde_json::from_str(&answer).expect("json");
+    assert_eq!(v["imported"].as_u64(), Some(rows as u64), "{answer}");
+    assert_eq!(count(), 1 + rows as i64);
+    drop(b);
+}
