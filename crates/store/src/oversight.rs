@@ -111,7 +111,7 @@ impl Store {
                     r.rubric_id = Some(p.rubric_id.clone());
                     r.title = Some(p.title.clone());
                     r.kind
-                        .clone_from(&self.rubric_by_hash(&p.rubric_hash).await?.kind);
+                        .clone_from(&self.rubric_by_hash(&self.pool, &p.rubric_hash).await?.kind);
                     r.state = "进行中";
                     if p.status == PeriodStatus::Published {
                         r.state = "已发布";

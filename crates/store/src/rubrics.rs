@@ -87,8 +87,12 @@ impl Store {
         Ok(r)
     }
 
-    /// The parsed rubric of `hash`, read from the database only when it is not cached.
-    pub(crate) async fn rubric_by_hash(&self, hash: &str) -> Result<Arc<Rubric>> {
+    /// The parsed rubric of `hash`, read from the database (through `ex`: the connection a caller
+    /// already holds, so that it never waits for a second one) only when it is not cached.
+    pub(crate) async fn rubric_by_hash<'c, E>(&self, ex: E, hash: &str) -> Result<Arc<Rubric>>
+    where
+        E: sqlx::Executor<'c, Database = sqlx::Any>,
+    {
         let cached = self
             .cache
             .rubrics
@@ -101,7 +105,7 @@ impl Store {
         }
         let body: String = sqlx::query("SELECT body FROM rubrics WHERE hash = $1")
             .bind(hash)
-            .fetch_optional(&self.pool)
+            .fetch_optional(ex)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("细则 {hash} 不存在")))?
             .try_get(0)?;

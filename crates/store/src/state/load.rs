@@ -167,9 +167,9 @@ impl Store {
         .bind(year)
         .fetch_one(&mut *conn)
         .await?;
-        let mut info = self.period_of_row(&row).await?;
+        let mut info = self.period_of_row(&mut *conn, &row).await?;
         self.link_period(conn, &mut info).await?;
-        let whole = self.rubric_by_hash(&info.rubric_hash).await?;
+        let whole = self.rubric_by_hash(&mut *conn, &info.rubric_hash).await?;
         // A part is scored by its part of the rubric: its dates, its vetoes.
         let rubric = match &info.part {
             Some(code) => Arc::new(
@@ -206,18 +206,7 @@ impl Store {
             let ranges: Vec<(i64, i64)> = (0..parts)
                 .map(|k| (lo + k * step, (lo + (k + 1) * step - 1).min(hi)))
                 .collect();
-            let reads = ranges.iter().map(|&(a, b)| async move {
-                let mut c = self.pool.acquire().await?;
-                let t: String = sqlx::query(&self.rows_sql("AND id BETWEEN $2 AND $3"))
-                    .bind(year)
-                    .bind(a)
-                    .bind(b)
-                    .fetch_one(&mut *c)
-                    .await?
-                    .try_get(0)?;
-                Ok::<String, StoreError>(t)
-            });
-            texts = futures::future::try_join_all(reads).await?;
+            texts = self.range_texts(conn, year, &ranges).await?;
         }
         let queried = started.elapsed();
         let year_of_rubric = rubric.year;
@@ -281,10 +270,50 @@ impl Store {
         Ok(state)
     }
 
+    /// The records of `year` in compact form, one JSON text per id range, in the ranges' order. The
+    /// ranges are read in parallel on the connections the pool has free at once (never waiting for
+    /// one while holding `conn`: two loads could otherwise each hold one and wait for the other's),
+    /// the rest one after another on `conn`.
+    async fn range_texts(
+        &self,
+        conn: &mut AnyConnection,
+        year: i64,
+        ranges: &[(i64, i64)],
+    ) -> Result<Vec<String>> {
+        let sql = self.rows_sql("AND id BETWEEN $2 AND $3");
+        let sql = sql.as_str();
+        let free: Vec<_> = std::iter::from_fn(|| self.pool.try_acquire())
+            .take(ranges.len().saturating_sub(1))
+            .collect();
+        let (theirs, mine) = ranges.split_at(free.len());
+        let others = futures::future::try_join_all(
+            free.into_iter()
+                .zip(theirs)
+                .map(|(mut c, &r)| async move { range_text(&mut c, sql, year, r).await }),
+        );
+        let held = async {
+            let mut out = Vec::with_capacity(mine.len());
+            for &r in mine {
+                out.push(range_text(&mut *conn, sql, year, r).await?);
+            }
+            Ok::<Vec<String>, StoreError>(out)
+        };
+        let (mut texts, rest) = futures::future::try_join(others, held).await?;
+        texts.extend(rest);
+        Ok(texts)
+    }
+
     /// A period row (selected with [`PERIOD_COLUMNS`]) as listed, without its parts' keys.
-    pub(crate) async fn period_of_row(&self, r: &sqlx::any::AnyRow) -> Result<PeriodInfo> {
+    pub(crate) async fn period_of_row<'c, E>(
+        &self,
+        ex: E,
+        r: &sqlx::any::AnyRow,
+    ) -> Result<PeriodInfo>
+    where
+        E: sqlx::Executor<'c, Database = sqlx::Any>,
+    {
         let hash: String = r.try_get("rubric_hash")?;
-        let rubric = self.rubric_by_hash(&hash).await?;
+        let rubric = self.rubric_by_hash(ex, &hash).await?;
         let status: String = r.try_get("status")?;
         let part: String = r.try_get("part")?;
         let office_name: String = r.try_get("office_name")?;
@@ -532,4 +561,20 @@ pub(crate) async fn load_appeals(conn: &mut AnyConnection, year: i64) -> Result<
         })
     })
     .collect()
+}
+
+/// One id range of a period's records in compact form, as one JSON text.
+async fn range_text(
+    c: &mut AnyConnection,
+    sql: &str,
+    year: i64,
+    (a, b): (i64, i64),
+) -> Result<String> {
+    let row = sqlx::query(sql)
+        .bind(year)
+        .bind(a)
+        .bind(b)
+        .fetch_one(c)
+        .await?;
+    Ok(row.try_get(0)?)
 }
