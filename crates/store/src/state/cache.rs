@@ -40,7 +40,8 @@ impl Store {
     /// The period's state at its current version (loaded once per version, then kept). On
     /// PostgreSQL the version is asked of the database on every read, so that a read that begins
     /// after any instance acknowledged a write shows it (read your writes across instances; issue
-    /// 20); on SQLite a check within [`SQLITE_FRESH`] is trusted.
+    /// 20), through an ask shared with the reads that arrive together (`asks`); on SQLite a check
+    /// within [`SQLITE_FRESH`] is trusted.
     pub async fn state(&self, year: i64) -> Result<Arc<PeriodState>> {
         if self.backend == Backend::Sqlite
             && let Some((s, at)) = self
@@ -52,6 +53,12 @@ impl Store {
             && at.elapsed() < SQLITE_FRESH
         {
             return Ok(s.clone());
+        }
+        if self.backend == Backend::Postgres
+            && let Some((version, status)) = self.cache.asker(year).head(&self.pool).await
+            && let Some(s) = self.checked(year, version, &status)
+        {
+            return Ok(s);
         }
         let mut conn = self.pool.acquire().await?;
         self.state_on(&mut conn, year).await
@@ -197,7 +204,7 @@ impl Store {
         .bind(year)
         .fetch_one(&mut *conn)
         .await?;
-        let mut info = self.period_of_row(&row).await?;
+        let mut info = self.period_of_row(&mut *conn, &row).await?;
         if info.rubric_hash != old.info.rubric_hash {
             return Ok(None);
         }

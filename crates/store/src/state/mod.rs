@@ -8,9 +8,11 @@
 //! unit, not the year. The texts of records (source, note, who, when) are not kept: pages and exports
 //! read them from the database, a page or a unit at a time. On PostgreSQL (where several instances
 //! serve one database) every read checks the period's version first, so a read that begins after
-//! any instance acknowledged a write shows it; on SQLite (one service process) a version checked
+//! any instance acknowledged a write shows it (the reads that arrive together share one ask sent
+//! after they began, `asks`); on SQLite (one service process) a version checked
 //! within [`SQLITE_FRESH`] is trusted. This module knows SQL and the core; it must not know HTTP.
 
+mod asks;
 mod cache;
 mod load;
 mod model;
@@ -42,6 +44,11 @@ pub(crate) struct Cache {
     pub(crate) rubrics: Mutex<HashMap<String, Arc<Rubric>>>,
     /// Per year: held while the period is loaded or caught up, so that it is read once at a time.
     loading: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+    /// Per year: the version asks shared by the reads that arrive together (PostgreSQL).
+    asks: Mutex<HashMap<i64, Arc<asks::Asker>>>,
+    /// Period keys already resolved: key → (id, office). A key and its period's office never
+    /// change and a period is never deleted, so this is never stale.
+    pub(crate) keys: Mutex<HashMap<String, (i64, String)>>,
     /// How many times a period was read whole, and caught up by the change log.
     loads: std::sync::atomic::AtomicU64,
     catch_ups: std::sync::atomic::AtomicU64,
@@ -57,6 +64,16 @@ pub struct PeriodReads {
 }
 
 impl Cache {
+    /// The version asks of `year`.
+    fn asker(&self, year: i64) -> Arc<asks::Asker> {
+        self.asks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(year)
+            .or_insert_with(|| Arc::new(asks::Asker::new(year)))
+            .clone()
+    }
+
     /// The gate of `year`'s loads.
     fn loading(&self, year: i64) -> Arc<tokio::sync::Mutex<()>> {
         self.loading
