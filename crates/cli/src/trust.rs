@@ -149,7 +149,9 @@ pub fn publication_verify(
             std::fs::read_to_string(p).with_context(|| format!("无法读取公钥 {}", p.display()))?
         }
         (None, Some(k)) => {
-            println!("使用签名文件所附的公钥（如需确认是安委办的公钥，请用 --key 指定）。");
+            println!(
+                "未指定 --key：使用签名文件所附的公钥。这只能说明签名与所附公钥相符，不能说明该公钥属于安委办；请用 --key 指定安委办的公钥，或将下面的公钥指纹与安委办公布的指纹核对。"
+            );
             k
         }
         (None, None) => {

@@ -209,6 +209,13 @@ fn a_publication_signature_verifies_with_openssl_both_ways() {
         let r = lvzhi(&args, dir.path());
         assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
         assert!(r.stdout.contains("签名有效"), "{}", r.stdout);
+        // Without --key the key carried in the signature is used, and that is said plainly.
+        assert_eq!(
+            r.stdout.contains("不能说明该公钥属于安委办"),
+            key.is_none(),
+            "{}",
+            r.stdout
+        );
     }
     // One changed character: OpenSSL and lvzhi both refuse.
     let forged = w(
