@@ -1,0 +1,85 @@
+//! The layout corpus (issue 21): the project's own example 细则 rendered in every layout offices
+//! receive them in (`tests/corpus/make-corpus.py`), each drafted and compared rule by rule with its
+//! reference rubric. The share of rules right per layout is printed (the README's table) and held:
+//! a layout may not fall below its measured floor, and no draft may present a wrong number as
+//! certain.
+
+use lvzhi_core::Rubric;
+use lvzhi_draft::{accuracy, draft, read_document};
+
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// (document, reference rubric).
+const DOCUMENTS: [(&str, &str); 2] = [
+    (
+        "county-departments-2023",
+        "rubrics/examples/county-departments-2023.toml",
+    ),
+    (
+        "city-two-level-2023",
+        "rubrics/examples/city-two-level-2023.toml",
+    ),
+];
+
+/// Each layout and the share of rules (in per cent, over the documents) it must keep.
+const FLOORS: [(&str, usize); 5] = [
+    ("cells", 90),
+    ("tsv", 90),
+    ("pipe", 90),
+    ("aligned", 90),
+    ("numbered", 90),
+];
+
+#[test]
+fn every_layout_drafts_the_rules_of_its_table() {
+    let mut failures = Vec::new();
+    println!("| layout | rules right | share |\n|---|---:|---:|");
+    for (layout, floor) in FLOORS {
+        let (mut right, mut expected) = (0, 0);
+        for (doc, reference) in DOCUMENTS {
+            let path = root().join(format!("crates/draft/tests/corpus/{doc}.{layout}.txt"));
+            let bytes = std::fs::read(&path).expect("corpus document");
+            let d = draft(&read_document(&bytes).expect("readable"));
+            let toml = d.to_toml();
+            let want = Rubric::from_toml(
+                &std::fs::read_to_string(root().join(reference)).expect("reference"),
+            )
+            .expect("the reference loads");
+            let reviewed: Vec<String> = d
+                .rules()
+                .iter()
+                .filter(|r| !r.review.is_empty())
+                .map(|r| r.code.clone())
+                .collect();
+            expected += want.rules.len();
+            let loaded = match Rubric::from_toml(&toml) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("  {doc}.{layout}: the draft does not load: {e}");
+                    continue;
+                }
+            };
+            let a = accuracy(&loaded, &want, &reviewed);
+            right += a.right;
+            for w in &a.wrong {
+                eprintln!("  {doc}.{layout}: {w}");
+            }
+            if !a.wrong_but_certain.is_empty() {
+                failures.push(format!(
+                    "{doc}.{layout}: wrong numbers presented as certain: {:?}",
+                    a.wrong_but_certain
+                ));
+            }
+        }
+        let share = 100 * right / expected.max(1);
+        println!("| {layout} | {right}/{expected} | {share}% |");
+        if share < floor {
+            failures.push(format!(
+                "{layout}: {right}/{expected} = {share}% < {floor}%"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
