@@ -191,12 +191,6 @@ pub fn rubric_import(file: &Path) -> Result<String, Refusal> {
         std::fs::read(file).with_context(|| format!("无法读取细则文件 {}", file.display()))?;
     let doc = lvzhi_draft::read_document(&bytes)
         .map_err(|e| Refusal::input(format!("{}：{e}", file.display())))?;
-    if doc.rows.is_empty() {
-        return Err(Refusal::input(format!(
-            "{}：没有找到细则表格（需要“序号、监测指标项目、监测指标细则”各列）",
-            file.display()
-        )));
-    }
     let draft = lvzhi_draft::draft(&doc);
     let toml = draft.to_toml();
     let rules = draft.rules().len();

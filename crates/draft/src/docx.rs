@@ -122,7 +122,8 @@ pub(crate) fn parse_document_xml(xml: &[u8]) -> Result<Document, String> {
         buf.clear();
     }
     if rows.is_empty() {
-        return Err("文档中没有找到细则表格".into());
+        // No table: the paragraphs are read as text (numbered items).
+        return Ok(crate::read_text(&before.join("\n")));
     }
     let title = before
         .iter()

@@ -22,7 +22,9 @@ pub mod review;
 
 mod accuracy;
 mod build;
+mod convert;
 mod docx;
+mod encoding;
 mod grammar;
 mod table;
 #[cfg(test)]
@@ -44,6 +46,11 @@ pub(crate) const MAX_XML: u64 = 50 << 20;
 pub enum DocumentError {
     #[error("{0}")]
     Unreadable(String),
+    /// Read, but nothing in it is a rubric's item.
+    #[error(
+        "没有找到可识别的考核项目：需要带表头的细则表格（如“序号、考核项目、分值、评分标准”或“序号、监测指标项目、监测指标细则”），或“一、……（20分）”这样编号的条目"
+    )]
+    NoItems,
 }
 
 /// One row of the rubric table, by what its columns mean: 序号, the item (监测指标项目, 考核项目,
@@ -67,7 +74,9 @@ pub struct Document {
     pub notes: String,
 }
 
-/// Reads a document by its content: a `.docx` (zip) or UTF-8 text.
+/// Reads a document by its content: a `.docx` (zip), an old Word or WPS file (converted by
+/// LibreOffice where it is installed), or text (UTF-8, UTF-16 or GBK). A document in which no item
+/// is found is refused ([`DocumentError::NoItems`]).
 pub fn read_document(bytes: &[u8]) -> Result<Document, DocumentError> {
     if bytes.len() > MAX_DOCUMENT {
         return Err(DocumentError::Unreadable(format!(
@@ -76,19 +85,15 @@ pub fn read_document(bytes: &[u8]) -> Result<Document, DocumentError> {
             MAX_DOCUMENT >> 20
         )));
     }
-    if bytes.starts_with(b"PK\x03\x04") {
-        return read_docx(bytes);
+    let doc = if bytes.starts_with(b"PK\x03\x04") {
+        read_docx(bytes)?
+    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        read_docx(&convert::to_docx(bytes).map_err(DocumentError::Unreadable)?)?
+    } else {
+        read_text(&encoding::decode(bytes).map_err(DocumentError::Unreadable)?)
+    };
+    if doc.rows.is_empty() {
+        return Err(DocumentError::NoItems);
     }
-    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        return Err(DocumentError::Unreadable(
-            "这是旧版 Word（.doc）文件，请在 Word 或 WPS 中另存为 .docx 后再导入".into(),
-        ));
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        DocumentError::Unreadable(format!(
-            "既不是 .docx 也不是 UTF-8 文本（第 {} 个字节起无法解码）",
-            e.valid_up_to() + 1
-        ))
-    })?;
-    Ok(read_text(text))
+    Ok(doc)
 }

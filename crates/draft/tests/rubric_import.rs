@@ -95,9 +95,15 @@ fn documents_that_are_not_a_rubric_are_refused_or_empty() {
         read_document(b"PK\x03\x04 not a zip").is_err(),
         "a broken zip"
     );
-    assert!(read_document(&[0xff, 0xfe, 0x00]).is_err(), "not UTF-8");
-    let empty = read_document("只有一行字".as_bytes()).expect("text");
-    assert!(empty.rows.is_empty());
+    assert!(
+        read_document(&[0xff, 0xfe, 0x00]).is_err(),
+        "a broken UTF-16 text"
+    );
+    assert_eq!(
+        read_document("只有一行字".as_bytes()),
+        Err(lvzhi_draft::DocumentError::NoItems),
+        "no item"
+    );
 }
 
 /// The modes, bands, cap of the total and metric steps a draft proposes, as its rubric file says.

@@ -118,11 +118,6 @@ pub async fn import(
         Ok(d) => d,
         Err(e) => return refuse(format!("「{name}」：{e}")),
     };
-    if doc.rows.is_empty() {
-        return refuse(format!(
-            "「{name}」中没有找到细则表格（需要“序号、监测指标项目、监测指标细则”各列）"
-        ));
-    }
     let toml = lvzhi_draft::draft(&doc).to_toml();
     v.fragment(
         "rubric_editor.html",
