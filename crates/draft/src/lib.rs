@@ -26,6 +26,7 @@ mod convert;
 mod docx;
 mod encoding;
 mod grammar;
+mod pdf;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -75,7 +76,7 @@ pub struct Document {
 }
 
 /// Reads a document by its content: a `.docx` (zip), an old Word or WPS file (converted by
-/// LibreOffice where it is installed), or text (UTF-8, UTF-16 or GBK). A document in which no item
+/// LibreOffice where it is installed), a PDF with a text layer, or text (UTF-8, UTF-16 or GBK). A document in which no item
 /// is found is refused ([`DocumentError::NoItems`]).
 pub fn read_document(bytes: &[u8]) -> Result<Document, DocumentError> {
     if bytes.len() > MAX_DOCUMENT {
@@ -89,6 +90,8 @@ pub fn read_document(bytes: &[u8]) -> Result<Document, DocumentError> {
         read_docx(bytes)?
     } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         read_docx(&convert::to_docx(bytes).map_err(DocumentError::Unreadable)?)?
+    } else if is_pdf(bytes) {
+        read_text(&pdf::text_of(bytes).map_err(DocumentError::Unreadable)?)
     } else {
         read_text(&encoding::decode(bytes).map_err(DocumentError::Unreadable)?)
     };
@@ -96,4 +99,11 @@ pub fn read_document(bytes: &[u8]) -> Result<Document, DocumentError> {
         return Err(DocumentError::NoItems);
     }
     Ok(doc)
+}
+
+/// A PDF starts with `%PDF-` within its first kilobyte.
+fn is_pdf(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(1024)]
+        .windows(5)
+        .any(|w| w == b"%PDF-")
 }

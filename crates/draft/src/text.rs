@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::grammar::{MAX_ONLY, chinese_number};
-use crate::table::{column_of, rows_by_header};
+use crate::table::{Column, column_of, rows_by_header};
 use crate::{Document, Row};
 
 /// Reads the text form of a document: a table in any of the forms above, else numbered items.
@@ -176,6 +176,8 @@ fn row_table(lines: &[&str]) -> Option<Vec<Row>> {
     };
     let mut table: Vec<Vec<String>> = vec![header.into_iter().map(|(_, c)| c).collect()];
     let width = starts.len();
+    let col = |want: Column| table[0].iter().position(|h| column_of(h) == Some(want));
+    let (seq_col, max_col, sub_col) = (col(Column::Seq), col(Column::Max), col(Column::Sub));
     for l in &lines[at + 1..] {
         if l.trim().is_empty() || RULE_LINE.is_match(l) {
             continue;
@@ -188,15 +190,28 @@ fn row_table(lines: &[&str]) -> Option<Vec<Row>> {
             }
             c.push_str(&cell);
         }
-        let only_last = row[..width - 1].iter().all(String::is_empty);
-        let body = table.len() > 1;
-        match table.last_mut() {
-            Some(prev) if only_last && body => {
-                let last = &mut prev[width - 1];
-                last.push('\n');
-                last.push_str(&row[width - 1]);
+        let only_last = row[..width - 1].iter().all(String::is_empty) && table.len() > 1;
+        // Aligned text (and a PDF laid out as such) wraps cells onto lines of their own: a line
+        // with no number continues the row above (the header too), unless it has a maximum of
+        // its own (a second-level row under a merged number); in a table without numbers, a line
+        // with neither a second-level item nor a maximum does.
+        let empty = |c: Option<usize>| c.is_none_or(|i| row[i].is_empty());
+        let wrapped = sep == Separator::Spaces
+            && empty(max_col)
+            && match seq_col {
+                Some(i) => row[i].is_empty(),
+                None => sub_col.is_some() && empty(sub_col),
+            };
+        let in_body = table.len() > 1;
+        let Some(prev) = table.last_mut().filter(|_| only_last || wrapped) else {
+            table.push(row);
+            continue;
+        };
+        for (i, cell) in row.into_iter().enumerate().filter(|(_, c)| !c.is_empty()) {
+            if in_body && i == width - 1 && !prev[i].is_empty() {
+                prev[i].push('\n');
             }
-            _ => table.push(row),
+            prev[i].push_str(&cell);
         }
     }
     let mut rows = rows_by_header(&table)?;

@@ -24,12 +24,13 @@ const DOCUMENTS: [(&str, &str); 2] = [
 ];
 
 /// Each layout and the share of rules (in per cent, over the documents) it must keep.
-const FLOORS: [(&str, usize); 5] = [
+const FLOORS: [(&str, usize); 6] = [
     ("cells", 90),
     ("tsv", 90),
     ("pipe", 90),
     ("aligned", 90),
     ("numbered", 90),
+    ("pdf", 90),
 ];
 
 #[test]
@@ -39,7 +40,12 @@ fn every_layout_drafts_the_rules_of_its_table() {
     for (layout, floor) in FLOORS {
         let (mut right, mut expected) = (0, 0);
         for (doc, reference) in DOCUMENTS {
-            let path = root().join(format!("crates/draft/tests/corpus/{doc}.{layout}.txt"));
+            let file = if layout == "pdf" {
+                format!("{doc}.pdf")
+            } else {
+                format!("{doc}.{layout}.txt")
+            };
+            let path = root().join("crates/draft/tests/corpus").join(file);
             let bytes = std::fs::read(&path).expect("corpus document");
             let d = draft(&read_document(&bytes).expect("readable"));
             let toml = d.to_toml();

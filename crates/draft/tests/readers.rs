@@ -111,3 +111,55 @@ fn an_old_word_file_drafts_as_its_docx_does() {
     let want = rules_of(&std::fs::read(&docx).expect("docx"));
     assert_eq!(rules_of(&doc), want);
 }
+
+/// A PDF with one empty page (no text layer, as a scan's pages have no text): the smallest valid
+/// file, its cross-reference offsets computed.
+fn pdf_without_text() -> Vec<u8> {
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << >> >>",
+        "<< /Length 0 >>\nstream\n\nendstream",
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for o in offsets {
+        out.extend(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+#[test]
+fn a_pdf_reads_as_its_docx_and_a_scan_or_a_broken_one_is_refused() {
+    let pdf = std::fs::read(root().join("crates/draft/tests/corpus/county-departments-2023.pdf"))
+        .expect("corpus pdf");
+    let docx =
+        std::fs::read(root().join("docs/examples/county-departments-2023.docx")).expect("docx");
+    let codes = |b: &[u8]| -> Vec<String> { rules_of(b).into_iter().map(|(c, _)| c).collect() };
+    assert_eq!(codes(&pdf), codes(&docx));
+    let scan = read_document(&pdf_without_text())
+        .expect_err("no text")
+        .to_string();
+    assert!(
+        scan.contains("扫描件") && scan.contains("文字识别"),
+        "{scan}"
+    );
+    let broken = read_document(b"%PDF-1.7\n1 0 obj << /Type /Catalog").expect_err("broken");
+    assert!(broken.to_string().contains("PDF"), "{broken}");
+    // Cut in half: refused, never a panic.
+    let half = read_document(&pdf[..pdf.len() / 2]);
+    assert!(half.is_err(), "half a PDF");
+}

@@ -6,8 +6,13 @@ measured on the same facts (the reference rubrics in rubrics/examples/). Run fro
 
 Layouts: `cells` (Word's "save as text": a cell a line, led by a tab), `tsv` (a row a line, cells
 between tabs), `pipe` (a row a line, cells between `|`, as pasted from a web page), `aligned` (columns
-aligned with spaces), `numbered` (no table: "一、项目（20分）" headings and numbered paragraphs).
+aligned with spaces), `numbered` (no table: "一、项目（20分）" headings and numbered paragraphs), and
+`pdf` (the .docx printed to PDF by LibreOffice, when it is installed: a PDF with a text layer and no
+table structure, its columns only positions).
 """
+import shutil
+import subprocess
+import tempfile
 import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
@@ -106,3 +111,10 @@ for docx in sorted(Path("docs/examples").glob("*.docx")):
     before, rows, after = read(docx)
     if rows and len(rows[0]) == 4:
         render(docx.stem, before, rows, after)
+        soffice = shutil.which("soffice")
+        if soffice:
+            with tempfile.TemporaryDirectory() as tmp:
+                subprocess.run([soffice, f"-env:UserInstallation=file://{tmp}/profile", "--headless",
+                                "--convert-to", "pdf", "--outdir", tmp, str(docx)], check=True,
+                               capture_output=True)
+                shutil.copy(Path(tmp) / f"{docx.stem}.pdf", OUT / f"{docx.stem}.pdf")
