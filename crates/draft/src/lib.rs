@@ -1,5 +1,6 @@
-//! lvzhi-draft: a year's 细则 document (the table of a `.docx`, or its text) read into a draft rubric
-//! (TOML).
+//! lvzhi-draft: a year's 细则 document, in whatever form it was received (`.docx`, old Word or WPS,
+//! PDF with a text layer, text in any of the table forms or as numbered items), read into one
+//! document model and drafted into a rubric (TOML).
 //!
 //! Tables are read by their header: 序号 | 监测指标项目 | 监测指标细则 (the 2022 form), 序号 | 考核项目 |
 //! 分值 | 考核内容及评分标准, 考核内容 | 评分标准 | 分值, 一级指标 | 二级指标 | 分值 | 评分标准 (a first-level
@@ -16,7 +17,8 @@
 //! What cannot be read with certainty is written as a `review = "…"` key (a number taken from the text
 //! by a rule of thumb, a metric's code), and a sentence with no recognisable deduction becomes an
 //! `[[unclassified]]` entry: the draft loads and shows, but is not final until a person has decided.
-//! This module never guesses silently and does no IO: the caller reads the file.
+//! This crate never guesses silently and does no IO but one: the caller reads the file, and an old
+//! Word file is converted by LibreOffice (`convert`).
 
 pub mod review;
 

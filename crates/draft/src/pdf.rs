@@ -17,6 +17,29 @@ const READ_AT_MOST: Duration = Duration::from_secs(30);
 
 /// The text of a PDF, its table columns aligned with spaces.
 pub(crate) fn text_of(bytes: &[u8]) -> Result<String, String> {
+    // The parser and the reader panic on some malformed files and have no time limit of their
+    // own: they run on a thread of their own, and a panic or an overrun is an answer, not a crash.
+    let (tx, rx) = mpsc::channel();
+    let bytes = bytes.to_vec();
+    std::thread::spawn(move || {
+        let _ = tx.send(read(&bytes));
+    });
+    match rx.recv_timeout(READ_AT_MOST) {
+        Ok(Ok(text)) if text.trim().is_empty() => Err(
+            "PDF 中没有文字（可能是扫描件）：本系统不做文字识别，请提供 Word 文件或带文字的 PDF"
+                .into(),
+        ),
+        Ok(result) => result,
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(format!(
+            "PDF 文件在 {} 秒内没有读完，拒绝读取",
+            READ_AT_MOST.as_secs()
+        )),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err("PDF 文件的结构有误，无法读取".into()),
+    }
+}
+
+/// Loads, checks and lays out a PDF (on the reading thread).
+fn read(bytes: &[u8]) -> Result<String, String> {
     let mut doc = pdf_extract::Document::load_mem(bytes)
         .map_err(|e| format!("不是有效的 PDF 文件（{e}）"))?;
     if doc.is_encrypted() && doc.decrypt("").is_err() {
@@ -26,27 +49,9 @@ pub(crate) fn text_of(bytes: &[u8]) -> Result<String, String> {
     if pages > MAX_PAGES {
         return Err(format!("PDF 页数过多（{pages} 页，上限 {MAX_PAGES} 页）"));
     }
-    // The reader panics on some malformed files and has no time limit of its own: it runs on a
-    // thread of its own, and a panic or an overrun is an answer, not a crash.
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut glyphs = Glyphs::default();
-        let done = pdf_extract::output_doc(&doc, &mut glyphs).map(|()| glyphs.layout());
-        let _ = tx.send(done.map_err(|e| format!("{e:?}")));
-    });
-    match rx.recv_timeout(READ_AT_MOST) {
-        Ok(Ok(text)) if text.trim().is_empty() => Err(
-            "PDF 中没有文字（可能是扫描件）：本系统不做文字识别，请提供 Word 文件或带文字的 PDF"
-                .into(),
-        ),
-        Ok(Ok(text)) => Ok(text),
-        Ok(Err(e)) => Err(format!("PDF 文件无法读取（{e}）")),
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(format!(
-            "PDF 文件在 {} 秒内没有读完，拒绝读取",
-            READ_AT_MOST.as_secs()
-        )),
-        Err(mpsc::RecvTimeoutError::Disconnected) => Err("PDF 文件的结构有误，无法读取".into()),
-    }
+    let mut glyphs = Glyphs::default();
+    pdf_extract::output_doc(&doc, &mut glyphs).map_err(|e| format!("PDF 文件无法读取（{e:?}）"))?;
+    Ok(glyphs.layout())
 }
 
 /// One glyph where it was drawn: page, left edge, baseline from the top, right edge, size.

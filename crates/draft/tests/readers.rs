@@ -163,3 +163,31 @@ fn a_pdf_reads_as_its_docx_and_a_scan_or_a_broken_one_is_refused() {
     let half = read_document(&pdf[..pdf.len() / 2]);
     assert!(half.is_err(), "half a PDF");
 }
+
+#[test]
+fn damaged_pdfs_are_answered_never_crashed() {
+    let pdf = std::fs::read(root().join("crates/draft/tests/corpus/city-two-level-2023.pdf"))
+        .expect("corpus pdf");
+    let mut seed = 20u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for k in 0..120 {
+        let mut bad = pdf.clone();
+        if k % 3 == 0 {
+            bad.truncate(1 + (next() as usize) % pdf.len());
+        } else {
+            for _ in 0..1 + k % 8 {
+                let at = (next() as usize) % bad.len();
+                bad[at] = (next() & 0xFF) as u8;
+            }
+        }
+        // An answer either way: a document, or one sentence.
+        if let Err(e) = read_document(&bad) {
+            assert!(!e.to_string().is_empty());
+        }
+    }
+}
