@@ -180,7 +180,7 @@ fn damaged_pdfs_are_answered_never_crashed() {
         if k % 3 == 0 {
             bad.truncate(1 + (next() as usize) % pdf.len());
         } else {
-            for _ in 0..1 + k % 8 {
+            for _ in 0..=(k % 8) {
                 let at = (next() as usize) % bad.len();
                 bad[at] = (next() & 0xFF) as u8;
             }
