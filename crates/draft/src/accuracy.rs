@@ -70,10 +70,10 @@ pub fn accuracy(
         ..Accuracy::default()
     };
     for r in &reference.rules {
-        let want = numbers(&r.kind);
+        let want = (numbers(&r.kind), r.year_scope);
         match draft.rule_by_code(&r.code).map(|i| &draft.rules[i]) {
             Some(got) => {
-                let have = numbers(&got.kind);
+                let have = (numbers(&got.kind), got.year_scope);
                 if have == want {
                     a.right += 1;
                 } else {

@@ -26,6 +26,8 @@ pub struct DraftRule {
     pub direction: Option<&'static str>,
     /// The step of a `metric_step` rule where it is not 1.
     pub step: Option<String>,
+    /// `year` for a veto the whole year ("全年实行一票否决") in a year made of parts.
+    pub scope: Option<&'static str>,
     pub text: String,
     /// The document's exact sentence.
     pub source: String,

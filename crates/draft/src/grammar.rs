@@ -35,12 +35,16 @@ re!(LABEL, r"^([^。；，、：]{2,30}?(?:方面|情况))[：:]");
 re!(
     PHRASE,
     &format!(
-        r"最多(?:扣|得|加)\s*{NUM}\s*分|累计(?:最多|不超过|最高)(?:扣|得|加)?\s*{NUM}\s*分|([扣得加])\s*{NUM}\s*分?\s*[-－—~～至到]\s*{NUM}\s*分|([扣得加])\s*{NUM}\s*分|一票否决|按最低等次处理|打分"
+        r"最多(?:扣|得|加)\s*{NUM}\s*分|(?:累计(?:最多|不超过|最高)(?:扣|得|加)?|扣完|减完)\s*{NUM}\s*分(?:为止)?|([扣得加])\s*{NUM}\s*分?\s*[-－—~～至到]\s*{NUM}\s*分|([扣得加])\s*{NUM}\s*分|一票否决|按最低等次处理|打分"
     )
 );
 re!(
     STEP,
-    r"比(?:上年|上年度|去年|上一年度?)(?:同期)?每(多|增加|增|少|减少)\s*(\d+|[一二两三四五六七八九十]+)?\s*(?:起|人|次|家|个|名|例|件|宗)"
+    r"(?:比(?:上年|上年度|去年|上一年度?)(?:同期)?|与(?:上年|上年度|去年|上一年度?)(?:同期)?(?:相)?比(?:较)?[：:，,]?\s*)每(多|增加|增|少|减少)\s*(?:死亡|受伤|发生)?\s*(\d+|[一二两三四五六七八九十]+)?\s*(?:起|人|次|家|个|名|例|件|宗)"
+);
+re!(
+    STEP_MORE,
+    r"^[，,；;\s]*每(多|增加|增|少|减少)\s*(死亡|受伤|发生)?\s*(\d+|[一二两三四五六七八九十]+)?\s*(?:起|人|次|家|个|名|例|件|宗)\s*$"
 );
 re!(
     EARN_DECLARED,
@@ -49,7 +53,7 @@ re!(
 re!(BONUS_DECLARED, r"(?:本项|本类)?(?:为|属)加分项[。；，,]?");
 re!(
     GRADE_AT_LEAST,
-    r"(\d+(?:\.\d+)?)\s*分(?:及|或)?以上(?:\s*(?:不满|不足|未满|低于)\s*\d+(?:\.\d+)?\s*分)?(?:的)?(?:为|评为|确定为|定为)\s*[“]?([\p{Han}]{1,6})[”]?"
+    r"(\d+(?:\.\d+)?)\s*分(?:及|或)?以上(?:\s*(?:不满|不足|未满|低于)\s*\d+(?:\.\d+)?\s*分|[（(]?含[\d.]+分?[）)]?|\s*\d+(?:\.\d+)?\s*分(?:以下|之下))?(?:的)?(?:为|评为|确定为|定为)\s*[“]?([\p{Han}]{1,6})[”]?"
 );
 re!(
     GRADE_BELOW,
@@ -293,6 +297,9 @@ impl Splitter<'_> {
                 r.max = Some(b.as_str().to_owned());
             } else if phrase == "一票否决" {
                 r.kind = "veto";
+                if before.contains("全年") {
+                    r.scope = Some("year");
+                }
             } else if phrase == "按最低等次处理" {
                 r.kind = "lowest_grade";
             } else if phrase == "打分" {
@@ -310,8 +317,16 @@ impl Splitter<'_> {
             } else if let Some(p) = m.get(7) {
                 let points = p.as_str().to_owned();
                 let deducts = m.get(6).is_some_and(|v| v.as_str() == "扣");
+                let after_step = rules.last().is_some_and(|l| l.kind == "metric_step");
                 if let Some(step) = STEP.captures(before).filter(|_| deducts) {
                     self.metric_step(&mut r, before, &step, points);
+                } else if let Some(more) =
+                    STEP_MORE.captures(before).filter(|_| deducts && after_step)
+                {
+                    // "…与上年同期比较：每多一起扣0.2分，每多死亡一人扣1分": the comparison
+                    // carries to the next step of the same sentence.
+                    let previous = rules.last().and_then(|l| l.metric.clone());
+                    self.metric_step_more(&mut r, &more, previous, points);
                 } else if let Some(at) = before.find("低于").filter(|_| deducts) {
                     r.kind = "metric_below";
                     r.points = Some(points);
@@ -368,6 +383,39 @@ impl Splitter<'_> {
             leftover.push(body[start..].trim().to_owned());
         }
         rules
+    }
+
+    /// The second step of a comparison ("每多死亡一人"): its metric is named by the word in it
+    /// (死亡 → 死亡人数, 受伤 → 受伤人数), else it is the step before's.
+    fn metric_step_more(
+        &mut self,
+        r: &mut DraftRule,
+        more: &regex::Captures<'_>,
+        previous: Option<String>,
+        points: String,
+    ) {
+        r.kind = "metric_step";
+        r.points = Some(points);
+        r.direction = Some(match more.get(1).map_or("", |m| m.as_str()) {
+            "少" | "减少" => "below",
+            _ => "above",
+        });
+        if let Some(n) = more.get(3).and_then(|n| chinese_number(n.as_str()))
+            && n != 1
+        {
+            r.step = Some(n.to_string());
+        }
+        let subject = match more.get(2).map(|m| m.as_str()) {
+            Some("死亡") => "死亡人数".to_owned(),
+            Some("受伤") => "受伤人数".to_owned(),
+            _ => previous.unwrap_or_default(),
+        };
+        r.metric = Some(self.metric_code(&subject));
+        let reference = format!("上年同期{subject}");
+        r.reference = Some(self.metric_code(&reference));
+        r.review.push(format!(
+            "本条比较指标「{subject}」与「{reference}」，请确认两个指标的名称（数据文件按名称填写）"
+        ));
     }
 
     /// "生产安全事故起数比上年每多一起扣2分": a step of the metric over last year's figure.
@@ -475,9 +523,11 @@ pub(crate) fn grades_of(notes: &str) -> Vec<(String, String)> {
     if bands.is_empty() {
         return Vec::new();
     }
-    if let Some(c) = GRADE_BELOW.captures(notes)
-        && let Some(name) = c.get(2)
-        && !bands.iter().any(|(_, n)| n == name.as_str())
+    // The lowest band: "60分以下为不合格" (not the upper end of a band above, "80分以上90分以下为良好").
+    if let Some(name) = GRADE_BELOW
+        .captures_iter(notes)
+        .filter_map(|c| c.get(2))
+        .find(|name| !bands.iter().any(|(_, n)| n == name.as_str()))
     {
         bands.push((lvzhi_core::Points::ZERO, name.as_str().to_owned()));
     }

@@ -65,6 +65,9 @@ pub(crate) fn write_rule(out: &mut String, table: &str, r: &DraftRule) {
             let _ = writeln!(out, "{k} = {}", q(v));
         }
     }
+    if let Some(s) = r.scope {
+        let _ = writeln!(out, "scope = {}", q(s));
+    }
     if let Some(d) = r.direction {
         let _ = writeln!(out, "direction = {}", q(d));
     }

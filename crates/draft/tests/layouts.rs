@@ -89,3 +89,60 @@ fn every_layout_drafts_the_rules_of_its_table() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// The phrases of the field, in a document written for this project (`county-phrases-2024`): the
+/// rules right, and the bands, parts and vetoes' scope the notes and sentences give. The share is
+/// printed for the README and held at its measured floor.
+#[test]
+fn the_phrases_of_the_field_are_read() {
+    let bytes =
+        std::fs::read(root().join("crates/draft/tests/corpus/county-phrases-2024.numbered.txt"))
+            .expect("document");
+    let d = draft(&read_document(&bytes).expect("readable"));
+    let toml = d.to_toml();
+    let loaded =
+        Rubric::from_toml(&toml).unwrap_or_else(|e| panic!("the draft loads:\n{e}\n{toml}"));
+    let want = Rubric::from_toml(
+        &std::fs::read_to_string(root().join("crates/draft/tests/corpus/county-phrases-2024.toml"))
+            .expect("reference"),
+    )
+    .expect("the reference loads");
+    let reviewed: Vec<String> = d
+        .rules()
+        .iter()
+        .filter(|r| !r.review.is_empty())
+        .map(|r| r.code.clone())
+        .collect();
+    let a = accuracy(&loaded, &want, &reviewed);
+    for w in &a.wrong {
+        eprintln!("  phrases: {w}");
+    }
+    let bands = |r: &Rubric| -> Vec<(String, String)> {
+        r.grades
+            .iter()
+            .map(|g| (g.name.clone(), g.min.to_string()))
+            .collect()
+    };
+    let parts = |r: &Rubric| -> Vec<String> { r.parts.iter().map(|p| p.code.clone()).collect() };
+    let facts = [
+        ("grade bands", bands(&loaded) == bands(&want)),
+        ("quarters", parts(&loaded) == parts(&want)),
+        (
+            "bonus category",
+            loaded.categories.last().map(|c| c.mode) == want.categories.last().map(|c| c.mode),
+        ),
+    ];
+    let right = a.right + facts.iter().filter(|(_, ok)| *ok).count();
+    let expected = a.expected + facts.len();
+    for (what, ok) in facts {
+        if !ok {
+            eprintln!("  phrases: {what} differ");
+        }
+    }
+    println!(
+        "phrases: {right}/{expected} facts right ({} rules of {})",
+        a.right, a.expected
+    );
+    assert!(a.wrong_but_certain.is_empty(), "{:?}", a.wrong_but_certain);
+    assert!(right * 100 >= expected * 90, "{right}/{expected}");
+}
