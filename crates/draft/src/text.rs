@@ -17,11 +17,16 @@ use crate::{Document, Row};
 pub fn read_text(text: &str) -> Document {
     let text = text.trim_start_matches('\u{feff}');
     let all: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
-    let (lines, notes) = split_notes(&all);
+    let (lines, mut notes) = split_notes(&all);
     let title = title_of(lines);
-    let rows = row_table(lines)
-        .or_else(|| cell_table(lines))
-        .unwrap_or_else(|| numbered(lines));
+    let rows = match row_table(lines).or_else(|| cell_table(lines)) {
+        Some(rows) => rows,
+        None => {
+            let (rows, more) = numbered(lines);
+            notes.push_str(&more);
+            rows
+        }
+    };
     Document { title, rows, notes }
 }
 
@@ -46,7 +51,7 @@ fn title_of(lines: &[&str]) -> String {
     let before: Vec<&str> = lines
         .iter()
         .map(|l| l.trim())
-        .take_while(|t| !(t.starts_with("序号") || HEADING.is_match(t)))
+        .take_while(|t| !(t.starts_with("序号") || HEADING.is_match(t) || ARTICLE.is_match(t)))
         .collect();
     ["细则", "办法", "方案", "考核"]
         .iter()
@@ -323,23 +328,68 @@ static SUB_HEADING: LazyLock<Regex> = LazyLock::new(|| {
         .expect("a valid pattern")
 });
 
+/// An article of a 考核办法: "第十五条 ……".
+static ARTICLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^第[一二三四五六七八九十百零〇\d]{1,4}条\s*(\S.*)$").expect("a valid pattern")
+});
+static CHAPTER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^第[一二三四五六七八九十\d]{1,3}章").expect("a valid pattern"));
+/// A maximum in brackets anywhere: "（20分）", "（最多加5分）".
+static BRACKETED_MAX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[（(][^（）()]*\d+(?:\.\d+)?\s*分[）)]").expect("a valid pattern")
+});
+
+/// Where the lines under a heading go.
+enum Under {
+    Row,
+    Notes,
+}
+
 /// A document with no table: each heading starts a row (its number, its item with any maximum
 /// "（20分）"), a second-level heading a row of its category with its own maximum, and the lines
-/// under a heading are its scoring text.
-fn numbered(lines: &[&str]) -> Vec<Row> {
+/// under a heading are its scoring text. In a 考核办法 written as articles, an article with a
+/// maximum (or a veto) is an item — its first sentence the item, the rest its scoring text — and
+/// the other articles (scope, totals, grades, roster) are read as the notes; chapters are skipped.
+fn numbered(lines: &[&str]) -> (Vec<Row>, String) {
     let mut rows: Vec<Row> = Vec::new();
+    let mut notes = String::new();
+    let mut under = Under::Row;
+    let push = |r: &mut Row, t: &str| {
+        if !r.detail.is_empty() {
+            r.detail.push('\n');
+        }
+        r.detail.push_str(t);
+    };
     for line in lines {
         let t = line.trim();
-        if t.is_empty() {
+        if t.is_empty() || CHAPTER.is_match(t) {
             continue;
         }
-        if !rows.is_empty()
+        if let Some(c) = ARTICLE.captures(t) {
+            let rest = c.get(1).map_or("", |m| m.as_str());
+            let (head, body) = rest.split_once('。').unwrap_or((rest, ""));
+            if BRACKETED_MAX.is_match(head) || head.contains("一票否决") {
+                let mut r = Row {
+                    item: head.trim().to_owned(),
+                    ..Row::default()
+                };
+                if !body.trim().is_empty() {
+                    push(&mut r, body.trim());
+                }
+                rows.push(r);
+                under = Under::Row;
+            } else {
+                notes.push_str(rest);
+                under = Under::Notes;
+            }
+        } else if !rows.is_empty()
             && let Some(c) = SUB_HEADING.captures(t)
         {
             rows.push(Row {
                 sub: c.get(1).map_or("", |m| m.as_str()).to_owned(),
                 ..Row::default()
             });
+            under = Under::Row;
         } else if let Some(c) = HEADING.captures(t) {
             let n = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
             rows.push(Row {
@@ -347,12 +397,12 @@ fn numbered(lines: &[&str]) -> Vec<Row> {
                 item: c.get(3).map_or("", |m| m.as_str()).to_owned(),
                 ..Row::default()
             });
+            under = Under::Row;
+        } else if matches!(under, Under::Notes) {
+            notes.push_str(t);
         } else if let Some(r) = rows.last_mut() {
-            if !r.detail.is_empty() {
-                r.detail.push('\n');
-            }
-            r.detail.push_str(t);
+            push(r, t);
         }
     }
-    rows
+    (rows, notes)
 }

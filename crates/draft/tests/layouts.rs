@@ -24,12 +24,13 @@ const DOCUMENTS: [(&str, &str); 2] = [
 ];
 
 /// Each layout and the share of rules (in per cent, over the documents) it must keep.
-const FLOORS: [(&str, usize); 6] = [
+const FLOORS: [(&str, usize); 7] = [
     ("cells", 90),
     ("tsv", 90),
     ("pipe", 90),
     ("aligned", 90),
     ("numbered", 90),
+    ("articles", 90),
     ("pdf", 90),
 ];
 

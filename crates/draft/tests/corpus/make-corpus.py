@@ -7,7 +7,8 @@ measured on the same facts (the reference rubrics in rubrics/examples/). Run fro
 Layouts: `cells` (Word's "save as text": a cell a line, led by a tab), `tsv` (a row a line, cells
 between tabs), `pipe` (a row a line, cells between `|`, as pasted from a web page), `aligned` (columns
 aligned with spaces), `numbered` (no table: "一、项目（20分）" headings and numbered paragraphs), and
-`pdf` (the .docx printed to PDF by LibreOffice, when it is installed: a PDF with a text layer and no
+`articles` (a 考核办法 in chapters and articles: "第三条 安全生产责任落实（20分）。", the notes an
+article of their own), and `pdf` (the .docx printed to PDF by LibreOffice, when it is installed: a PDF with a text layer and no
 table structure, its columns only positions).
 """
 import shutil
@@ -37,6 +38,12 @@ def read(docx):
                 rows.append([["".join(n.text or "" for n in p.iter(W + "t")) for p in tc.findall(W + "p")]
                              for tc in tr.findall(W + "tc")])
     return before, rows, after
+
+
+def chinese(n):
+    """3 → 三, 12 → 十二."""
+    tens, units = divmod(n, 10)
+    return ("" if tens == 0 else ("十" if tens == 1 else NUMERALS[tens - 1] + "十")) + ("" if units == 0 else NUMERALS[units - 1])
 
 
 def width(s):
@@ -103,6 +110,21 @@ def render(name, before, rows, after):
         detail = cells.get(header[-1], [])
         lines.extend(p.strip() for p in detail if p.strip())
     out["numbered"] = lines + [""] + tail
+    # articles: a 考核办法 — chapters, articles; an item's article starts with its name and maximum,
+    # the notes are articles of their own.
+    articles = [head[-1] if head else "", "第一章 总则",
+                "第一条 为推动安全生产责任落实，根据有关规定，制定本办法。",
+                "第二条 本办法适用于本级安全生产委员会成员单位。", "第二章 考核内容与评分"]
+    n = 3
+    for line in lines[len(head) + 1:]:
+        if line and line[0] in NUMERALS and "、" in line[:3]:
+            articles.append(f"第{chinese(n)}条 {line.split('、', 1)[1]}。")
+            n += 1
+        elif line:
+            articles.append(line)
+    notes = "".join(tail).replace("备注：", "", 1)
+    articles += ["第三章 考核结果", f"第{chinese(n)}条 {notes}"]
+    out["articles"] = articles
     for layout, text in out.items():
         (OUT / f"{name}.{layout}.txt").write_text("\n".join(text) + "\n", encoding="utf-8")
 
