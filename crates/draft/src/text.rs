@@ -19,13 +19,12 @@ pub fn read_text(text: &str) -> Document {
     let all: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
     let (lines, mut notes) = split_notes(&all);
     let title = title_of(lines);
-    let rows = match row_table(lines).or_else(|| cell_table(lines)) {
-        Some(rows) => rows,
-        None => {
-            let (rows, more) = numbered(lines);
-            notes.push_str(&more);
-            rows
-        }
+    let rows = if let Some(rows) = row_table(lines).or_else(|| cell_table(lines)) {
+        rows
+    } else {
+        let (rows, more) = numbered(lines);
+        notes.push_str(&more);
+        rows
     };
     Document { title, rows, notes }
 }
