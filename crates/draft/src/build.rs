@@ -5,8 +5,8 @@
 use crate::Document;
 use crate::grammar::{
     BONUS_DECLARED, CLASS_LIST, CLASS_WEIGHT, DECIMALS, EARN_DECLARED, HALF_WEIGHTS, HALF_YEARLY,
-    MAX_TOTAL, QUARTERLY, ROSTER_ANY, SECTION, Splitter, TOTAL, YEAR, flat, grades_of, max_of,
-    name_and_max, renumber, rubric_id, verb_of,
+    ITEM_SECTION, MAX_TOTAL, QUARTERLY, ROSTER_ANY, SECTION, Splitter, TOTAL, YEAR, flat,
+    grades_of, max_of, name_and_max, renumber, rubric_id, verb_of,
 };
 
 /// A proposed rule, with what a person must still decide about it.
@@ -266,31 +266,32 @@ pub fn draft(doc: &Document) -> Draft {
         };
         let (_, leftover) = leftovers.last_mut().expect("one per category");
         if row.sub.trim().is_empty() {
-            // Sections named inside the text ("…方面（15分）：…"), as in 2022.
-            let headers: Vec<regex::Captures<'_>> = SECTION.captures_iter(&body).collect();
-            let first = headers
-                .first()
-                .and_then(|c| c.get(0))
-                .map_or(body.len(), |m| m.start());
+            // Sections named inside the text: "…方面（15分）：…" as in 2022, or numbered items with
+            // a maximum of their own ("1.安全生产责任制（2分）：…").
+            let mut headers: Vec<(usize, &str, &str)> = SECTION
+                .captures_iter(&body)
+                .filter_map(|c| Some((c.get(0)?.start(), c.get(1)?.as_str(), c.get(2)?.as_str())))
+                .collect();
+            headers.extend(
+                ITEM_SECTION.captures_iter(&body).filter_map(|c| {
+                    Some((c.get(1)?.start(), c.get(2)?.as_str(), c.get(3)?.as_str()))
+                }),
+            );
+            headers.sort_by_key(|h| h.0);
+            headers.dedup_by_key(|h| h.0);
+            let first = headers.first().map_or(body.len(), |h| h.0);
             let n = cat.rules.len();
             let mut rules = splitter.split(&body[..first], &cat.code, &cat.max, leftover);
             renumber(&mut rules, &cat.code, n);
             cat.rules.extend(rules);
-            for (i, h) in headers.iter().enumerate() {
-                let (Some(all), Some(n), Some(m)) = (h.get(0), h.get(1), h.get(2)) else {
-                    continue;
-                };
-                let end = headers
-                    .get(i + 1)
-                    .and_then(|c| c.get(0))
-                    .map_or(body.len(), |x| x.start());
+            for (i, &(start, name, max)) in headers.iter().enumerate() {
+                let end = headers.get(i + 1).map_or(body.len(), |h| h.0);
                 let sec_code = format!("{}.{}", cat.code, cat.sections.len() + 1);
-                let rules =
-                    splitter.split(&body[all.start()..end], &sec_code, m.as_str(), leftover);
+                let rules = splitter.split(&body[start..end], &sec_code, max, leftover);
                 cat.sections.push(DraftSection {
                     code: sec_code,
-                    name: n.as_str().to_owned(),
-                    max: m.as_str().to_owned(),
+                    name: name.trim().to_owned(),
+                    max: max.to_owned(),
                     rules,
                 });
             }

@@ -31,11 +31,17 @@ re!(
     SECTION,
     &format!(r"([^。；：，、（）()]{{2,30}}?方面)[（(]{NUM}分[）)][：:]")
 );
+re!(
+    ITEM_SECTION,
+    &format!(
+        r"(?:^|[。；;])\s*((?:\d+[.、．]|[（(]\d+[）)])\s*([^。；：，、（）()]{{2,30}}?)[（(]{NUM}分[）)][：:，,]?)"
+    )
+);
 re!(LABEL, r"^([^。；，、：]{2,30}?(?:方面|情况))[：:]");
 re!(
     PHRASE,
     &format!(
-        r"最多(?:扣|得|加)\s*{NUM}\s*分|(?:累计(?:最多|不超过|最高)(?:扣|得|加)?|扣完|减完)\s*{NUM}\s*分(?:为止)?|([扣得加])\s*{NUM}\s*分?\s*[-－—~～至到]\s*{NUM}\s*分|([扣得加])\s*{NUM}\s*分|一票否决|按最低等次处理|打分"
+        r"最多(?:扣|得|加)\s*{NUM}\s*分|(?:累计(?:最多|不超过|最高)(?:扣|得|加)?|扣完|减完)\s*{NUM}\s*分(?:为止)?|([扣得加])\s*{NUM}\s*分?\s*[-－—~～至到]\s*{NUM}\s*分|([扣得加])\s*{NUM}\s*分|一票否决|按最低等次处理|打分|(?:扣|减)完为止(?:[（(]下同[）)])?"
     )
 );
 re!(
@@ -276,6 +282,16 @@ impl Splitter<'_> {
                     continue;
                 }
                 // A cap with no rule before it is the container's own limit: nothing to split.
+                start = end;
+                continue;
+            }
+            // "扣完为止": the item's (or section's) maximum caps the rule before it, which the
+            // rubric's maximum already does; the words stay in that rule's sentence.
+            if whole.as_str().contains("完为止") {
+                if let Some(last) = rules.last_mut() {
+                    last.source.push_str(&body[start..end]);
+                    last.source = last.source.trim().to_owned();
+                }
                 start = end;
                 continue;
             }
