@@ -105,7 +105,7 @@ pub async fn import(
         Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
     };
     if bytes.is_empty() {
-        return refuse("请选择细则文件（.docx 或文本）".into());
+        return refuse("请选择细则文件（.docx、.doc、.wps、PDF 或文本）".into());
     }
     // A draft downloaded from this page (TOML) comes back as it was.
     if name.to_lowercase().ends_with(".toml") {
@@ -114,11 +114,20 @@ pub async fn import(
         };
         return v.fragment("rubric_editor.html", &editor::context(&[], &text, None));
     }
-    let doc = match lvzhi_draft::read_document(&bytes) {
-        Ok(d) => d,
-        Err(e) => return refuse(format!("「{name}」：{e}")),
+    // Reading may take seconds (a PDF laid out again, an old Word file through LibreOffice): on
+    // a blocking thread, never on an async worker.
+    let read = tokio::task::spawn_blocking(move || {
+        lvzhi_draft::read_document(&bytes).map(|doc| {
+            let toml = lvzhi_draft::draft(&doc).to_toml();
+            (doc, toml)
+        })
+    })
+    .await;
+    let (doc, toml) = match read {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => return refuse(format!("「{name}」：{e}")),
+        Err(_) => return refuse(format!("「{name}」：读取时出错，未做任何修改")),
     };
-    let toml = lvzhi_draft::draft(&doc).to_toml();
     v.fragment(
         "rubric_editor.html",
         &editor::context(&doc.rows, &toml, None),
