@@ -160,8 +160,8 @@ fn a_pdf_reads_as_its_docx_and_a_scan_or_a_broken_one_is_refused() {
     let broken = read_document(b"%PDF-1.7\n1 0 obj << /Type /Catalog").expect_err("broken");
     assert!(broken.to_string().contains("PDF"), "{broken}");
     // Encrypted with an open password (made by LibreOffice's PDF export, password "secret").
-    let locked = std::fs::read(root().join("crates/draft/tests/fixtures/encrypted.pdf"))
-        .expect("fixture");
+    let locked =
+        std::fs::read(root().join("crates/draft/tests/fixtures/encrypted.pdf")).expect("fixture");
     let e = read_document(&locked).expect_err("encrypted").to_string();
     assert!(e.contains("已加密"), "{e}");
     // Cut in half: refused, never a panic.
