@@ -163,18 +163,27 @@ fn bearer(token: &str) -> String {
 
 /// Every record id stored, read straight from the database.
 fn stored_ids(url: &str) -> std::collections::BTreeSet<i64> {
+    column_on(url, "SELECT id FROM records")
+        .into_iter()
+        .collect()
+}
+
+/// One statement on the database at `url`: the first column of every row it answers (none for a
+/// statement that answers no rows).
+fn column_on(url: &str, sql: &str) -> Vec<i64> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("rt");
     rt.block_on(async {
+        use sqlx::Row as _;
         sqlx::any::install_default_drivers();
         let pool = sqlx::AnyPool::connect(url).await.expect("connect");
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM records")
-            .fetch_all(&pool)
-            .await
-            .expect("ids");
-        ids.into_iter().collect()
+        let rows = sqlx::query(sql).fetch_all(&pool).await.expect(sql);
+        pool.close().await;
+        rows.iter()
+            .filter_map(|r| r.try_get::<i64, _>(0).ok())
+            .collect()
     })
 }
 
@@ -316,20 +325,9 @@ fn fresh_database() -> Option<String> {
     Some(format!("{base}/{name}"))
 }
 
-/// One statement on the database at `url`; answers the first column of the first row, if any.
+/// One statement on the database at `url`: the first column of its first row, if any.
 fn sql_on(url: &str, sql: &str) -> Option<i64> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("rt");
-    rt.block_on(async {
-        use sqlx::Row as _;
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(url).await.expect("connect");
-        let row = sqlx::query(sql).fetch_optional(&pool).await.expect(sql);
-        pool.close().await;
-        row.and_then(|r| r.try_get::<i64, _>(0).ok())
-    })
+    column_on(url, sql).first().copied()
 }
 
 /// A generated year for the 2022 roster: its units file (with the 专委会 tags the records need),

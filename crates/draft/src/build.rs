@@ -155,6 +155,15 @@ impl Draft {
         out
     }
 
+    /// The codes of the rules a person must still look at (they carry a review mark).
+    pub fn reviewed_codes(&self) -> Vec<String> {
+        self.rules()
+            .iter()
+            .filter(|r| !r.review.is_empty())
+            .map(|r| r.code.clone())
+            .collect()
+    }
+
     /// Items waiting for a person.
     pub fn pending(&self) -> usize {
         usize::from(self.parts_review.is_some())

@@ -369,11 +369,7 @@ impl Splitter<'_> {
                     if subject.is_empty() {
                         r.review.push("未找到比较的指标名称".into());
                     }
-                    r.metric = Some(self.metric_code(&subject));
-                    r.reference = Some(self.metric_code(&reference));
-                    r.review.push(format!(
-                        "本条比较指标「{subject}」与「{reference}」，请确认两个指标的名称（数据文件按名称填写）"
-                    ));
+                    self.compare(&mut r, &subject, &reference);
                 } else if COUNT_BEFORE.is_match(before) {
                     r.kind = "per_count";
                     r.points = Some(points);
@@ -410,25 +406,20 @@ impl Splitter<'_> {
         previous: Option<String>,
         points: String,
     ) {
-        r.kind = "metric_step";
-        r.points = Some(points);
-        r.direction = Some(match more.get(1).map_or("", |m| m.as_str()) {
-            "少" | "减少" => "below",
-            _ => "above",
-        });
-        if let Some(n) = more.get(3).and_then(|n| chinese_number(n.as_str()))
-            && n != 1
-        {
-            r.step = Some(n.to_string());
-        }
+        step_rule(r, points, more.get(1), more.get(3));
         let subject = match more.get(2).map(|m| m.as_str()) {
             Some("死亡") => "死亡人数".to_owned(),
             Some("受伤") => "受伤人数".to_owned(),
             _ => previous.unwrap_or_default(),
         };
-        r.metric = Some(self.metric_code(&subject));
         let reference = format!("上年同期{subject}");
-        r.reference = Some(self.metric_code(&reference));
+        self.compare(r, &subject, &reference);
+    }
+
+    /// Names the metrics a rule compares, asking a person to confirm both names.
+    fn compare(&mut self, r: &mut DraftRule, subject: &str, reference: &str) {
+        r.metric = Some(self.metric_code(subject));
+        r.reference = Some(self.metric_code(reference));
         r.review.push(format!(
             "本条比较指标「{subject}」与「{reference}」，请确认两个指标的名称（数据文件按名称填写）"
         ));
@@ -442,17 +433,7 @@ impl Splitter<'_> {
         step: &regex::Captures<'_>,
         points: String,
     ) {
-        r.kind = "metric_step";
-        r.points = Some(points);
-        r.direction = Some(match step.get(1).map_or("", |m| m.as_str()) {
-            "少" | "减少" => "below",
-            _ => "above",
-        });
-        if let Some(n) = step.get(2).and_then(|n| chinese_number(n.as_str()))
-            && n != 1
-        {
-            r.step = Some(n.to_string());
-        }
+        step_rule(r, points, step.get(1), step.get(2));
         let at = step.get(0).map_or(before.len(), |m| m.start());
         let mut head = &before[..at];
         if let Some(c) = LABEL.captures(head) {
@@ -470,12 +451,28 @@ impl Splitter<'_> {
         if subject.is_empty() {
             r.review.push("未找到逐级扣分所比较的指标名称".into());
         }
-        r.metric = Some(self.metric_code(&subject));
         let reference = last_year_of("上年", &subject).unwrap_or_else(|| format!("上年{subject}"));
-        r.reference = Some(self.metric_code(&reference));
-        r.review.push(format!(
-            "本条比较指标「{subject}」与「{reference}」，请确认两个指标的名称（数据文件按名称填写）"
-        ));
+        self.compare(r, &subject, &reference);
+    }
+}
+
+/// A metric step's kind, points, direction (多/增加 above, 少/减少 below) and step where not 1.
+fn step_rule(
+    r: &mut DraftRule,
+    points: String,
+    verb: Option<regex::Match<'_>>,
+    count: Option<regex::Match<'_>>,
+) {
+    r.kind = "metric_step";
+    r.points = Some(points);
+    r.direction = Some(match verb.map_or("", |m| m.as_str()) {
+        "少" | "减少" => "below",
+        _ => "above",
+    });
+    if let Some(n) = count.and_then(|n| chinese_number(n.as_str()))
+        && n != 1
+    {
+        r.step = Some(n.to_string());
     }
 }
 

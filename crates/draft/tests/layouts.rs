@@ -7,9 +7,8 @@
 use lvzhi_core::Rubric;
 use lvzhi_draft::{accuracy, draft, read_document};
 
-fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::root;
 
 /// (document, reference rubric).
 const DOCUMENTS: [(&str, &str); 2] = [
@@ -54,12 +53,7 @@ fn every_layout_drafts_the_rules_of_its_table() {
                 &std::fs::read_to_string(root().join(reference)).expect("reference"),
             )
             .expect("the reference loads");
-            let reviewed: Vec<String> = d
-                .rules()
-                .iter()
-                .filter(|r| !r.review.is_empty())
-                .map(|r| r.code.clone())
-                .collect();
+            let reviewed = d.reviewed_codes();
             expected += want.rules.len();
             let loaded = match Rubric::from_toml(&toml) {
                 Ok(r) => r,
@@ -124,12 +118,7 @@ fn phrases_of(doc: &str, reference: &str) -> (usize, usize) {
     let want =
         Rubric::from_toml(&std::fs::read_to_string(corpus.join(reference)).expect("reference"))
             .expect("the reference loads");
-    let reviewed: Vec<String> = d
-        .rules()
-        .iter()
-        .filter(|r| !r.review.is_empty())
-        .map(|r| r.code.clone())
-        .collect();
+    let reviewed = d.reviewed_codes();
     let a = accuracy(&loaded, &want, &reviewed);
     for w in &a.wrong {
         eprintln!("  {doc}: {w}");

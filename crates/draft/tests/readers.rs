@@ -4,9 +4,8 @@
 
 use lvzhi_draft::{DocumentError, draft, read_document};
 
-fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::root;
 
 fn rules_of(bytes: &[u8]) -> Vec<(String, String)> {
     draft(&read_document(bytes).expect("readable"))

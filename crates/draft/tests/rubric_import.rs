@@ -4,9 +4,8 @@
 use lvzhi_core::Rubric;
 use lvzhi_draft::{accuracy, draft, read_document};
 
-fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::root;
 
 /// Drafts a document and compares it with the expected rubric; returns the draft.
 fn measure(doc: &str, expected: &str) -> lvzhi_draft::Draft {
@@ -18,12 +17,7 @@ fn measure(doc: &str, expected: &str) -> lvzhi_draft::Draft {
     let reference =
         Rubric::from_toml(&std::fs::read_to_string(root().join(expected)).expect("expected"))
             .expect("the expected rubric loads");
-    let reviewed: Vec<String> = d
-        .rules()
-        .iter()
-        .filter(|r| !r.review.is_empty())
-        .map(|r| r.code.clone())
-        .collect();
+    let reviewed = d.reviewed_codes();
     let a = accuracy(&loaded, &reference, &reviewed);
     println!(
         "{doc}: {}/{} rules right ({:.1}%), {} exact sources, {} marked for review, {} pending in all",
