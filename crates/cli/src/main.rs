@@ -9,6 +9,7 @@ mod score_cmd;
 mod service;
 mod table;
 mod trust;
+mod upgrade;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,6 +67,14 @@ enum Command {
     Publication {
         #[command(subcommand)]
         command: PublicationCommand,
+    },
+    /// 数据库升级：--check 只说明将执行哪些迁移（从哪个版本到哪个版本），不做修改
+    Migrate {
+        #[command(flatten)]
+        store: service::StoreArgs,
+        /// 只检查，不升级
+        #[arg(long)]
+        check: bool,
     },
     /// 在线备份（SQLite：VACUUM INTO；PostgreSQL：pg_dump）
     Backup {
@@ -543,6 +552,7 @@ fn run_service(cmd: Command) -> ExitCode {
             } => service::group_set(&store, office.as_deref(), &group, &units)
                 .await
                 .map(|()| true),
+            Command::Migrate { store, check } => upgrade::migrate(&store, check).await,
             Command::Backup { store, out } => service::backup(&store, &out).await.map(|()| true),
             Command::Import {
                 store,

@@ -123,6 +123,7 @@ impl StoreArgs {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
             .with_context(|| format!("无法打开数据库 {}", redact(&cfg.database_url)))?;
+        crate::upgrade::say_upgrade(&store);
         let store = if lvzhi_store::Seal::exists(&cfg.key_dir) {
             store.with_anchor(anchor(&cfg, false, false)?)
         } else {
@@ -173,7 +174,7 @@ fn trusted_proxies<'a>(
 }
 
 /// A database URL without its password, for messages.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let creds = &url[s + 3..at];
@@ -425,6 +426,7 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("无法打开数据库 {}", redact(&cfg.database_url)))?;
+    crate::upgrade::say_upgrade(&store);
     let syslog = args.syslog || cfg.file.syslog.unwrap_or(false);
     let store = store.with_anchor(anchor(&cfg, true, syslog)?);
     first_admin(&store).await?;

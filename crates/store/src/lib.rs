@@ -17,6 +17,7 @@ pub mod clock;
 mod evidence;
 mod imports;
 mod locks;
+mod migrations;
 mod model;
 mod notices;
 mod offices;
@@ -30,7 +31,7 @@ mod rubrics;
 mod state;
 mod years;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -48,6 +49,7 @@ pub use evidence::{MAX_ATTACHMENT, StoredAttachment, sniff};
 pub use imports::{Batch, Duplicate, Duplicates, FileMark, ImportOutcome};
 pub use lvzhi_core::access::Role;
 pub use lvzhi_seal::{CHECKPOINT_FILE, Checkpoint, CheckpointReason, KEY_FINGERPRINT_LABEL, Seal};
+pub use migrations::MigrationPlan;
 pub use model::{
     PeriodInfo, StoredAppeal, StoredAssessment, StoredMetric, StoredRecord, StoredUnit,
 };
@@ -188,6 +190,17 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("数据库迁移失败：{0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database was migrated by a newer program than this one.
+    #[error("{0}")]
+    Newer(String),
+}
+
+/// What opening a database did to bring it up to this program.
+#[derive(Clone, Debug)]
+pub struct Upgrade {
+    pub plan: MigrationPlan,
+    /// The copy taken before the migrations ran (SQLite).
+    pub backup: Option<PathBuf>,
 }
 
 /// How long a request waits for a database connection before it is told the database is away.
@@ -357,10 +370,9 @@ pub struct Store {
     pub(crate) unread: Arc<std::sync::Mutex<notices::UnreadCache>>,
     /// The office's seal and checkpoint file (a service has them; tests may not).
     pub(crate) anchor: Option<Arc<anchor::Anchor>>,
+    /// What opening the store did to its database's version.
+    pub(crate) upgrade: Option<Arc<Upgrade>>,
 }
-
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Up to ten record ids as `#1、#2 等`.
 pub(crate) fn ids_text(ids: &[i64]) -> String {
@@ -391,6 +403,72 @@ impl Store {
     /// Opens (creating if needed) the database at `url`, applies the migrations and checks that the
     /// connection settings the data's safety depends on are in force.
     pub async fn open(url: &str) -> Result<Store> {
+        let (pool, backend) = Self::connect(url).await?;
+        let (plan, backup) =
+            migrations::migrate(&pool, backend, url, &Clock::default().now()).await?;
+        let upgrade = (plan.applied.is_some() && !plan.pending.is_empty())
+            .then(|| Arc::new(Upgrade { plan, backup }));
+        let store = Store {
+            pool,
+            backend,
+            url: url.to_owned(),
+            cache: Arc::new(state::Cache::default()),
+            locks: Arc::default(),
+            tokens: Arc::default(),
+            clock: Clock::default(),
+            keep_state: true,
+            writes: Arc::default(),
+            unread: Arc::default(),
+            anchor: None,
+            upgrade,
+        };
+        store.assert_settings().await?;
+        store.name_after_upgrade().await?;
+        Ok(store)
+    }
+
+    /// Where the database at `url` stands against this program, changing nothing (`lvzhi migrate
+    /// --check`).
+    pub async fn migration_plan(url: &str) -> Result<MigrationPlan> {
+        if url.starts_with("sqlite:") {
+            // Read-only and without the connection settings (WAL is written into the file).
+            install_default_drivers();
+            let Some(path) = migrations::sqlite_path(url).filter(|p| p.exists()) else {
+                return Ok(migrations::empty_plan(Backend::Sqlite));
+            };
+            let pool = AnyPoolOptions::new()
+                .max_connections(1)
+                .connect(&format!("sqlite://{}?mode=ro", path.display()))
+                .await?;
+            let plan = migrations::plan(&pool, Backend::Sqlite).await;
+            pool.close().await;
+            return plan;
+        }
+        let (pool, backend) = Self::connect(url).await?;
+        let plan = migrations::plan(&pool, backend).await;
+        pool.close().await;
+        plan
+    }
+
+    /// What opening this store did to bring its database up to this program, if anything.
+    pub fn upgrade(&self) -> Option<&Upgrade> {
+        self.upgrade.as_deref()
+    }
+
+    /// Why this process should not be sent requests now, if it should not (`/readyz`): the
+    /// database cannot be reached, or its migrations are not those of this program.
+    pub async fn not_ready(&self) -> Option<String> {
+        match migrations::plan(&self.pool, self.backend).await {
+            Err(e) => Some(e.to_string()),
+            Ok(p) => p.refusal().or_else(|| {
+                (!p.pending.is_empty())
+                    .then(|| format!("数据库有 {} 项迁移尚未执行", p.pending.len()))
+            }),
+        }
+    }
+
+    /// A pool on the database at `url`, with the settings each backend needs; nothing migrated.
+    async fn connect(url: &str) -> Result<(AnyPool, Backend)> {
         install_default_drivers();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
@@ -429,26 +507,7 @@ impl Store {
                     .await?
             }
         };
-        match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
-        }
-        let store = Store {
-            pool,
-            backend,
-            url: url.to_owned(),
-            cache: Arc::new(state::Cache::default()),
-            locks: Arc::default(),
-            tokens: Arc::default(),
-            clock: Clock::default(),
-            keep_state: true,
-            writes: Arc::default(),
-            unread: Arc::default(),
-            anchor: None,
-        };
-        store.assert_settings().await?;
-        store.name_after_upgrade().await?;
-        Ok(store)
+        Ok((pool, backend))
     }
 
     /// SQLite must run with WAL, synchronous = FULL and foreign keys on: checked, not assumed.

@@ -115,3 +115,80 @@ async fn the_same(store: &Store, checkpoints: &str, keys: &str) {
     )
     .expect("the signature holds");
 }
+
+/// Issue 22: opening an older SQLite database copies it into `backups/` before migrating it, and
+/// the copy is the old database as it was; a second opening migrates (and copies) nothing.
+#[tokio::test]
+async fn an_upgrade_keeps_the_database_as_it_was_before() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::copy(fixture("sqlite.db"), dir.path().join("lvzhi.db")).expect("copy");
+    let url = Store::sqlite_url(dir.path());
+    let before = Store::migration_plan(&url).await.expect("plan");
+    assert!(
+        before.applied.is_some() && !before.pending.is_empty(),
+        "{before:?}"
+    );
+    assert!(before.unknown.is_empty() && before.refusal().is_none());
+    let store = Store::open(&url).await.expect("open");
+    let up = store.upgrade().expect("an upgrade").clone();
+    assert_eq!(up.plan, before);
+    let copy = up.backup.expect("a copy before the migrations");
+    assert!(copy.starts_with(dir.path().join("backups")), "{copy:?}");
+    let copy_pool = sqlx::AnyPool::connect(&format!("sqlite://{}?mode=ro", copy.display()))
+        .await
+        .expect("the copy opens");
+    let copied: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+        .fetch_one(&copy_pool)
+        .await
+        .expect("its version");
+    assert_eq!(Some(copied), before.applied, "the copy is the old database");
+    drop(store);
+    let again = Store::open(&url).await.expect("reopen");
+    assert!(again.upgrade().is_none(), "nothing more to do");
+    assert_eq!(again.not_ready().await, None);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("backups"))
+            .expect("backups")
+            .count(),
+        1
+    );
+}
+
+/// Issue 22: a database a newer program migrated is refused, on both backends, with a sentence
+/// that says what to do; nothing is changed.
+#[tokio::test]
+async fn a_database_newer_than_this_program_is_refused() {
+    for (backend, url, _dir) in common::databases().await {
+        let store = Store::open(&url).await.expect("open");
+        let future = match backend {
+            "sqlite" => {
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (9999, 'future', TRUE, X'00', 0)"
+            }
+            _ => {
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (9999, 'future', TRUE, '\\x00'::bytea, 0)"
+            }
+        };
+        sqlx::query(future)
+            .execute(&sqlx::AnyPool::connect(&url).await.expect("pool"))
+            .await
+            .expect("a newer program's migration");
+        assert!(
+            store
+                .not_ready()
+                .await
+                .is_some_and(|r| r.contains("较新版本")),
+            "{backend}"
+        );
+        drop(store);
+        let plan = Store::migration_plan(&url).await.expect("plan");
+        assert_eq!(plan.unknown, vec![9999], "{backend}");
+        let Err(e) = Store::open(&url).await else {
+            panic!("{backend}: a newer database opened");
+        };
+        let said = e.to_string();
+        assert!(
+            said.contains("较新版本") && said.contains("未做任何修改"),
+            "{backend}: {said}"
+        );
+    }
+}

@@ -6,7 +6,7 @@
 //! path ids, the record a request is about), [`view`] (Beijing time, encodings, downloads), `sheet`
 //! (the explained sheet as JSON) and [`error`] — and above it the JSON API under `/api/v1` (by
 //! resource, in `api/`) and the pages in Chinese (by page, in `pages/`), which never import each
-//! other. Every call but `/healthz`, `/login` and `/static/` needs a session or a token; API refusals
+//! other. Every call but `/healthz`, `/readyz`, `/login` and `/static/` needs a session or a token; API refusals
 //! are `{"error": {"message": "…", "field": "…"}}` in Chinese, page refusals a page or a fragment,
 //! with a 4xx status, and change nothing. It must not contain SQL or rubric rules.
 

@@ -96,6 +96,10 @@ async fn authentication() {
         call(&t, "GET", "/healthz", None, None).await.0,
         StatusCode::OK
     );
+    // Ready: the database reachable and at this program's version; no login needed.
+    let (status, body, _) = call(&t, "GET", "/readyz", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ready", "{body}");
     for uri in [
         "/api/v1/periods",
         REC,

@@ -28,6 +28,7 @@ use crate::{ApiError, AppState, OPENAPI};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/api/openapi.json", get(openapi))
         .merge(accounts::routes())
         .merge(periods::routes())
@@ -49,6 +50,20 @@ async fn healthz(State(s): State<AppState>) -> Response {
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({"status": "database unavailable"})),
+        )
+            .into_response(),
+    }
+}
+
+/// Whether this process should be sent requests: the database reachable and at this program's
+/// version (a load balancer's check; `/healthz` says only that the process answers and the
+/// database does).
+async fn readyz(State(s): State<AppState>) -> Response {
+    match s.store.not_ready().await {
+        None => Json(json!({"status": "ready"})).into_response(),
+        Some(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "not ready", "reason": reason})),
         )
             .into_response(),
     }

@@ -1,0 +1,68 @@
+//! Upgrades from the command line (issue 22): `lvzhi migrate --check` says what an upgrade of a
+//! database made by release 0.1.0 will run and changes nothing; `lvzhi migrate` runs it after a
+//! copy into `backups/`; `serve` refuses a database a newer program migrated, saying what to do.
+
+mod common;
+
+use common::lvzhi;
+
+#[test]
+fn migrate_check_changes_nothing_and_serve_refuses_a_newer_database() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../store/tests/fixtures/release-0.1.0/sqlite.db");
+    std::fs::copy(&fixture, data.join("lvzhi.db")).expect("copy");
+    let data_arg = data.to_str().expect("utf-8");
+    let before = std::fs::read(data.join("lvzhi.db")).expect("db");
+
+    let check = lvzhi(&["migrate", "--check", "--data", data_arg], dir.path());
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(
+        check.stdout.contains("升级将依次执行") && check.stdout.contains("0013"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        std::fs::read(data.join("lvzhi.db")).expect("db") == before,
+        "--check changed the database"
+    );
+    assert!(!data.join("backups").exists());
+
+    let run = lvzhi(&["migrate", "--data", data_arg], dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("升级前的数据库已备份到"),
+        "{}",
+        run.stderr
+    );
+    let again = lvzhi(&["migrate", "--check", "--data", data_arg], dir.path());
+    assert!(again.stdout.contains("无须升级"), "{}", again.stdout);
+
+    // A newer program's migration: every command refuses the database, serve too.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", data.join("lvzhi.db").display()))
+            .await
+            .expect("pool");
+        sqlx::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (9999, 'future', TRUE, X'00', 0)")
+            .execute(&pool)
+            .await
+            .expect("insert");
+        pool.close().await;
+    });
+    let serve = lvzhi(
+        &["serve", "--data", data_arg, "--bind", "127.0.0.1:0"],
+        dir.path(),
+    );
+    assert_ne!(serve.code, 0);
+    assert!(serve.stderr.contains("较新版本"), "{}", serve.stderr);
+    let check = lvzhi(&["migrate", "--check", "--data", data_arg], dir.path());
+    assert_eq!(check.code, 1, "{}", check.stdout);
+    assert!(check.stderr.contains("较新版本"), "{}", check.stderr);
+}
