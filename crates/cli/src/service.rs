@@ -68,13 +68,56 @@ pub struct Config {
     pub file: FileConfig,
 }
 
+/// A configuration file's error in one sentence: the file, the line, the key and what is wrong.
+fn config_error(path: &Path, text: &str, e: &toml::de::Error) -> String {
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    let at = line.map(|l| format!("第 {l} 行")).unwrap_or_default();
+    let key = e
+        .span()
+        .and_then(|s| text.get(s.clone()))
+        .map(str::trim)
+        .unwrap_or_default();
+    let raw = e.message();
+    let what = if let Some(rest) = raw.strip_prefix("unknown field `") {
+        let name = rest.split('`').next().unwrap_or(key);
+        // The keys the file may have, as the configuration's own type lists them.
+        let keys = raw
+            .split_once("expected one of ")
+            .map(|(_, list)| list.replace('`', "").replace(", ", "、"))
+            .unwrap_or_default();
+        format!("未知的键「{name}」（可用的键：{keys}）")
+    } else if raw.starts_with("invalid type") {
+        let want = if raw.contains("expected a string") {
+            "文本（加引号）"
+        } else if raw.contains("expected a boolean") {
+            "true 或 false"
+        } else if raw.contains("expected u") || raw.contains("expected i") {
+            "整数"
+        } else if raw.contains("expected a sequence") {
+            "列表（[\"…\"]）"
+        } else {
+            "另一种类型"
+        };
+        let line_text = line
+            .and_then(|l| text.lines().nth(l - 1))
+            .map_or(key, str::trim);
+        let name = line_text.split('=').next().unwrap_or(line_text).trim();
+        format!("键「{name}」的值类型不对：应为{want}")
+    } else {
+        "不是有效的 TOML：请检查这一行的引号、括号和等号".to_owned()
+    };
+    format!("配置文件 {} {at}：{what}", path.display())
+}
+
 impl StoreArgs {
     pub fn resolve(&self, bind: Option<&str>) -> anyhow::Result<Config> {
         let file: FileConfig = match &self.config {
             Some(p) => {
                 let text = std::fs::read_to_string(p)
                     .with_context(|| format!("无法读取配置文件 {}", p.display()))?;
-                toml::from_str(&text).with_context(|| format!("配置文件 {} 有误", p.display()))?
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!(config_error(p, &text, &e)))?
             }
             None => FileConfig::default(),
         };

@@ -66,3 +66,46 @@ fn migrate_check_changes_nothing_and_serve_refuses_a_newer_database() {
     assert_eq!(check.code, 1, "{}", check.stdout);
     assert!(check.stderr.contains("较新版本"), "{}", check.stderr);
 }
+
+/// Issue 22, bad input: a configuration file with an unknown key, a value of the wrong type or
+/// broken TOML is refused at start with the file, the line and the key, in Chinese.
+#[test]
+fn a_bad_configuration_file_is_refused_naming_file_line_and_key() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    for (text, line, says) in [
+        (
+            "bind = \"127.0.0.1:0\"\nlisten = 80\n",
+            "第 2 行",
+            "未知的键「listen」",
+        ),
+        (
+            "bind = 8080\n",
+            "第 1 行",
+            "键「bind」的值类型不对：应为文本",
+        ),
+        ("syslog = true\n\ndata = [1\n", "第 3 行", "不是有效的 TOML"),
+    ] {
+        let file = dir.path().join("lvzhi.toml");
+        std::fs::write(&file, text).expect("config");
+        let run = lvzhi(
+            &[
+                "serve",
+                "--config",
+                file.to_str().expect("utf-8"),
+                "--data",
+                data.to_str().expect("utf-8"),
+            ],
+            dir.path(),
+        );
+        assert_ne!(run.code, 0, "{text}");
+        assert!(
+            run.stderr.contains("lvzhi.toml")
+                && run.stderr.contains(line)
+                && run.stderr.contains(says),
+            "{text}: {}",
+            run.stderr
+        );
+        assert!(!data.join("lvzhi.db").exists(), "nothing was created");
+    }
+}
