@@ -25,6 +25,22 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// 日志格式：text（默认，供人阅读）或 json（每行一个 JSON 对象，供 journald 之外的日志系统采集）
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "LVZHI_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
+}
+
+/// How the log lines on standard error are written.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -432,7 +448,7 @@ fn main() -> ExitCode {
             RubricCommand::Diff { from, to, json } => score_cmd::rubric_diff(&from, &to, json),
             RubricCommand::Show { rubric, json } => score_cmd::rubric_show(&rubric, json),
         },
-        other => return run_service(other),
+        other => return run_service(other, cli.log_format),
     };
     match result {
         Ok(out) => {
@@ -451,14 +467,17 @@ fn main() -> ExitCode {
 }
 
 /// The commands that need the store (and so an async runtime).
-fn run_service(cmd: Command) -> ExitCode {
-    tracing_subscriber::fmt()
+fn run_service(cmd: Command, log_format: LogFormat) -> ExitCode {
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -528,6 +528,13 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .or(cfg.file.checkpoint_interval_minutes)
         .unwrap_or(60);
     spawn_checkpoints(store_for_checkpoints, minutes).await?;
+    tracing::info!(
+        address = %local,
+        https = tls.is_some(),
+        database = %url,
+        version = env!("CARGO_PKG_VERSION"),
+        "服务已启动"
+    );
     match tls {
         None => {
             println!("履职监测服务已启动：http://{local}  数据：{url}");

@@ -1,6 +1,7 @@
-//! Upgrades from the command line (issue 22): `lvzhi migrate --check` says what an upgrade of a
-//! database made by release 0.1.0 will run and changes nothing; `lvzhi migrate` runs it after a
-//! copy into `backups/`; `serve` refuses a database a newer program migrated, saying what to do.
+//! Running the service as an office's IT department does (issue 22): `lvzhi migrate --check` says
+//! what an upgrade of a database made by release 0.1.0 will run and changes nothing; `lvzhi migrate`
+//! runs it after a copy into `backups/`; `serve` refuses a database a newer program migrated and a
+//! bad configuration file, saying what to do; `--log-format json` writes a JSON object a line.
 
 mod common;
 
@@ -108,4 +109,48 @@ fn a_bad_configuration_file_is_refused_naming_file_line_and_key() {
         );
         assert!(!data.join("lvzhi.db").exists(), "nothing was created");
     }
+}
+
+/// `--log-format json`: every log line on standard error is a JSON object (the start is logged).
+#[test]
+fn json_logs_are_one_object_a_line() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lvzhi"))
+        .args([
+            "--log-format",
+            "json",
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--data",
+        ])
+        .arg(dir.path().join("data"))
+        .env("LVZHI_ADMIN_PASSWORD", "Admin-Pass-2022")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut started = None;
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.expect("a line");
+        let v: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        if v["fields"]["message"] == "服务已启动" {
+            started = Some(v);
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let v = started.expect("the start is logged");
+    assert_eq!(v["level"], "INFO");
+    assert!(
+        v["fields"]["address"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("127.0.0.1:")),
+        "{v}"
+    );
 }
