@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 refused input (every problem printed to stderr, nothing to stdout),
 //! 2 wrong usage.
 
+mod backups;
 mod periods;
 mod score_cmd;
 mod service;
@@ -41,6 +42,12 @@ struct Cli {
 enum LogFormat {
     Text,
     Json,
+}
+
+#[derive(Subcommand)]
+enum BackupCommand {
+    /// 核验备份文件：是本系统的数据库，审计链完整，各表（含发布快照的哈希）与审计链相符；不修改该文件
+    Verify { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -93,12 +100,15 @@ enum Command {
         check: bool,
     },
     /// 在线备份（SQLite：VACUUM INTO；PostgreSQL：pg_dump）
+    #[command(args_conflicts_with_subcommands = true)]
     Backup {
+        #[command(subcommand)]
+        command: Option<BackupCommand>,
         #[command(flatten)]
         store: service::StoreArgs,
-        /// 备份文件（不会覆盖已有文件）
-        #[arg(long)]
-        out: PathBuf,
+        /// 备份文件（不会覆盖已有文件）；写完即核验
+        #[arg(long, required = true)]
+        out: Option<PathBuf>,
     },
     /// 从 .xlsx 或 CSV 导入扣分记录、督导组打分、指标数据或名册标签（全部通过检查才导入）
     Import {
@@ -572,7 +582,14 @@ fn run_service(cmd: Command, log_format: LogFormat) -> ExitCode {
                 .await
                 .map(|()| true),
             Command::Migrate { store, check } => upgrade::migrate(&store, check).await,
-            Command::Backup { store, out } => service::backup(&store, &out).await.map(|()| true),
+            Command::Backup {
+                command: Some(BackupCommand::Verify { file }),
+                ..
+            } => backups::verify(&file).await,
+            Command::Backup { store, out, .. } => match out {
+                Some(out) => service::backup(&store, &out).await,
+                None => Err(anyhow::anyhow!("请用 --out 指定备份文件")),
+            },
             Command::Import {
                 store,
                 table,

@@ -721,7 +721,7 @@ pub async fn audit_head(store: &StoreArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn backup(store: &StoreArgs, out: &Path) -> anyhow::Result<()> {
+pub async fn backup(store: &StoreArgs, out: &Path) -> anyhow::Result<bool> {
     let (cfg, store) = store.open().await?;
     if cfg.database_url.starts_with("sqlite:") {
         store
@@ -741,7 +741,8 @@ pub async fn backup(store: &StoreArgs, out: &Path) -> anyhow::Result<()> {
         }
     }
     println!("已备份到 {}", out.display());
-    Ok(())
+    // Verified right after it is written: a backup nobody can restore is no backup.
+    crate::backups::verify(out).await
 }
 
 /// Restores a SQLite backup into the data folder (never over an existing database unless `force`,
@@ -753,6 +754,11 @@ pub async fn restore(args: &StoreArgs, file: &Path, force: bool) -> anyhow::Resu
             "PostgreSQL 请用 pg_restore 恢复：pg_restore --clean --dbname=URL {}",
             file.display()
         );
+    }
+    // The file is checked before anything is touched: a file that is not a sound backup of this
+    // system leaves the data folder as it was.
+    if !crate::backups::verify(file).await? {
+        bail!("{} 未通过核验，未做任何修改", file.display());
     }
     let target = cfg.data.join("lvzhi.db");
     if target.exists() {

@@ -171,6 +171,16 @@ fn online_backup_restores_to_the_same_year() {
         dir.path(),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("备份核验通过"),
+        "verified once written: {}",
+        run.stdout
+    );
+    let verified = lvzhi(
+        &["backup", "verify", out.to_str().expect("path")],
+        dir.path(),
+    );
+    assert_eq!(verified.code, 0, "{}{}", verified.stdout, verified.stderr);
     // Never over an existing file.
     let again = lvzhi(
         &[
@@ -188,6 +198,39 @@ fn online_backup_restores_to_the_same_year() {
 
     let other = tempfile::tempdir().expect("tmp");
     let odata = other.path().to_str().expect("path");
+    // Files that are not a backup of this system are refused before anything is touched.
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, "这不是备份").expect("junk");
+    let stranger = dir.path().join("stranger.db");
+    std::process::Command::new("python3")
+        .args(["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table t(x)'); c.commit()"])
+        .arg(&stranger)
+        .status()
+        .expect("python3 makes a SQLite file of another program");
+    for (file, says) in [(&junk, "不是本系统的备份"), (&stranger, "不是本系统的备份")]
+    {
+        let run = lvzhi(
+            &["restore", "--data", odata, file.to_str().expect("path")],
+            other.path(),
+        );
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        assert!(run.stderr.contains(says), "{}", run.stderr);
+        assert!(!other.path().join("lvzhi.db").exists(), "nothing touched");
+    }
+    // A backup whose trail was altered does not verify.
+    let altered = dir.path().join("altered.db");
+    std::fs::copy(&out, &altered).expect("copy");
+    std::process::Command::new("python3")
+        .args(["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('drop trigger if exists records_no_delete'); c.execute('delete from records where id = (select min(id) from records)'); c.commit()"])
+        .arg(&altered)
+        .status()
+        .expect("python3 alters the copy");
+    let check = lvzhi(
+        &["backup", "verify", altered.to_str().expect("path")],
+        dir.path(),
+    );
+    assert_eq!(check.code, 1, "{}", check.stdout);
+    assert!(check.stdout.contains("备份核验未通过"), "{}", check.stdout);
     let run = lvzhi(
         &["restore", "--data", odata, out.to_str().expect("path")],
         other.path(),
