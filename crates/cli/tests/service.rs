@@ -194,7 +194,44 @@ fn online_backup_restores_to_the_same_year() {
     );
     assert_eq!(again.code, 1);
     assert!(again.stderr.contains("已存在"), "{}", again.stderr);
+    // More written after the backup: a restore drill must bring the year back as it was at the
+    // backup, without it.
+    let (status, _) = http(
+        server.port,
+        "POST",
+        "/api/v1/periods/2022/records",
+        &tok,
+        Some(r#"{"unit":"发改委","rule":"1.3","note":"备份之后写入"}"#),
+    );
+    assert_eq!(status, 201);
+    let (_, changed) = http(
+        server.port,
+        "GET",
+        "/api/v1/periods/2022/results",
+        &tok,
+        None,
+    );
+    assert_ne!(changed, before, "the write after the backup shows");
     drop(server);
+    let drill = lvzhi(
+        &[
+            "restore",
+            "--force",
+            "--data",
+            data,
+            out.to_str().expect("path"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(drill.code, 0, "{}{}", drill.stdout, drill.stderr);
+    let back = start(dir.path(), false);
+    let (_, at_backup) = http(back.port, "GET", "/api/v1/periods/2022/results", &tok, None);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&before).expect("json"),
+        serde_json::from_str::<serde_json::Value>(&at_backup).expect("json"),
+        "restored as at the backup"
+    );
+    drop(back);
 
     let other = tempfile::tempdir().expect("tmp");
     let odata = other.path().to_str().expect("path");
