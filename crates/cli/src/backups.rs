@@ -2,9 +2,11 @@
 //! itself), checks that it is a database of this system, and runs the whole audit check on it (the
 //! chain, and every table — records, appeals, attachments, publications with their hashes,
 //! accounts — against the trail); a backup is verified right after it is written, and a restore is
-//! refused before anything is touched when its file does not verify. It must not change a backup.
+//! refused before anything is touched when its file does not verify. `serve` takes a backup every
+//! day at the configured Beijing time (`backup_at`), verifies it, keeps the newest `backup_keep`;
+//! a backup that fails is logged as an error and the service goes on. It must not change a backup.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use lvzhi_store::Store;
@@ -103,4 +105,178 @@ fn read_head(file: &Path) -> anyhow::Result<Vec<u8>> {
         .read_to_end(&mut head)
         .with_context(|| format!("无法读取 {}", file.display()))?;
     Ok(head)
+}
+
+/// Writes a backup of the store to `out` (never over an existing file): SQLite by `VACUUM INTO`,
+/// PostgreSQL by `pg_dump` in its custom format.
+pub async fn write(store: &Store, database_url: &str, out: &Path) -> anyhow::Result<()> {
+    if database_url.starts_with("sqlite:") {
+        store
+            .backup_sqlite(out)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    } else {
+        if out.exists() {
+            bail!("{} 已存在，备份不会覆盖已有文件", out.display());
+        }
+        let status = tokio::process::Command::new("pg_dump")
+            .arg("--format=custom")
+            .arg(format!("--file={}", out.display()))
+            .arg(database_url)
+            .status()
+            .await
+            .context("无法运行 pg_dump（请安装 PostgreSQL 客户端）")?;
+        if !status.success() {
+            bail!("pg_dump 失败（退出码 {status}）");
+        }
+    }
+    Ok(())
+}
+
+/// A daily backup: when (Beijing time), where, and how many are kept.
+pub struct Schedule {
+    at: (u8, u8),
+    pub dir: PathBuf,
+    pub keep: usize,
+}
+
+impl Schedule {
+    /// The schedule the configuration file sets, if any; a time that is not `HH:MM` is refused
+    /// naming the key.
+    pub fn of(cfg: &crate::service::Config) -> anyhow::Result<Option<Schedule>> {
+        let Some(at) = cfg.file.backup_at.as_deref() else {
+            return Ok(None);
+        };
+        let parsed = at.trim().split_once(':').and_then(|(h, m)| {
+            let (h, m) = (h.parse::<u8>().ok()?, m.parse::<u8>().ok()?);
+            (h < 24 && m < 60).then_some((h, m))
+        });
+        let Some(at) = parsed else {
+            bail!("配置项 backup_at 应为北京时间“时:分”，如 \"02:30\"，而不是「{at}」");
+        };
+        let keep = cfg.file.backup_keep.unwrap_or(7);
+        if keep == 0 {
+            bail!("配置项 backup_keep 至少为 1");
+        }
+        Ok(Some(Schedule {
+            at,
+            dir: cfg
+                .file
+                .backup_dir
+                .clone()
+                .unwrap_or_else(|| cfg.data.join("backups")),
+            keep,
+        }))
+    }
+
+    pub fn at_text(&self) -> String {
+        format!("{:02}:{:02}", self.at.0, self.at.1)
+    }
+
+    /// Runs the schedule for as long as the service runs.
+    pub fn spawn(self, store: Store, database_url: String) {
+        tokio::spawn(async move {
+            loop {
+                let wait = lvzhi_store::clock::until_beijing(&store.now(), self.at.0, self.at.1);
+                tokio::time::sleep(wait).await;
+                match self.run_once(&store, &database_url).await {
+                    Ok(out) => tracing::info!(file = %out.display(), "定时备份完成并已核验"),
+                    Err(e) => tracing::error!("定时备份失败（服务照常运行）：{e:#}"),
+                }
+            }
+        });
+    }
+
+    /// One scheduled backup: written into the folder under a name of its time, verified, and
+    /// the oldest beyond `keep` removed.
+    pub async fn run_once(&self, store: &Store, database_url: &str) -> anyhow::Result<PathBuf> {
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("无法创建备份目录 {}", self.dir.display()))?;
+        let stamp: String = store
+            .now()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(14)
+            .collect();
+        let ext = if database_url.starts_with("sqlite:") {
+            "db"
+        } else {
+            "dump"
+        };
+        let mut out = self.dir.join(format!("lvzhi-{stamp}.{ext}"));
+        let mut n = 1;
+        while out.exists() {
+            n += 1;
+            out = self.dir.join(format!("lvzhi-{stamp}-{n}.{ext}"));
+        }
+        write(store, database_url, &out).await?;
+        if !verify(&out).await? {
+            bail!("{} 写出后未通过核验", out.display());
+        }
+        let mut ours: Vec<PathBuf> = std::fs::read_dir(&self.dir)?
+            .filter_map(|e| Some(e.ok()?.path()))
+            .filter(|p| {
+                let named = p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("lvzhi-"));
+                let kind = p.extension().and_then(|e| e.to_str());
+                named && matches!(kind, Some("db" | "dump"))
+            })
+            .collect();
+        // Oldest first: by the time each was written, then by name.
+        ours.sort_by_key(|p| (p.metadata().and_then(|m| m.modified()).ok(), p.clone()));
+        let extra = ours.len().saturating_sub(self.keep);
+        for old in &ours[..extra] {
+            std::fs::remove_file(old)
+                .with_context(|| format!("无法删除旧备份 {}", old.display()))?;
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Schedule;
+
+    #[tokio::test]
+    async fn a_scheduled_backup_is_written_verified_and_the_oldest_go() {
+        let data = tempfile::tempdir().expect("tmp");
+        let url = lvzhi_store::Store::sqlite_url(data.path());
+        let store = lvzhi_store::Store::open(&url).await.expect("store");
+        store
+            .ensure_period(
+                lvzhi_core::RUBRIC_2022,
+                &lvzhi_store::Actor::new("system", "cli"),
+            )
+            .await
+            .expect("a period");
+        let plan = Schedule {
+            at: (2, 30),
+            dir: data.path().join("backups"),
+            keep: 2,
+        };
+        let mut written = Vec::new();
+        for _ in 0..3 {
+            written.push(plan.run_once(&store, &url).await.expect("a backup"));
+        }
+        let left: Vec<_> = std::fs::read_dir(&plan.dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        assert_eq!(left.len(), 2, "{left:?}");
+        assert!(!written[0].exists(), "the oldest went");
+        assert!(written[1].exists() && written[2].exists());
+        // A folder that cannot be written: the backup fails, saying where.
+        let blocked = Schedule {
+            at: (2, 30),
+            dir: data.path().join("lvzhi.db").join("backups"),
+            keep: 2,
+        };
+        let e = blocked
+            .run_once(&store, &url)
+            .await
+            .expect_err("not a folder");
+        assert!(format!("{e:#}").contains("备份目录"), "{e:#}");
+    }
 }

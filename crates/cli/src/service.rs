@@ -53,6 +53,12 @@ pub struct FileConfig {
     pub tls_key: Option<PathBuf>,
     /// `serve`: proxies (CIDR) whose X-Forwarded-For names the client.
     pub trusted_proxies: Option<Vec<String>>,
+    /// `serve`: a backup every day at this Beijing time ("02:30"), verified once written.
+    pub backup_at: Option<String>,
+    /// `serve`: where the scheduled backups go (default: `backups/` in the data folder).
+    pub backup_dir: Option<PathBuf>,
+    /// `serve`: how many scheduled backups are kept (default 7; the oldest go).
+    pub backup_keep: Option<usize>,
 }
 
 /// The resolved configuration.
@@ -527,6 +533,15 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .checkpoint_interval_minutes
         .or(cfg.file.checkpoint_interval_minutes)
         .unwrap_or(60);
+    if let Some(plan) = crate::backups::Schedule::of(&cfg)? {
+        println!(
+            "每天北京时间 {} 自动备份到 {}（保留 {} 份）",
+            plan.at_text(),
+            plan.dir.display(),
+            plan.keep
+        );
+        plan.spawn(store_for_checkpoints.clone(), cfg.database_url.clone());
+    }
     spawn_checkpoints(store_for_checkpoints, minutes).await?;
     tracing::info!(
         address = %local,
@@ -723,23 +738,7 @@ pub async fn audit_head(store: &StoreArgs) -> anyhow::Result<()> {
 
 pub async fn backup(store: &StoreArgs, out: &Path) -> anyhow::Result<bool> {
     let (cfg, store) = store.open().await?;
-    if cfg.database_url.starts_with("sqlite:") {
-        store
-            .backup_sqlite(out)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-    } else {
-        let status = tokio::process::Command::new("pg_dump")
-            .arg("--format=custom")
-            .arg(format!("--file={}", out.display()))
-            .arg(&cfg.database_url)
-            .status()
-            .await
-            .context("无法运行 pg_dump（请安装 PostgreSQL 客户端）")?;
-        if !status.success() {
-            bail!("pg_dump 失败（退出码 {status}）");
-        }
-    }
+    crate::backups::write(&store, &cfg.database_url, out).await?;
     println!("已备份到 {}", out.display());
     // Verified right after it is written: a backup nobody can restore is no backup.
     crate::backups::verify(out).await

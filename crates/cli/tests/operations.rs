@@ -111,6 +111,32 @@ fn a_bad_configuration_file_is_refused_naming_file_line_and_key() {
     }
 }
 
+/// A scheduled backup's time that is not `HH:MM` is refused at start, naming the key.
+#[test]
+fn a_backup_time_that_is_not_a_time_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("lvzhi.toml");
+    std::fs::write(&file, "backup_at = \"25:00\"\n").expect("config");
+    let run = lvzhi(
+        &[
+            "serve",
+            "--config",
+            file.to_str().expect("utf-8"),
+            "--data",
+            dir.path().join("data").to_str().expect("utf-8"),
+            "--bind",
+            "127.0.0.1:0",
+        ],
+        dir.path(),
+    );
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("backup_at") && run.stderr.contains("25:00"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// `--log-format json`: every log line on standard error is a JSON object (the start is logged).
 #[test]
 fn json_logs_are_one_object_a_line() {

@@ -203,6 +203,22 @@ pub(crate) fn month_ends(year: i32) -> Vec<i64> {
         .collect()
 }
 
+/// How long from `now` (a stored time) until the next `hour:minute` in Beijing: a scheduled
+/// backup's wait (a whole day when it is that minute's first second now).
+pub fn until_beijing(now: &str, hour: u8, minute: u8) -> std::time::Duration {
+    let Some(b) = parse_time(now).map(|x| x.to_offset(BEIJING)) else {
+        return std::time::Duration::from_secs(86_400);
+    };
+    let secs = i64::from(b.hour()) * 3600 + i64::from(b.minute()) * 60 + i64::from(b.second());
+    let target = i64::from(hour) * 3600 + i64::from(minute) * 60;
+    let wait = (target - secs).rem_euclid(86_400);
+    std::time::Duration::from_secs(if wait == 0 {
+        86_400
+    } else {
+        wait.unsigned_abs()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +247,14 @@ mod tests {
             clock_day(millis("2022-07-01T16:30:00.000Z")),
             days_from_civil(2022, 7, 2)
         );
+    }
+
+    #[test]
+    fn a_scheduled_time_is_waited_for_in_beijing() {
+        // 2026-12-03 07:00 UTC is 15:00 in Beijing.
+        let now = "2026-12-03T07:00:00Z";
+        assert_eq!(until_beijing(now, 15, 30).as_secs(), 30 * 60);
+        assert_eq!(until_beijing(now, 2, 0).as_secs(), 11 * 3600);
+        assert_eq!(until_beijing(now, 15, 0).as_secs(), 86_400);
     }
 }
