@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use lvzhi_store::Store;
 
+use crate::config::StoreArgs;
+
 /// A SQLite database file starts with these bytes; a `pg_dump` custom-format archive with `PGDMP`.
 const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
 const PG_DUMP_MAGIC: &[u8] = b"PGDMP";
@@ -143,7 +145,7 @@ pub struct Schedule {
 impl Schedule {
     /// The schedule the configuration file sets, if any; a time that is not `HH:MM` is refused
     /// naming the key.
-    pub fn of(cfg: &crate::service::Config) -> anyhow::Result<Option<Schedule>> {
+    pub fn of(cfg: &crate::config::Config) -> anyhow::Result<Option<Schedule>> {
         let Some(at) = cfg.file.backup_at.as_deref() else {
             return Ok(None);
         };
@@ -233,6 +235,78 @@ impl Schedule {
         }
         Ok(out)
     }
+}
+
+pub async fn backup(store: &StoreArgs, out: &Path) -> anyhow::Result<bool> {
+    let (cfg, store) = store.open().await?;
+    crate::backups::write(&store, &cfg.database_url, out).await?;
+    println!("已备份到 {}", out.display());
+    // Verified right after it is written: a backup nobody can restore is no backup.
+    crate::backups::verify(out).await
+}
+
+/// Restores a SQLite backup into the data folder (never over an existing database unless `force`,
+/// which keeps the old one beside it), then checks the audit chain of what was restored.
+pub async fn restore(args: &StoreArgs, file: &Path, force: bool) -> anyhow::Result<()> {
+    let cfg = args.resolve(None)?;
+    if !cfg.database_url.starts_with("sqlite:") {
+        bail!(
+            "PostgreSQL 请用 pg_restore 恢复：pg_restore --clean --dbname=URL {}",
+            file.display()
+        );
+    }
+    // The file is checked before anything is touched: a file that is not a sound backup of this
+    // system leaves the data folder as it was.
+    if !crate::backups::verify(file).await? {
+        bail!("{} 未通过核验，未做任何修改", file.display());
+    }
+    let target = cfg.data.join("lvzhi.db");
+    if target.exists() {
+        if !force {
+            bail!(
+                "{} 已有数据库；确认要替换请加 --force（原库会保留为 lvzhi.db.before-restore）",
+                cfg.data.display()
+            );
+        }
+        let keep = cfg.data.join("lvzhi.db.before-restore");
+        std::fs::rename(&target, &keep)?;
+        for ext in ["-wal", "-shm"] {
+            let side = cfg.data.join(format!("lvzhi.db{ext}"));
+            if side.exists() {
+                std::fs::rename(
+                    &side,
+                    cfg.data.join(format!("lvzhi.db.before-restore{ext}")),
+                )?;
+            }
+        }
+    }
+    std::fs::copy(file, &target).with_context(|| format!("无法复制 {}", file.display()))?;
+    let (cfg, store) = args.open().await?;
+    let v = store
+        .verify_audit()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some((id, why)) = v.first_bad {
+        bail!("已恢复，但审计链在 #{id} 处被破坏：{why}");
+    }
+    println!(
+        "已从 {} 恢复；审计链完整（{} 条）",
+        file.display(),
+        v.entries
+    );
+    // The restored trail replaces the one earlier checkpoints describe: a signed marker says so,
+    // and `audit verify` compares the trail with the checkpoints from here on.
+    if lvzhi_store::Seal::exists(&cfg.key_dir) {
+        let cp = store
+            .checkpoint(lvzhi_store::CheckpointReason::Restore)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!(
+            "已写入恢复备份的检查点（第 {} 条）：此前的检查点描述的是被替换的数据，不再用于核对。",
+            cp.entry
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

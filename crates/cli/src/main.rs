@@ -4,7 +4,10 @@
 //! Exit codes: 0 success, 1 refused input (every problem printed to stderr, nothing to stdout),
 //! 2 wrong usage.
 
+mod accounts;
 mod backups;
+mod config;
+mod files;
 mod periods;
 mod score_cmd;
 mod service;
@@ -94,7 +97,7 @@ enum Command {
     /// 数据库升级：--check 只说明将执行哪些迁移（从哪个版本到哪个版本），不做修改
     Migrate {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         /// 只检查，不升级
         #[arg(long)]
         check: bool,
@@ -105,7 +108,7 @@ enum Command {
         #[command(subcommand)]
         command: Option<BackupCommand>,
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         /// 备份文件（不会覆盖已有文件）；写完即核验
         #[arg(long, required = true)]
         out: Option<PathBuf>,
@@ -113,7 +116,7 @@ enum Command {
     /// 从 .xlsx 或 CSV 导入扣分记录、督导组打分、指标数据或名册标签（全部通过检查才导入）
     Import {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         /// records | assessments | metrics | units
         table: String,
         file: PathBuf,
@@ -132,7 +135,7 @@ enum Command {
     /// 导出：results（排名表）、ledger（扣分记录）、sheets（各单位得分说明）为 xlsx；report（通报）为 docx 或 pdf
     Export {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         /// results | ledger | sheets | report
         what: String,
         #[command(flatten)]
@@ -146,7 +149,7 @@ enum Command {
     /// 生成导入模板（.xlsx，单位与条款为下拉选项）
     Template {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         /// records | assessments | metrics | units
         table: String,
         #[command(flatten)]
@@ -167,7 +170,7 @@ enum Command {
     /// 从备份恢复（SQLite）
     Restore {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         file: PathBuf,
         /// 替换已有数据库（原库保留为 lvzhi.db.before-restore）
         #[arg(long)]
@@ -180,7 +183,7 @@ enum TokenCommand {
     /// 为用户生成 API 令牌（只显示一次）
     Create {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         #[arg(long)]
         user: String,
         #[arg(long, default_value = "")]
@@ -193,7 +196,7 @@ enum UserCommand {
     /// 新建用户；密码从标准输入读取，不给则生成并显示一次
     Add {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         name: String,
         #[arg(long)]
         role: String,
@@ -208,24 +211,24 @@ enum UserCommand {
     /// 列出全部用户
     List {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
     },
     /// 停用用户（其令牌与会话随即失效）
     Disable {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         name: String,
     },
     /// 重新启用用户
     Enable {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         name: String,
     },
     /// 重设密码：从标准输入读取，不给则生成并显示一次（下次登录须修改）
     Passwd {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         name: String,
     },
 }
@@ -235,7 +238,7 @@ enum GroupCommand {
     /// 设置督导组督导的单位（替换原有名单）
     Set {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         group: String,
         /// 单位名称，逗号分隔
         #[arg(long, value_delimiter = ',')]
@@ -251,7 +254,7 @@ enum OfficeCommand {
     /// 新增安委办（在已有的上级之下）
     Add {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         /// 代码：英文字母、数字或连字符，部署内唯一
         code: String,
         #[arg(long)]
@@ -266,7 +269,7 @@ enum OfficeCommand {
     /// 列出全部安委办（上级在前）
     List {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         /// 以 JSON 输出
         #[arg(long)]
         json: bool,
@@ -274,7 +277,7 @@ enum OfficeCommand {
     /// 修改安委办名称
     Rename {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         code: String,
         #[arg(long)]
         name: String,
@@ -286,7 +289,7 @@ enum PeriodCommand {
     /// 列出考核期（每个安委办、每项考核、每年及各期）及其状态和键
     List {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         /// 以 JSON 输出
         #[arg(long)]
         json: bool,
@@ -294,7 +297,7 @@ enum PeriodCommand {
     /// 按新一年的细则文件创建考核年度：先显示名册变化，加 --yes 才创建
     Open {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         /// 新年度的细则：TOML 文件，或随程序提供的细则名（如 2022）
         rubric: PathBuf,
         /// 在哪个安委办开设（代码；默认：根安委办）
@@ -316,7 +319,7 @@ enum PeriodCommand {
     /// 发布年度结果（冻结快照，哈希写入审计链）
     Publish {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         #[command(flatten)]
         period: periods::PeriodArg,
         /// 发布说明（如审定会议）
@@ -329,7 +332,7 @@ enum PeriodCommand {
     /// 重新开放已发布的年度
     Reopen {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         #[command(flatten)]
         period: periods::PeriodArg,
         #[arg(long)]
@@ -342,12 +345,12 @@ enum KeyCommand {
     /// 创建签名密钥对（已有则不覆盖）
     Init {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
     },
     /// 显示公钥（PEM）及其指纹
     Show {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
     },
 }
 
@@ -356,7 +359,7 @@ enum PublicationCommand {
     /// 核验发布快照的 SM2-SM3 签名（与 openssl dgst -sm3 -verify 等价）
     Verify {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         /// 快照文件（发布接口给出的原样内容）
         #[arg(long)]
         snapshot: PathBuf,
@@ -374,7 +377,7 @@ enum AuditCommand {
     /// 重算哈希链，与检查点核对，并用审计链重演各表，指出第一处不符
     Verify {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         /// 另外的检查点文件（如从系统日志或别处保存的副本），可多次给出
         #[arg(long = "checkpoints")]
         checkpoints: Vec<PathBuf>,
@@ -385,7 +388,7 @@ enum AuditCommand {
     /// 立即写一个签名的检查点（末条序号、哈希、时间）到数据库之外的文件
     Checkpoint {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
         /// 同时写入系统日志
         #[arg(long)]
         syslog: bool,
@@ -393,7 +396,7 @@ enum AuditCommand {
     /// 显示审计链末条的序号与哈希（可抄录保存，日后核对审计链是否被截断）
     Head {
         #[command(flatten)]
-        store: service::StoreArgs,
+        store: config::StoreArgs,
     },
 }
 
@@ -503,7 +506,7 @@ fn run_service(cmd: Command, log_format: LogFormat) -> ExitCode {
             Command::Serve(args) => service::serve(&args).await.map(|()| true),
             Command::Token {
                 command: TokenCommand::Create { store, user, label },
-            } => service::token_create(&store, &user, &label)
+            } => accounts::token_create(&store, &user, &label)
                 .await
                 .map(|()| true),
             Command::User {
@@ -516,7 +519,7 @@ fn run_service(cmd: Command, log_format: LogFormat) -> ExitCode {
                         group,
                         office,
                     },
-            } => service::user_add(
+            } => accounts::user_add(
                 &store,
                 &name,
                 &role,
@@ -527,20 +530,20 @@ fn run_service(cmd: Command, log_format: LogFormat) -> ExitCode {
             .map(|()| true),
             Command::User {
                 command: UserCommand::List { store },
-            } => service::user_list(&store).await.map(|()| true),
+            } => accounts::user_list(&store).await.map(|()| true),
             Command::User {
                 command: UserCommand::Disable { store, name },
-            } => service::user_disable(&store, &name, true)
+            } => accounts::user_disable(&store, &name, true)
                 .await
                 .map(|()| true),
             Command::User {
                 command: UserCommand::Enable { store, name },
-            } => service::user_disable(&store, &name, false)
+            } => accounts::user_disable(&store, &name, false)
                 .await
                 .map(|()| true),
             Command::User {
                 command: UserCommand::Passwd { store, name },
-            } => service::user_passwd(&store, &name).await.map(|()| true),
+            } => accounts::user_passwd(&store, &name).await.map(|()| true),
             Command::Audit {
                 command:
                     AuditCommand::Verify {
@@ -569,7 +572,7 @@ fn run_service(cmd: Command, log_format: LogFormat) -> ExitCode {
             } => trust::publication_verify(&store, &snapshot, &signature, key.as_deref()),
             Command::Audit {
                 command: AuditCommand::Head { store },
-            } => service::audit_head(&store).await.map(|()| true),
+            } => trust::audit_head(&store).await.map(|()| true),
             Command::Group {
                 command:
                     GroupCommand::Set {
@@ -578,7 +581,7 @@ fn run_service(cmd: Command, log_format: LogFormat) -> ExitCode {
                         units,
                         office,
                     },
-            } => service::group_set(&store, office.as_deref(), &group, &units)
+            } => accounts::group_set(&store, office.as_deref(), &group, &units)
                 .await
                 .map(|()| true),
             Command::Migrate { store, check } => upgrade::migrate(&store, check).await,
@@ -587,7 +590,7 @@ fn run_service(cmd: Command, log_format: LogFormat) -> ExitCode {
                 ..
             } => backups::verify(&file).await,
             Command::Backup { store, out, .. } => match out {
-                Some(out) => service::backup(&store, &out).await,
+                Some(out) => backups::backup(&store, &out).await,
                 None => Err(anyhow::anyhow!("请用 --out 指定备份文件")),
             },
             Command::Import {
@@ -599,7 +602,7 @@ fn run_service(cmd: Command, log_format: LogFormat) -> ExitCode {
                 errors_out,
                 duplicates,
             } => {
-                service::import(
+                files::import(
                     &store,
                     &table,
                     &file,
@@ -616,7 +619,7 @@ fn run_service(cmd: Command, log_format: LogFormat) -> ExitCode {
                 period,
                 format,
                 out,
-            } => service::export(&store, &what, &period, &format, &out)
+            } => files::export(&store, &what, &period, &format, &out)
                 .await
                 .map(|()| true),
             Command::Template {
@@ -624,7 +627,7 @@ fn run_service(cmd: Command, log_format: LogFormat) -> ExitCode {
                 table,
                 period,
                 out,
-            } => service::template(&store, &table, &period, &out)
+            } => files::template(&store, &table, &period, &out)
                 .await
                 .map(|()| true),
             Command::Office { command } => match command {
@@ -686,7 +689,7 @@ fn run_service(cmd: Command, log_format: LogFormat) -> ExitCode {
                     .map(|()| true),
             },
             Command::Restore { store, file, force } => {
-                service::restore(&store, &file, force).await.map(|()| true)
+                backups::restore(&store, &file, force).await.map(|()| true)
             }
             Command::Score(_) | Command::Rubric { .. } => Ok(true),
         }

@@ -8,7 +8,8 @@ use anyhow::Context;
 use clap::Args;
 use lvzhi_store::{OpenTarget, PeriodInfo, Store};
 
-use crate::service::{StoreArgs, anchor, cli_actor, open_store};
+use crate::config::{StoreArgs, anchor, cli_actor};
+use crate::files::open_store;
 
 /// How a command names its period.
 #[derive(Args, Debug, Clone)]

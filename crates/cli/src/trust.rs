@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use lvzhi_store::{Checkpoint, CheckpointReason, Seal};
 
-use crate::service::{StoreArgs, anchor};
+use crate::config::{StoreArgs, anchor};
 
 /// `lvzhi key init`: creates the office's key pair (never over an existing one).
 pub fn key_init(args: &StoreArgs) -> anyhow::Result<()> {
@@ -181,4 +181,18 @@ pub fn publication_verify(
             Ok(false)
         }
     }
+}
+
+/// `lvzhi audit head`: the last entry's number and hash, to be written down outside the system.
+pub async fn audit_head(store: &StoreArgs) -> anyhow::Result<()> {
+    let (_, store) = store.open().await?;
+    match store
+        .audit_head()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        Some((id, hash)) => println!("审计链末条：第 {id} 条，哈希 {hash}"),
+        None => println!("审计链为空"),
+    }
+    Ok(())
 }

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use anyhow::Context as _;
 use lvzhi_store::{MigrationPlan, Store};
 
-use crate::service::{StoreArgs, redact};
+use crate::config::{StoreArgs, redact};
 
 /// `lvzhi migrate [--check]`: exit code 0 when the database is (or, with `--check`, can be brought)
 /// up to this program; 1 when it is newer than this program.
