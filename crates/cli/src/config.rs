@@ -164,6 +164,7 @@ impl StoreArgs {
     /// command never creates the key pair on the side: `serve` and `lvzhi key init` do).
     pub async fn open(&self) -> anyhow::Result<(Config, Store)> {
         let cfg = self.resolve(None)?;
+        crate::upgrade::before_opening(&cfg).await?;
         let store = Store::open(&cfg.database_url)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))

@@ -182,6 +182,7 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             .iter()
             .chain(cfg.file.trusted_proxies.iter().flatten()),
     )?;
+    crate::upgrade::before_opening(&cfg).await?;
     let store = Store::open(&cfg.database_url)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))

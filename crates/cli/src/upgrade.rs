@@ -1,7 +1,8 @@
 //! Upgrades as an office's IT department runs them: `lvzhi migrate --check` says what an upgrade
 //! will change (the database's version, this program's, the migrations pending) without changing
 //! anything; `lvzhi migrate` brings the database up (a SQLite database is copied into `backups/`
-//! first, by the store); every command that opens an older database says what it did. It must not
+//! first, by the store; a PostgreSQL database is dumped with `pg_dump` first, here, and not migrated
+//! when the dump fails); every command that opens an older database says what it did. It must not
 //! migrate by itself: the store decides how.
 
 use std::fmt::Write as _;
@@ -27,11 +28,60 @@ pub async fn migrate(args: &StoreArgs, check: bool) -> anyhow::Result<bool> {
     if check || plan.pending.is_empty() {
         return Ok(true);
     }
+    before_opening(&cfg).await?;
     let store = Store::open(&cfg.database_url)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     say_upgrade(&store);
     Ok(true)
+}
+
+/// Before a PostgreSQL database with migrations to run is opened (and so migrated): a `pg_dump`
+/// of it into `backups/` in the data folder. A database that cannot be dumped is not migrated:
+/// the command stops, saying why. (An older SQLite database is copied by the store itself.)
+pub async fn before_opening(cfg: &crate::config::Config) -> anyhow::Result<()> {
+    if cfg.database_url.starts_with("sqlite:") {
+        return Ok(());
+    }
+    let plan = Store::migration_plan(&cfg.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("无法打开数据库 {}", redact(&cfg.database_url)))?;
+    let Some(applied) = plan
+        .applied
+        .filter(|_| !plan.pending.is_empty() && plan.unknown.is_empty())
+    else {
+        return Ok(());
+    };
+    let dir = cfg.data.join("backups");
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("无法创建升级前备份目录 {}", dir.display()))?;
+    let stamp: String = lvzhi_store::Clock::default()
+        .now()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(14)
+        .collect();
+    let out = dir.join(format!(
+        "before-upgrade-{applied}-to-{}-{stamp}.dump",
+        plan.known
+    ));
+    let status = tokio::process::Command::new("pg_dump")
+        .arg("--format=custom")
+        .arg(format!("--file={}", out.display()))
+        .arg(&cfg.database_url)
+        .status()
+        .await;
+    match status {
+        Ok(s) if s.success() => {
+            eprintln!("升级前已用 pg_dump 备份数据库：{}", out.display());
+            Ok(())
+        }
+        Ok(s) => anyhow::bail!("升级前备份失败（pg_dump 退出码 {s}），数据库未升级、未做任何修改"),
+        Err(e) => anyhow::bail!(
+            "升级前无法运行 pg_dump（{e}）：请安装 PostgreSQL 客户端，或先自行备份；数据库未升级、未做任何修改"
+        ),
+    }
 }
 
 /// The plan in words.

@@ -180,3 +180,85 @@ fn json_logs_are_one_object_a_line() {
         "{v}"
     );
 }
+
+/// PostgreSQL: a database of release 0.1.0 is dumped with `pg_dump` into `backups/` before it is
+/// migrated, and the dump is one this system's `backup verify` accepts. Needs
+/// `LVZHI_TEST_POSTGRES_URL` and `psql`/`pg_dump` (under `CI=true` their absence is a failure).
+#[test]
+fn a_postgresql_database_is_dumped_before_it_is_upgraded() {
+    let Ok(admin) = std::env::var("LVZHI_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but LVZHI_TEST_POSTGRES_URL is not set"
+        );
+        eprintln!("operations.rs: NOT RUN: LVZHI_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let name = format!("lvzhi_up_{}", std::process::id());
+    let psql = |url: &str, args: &[&str]| {
+        let out = std::process::Command::new("psql")
+            .args(["-q", "-v", "ON_ERROR_STOP=1"])
+            .args(args)
+            .arg(url)
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    psql(&admin, &["-c", &format!("DROP DATABASE IF EXISTS {name}")]);
+    psql(&admin, &["-c", &format!("CREATE DATABASE {name}")]);
+    let url = format!("{}/{name}", admin.rsplit_once('/').expect("URL").0);
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../store/tests/fixtures/release-0.1.0/postgres.sql");
+    psql(&url, &["-f", fixture.to_str().expect("utf-8")]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let run = lvzhi(
+        &[
+            "migrate",
+            "--database-url",
+            &url,
+            "--data",
+            data.to_str().expect("utf-8"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("升级前已用 pg_dump 备份数据库"),
+        "{}",
+        run.stderr
+    );
+    let dumps: Vec<_> = std::fs::read_dir(data.join("backups"))
+        .expect("backups")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(dumps.len(), 1, "{dumps:?}");
+    let verified = lvzhi(
+        &["backup", "verify", dumps[0].to_str().expect("utf-8")],
+        dir.path(),
+    );
+    assert_eq!(verified.code, 0, "{}{}", verified.stdout, verified.stderr);
+    // Up to date now: a second run dumps nothing more.
+    let again = lvzhi(
+        &[
+            "migrate",
+            "--database-url",
+            &url,
+            "--data",
+            data.to_str().expect("utf-8"),
+        ],
+        dir.path(),
+    );
+    assert!(again.stdout.contains("无须升级"), "{}", again.stdout);
+    assert_eq!(
+        std::fs::read_dir(data.join("backups"))
+            .expect("backups")
+            .count(),
+        1
+    );
+    psql(&admin, &["-c", &format!("DROP DATABASE {name}")]);
+}
