@@ -194,12 +194,7 @@ impl Schedule {
     pub async fn run_once(&self, store: &Store, database_url: &str) -> anyhow::Result<PathBuf> {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("无法创建备份目录 {}", self.dir.display()))?;
-        let stamp: String = store
-            .now()
-            .chars()
-            .filter(char::is_ascii_digit)
-            .take(14)
-            .collect();
+        let stamp = lvzhi_store::clock::file_stamp(&store.now());
         let ext = if database_url.starts_with("sqlite:") {
             "db"
         } else {

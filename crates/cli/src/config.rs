@@ -164,12 +164,7 @@ impl StoreArgs {
     /// command never creates the key pair on the side: `serve` and `lvzhi key init` do).
     pub async fn open(&self) -> anyhow::Result<(Config, Store)> {
         let cfg = self.resolve(None)?;
-        crate::upgrade::before_opening(&cfg).await?;
-        let store = Store::open(&cfg.database_url)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(|| format!("无法打开数据库 {}", redact(&cfg.database_url)))?;
-        crate::upgrade::say_upgrade(&store);
+        let store = open_configured(&cfg).await?;
         let store = if lvzhi_store::Seal::exists(&cfg.key_dir) {
             store.with_anchor(anchor(&cfg, false, false)?)
         } else {
@@ -177,6 +172,18 @@ impl StoreArgs {
         };
         Ok((cfg, store))
     }
+}
+
+/// The store the configuration names, brought up to this program (a PostgreSQL database dumped
+/// first, an older one's upgrade said), without its seal: the one way a command or `serve` opens it.
+pub async fn open_configured(cfg: &Config) -> anyhow::Result<Store> {
+    crate::upgrade::before_opening(cfg).await?;
+    let store = Store::open(&cfg.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("无法打开数据库 {}", redact(&cfg.database_url)))?;
+    crate::upgrade::say_upgrade(&store);
+    Ok(store)
 }
 
 /// The office's seal (created when `create` and missing, which is said) and checkpoint file.

@@ -182,12 +182,7 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             .iter()
             .chain(cfg.file.trusted_proxies.iter().flatten()),
     )?;
-    crate::upgrade::before_opening(&cfg).await?;
-    let store = Store::open(&cfg.database_url)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .with_context(|| format!("无法打开数据库 {}", redact(&cfg.database_url)))?;
-    crate::upgrade::say_upgrade(&store);
+    let store = crate::config::open_configured(&cfg).await?;
     let syslog = args.syslog || cfg.file.syslog.unwrap_or(false);
     let store = store.with_anchor(anchor(&cfg, true, syslog)?);
     first_admin(&store).await?;

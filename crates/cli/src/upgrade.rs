@@ -56,12 +56,7 @@ pub async fn before_opening(cfg: &crate::config::Config) -> anyhow::Result<()> {
     let dir = cfg.data.join("backups");
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("无法创建升级前备份目录 {}", dir.display()))?;
-    let stamp: String = lvzhi_store::Clock::default()
-        .now()
-        .chars()
-        .filter(char::is_ascii_digit)
-        .take(14)
-        .collect();
+    let stamp = lvzhi_store::clock::file_stamp(&lvzhi_store::Clock::default().now());
     let out = dir.join(format!(
         "before-upgrade-{applied}-to-{}-{stamp}.dump",
         plan.known

@@ -219,6 +219,11 @@ pub fn until_beijing(now: &str, hour: u8, minute: u8) -> std::time::Duration {
     })
 }
 
+/// A stored time as a file name's stamp, `YYYYMMDDHHMMSS` (UTC): backups are named by it.
+pub fn file_stamp(t: &str) -> String {
+    t.chars().filter(char::is_ascii_digit).take(14).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -127,7 +127,7 @@ pub(crate) async fn migrate(
                 format!("无法创建升级前备份目录 {}：{e}", dir.display()),
             )
         })?;
-        let stamp: String = now.chars().filter(char::is_ascii_digit).take(14).collect();
+        let stamp = crate::clock::file_stamp(now);
         let out = dir.join(format!(
             "before-upgrade-{}-to-{}-{stamp}.db",
             p.applied.unwrap_or_default(),
