@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use lvzhi_store::Store;
+use lvzhi_store::{BackupOutcome, Store};
 
 use crate::config::StoreArgs;
 
@@ -112,27 +112,49 @@ fn read_head(file: &Path) -> anyhow::Result<Vec<u8>> {
 /// Writes a backup of the store to `out` (never over an existing file): SQLite by `VACUUM INTO`,
 /// PostgreSQL by `pg_dump` in its custom format.
 pub async fn write(store: &Store, database_url: &str, out: &Path) -> anyhow::Result<()> {
-    if database_url.starts_with("sqlite:") {
-        store
-            .backup_sqlite(out)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-    } else {
-        if out.exists() {
-            bail!("{} 已存在，备份不会覆盖已有文件", out.display());
-        }
-        let status = tokio::process::Command::new("pg_dump")
-            .arg("--format=custom")
-            .arg(format!("--file={}", out.display()))
-            .arg(database_url)
-            .status()
-            .await
-            .context("无法运行 pg_dump（请安装 PostgreSQL 客户端）")?;
-        if !status.success() {
-            bail!("pg_dump 失败（退出码 {status}）");
-        }
+    if out.exists() {
+        bail!("{} 已存在，备份不会覆盖已有文件", out.display());
     }
-    Ok(())
+    let written = if database_url.starts_with("sqlite:") {
+        store.backup_sqlite(out).await.map_err(|e| e.to_string())
+    } else {
+        pg_dump(database_url, out).await
+    };
+    let Err(why) = written else {
+        return Ok(());
+    };
+    // Nothing half written is left to be taken for a backup (the file did not exist before).
+    let _ = std::fs::remove_file(out);
+    let full = ["disk is full", "No space left", "空间不足"]
+        .iter()
+        .any(|p| why.contains(p));
+    if full {
+        bail!(
+            "备份失败：{} 所在的磁盘空间不足（未留下不完整的备份文件）。请清理该磁盘或在配置项 backup_dir 中换一个目录。（{why}）",
+            out.parent().unwrap_or(out).display()
+        );
+    }
+    bail!("备份失败：{why}")
+}
+
+/// A `pg_dump` custom-format archive of the database into `out`; the error is its own words.
+async fn pg_dump(database_url: &str, out: &Path) -> Result<(), String> {
+    let done = tokio::process::Command::new("pg_dump")
+        .arg("--format=custom")
+        .arg(format!("--file={}", out.display()))
+        .arg(database_url)
+        .output()
+        .await
+        .map_err(|e| format!("无法运行 pg_dump（请安装 PostgreSQL 客户端）：{e}"))?;
+    if done.status.success() {
+        return Ok(());
+    }
+    let said = String::from_utf8_lossy(&done.stderr);
+    Err(format!(
+        "pg_dump 失败（{}）：{}",
+        done.status,
+        said.trim().lines().last().unwrap_or_default()
+    ))
 }
 
 /// A daily backup: when (Beijing time), where, and how many are kept.
@@ -177,16 +199,58 @@ impl Schedule {
 
     /// Runs the schedule for as long as the service runs.
     pub fn spawn(self, store: Store, database_url: String) {
+        if let Some(at) = self.newest() {
+            store.note_backup(BackupOutcome::Found(at));
+        }
         tokio::spawn(async move {
             loop {
                 let wait = lvzhi_store::clock::until_beijing(&store.now(), self.at.0, self.at.1);
                 tokio::time::sleep(wait).await;
-                match self.run_once(&store, &database_url).await {
-                    Ok(out) => tracing::info!(file = %out.display(), "定时备份完成并已核验"),
-                    Err(e) => tracing::error!("定时备份失败（服务照常运行）：{e:#}"),
-                }
+                // Said in the log and at /metrics; the service goes on either way.
+                let _ = self.run_noted(&store, &database_url).await;
             }
         });
+    }
+
+    /// One scheduled backup, its outcome logged and noted for `/metrics`.
+    pub async fn run_noted(&self, store: &Store, database_url: &str) -> anyhow::Result<PathBuf> {
+        let done = self.run_once(store, database_url).await;
+        match &done {
+            Ok(out) => {
+                store.note_backup(BackupOutcome::Written);
+                tracing::info!(file = %out.display(), "定时备份完成并已核验");
+            }
+            Err(e) => {
+                store.note_backup(BackupOutcome::Failed);
+                tracing::error!("定时备份失败（服务照常运行）：{e:#}");
+            }
+        }
+        done
+    }
+
+    /// When the newest scheduled backup in the folder was written (its file's time), if any.
+    fn newest(&self) -> Option<String> {
+        self.ours()
+            .filter_map(|p| std::fs::metadata(p).ok()?.modified().ok())
+            .max()
+            .map(lvzhi_store::clock::of_system_time)
+    }
+
+    /// The scheduled backups in the folder (by their names).
+    fn ours(&self) -> impl Iterator<Item = PathBuf> {
+        std::fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                let named = p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("lvzhi-"));
+                let kind = p.extension().and_then(|e| e.to_str());
+                named && matches!(kind, Some("db" | "dump"))
+            })
     }
 
     /// One scheduled backup: written into the folder under a name of its time, verified, and
@@ -210,17 +274,7 @@ impl Schedule {
         if !verify(&out).await? {
             bail!("{} 写出后未通过核验", out.display());
         }
-        let mut ours: Vec<PathBuf> = std::fs::read_dir(&self.dir)?
-            .filter_map(|e| Some(e.ok()?.path()))
-            .filter(|p| {
-                let named = p
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("lvzhi-"));
-                let kind = p.extension().and_then(|e| e.to_str());
-                named && matches!(kind, Some("db" | "dump"))
-            })
-            .collect();
+        let mut ours: Vec<PathBuf> = self.ours().collect();
         // Oldest first: by the time each was written, then by name.
         ours.sort_by_key(|p| (p.metadata().and_then(|m| m.modified()).ok(), p.clone()));
         let extra = ours.len().saturating_sub(self.keep);
@@ -347,5 +401,88 @@ mod tests {
             .await
             .expect_err("not a folder");
         assert!(format!("{e:#}").contains("备份目录"), "{e:#}");
+    }
+
+    /// A backup folder on a full disk (a 16 KiB tmpfs, mounted as root): the backup fails saying
+    /// so, leaves no half-written file, is noted for `/metrics`, and the store goes on writing.
+    #[tokio::test]
+    async fn a_full_backup_folder_fails_loudly_and_the_service_goes_on() {
+        let data = tempfile::tempdir().expect("tmp");
+        let full = data.path().join("backups");
+        std::fs::create_dir_all(&full).expect("dir");
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=16k", "tmpfs"])
+            .arg(&full)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!(
+                "*** WARNING: could not mount a small tmpfs (needs root): the full-disk backup was NOT tried. ***"
+            );
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true: the full-disk backup test needs root (mount)"
+            );
+            return;
+        }
+        let unmount = Unmount(full.clone());
+        let url = lvzhi_store::Store::sqlite_url(data.path());
+        let store = lvzhi_store::Store::open(&url).await.expect("store");
+        let actor = lvzhi_store::Actor::new("system", "cli");
+        store
+            .ensure_period(lvzhi_core::RUBRIC_2022, &actor)
+            .await
+            .expect("a period");
+        let plan = Schedule {
+            at: (2, 30),
+            dir: full.clone(),
+            keep: 2,
+        };
+        let e = plan
+            .run_noted(&store, &url)
+            .await
+            .expect_err("the disk is full");
+        assert!(format!("{e:#}").contains("磁盘空间不足"), "{e:#}");
+        let left: Vec<_> = std::fs::read_dir(&full).expect("dir").collect();
+        assert!(left.is_empty(), "a half-written backup was left: {left:?}");
+        let seen = store.activity();
+        assert!(seen.backup_failing && seen.backup_failures == 1, "{seen:?}");
+        assert_eq!(seen.backup_age_seconds, None);
+        // The service goes on: a write still commits.
+        let writes = seen.writes;
+        store
+            .create_user(
+                "after-full-disk",
+                lvzhi_store::Role::Leader,
+                None,
+                None,
+                "Pass-Word-2022!",
+                true,
+                &actor,
+            )
+            .await
+            .expect("a write after the failed backup");
+        assert!(store.activity().writes > writes);
+        drop(unmount);
+        // Room again: the next backup is written and the failure cleared.
+        plan.run_noted(&store, &url).await.expect("a backup");
+        let seen = store.activity();
+        assert!(
+            !seen.backup_failing && seen.backup_failures == 1,
+            "{seen:?}"
+        );
+        assert!(
+            seen.backup_age_seconds
+                .is_some_and(|a| (0.0..60.0).contains(&a))
+        );
+    }
+
+    /// Unmounts the tmpfs however the test ends.
+    struct Unmount(std::path::PathBuf);
+
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
     }
 }

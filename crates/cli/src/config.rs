@@ -55,6 +55,10 @@ pub struct FileConfig {
     pub backup_dir: Option<PathBuf>,
     /// `serve`: how many scheduled backups are kept (default 7; the oldest go).
     pub backup_keep: Option<usize>,
+    /// `serve`: addresses or networks (CIDR) that may read `/metrics` (default: this machine).
+    pub metrics_allow: Option<Vec<String>>,
+    /// `serve`: a token (`Authorization: Bearer …`) that may read `/metrics` from any address.
+    pub metrics_token: Option<String>,
 }
 
 /// The resolved configuration.

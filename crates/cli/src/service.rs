@@ -15,8 +15,9 @@ use lvzhi_store::{Batch, Store};
 use crate::accounts::{first_admin, first_administrators};
 use crate::config::{StoreArgs, anchor, cli_actor, redact};
 
-/// The trusted proxies' networks: a bare address is a network of one.
-fn trusted_proxies<'a>(
+/// Networks from a setting (`what` names it in the error): a bare address is a network of one.
+fn networks<'a>(
+    what: &str,
     given: impl Iterator<Item = &'a String>,
 ) -> anyhow::Result<Vec<ipnet::IpNet>> {
     given
@@ -26,11 +27,26 @@ fn trusted_proxies<'a>(
                 .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
                 .map_err(|_| {
                     anyhow::anyhow!(
-                        "可信代理「{t}」不是地址或网段（应写作 10.0.0.5 或 10.0.0.0/24 这样的 CIDR）"
+                        "{what}「{t}」不是地址或网段（应写作 10.0.0.5 或 10.0.0.0/24 这样的 CIDR）"
                     )
                 })
         })
         .collect()
+}
+
+/// Who may read `/metrics`: the configured addresses (default this machine's) and token.
+fn metrics_access(
+    cfg: &crate::config::Config,
+) -> anyhow::Result<lvzhi_web::metrics::MetricsAccess> {
+    let token = cfg.file.metrics_token.as_deref().map(str::trim);
+    if token.is_some_and(|t| t.len() < 16) {
+        bail!("配置项 metrics_token 太短：监控令牌至少 16 个字符");
+    }
+    let allow = match &cfg.file.metrics_allow {
+        Some(allow) => networks("配置项 metrics_allow 中的", allow.iter())?,
+        None => lvzhi_web::metrics::MetricsAccess::default().allow,
+    };
+    Ok(lvzhi_web::metrics::MetricsAccess::new(allow, token))
 }
 
 #[derive(Args, Debug)]
@@ -177,7 +193,9 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let cfg = args.store.resolve(args.bind.as_deref())?;
     lvzhi_web::pages::check_templates();
     // Settings checked before anything is opened or created.
-    let proxies = trusted_proxies(
+    let metrics_access = metrics_access(&cfg)?;
+    let proxies = networks(
+        "可信代理",
         args.trusted_proxies
             .iter()
             .chain(cfg.file.trusted_proxies.iter().flatten()),
@@ -230,6 +248,7 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     state.secure_cookies = !args.insecure_cookies;
     state.login_attempts_per_minute = args.login_attempts_per_minute;
     state.trusted_proxies = proxies;
+    state.metrics_access = metrics_access;
     state.https = tls.is_some();
     if separated {
         state.duties = lvzhi_core::access::Duties::Separated;
@@ -341,11 +360,13 @@ async fn reload_certificate(
 /// `minutes` when it moved again (never when `minutes` is 0: publications and `lvzhi audit
 /// checkpoint` still write theirs).
 async fn spawn_checkpoints(store: Store, minutes: u64) -> anyhow::Result<()> {
-    let last = store
+    let found = store
         .own_checkpoints()
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .last()
-        .map_or(-1, |c| c.entry);
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(c) = found.last() {
+        store.note_checkpoint(&c.at);
+    }
+    let last = found.last().map_or(-1, |c| c.entry);
     let mut last = store
         .checkpoint_if_moved(last)
         .await

@@ -388,7 +388,7 @@ const ADMIN_PAGES: &[&str] = &[
     "/units/%E5%8F%91%E6%94%B9%E5%A7%94",
     "/assess",
     "/import",
-    "/metrics",
+    "/metric-values",
     "/rubric",
     "/rubrics",
     "/whatif",
@@ -652,7 +652,7 @@ fn every_role_does_its_main_task_in_the_browser() {
         ui.shot("10-users").await;
         ui.goto("/rubric").await;
         ui.shot("11-rubric").await;
-        ui.goto("/metrics").await;
+        ui.goto("/metric-values").await;
         ui.shot("12-metrics").await;
         ui.goto(&record_path).await;
         ui.eval("(() => { document.querySelector('input[name=decision][value=upheld]').checked = true; return true; })()").await;

@@ -436,8 +436,13 @@ impl Store {
         } else {
             AuditAction::SessionLoginFailed
         };
+        let locked = action == AuditAction::SessionLocked;
         audit::append(&mut tx, actor, action, &entity, None, None).await?;
         tx.commit().await?;
+        crate::activity::Counters::add(&self.counters.login_failures, 1);
+        if locked {
+            crate::activity::Counters::add(&self.counters.account_locks, 1);
+        }
         Ok(None)
     }
 

@@ -224,6 +224,7 @@ impl Store {
         let (entry, hash) = self.audit_head().await?.unwrap_or((0, String::new()));
         let cp = Checkpoint::new(&anchor.seal, entry, &hash, &self.now(), reason);
         anchor.log.append(&cp).map_err(seal_error)?;
+        self.counters.checkpoint_written(&cp.at);
         if anchor.syslog
             && let Err(e) =
                 lvzhi_seal::to_syslog(&cp, std::path::Path::new(lvzhi_seal::SYSLOG_SOCKET))

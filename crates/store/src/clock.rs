@@ -219,6 +219,17 @@ pub fn until_beijing(now: &str, hour: u8, minute: u8) -> std::time::Duration {
     })
 }
 
+/// Seconds from stored time `from` to stored time `to` (`None` when one cannot be read).
+pub fn seconds_between(from: &str, to: &str) -> Option<f64> {
+    let (a, b) = (parse_time(from)?, parse_time(to)?);
+    Some((b - a).as_seconds_f64())
+}
+
+/// A file's time (its modification time) as the store writes times.
+pub fn of_system_time(t: std::time::SystemTime) -> String {
+    format_time(OffsetDateTime::from(t))
+}
+
 /// A stored time as a file name's stamp, `YYYYMMDDHHMMSS` (UTC): backups are named by it.
 pub fn file_stamp(t: &str) -> String {
     t.chars().filter(char::is_ascii_digit).take(14).collect()

@@ -9,6 +9,7 @@
 //! This crate knows SQL; it must not know HTTP, HTML or file formats.
 
 mod accounts;
+mod activity;
 mod anchor;
 mod appeals;
 mod audit;
@@ -41,6 +42,7 @@ pub use accounts::{
     LOCK_FOR, MAX_FAILURES, SESSION_IDLE, SESSION_MAX, User, check_password_policy,
     generate_password, password_checks,
 };
+pub use activity::{Activity, BackupOutcome};
 pub use anchor::{Anchor, AuditReport, AuditSummary, CheckpointVerdict};
 pub use appeals::appeal_deadline;
 pub use audit::{AuditAction, AuditEntry, AuditVerdict, audit_scope};
@@ -366,6 +368,8 @@ pub struct Store {
     pub(crate) keep_state: bool,
     /// How many writes this process has committed (a generation for the caches below).
     pub(crate) writes: Arc<std::sync::atomic::AtomicU64>,
+    /// What the store has done, for monitoring ([`Store::activity`]).
+    pub(crate) counters: Arc<activity::Counters>,
     /// Unread notice counts by user; see `notices::UNREAD_TTL`.
     pub(crate) unread: Arc<std::sync::Mutex<notices::UnreadCache>>,
     /// The office's seal and checkpoint file (a service has them; tests may not).
@@ -418,6 +422,7 @@ impl Store {
             clock: Clock::default(),
             keep_state: true,
             writes: Arc::default(),
+            counters: Arc::default(),
             unread: Arc::default(),
             anchor: None,
             upgrade,

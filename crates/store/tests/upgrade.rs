@@ -1,6 +1,7 @@
-//! Upgrading in place (issue 19, point 5): a database made by release 0.1.0's binary from the
-//! sample year (2,794 records, published and signed; `scripts/make-upgrade-fixture`) opens with
-//! this code and is the same: its one period becomes the root office's `default` assessment, still
+//! Upgrading in place (issue 19, point 5; issue 22, point 2): a database made by an earlier
+//! release's binary from the sample year (2,794 records, published and signed;
+//! `scripts/make-upgrade-fixture`) opens with this code and is the same — for each release kept in
+//! `tests/fixtures` (`RELEASES`; `tests/fixtures/README.md` says which commit made each): its one period becomes the root office's `default` assessment, still
 //! named by its year; the official results equal the published snapshot's; the audit chain, the
 //! checkpoints and the tables against the trail give the same verdict; the publication's signature
 //! holds. SQLite always; PostgreSQL when `LVZHI_TEST_POSTGRES_URL` names a server (the dump is
@@ -13,53 +14,77 @@ use std::path::{Path, PathBuf};
 use lvzhi_core::contract::ResultsDoc;
 use lvzhi_store::Store;
 
-fn fixture(name: &str) -> PathBuf {
+/// The releases whose databases are kept: release 0.1.0 (migrations 1–8) and the build of
+/// commit e8f14db, the end of issue 19 (offices and periods: migrations 1–11).
+const RELEASES: [&str; 2] = ["release-0.1.0", "e8f14db"];
+
+fn fixture_of(release: &str, name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/release-0.1.0")
+        .join("tests/fixtures")
+        .join(release)
         .join(name)
 }
 
-#[tokio::test]
-async fn a_sqlite_database_of_the_previous_release_upgrades_in_place() {
-    let dir = tempfile::tempdir().expect("tmp");
-    std::fs::copy(fixture("sqlite.db"), dir.path().join("lvzhi.db")).expect("copy");
-    let store = Store::open(&Store::sqlite_url(dir.path()))
-        .await
-        .expect("open");
-    the_same(&store, "audit-checkpoints.jsonl", "keys").await;
-    // Opening again changes nothing more.
-    drop(store);
-    let store = Store::open(&Store::sqlite_url(dir.path()))
-        .await
-        .expect("reopen");
-    the_same(&store, "audit-checkpoints.jsonl", "keys").await;
+fn fixture(name: &str) -> PathBuf {
+    fixture_of(RELEASES[0], name)
 }
 
 #[tokio::test]
-async fn a_postgres_database_of_the_previous_release_upgrades_in_place() {
-    let Some((_, url, _)) = common::databases()
-        .await
-        .into_iter()
-        .find(|d| d.0 == "postgres")
-    else {
-        return; // said loudly by common::databases; a failure under CI
-    };
-    let out = std::process::Command::new("psql")
-        .args(["-q", "-v", "ON_ERROR_STOP=1", "-f"])
-        .arg(fixture("postgres.sql"))
-        .arg(&url)
-        .output()
-        .expect("psql: install the PostgreSQL client to load the upgrade fixture");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let store = Store::open(&url).await.expect("open");
-    the_same(&store, "audit-checkpoints-postgres.jsonl", "keys-postgres").await;
+async fn a_sqlite_database_of_each_earlier_release_upgrades_in_place() {
+    for release in RELEASES {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::copy(
+            fixture_of(release, "sqlite.db"),
+            dir.path().join("lvzhi.db"),
+        )
+        .expect("copy");
+        let store = Store::open(&Store::sqlite_url(dir.path()))
+            .await
+            .expect("open");
+        the_same(&store, release, "audit-checkpoints.jsonl", "keys").await;
+        // Opening again changes nothing more.
+        drop(store);
+        let store = Store::open(&Store::sqlite_url(dir.path()))
+            .await
+            .expect("reopen");
+        the_same(&store, release, "audit-checkpoints.jsonl", "keys").await;
+    }
 }
 
-async fn the_same(store: &Store, checkpoints: &str, keys: &str) {
+#[tokio::test]
+async fn a_postgres_database_of_each_earlier_release_upgrades_in_place() {
+    for release in RELEASES {
+        let Some((_, url, _)) = common::databases()
+            .await
+            .into_iter()
+            .find(|d| d.0 == "postgres")
+        else {
+            return; // said loudly by common::databases; a failure under CI
+        };
+        let out = std::process::Command::new("psql")
+            .args(["-q", "-v", "ON_ERROR_STOP=1", "-f"])
+            .arg(fixture_of(release, "postgres.sql"))
+            .arg(&url)
+            .output()
+            .expect("psql: install the PostgreSQL client to load the upgrade fixture");
+        assert!(
+            out.status.success(),
+            "{release}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let store = Store::open(&url).await.expect("open");
+        the_same(
+            &store,
+            release,
+            "audit-checkpoints-postgres.jsonl",
+            "keys-postgres",
+        )
+        .await;
+    }
+}
+
+async fn the_same(store: &Store, release: &str, checkpoints: &str, keys: &str) {
+    let fixture = |name: &str| fixture_of(release, name);
     // One period: the root office's default assessment, named by its year as before.
     let periods = store.periods().await.expect("periods");
     assert_eq!(periods.len(), 1);

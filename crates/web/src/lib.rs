@@ -6,7 +6,8 @@
 //! path ids, the record a request is about), [`view`] (Beijing time, encodings, downloads), `sheet`
 //! (the explained sheet as JSON) and [`error`] — and above it the JSON API under `/api/v1` (by
 //! resource, in `api/`) and the pages in Chinese (by page, in `pages/`), which never import each
-//! other. Every call but `/healthz`, `/readyz`, `/login` and `/static/` needs a session or a token; API refusals
+//! other. Every call but `/healthz`, `/readyz`, `/login` and `/static/` needs a session or a token
+//! (`/metrics` an allowed address or its own token; [`metrics`]); API refusals
 //! are `{"error": {"message": "…", "field": "…"}}` in Chinese, page refusals a page or a fragment,
 //! with a 4xx status, and change nothing. It must not contain SQL or rubric rules.
 
@@ -14,6 +15,7 @@ mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod oversight;
 pub mod pages;
 mod sheet;
@@ -49,6 +51,10 @@ pub struct AppState {
     pub login_attempts: std::sync::Arc<
         std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
     >,
+    /// This instance's request counts and latencies, read at `/metrics`.
+    pub metrics: std::sync::Arc<metrics::Metrics>,
+    /// Who may read `/metrics` (`serve`: `metrics_allow`, `metrics_token`).
+    pub metrics_access: metrics::MetricsAccess,
 }
 
 impl AppState {
@@ -62,6 +68,8 @@ impl AppState {
             https: false,
             login_attempts: std::sync::Arc::default(),
             trusted_proxies: Vec::new(),
+            metrics: std::sync::Arc::default(),
+            metrics_access: metrics::MetricsAccess::default(),
         }
     }
 }
@@ -137,11 +145,17 @@ pub fn app(state: AppState) -> Router {
         ("cache-control", "no-store"),
     ];
     let https = state.https;
+    let counted = state.metrics.clone();
     let mut router = api::routes()
         .merge(pages::routes())
+        .route("/metrics", axum::routing::get(metrics::serve))
         .fallback(not_found)
         .with_state(state)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            counted,
+            metrics::track,
+        ));
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static(name),

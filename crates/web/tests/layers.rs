@@ -220,6 +220,7 @@ fn imports_and_exports_need_no_web_framework() {
                     line.contains("lvzhi_web::app")
                         || line.contains("lvzhi_web::AppState")
                         || line.contains("lvzhi_web::LOGIN_ATTEMPTS_PER_MINUTE")
+                        || line.contains("lvzhi_web::metrics::MetricsAccess")
                         || line.contains("lvzhi_web::pages::check_templates"),
                     "service.rs uses the web crate beyond serving: {line}"
                 );

@@ -161,17 +161,17 @@ fn publication_ends_open_appeal_windows_and_every_page_says_official() {
     }
 
     // The grids are read-only at once, and say why.
-    let (_, _, grid) = admin.get("/metrics");
+    let (_, _, grid) = admin.get("/metric-values");
     assert!(
         grid.contains("id=\"grid-locked\"") && grid.contains("2022 年度已发布，不能再修改"),
         "{grid}"
     );
     assert!(
-        grid.contains("readonly") && !grid.contains("hx-post=\"/metrics\""),
+        grid.contains("readonly") && !grid.contains("hx-post=\"/metric-values\""),
         "no cell of a published period can be edited: {grid}"
     );
     let (status, _, cell) = admin.post(
-        "/metrics",
+        "/metric-values",
         &format!("year=2022&unit={FGW}&key=m1&value=3&version=0"),
     );
     assert_eq!(status, 422, "{cell}");

@@ -91,6 +91,7 @@ impl Store {
         if let Some(s) = self.checked(year, version, &status) {
             return Ok(s);
         }
+        let started = std::time::Instant::now();
         let old = self.cached(year).filter(|o| o.info.version < version);
         let caught = match old {
             Some(old) => match self.catch_up(conn, &old, version).await {
@@ -112,6 +113,8 @@ impl Store {
             None => Arc::new(self.load(conn, year, true).await?),
         };
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        crate::activity::Counters::add(&self.counters.period_read_micros, micros);
         Ok(self.keep_newest(year, state))
     }
 

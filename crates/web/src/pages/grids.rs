@@ -263,7 +263,8 @@ pub async fn metrics(
     let q = query(q)?;
     v.check(&s, Action::WriteMetric, None).await?;
     let y = year_of(&v, &s, q.year.as_deref()).await?;
-    if let Some(page) = super::years::parts_instead(&v, &y, "/metrics", "metrics", "指标数据") {
+    if let Some(page) = super::years::parts_instead(&v, &y, "/metric-values", "metrics", "指标数据")
+    {
         return page;
     }
     let st = &y.state;
@@ -292,7 +293,7 @@ pub async fn metrics(
                         missing += 1;
                     }
                     cell(
-                        "/metrics",
+                        "/metric-values",
                         &y.year,
                         &u.name,
                         &m.code,
@@ -324,7 +325,7 @@ pub async fn metric_cell(
         .map_err(|e| v.error(e))?;
     v.check(&s, Action::WriteMetric, Some(&f.unit)).await?;
     let c = cell(
-        "/metrics",
+        "/metric-values",
         &y.year,
         &f.unit,
         &f.key,

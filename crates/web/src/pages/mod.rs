@@ -275,7 +275,10 @@ pub fn routes() -> Router<AppState> {
             )),
         )
         .route("/assess", get(grids::assess).post(grids::assess_cell))
-        .route("/metrics", get(grids::metrics).post(grids::metric_cell))
+        .route(
+            "/metric-values",
+            get(grids::metrics).post(grids::metric_cell),
+        )
         .route("/audit", get(admin::audit))
         .route("/users", get(admin::users).post(admin::create_user))
         .route("/users/{name}", post(admin::user_action))
@@ -629,7 +632,7 @@ impl Viewer {
                 items.push(("/assess", "督导组打分", "assess"));
             }
             if self.may(Action::WriteMetric, None) {
-                items.push(("/metrics", "指标数据", "metrics"));
+                items.push(("/metric-values", "指标数据", "metrics"));
             }
             if self.may(Action::WriteRecords, None)
                 || self.may(Action::WriteMetric, None)
