@@ -2,14 +2,44 @@
 //! creates, `token`, `user add|list|disable|passwd`, `group set`. Glue only: the store decides.
 
 use std::io::Read as _;
+use std::path::Path;
 
 use anyhow::Context;
 use lvzhi_store::{Role, Store, generate_password};
 
 use crate::config::{StoreArgs, cli_actor};
 
+/// Says where a generated initial password is: always in a file of the data folder that only the
+/// service's user reads (`initial-password-ACCOUNT.txt`, 0600; what the install docs point to),
+/// and on the terminal as well when there is one — never in a log (a service's output is the
+/// journal, which more people read).
+fn tell_initial(data: &Path, label: &str, account: &str, password: &str) -> anyhow::Result<()> {
+    use std::io::{IsTerminal as _, Write as _};
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = data.join(format!("initial-password-{account}.txt"));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&file)
+        .with_context(|| format!("无法写出初始密码文件 {}", file.display()))?;
+    writeln!(
+        f,
+        "{label}账号 {account} 的初始密码：{password}\n首次登录后须修改；修改后请删除本文件。"
+    )?;
+    if std::io::stdout().is_terminal() {
+        println!("已创建{label}账号 {account}，初始密码（首次登录后须修改）：{password}");
+    }
+    println!(
+        "已创建{label}账号 {account}，初始密码已写入 {}（只有运行本服务的用户可读；首次登录并修改密码后请删除该文件）",
+        file.display()
+    );
+    Ok(())
+}
+
 /// Creates the first admin account when there is none.
-pub(crate) async fn first_admin(store: &Store) -> anyhow::Result<()> {
+pub(crate) async fn first_admin(store: &Store, data: &Path) -> anyhow::Result<()> {
     if store
         .user_count()
         .await
@@ -44,7 +74,7 @@ pub(crate) async fn first_admin(store: &Store) -> anyhow::Result<()> {
         Err(e) => anyhow::bail!("无法创建管理员账号：{e}"),
     }
     if generated {
-        println!("已创建管理员账号 admin，初始密码（只显示这一次，首次登录后须修改）：{password}");
+        tell_initial(data, "管理员", "admin", &password)?;
     } else {
         println!("已创建管理员账号 admin（密码取自 LVZHI_ADMIN_PASSWORD，首次登录后须修改）。");
     }
@@ -54,7 +84,7 @@ pub(crate) async fn first_admin(store: &Store) -> anyhow::Result<()> {
 /// With the duties separated, each of the three administrators needs an account: one is created
 /// for each role that has none (`sysadmin`, `secadmin`, `auditor`), its password from
 /// `LVZHI_<ROLE>_PASSWORD` or generated and printed once, to be changed at the first login.
-pub(crate) async fn first_administrators(store: &Store) -> anyhow::Result<()> {
+pub(crate) async fn first_administrators(store: &Store, data: &Path) -> anyhow::Result<()> {
     let users = store.users().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     for role in [Role::Sysadmin, Role::Secadmin, Role::Auditor] {
         if users.iter().any(|u| u.role == role) {
@@ -75,11 +105,7 @@ pub(crate) async fn first_administrators(store: &Store) -> anyhow::Result<()> {
             Err(e) => anyhow::bail!("无法创建{}账号：{e}", role.label()),
         }
         if generated {
-            println!(
-                "已创建{}账号 {}，初始密码（只显示这一次，首次登录后须修改）：{password}",
-                role.label(),
-                role.code()
-            );
+            tell_initial(data, role.label(), role.code(), &password)?;
         } else {
             println!(
                 "已创建{}账号 {}（密码取自 {var}，首次登录后须修改）。",

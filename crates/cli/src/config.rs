@@ -136,8 +136,7 @@ impl StoreArgs {
         {
             u
         } else {
-            std::fs::create_dir_all(&data)
-                .with_context(|| format!("无法创建数据目录 {}", data.display()))?;
+            crate::datadir::check(&data, true)?;
             Store::sqlite_url(&data)
         };
         let bind = bind
@@ -181,6 +180,10 @@ impl StoreArgs {
 /// The store the configuration names, brought up to this program (a PostgreSQL database dumped
 /// first, an older one's upgrade said), without its seal: the one way a command or `serve` opens it.
 pub async fn open_configured(cfg: &Config) -> anyhow::Result<Store> {
+    if !cfg.database_url.starts_with("sqlite:") {
+        // Its keys and checkpoints (SQLite's folder was checked when the configuration was read).
+        crate::datadir::check(&cfg.data, false)?;
+    }
     crate::upgrade::before_opening(cfg).await?;
     let store = Store::open(&cfg.database_url)
         .await

@@ -7,6 +7,7 @@
 mod accounts;
 mod backups;
 mod config;
+mod datadir;
 mod files;
 mod periods;
 mod score_cmd;

@@ -203,10 +203,10 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let store = crate::config::open_configured(&cfg).await?;
     let syslog = args.syslog || cfg.file.syslog.unwrap_or(false);
     let store = store.with_anchor(anchor(&cfg, true, syslog)?);
-    first_admin(&store).await?;
+    first_admin(&store, &cfg.data).await?;
     let separated = args.separation_of_duties || cfg.file.separation_of_duties.unwrap_or(false);
     if separated {
-        first_administrators(&store).await?;
+        first_administrators(&store, &cfg.data).await?;
     }
     if args.demo {
         store

@@ -262,3 +262,73 @@ fn a_postgresql_database_is_dumped_before_it_is_upgraded() {
     );
     psql(&admin, &["-c", &format!("DROP DATABASE {name}")]);
 }
+
+/// Issue 22, bad input: a data folder this user cannot write — another user's (a command run as
+/// root made it), or one without write permission — is refused in one sentence that says whose it
+/// is and what to run, before anything is made in it. As root the command runs as `nobody`
+/// (setpriv); otherwise the folder is made read-only for its owner.
+#[test]
+fn a_data_folder_this_user_cannot_write_is_refused_saying_whose_it_is() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("mode");
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).expect("data");
+    let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
+    });
+    let run = if root {
+        // root's folder, the command run as another user (from a copy it can reach: the build
+        // folder may be in a home it cannot enter).
+        let exe = dir.path().join("lvzhi");
+        std::fs::copy(env!("CARGO_BIN_EXE_lvzhi"), &exe).expect("copy");
+        let out = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&exe)
+            .args(["period", "open", "2022", "--yes", "--data"])
+            .arg(&data)
+            .output()
+            .expect("setpriv (util-linux)");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    } else {
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o555)).expect("mode");
+        let run = lvzhi(
+            &[
+                "period",
+                "open",
+                "2022",
+                "--yes",
+                "--data",
+                data.to_str().expect("utf-8"),
+            ],
+            dir.path(),
+        );
+        (Some(run.code), run.stderr)
+    };
+    assert_ne!(run.0, Some(0), "{}", run.1);
+    let said = &run.1;
+    assert!(
+        said.contains("无法写入数据目录") && said.contains(data.to_str().expect("utf-8")),
+        "{said}"
+    );
+    if root {
+        assert!(
+            said.contains("属于用户 root") && said.contains("chown -R nobody:"),
+            "{said}"
+        );
+    } else {
+        assert!(
+            said.contains("权限为 555") && said.contains("chmod u+rwx"),
+            "{said}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&data).expect("data").count(),
+        0,
+        "nothing was made"
+    );
+}
