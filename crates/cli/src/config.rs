@@ -136,7 +136,7 @@ impl StoreArgs {
         {
             u
         } else {
-            crate::datadir::check(&data, true)?;
+            crate::datadir::check(&data)?;
             Store::sqlite_url(&data)
         };
         let bind = bind
@@ -180,10 +180,16 @@ impl StoreArgs {
 /// The store the configuration names, brought up to this program (a PostgreSQL database dumped
 /// first, an older one's upgrade said), without its seal: the one way a command or `serve` opens it.
 pub async fn open_configured(cfg: &Config) -> anyhow::Result<Store> {
-    if !cfg.database_url.starts_with("sqlite:") {
+    let sqlite = cfg.database_url.starts_with("sqlite:");
+    if !sqlite {
         // Its keys and checkpoints (SQLite's folder was checked when the configuration was read).
-        crate::datadir::check(&cfg.data, false)?;
+        crate::datadir::check(&cfg.data)?;
     }
+    let mut writable = vec![cfg.checkpoint_file.clone()];
+    if sqlite {
+        writable.extend(["lvzhi.db", "lvzhi.db-wal", "lvzhi.db-shm"].map(|f| cfg.data.join(f)));
+    }
+    crate::datadir::check_files(&writable, &cfg.key_dir)?;
     crate::upgrade::before_opening(cfg).await?;
     let store = Store::open(&cfg.database_url)
         .await

@@ -6,12 +6,12 @@
 
 use std::io::ErrorKind;
 use std::os::unix::fs::MetadataExt as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 
-/// Checks that this user can make and write `dir` (and, on SQLite, the database files in it).
-pub fn check(dir: &Path, sqlite: bool) -> anyhow::Result<()> {
+/// Checks that this user can make and write `dir`.
+pub fn check(dir: &Path) -> anyhow::Result<()> {
     if let Err(e) = std::fs::create_dir_all(dir) {
         bail!(cannot(dir, "无法创建数据目录", &e));
     }
@@ -22,19 +22,26 @@ pub fn check(dir: &Path, sqlite: bool) -> anyhow::Result<()> {
     {
         bail!(cannot(dir, "无法写入数据目录", &e));
     }
-    if sqlite {
-        for name in ["lvzhi.db", "lvzhi.db-wal", "lvzhi.db-shm"] {
-            let file = dir.join(name);
-            if !file.exists() {
-                continue;
-            }
-            if let Err(e) = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(&file)
-            {
-                bail!(cannot(&file, "无法写入数据库文件", &e));
-            }
+    Ok(())
+}
+
+/// Checks that the files the program writes (those that exist: the database files, the checkpoint
+/// file) can be written, and the files of the key folder read — a command once run as root
+/// leaves them root's.
+pub fn check_files(writable: &[PathBuf], key_dir: &Path) -> anyhow::Result<()> {
+    for file in writable.iter().filter(|f| f.exists()) {
+        if let Err(e) = std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(file)
+        {
+            bail!(cannot(file, "无法写入文件", &e));
+        }
+    }
+    let keys = std::fs::read_dir(key_dir).into_iter().flatten().flatten();
+    for file in keys.map(|e| e.path()).filter(|p| p.is_file()) {
+        if let Err(e) = std::fs::File::open(&file) {
+            bail!(cannot(&file, "无法读取签名密钥文件", &e));
         }
     }
     Ok(())

@@ -331,4 +331,41 @@ fn a_data_folder_this_user_cannot_write_is_refused_saying_whose_it_is() {
         0,
         "nothing was made"
     );
+    if root {
+        // The folder given to the service's user, but a database file a command run as root left.
+        let made = lvzhi(
+            &[
+                "period",
+                "open",
+                "2022",
+                "--yes",
+                "--data",
+                data.to_str().expect("utf-8"),
+            ],
+            dir.path(),
+        );
+        assert_eq!(made.code, 0, "{}", made.stderr);
+        let out = std::process::Command::new("chown")
+            .args(["-R", "nobody:"])
+            .arg(&data)
+            .status()
+            .expect("chown");
+        assert!(out.success());
+        std::os::unix::fs::chown(data.join("lvzhi.db"), Some(0), Some(0)).expect("chown root");
+        let out = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(dir.path().join("lvzhi"))
+            .args(["period", "list", "--data"])
+            .arg(&data)
+            .output()
+            .expect("setpriv");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{said}");
+        assert!(
+            said.contains("无法写入文件")
+                && said.contains("lvzhi.db")
+                && said.contains("属于用户 root"),
+            "{said}"
+        );
+    }
 }
