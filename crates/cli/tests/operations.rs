@@ -263,10 +263,31 @@ fn a_postgresql_database_is_dumped_before_it_is_upgraded() {
     psql(&admin, &["-c", &format!("DROP DATABASE {name}")]);
 }
 
+/// `lvzhi ARGS --data DATA` run as `nobody` (setpriv) from the copy `exe`: (exit code, stderr).
+fn as_nobody(
+    exe: &std::path::Path,
+    args: &[&str],
+    data: &std::path::Path,
+) -> (Option<i32>, String) {
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(exe)
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .output()
+        .expect("setpriv (util-linux)");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Issue 22, bad input: a data folder this user cannot write — another user's (a command run as
 /// root made it), or one without write permission — is refused in one sentence that says whose it
-/// is and what to run, before anything is made in it. As root the command runs as `nobody`
-/// (setpriv); otherwise the folder is made read-only for its owner.
+/// is and what to run, before anything is made in it; so is a database file root left in the
+/// service user's folder. As root the command runs as `nobody` (setpriv); otherwise the folder is
+/// made read-only for its owner.
 #[test]
 fn a_data_folder_this_user_cannot_write_is_refused_saying_whose_it_is() {
     use std::os::unix::fs::PermissionsExt as _;
@@ -278,35 +299,17 @@ fn a_data_folder_this_user_cannot_write_is_refused_saying_whose_it_is() {
         s.lines()
             .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
     });
+    // A copy the other user can reach: the build folder may be in a home it cannot enter.
+    let exe = dir.path().join("lvzhi");
+    let open = ["period", "open", "2022", "--yes"];
     let run = if root {
-        // root's folder, the command run as another user (from a copy it can reach: the build
-        // folder may be in a home it cannot enter).
-        let exe = dir.path().join("lvzhi");
         std::fs::copy(env!("CARGO_BIN_EXE_lvzhi"), &exe).expect("copy");
-        let out = std::process::Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&exe)
-            .args(["period", "open", "2022", "--yes", "--data"])
-            .arg(&data)
-            .output()
-            .expect("setpriv (util-linux)");
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        as_nobody(&exe, &open, &data)
     } else {
         std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o555)).expect("mode");
-        let run = lvzhi(
-            &[
-                "period",
-                "open",
-                "2022",
-                "--yes",
-                "--data",
-                data.to_str().expect("utf-8"),
-            ],
-            dir.path(),
-        );
+        let mut args = open.to_vec();
+        args.extend(["--data", data.to_str().expect("utf-8")]);
+        let run = lvzhi(&args, dir.path());
         (Some(run.code), run.stderr)
     };
     assert_ne!(run.0, Some(0), "{}", run.1);
@@ -333,18 +336,7 @@ fn a_data_folder_this_user_cannot_write_is_refused_saying_whose_it_is() {
     );
     if root {
         // The folder given to the service's user, but a database file a command run as root left.
-        let made = lvzhi(
-            &[
-                "period",
-                "open",
-                "2022",
-                "--yes",
-                "--data",
-                data.to_str().expect("utf-8"),
-            ],
-            dir.path(),
-        );
-        assert_eq!(made.code, 0, "{}", made.stderr);
+        common::open_2022(&data);
         let out = std::process::Command::new("chown")
             .args(["-R", "nobody:"])
             .arg(&data)
@@ -352,15 +344,8 @@ fn a_data_folder_this_user_cannot_write_is_refused_saying_whose_it_is() {
             .expect("chown");
         assert!(out.success());
         std::os::unix::fs::chown(data.join("lvzhi.db"), Some(0), Some(0)).expect("chown root");
-        let out = std::process::Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(dir.path().join("lvzhi"))
-            .args(["period", "list", "--data"])
-            .arg(&data)
-            .output()
-            .expect("setpriv");
-        let said = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{said}");
+        let (code, said) = as_nobody(&exe, &["period", "list"], &data);
+        assert_ne!(code, Some(0), "{said}");
         assert!(
             said.contains("无法写入文件")
                 && said.contains("lvzhi.db")
