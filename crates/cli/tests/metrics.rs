@@ -28,7 +28,14 @@ print(json.dumps(out))
 
 fn parse(text: &str) -> Option<Vec<Sample>> {
     use std::io::Write as _;
-    let child = std::process::Command::new("python3")
+    // Debian's Python, which the Debian package installs the parser into (a python3 earlier on the
+    // PATH, such as pyenv's, does not see it).
+    let python = if std::path::Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    };
+    let child = std::process::Command::new(python)
         .args(["-c", PARSE])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
