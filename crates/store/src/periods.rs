@@ -15,7 +15,7 @@ use crate::audit::AuditAction;
 use crate::model::{PeriodInfo, StoredUnit};
 use crate::offices::{ROOT_OFFICE, check_office_code};
 use crate::rubrics::{final_rubric, insert_rubric, rubric_hash};
-use crate::state::{Next, PERIOD_COLUMNS};
+use crate::state::{Next, PERIOD_COLUMNS, stored_status};
 use crate::{Actor, Result, Rights, Store, StoreError, WriteTx, audit};
 
 /// The assessment a period is opened in when none is named.
@@ -124,11 +124,21 @@ pub fn may_see<S: std::hash::BuildHasher>(
     p: &PeriodInfo,
     below: &HashSet<String, S>,
 ) -> bool {
+    may_see_of(viewer, &p.office, p.status, below)
+}
+
+/// [`may_see`] from the two things it looks at: the period's office and status.
+fn may_see_of<S: std::hash::BuildHasher>(
+    viewer: Option<&Rights>,
+    office: &str,
+    status: PeriodStatus,
+    below: &HashSet<String, S>,
+) -> bool {
     let Some(r) = viewer else { return true };
-    if p.office == r.office {
+    if office == r.office {
         return true;
     }
-    reads_below(r.role) && p.status == PeriodStatus::Published && below.contains(&p.office)
+    reads_below(r.role) && status == PeriodStatus::Published && below.contains(office)
 }
 
 /// What opening a year's period would do to the roster, for review before confirming.
@@ -381,6 +391,14 @@ impl Store {
         if let Some(id) = known {
             return Ok(id);
         }
+        // A bare year (a key always has dots): the one period of that year the viewer sees, read
+        // from one light query; several or none go the long way, for the answer that names them.
+        if !raw.contains('.')
+            && let Some(year) = lvzhi_core::input::year_of(raw)
+            && let Some(id) = self.only_period_of_year(year, viewer).await?
+        {
+            return Ok(id);
+        }
         let p = self.find_period(raw, viewer).await?;
         if p.key == raw {
             self.cache
@@ -390,6 +408,32 @@ impl Store {
                 .insert(p.key.clone(), (p.id, p.office.clone()));
         }
         Ok(p.id)
+    }
+
+    /// The id of the only period of calendar year `year` that `viewer` may see, if exactly one.
+    async fn only_period_of_year(&self, year: i64, viewer: Option<&Rights>) -> Result<Option<i64>> {
+        let rows = sqlx::query("SELECT year, office, status FROM periods WHERE cal_year = $1")
+            .bind(year)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut below = None;
+        let mut seen = Vec::new();
+        for r in &rows {
+            let office: String = r.try_get("office")?;
+            let status = stored_status(&r.try_get::<String, _>("status")?)?;
+            if below.is_none() && viewer.is_some_and(|v| v.office != office) {
+                let own = viewer.map(|v| v.office.as_str()).unwrap_or_default();
+                below = Some(self.office_tree().await?.below(own));
+            }
+            let empty = HashSet::new();
+            if may_see_of(viewer, &office, status, below.as_ref().unwrap_or(&empty)) {
+                seen.push(r.try_get::<i64, _>("year")?);
+            }
+        }
+        Ok(match seen[..] {
+            [id] => Some(id),
+            _ => None,
+        })
     }
 
     /// The period people work on by default: the latest open one the viewer may see, else the

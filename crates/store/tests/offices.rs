@@ -64,8 +64,38 @@ async fn offices_run_several_assessments_and_see_only_what_they_may() {
         tree(backend, &store).await;
         two_assessments(backend, &store).await;
         above_and_below(backend, &store).await;
+        a_year_names_what_the_long_way_names(backend, &store).await;
         groups_of_offices(backend, &store).await;
     }
+}
+
+/// A bare year in a request is resolved by one light query when it names one period the viewer may
+/// see; it must name what the full resolution (`find_period`) names, for every viewer — own
+/// office, above (published below only), beside, below — and years with none, one or several.
+async fn a_year_names_what_the_long_way_names(backend: &str, store: &Store) {
+    let viewers = [
+        person("admin", "root", Role::Admin),
+        person("leader", "root", Role::Leader),
+        person("rec", "root", Role::Recorder),
+        person("qs-admin", "qingshan", Role::Admin),
+        person("hx-admin", "hexi", Role::Admin),
+        person("cd-admin", "chengdong", Role::Admin),
+    ];
+    let mut answered = 0;
+    for who in &viewers {
+        for year in ["2022", "2023", "2024"] {
+            let r = who.rights.as_ref();
+            let fast = store.period_id(year, r).await.map_err(|e| e.to_string());
+            let long = store
+                .find_period(year, r)
+                .await
+                .map(|p| p.id)
+                .map_err(|e| e.to_string());
+            assert_eq!(fast, long, "{backend}: {} asking {year}", who.name);
+            answered += usize::from(fast.is_ok());
+        }
+    }
+    assert!(answered > 0, "{backend}: no year named a period for anyone");
 }
 
 /// Each office has its own 督导组: the county's 第一督导组 and the root's are two groups, each

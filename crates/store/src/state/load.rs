@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use lvzhi_core::{
-    Basis, Decision, Ledger, LedgerBuilder, PeriodStatus, Points, RecordStatus, Roster, Rubric,
-    score,
+    Basis, Decision, Ledger, LedgerBuilder, Points, RecordStatus, Roster, Rubric, score,
 };
 use sqlx::{AnyConnection, Row};
 
@@ -343,8 +342,7 @@ impl Store {
             rubric_id: rubric.id.clone(),
             rubric_hash: hash,
             title: rubric.title.clone(),
-            status: PeriodStatus::parse(&status)
-                .ok_or_else(|| StoreError::Corrupt(format!("考核期状态「{status}」无法识别")))?,
+            status: stored_status(&status)?,
             version: r.try_get("version")?,
             created_at: r.try_get("created_at")?,
             appeal_days: r.try_get("appeal_days")?,
@@ -577,4 +575,10 @@ async fn range_text(
         .fetch_one(c)
         .await?;
     Ok(row.try_get(0)?)
+}
+
+/// A period's status as stored (anything else is a damaged row).
+pub(crate) fn stored_status(text: &str) -> Result<lvzhi_core::PeriodStatus> {
+    lvzhi_core::PeriodStatus::parse(text)
+        .ok_or_else(|| StoreError::Corrupt(format!("考核期状态「{text}」无法识别")))
 }

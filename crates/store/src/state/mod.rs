@@ -18,7 +18,7 @@ mod load;
 mod model;
 mod next;
 
-pub(crate) use load::load_appeals;
+pub(crate) use load::{load_appeals, stored_status};
 pub use model::{PeriodState, RecordRow, StatusCounts, UnitState};
 pub(crate) use next::Next;
 
