@@ -216,16 +216,19 @@ fn a_postgresql_database_is_dumped_before_it_is_upgraded() {
     psql(&url, &["-f", fixture.to_str().expect("utf-8")]);
     let dir = tempfile::tempdir().expect("tmp");
     let data = dir.path().join("data");
-    let run = lvzhi(
-        &[
-            "migrate",
-            "--database-url",
-            &url,
-            "--data",
-            data.to_str().expect("utf-8"),
-        ],
-        dir.path(),
-    );
+    let migrate = || {
+        lvzhi(
+            &[
+                "migrate",
+                "--database-url",
+                &url,
+                "--data",
+                data.to_str().expect("utf-8"),
+            ],
+            dir.path(),
+        )
+    };
+    let run = migrate();
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stderr.contains("升级前已用 pg_dump 备份数据库"),
@@ -243,16 +246,7 @@ fn a_postgresql_database_is_dumped_before_it_is_upgraded() {
     );
     assert_eq!(verified.code, 0, "{}{}", verified.stdout, verified.stderr);
     // Up to date now: a second run dumps nothing more.
-    let again = lvzhi(
-        &[
-            "migrate",
-            "--database-url",
-            &url,
-            "--data",
-            data.to_str().expect("utf-8"),
-        ],
-        dir.path(),
-    );
+    let again = migrate();
     assert!(again.stdout.contains("无须升级"), "{}", again.stdout);
     assert_eq!(
         std::fs::read_dir(data.join("backups"))
